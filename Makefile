@@ -1,0 +1,28 @@
+# `make run` and `make test` create .venv when it is missing and install the
+# project into it once; a second call installs nothing and starts at once.
+VENV := .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.installed
+# This machine keeps these two builds on disk; a bare `torch` would pull a
+# multi-GB download. Users of the package are not bound to them (setup.cfg).
+TORCH_PINS := torch==2.14.1 torchvision==0.29.1
+
+.PHONY: run test bench clean
+
+$(STAMP): setup.cfg pyproject.toml
+	test -x $(PY) || python3 -m venv $(VENV)
+	$(PY) -m pip install -q $(TORCH_PINS)
+	$(PY) -m pip install -q -e '.[test]' $(TORCH_PINS)
+	touch $(STAMP)
+
+run: $(STAMP)
+	$(PY) -m experiments.run_correlation
+
+test: $(STAMP)
+	$(PY) -m pytest
+
+bench: $(STAMP)
+	$(PY) -m experiments.bench
+
+clean:
+	rm -rf $(VENV) *.egg-info results

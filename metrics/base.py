@@ -1,0 +1,244 @@
+"""The one metric interface: samples in, one float per sample out.
+
+`Sample` is what a metric reads, `Metric` is what every metric family
+implements, and `MetricOutput` is what it returns. A sample the metric cannot
+score is NaN with a reason in `MetricOutput.failures`; it is never dropped.
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+import math
+import os
+from abc import ABC, abstractmethod
+from dataclasses import dataclass, field
+from typing import Any, Iterable, Iterator, Mapping, Sequence
+
+import numpy as np
+
+
+class MetricError(Exception):
+    """A metric cannot run at all (missing weights, missing jars, bad option)."""
+
+
+class InputError(ValueError):
+    """The samples handed to a metric are malformed (duplicate ids, ...)."""
+
+
+@dataclass(frozen=True)
+class Sample:
+    """One candidate text to score.
+
+    id: unique within a scoring call (benchmarks document how they build it).
+    candidate: the text being judged (a caption, a Socratis reason).
+    references: human-written texts the candidate is compared against.
+    image: path to the image, for metrics that look at it.
+    context: extra inputs, e.g. {"caption": ..., "emotion": ...} for Socratis.
+    """
+
+    id: str
+    candidate: str
+    references: tuple[str, ...] = ()
+    image: str | None = None
+    context: Mapping[str, str] = field(default_factory=dict, hash=False)
+
+    def __post_init__(self) -> None:
+        if not isinstance(self.references, tuple):
+            object.__setattr__(self, "references", tuple(self.references))
+
+
+@dataclass
+class MetricOutput:
+    """Scores for a list of samples, in the order they were given.
+
+    scores: one float per sample; NaN where the metric could not score it.
+    failures: sample id -> why it is NaN.
+    extras: named per-sample arrays (BERTScore P/R, a judge's raw rating).
+    corpus_score: a corpus-level score where the metric defines one (BLEU).
+    """
+
+    scores: np.ndarray
+    failures: dict[str, str] = field(default_factory=dict)
+    extras: dict[str, np.ndarray] = field(default_factory=dict)
+    corpus_score: float | None = None
+
+    def __post_init__(self) -> None:
+        self.scores = np.asarray(self.scores, dtype=float)
+        self.extras = {k: np.asarray(v, dtype=float) for k, v in self.extras.items()}
+
+    def __len__(self) -> int:
+        return len(self.scores)
+
+    @staticmethod
+    def concatenate(parts: Sequence["MetricOutput"]) -> "MetricOutput":
+        """Join outputs of consecutive chunks (the corpus score is not kept)."""
+        if not parts:
+            return MetricOutput(np.zeros(0))
+        names = set().union(*(p.extras for p in parts))
+        extras = {}
+        for name in sorted(names):
+            extras[name] = np.concatenate(
+                [p.extras.get(name, np.full(len(p), np.nan)) for p in parts]
+            )
+        failures: dict[str, str] = {}
+        for p in parts:
+            failures.update(p.failures)
+        return MetricOutput(np.concatenate([p.scores for p in parts]), failures, extras)
+
+
+class Metric(ABC):
+    """A scoring function over samples.
+
+    Subclasses set `name`, `needs_image`, `needs_references`, return every
+    setting that changes a number from `settings()`, and implement
+    `_score_chunk`. Metrics whose per-sample score depends on the other samples
+    of the call (CIDEr's document frequencies) set `corpus_dependent = True`:
+    they are always scored, and cached, as one whole call.
+    """
+
+    name: str = ""
+    needs_image: bool = False
+    needs_references: bool = False
+    corpus_dependent: bool = False
+    chunk_size: int = 1000
+
+    def settings(self) -> dict[str, Any]:
+        """Every setting that changes this metric's numbers."""
+        return {}
+
+    def signature(self) -> str:
+        """A stable string naming the metric and every setting behind a number."""
+        parts = [self.name] + [
+            f"{k}={_format_setting(v)}" for k, v in sorted(self.settings().items())
+        ]
+        return "|".join(parts)
+
+    def score(self, samples: Sequence[Sample]) -> MetricOutput:
+        """Score `samples`; one float per sample, in order."""
+        samples = list(samples)
+        parts = [out for _, _, out in self.iter_score(samples)]
+        output = MetricOutput.concatenate(parts)
+        if len(parts) == 1:
+            output.corpus_score = parts[0].corpus_score
+        return output
+
+    def iter_score(self, samples: Sequence[Sample]) -> Iterator[tuple[int, int, MetricOutput]]:
+        """Yield (start, stop, output) for consecutive chunks of `samples`.
+
+        Chunks let the score cache write results as they are computed, so a
+        killed run loses at most one chunk.
+        """
+        samples = list(samples)
+        check_unique_ids(samples)
+        scorable, failures = self._screen(samples)
+        if self.corpus_dependent:
+            bounds = [(0, len(samples))]
+        else:
+            bounds = [(i, min(i + self.chunk_size, len(samples)))
+                      for i in range(0, len(samples), self.chunk_size)]
+        self._prepare([s for s, ok in zip(samples, scorable) if ok])
+        for start, stop in bounds:
+            idx = [i for i in range(start, stop) if scorable[i]]
+            scores = np.full(stop - start, np.nan)
+            chunk_failures = {samples[i].id: failures[samples[i].id]
+                              for i in range(start, stop) if not scorable[i]}
+            out = MetricOutput(scores, chunk_failures)
+            if idx:
+                inner = self._score_chunk([samples[i] for i in idx])
+                if len(inner) != len(idx):
+                    raise RuntimeError(
+                        f"{self.name}: returned {len(inner)} scores for {len(idx)} samples")
+                local = [i - start for i in idx]
+                out.scores[local] = inner.scores
+                out.failures.update(inner.failures)
+                for name, values in inner.extras.items():
+                    full = np.full(stop - start, np.nan)
+                    full[local] = values
+                    out.extras[name] = full
+                out.corpus_score = inner.corpus_score
+            yield start, stop, out
+
+    def _screen(self, samples: Sequence[Sample]) -> tuple[list[bool], dict[str, str]]:
+        """Mark samples this metric cannot score, with the reason."""
+        ok = [True] * len(samples)
+        failures: dict[str, str] = {}
+        missing_images = 0
+        for i, s in enumerate(samples):
+            reason = None
+            if not s.candidate or not s.candidate.strip():
+                reason = "empty candidate"
+            elif self.needs_references and not [r for r in s.references if r and r.strip()]:
+                reason = "no references (this metric needs at least one)"
+            elif self.needs_image:
+                if not s.image:
+                    reason = "no image given"
+                elif not os.path.isfile(s.image):
+                    reason = f"image file not found: {s.image}"
+                    missing_images += 1
+            if reason:
+                ok[i] = False
+                failures[s.id] = reason
+        if self.needs_image and samples and missing_images == len(samples):
+            raise InputError(
+                f"{self.name}: none of the {len(samples)} images exist "
+                f"(first: sample {samples[0].id!r} -> {samples[0].image}); "
+                "check --image-root")
+        return ok, failures
+
+    def _prepare(self, samples: Sequence[Sample]) -> None:
+        """Work done once per call before chunks are scored (e.g. tokenising)."""
+
+    @abstractmethod
+    def _score_chunk(self, samples: Sequence[Sample]) -> MetricOutput:
+        """Score samples that passed screening; one float per sample."""
+
+    def __repr__(self) -> str:
+        return f"<Metric {self.signature()}>"
+
+
+def check_unique_ids(samples: Iterable[Sample]) -> None:
+    seen: set[str] = set()
+    for s in samples:
+        if s.id in seen:
+            raise InputError(f"duplicate sample id {s.id!r}: sample ids must be unique")
+        seen.add(s.id)
+
+
+def _format_setting(value: Any) -> str:
+    if isinstance(value, float) and math.isfinite(value):
+        return repr(value)
+    if isinstance(value, (dict, list, tuple)):
+        return json.dumps(value, sort_keys=True, separators=(",", ":"))
+    return str(value)
+
+
+_IMAGE_HASHES: dict[tuple[str, int, int], str] = {}
+
+
+def image_digest(path: str) -> str:
+    """SHA-256 of an image file's bytes, memoised by (path, size, mtime)."""
+    st = os.stat(path)
+    key = (os.path.abspath(path), st.st_size, st.st_mtime_ns)
+    digest = _IMAGE_HASHES.get(key)
+    if digest is None:
+        h = hashlib.sha256()
+        with open(path, "rb") as f:
+            for block in iter(lambda: f.read(1 << 20), b""):
+                h.update(block)
+        digest = h.hexdigest()
+        _IMAGE_HASHES[key] = digest
+    return digest
+
+
+def sample_key(sample: Sample, use_image: bool, use_references: bool = True) -> str:
+    """A hash of every input of `sample` a metric reads (the image by content)."""
+    payload = {
+        "c": sample.candidate,
+        "r": list(sample.references) if use_references else None,
+        "x": dict(sorted(sample.context.items())),
+    }
+    if use_image:
+        payload["i"] = (image_digest(sample.image)
+                        if sample.image and os.path.isfile(sample.image) else None)
+    text = json.dumps(payload, sort_keys=True, ensure_ascii=False)
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()

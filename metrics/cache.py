@@ -1,0 +1,221 @@
+"""The score cache every metric goes through.
+
+One SQLite file (stdlib) keyed by the metric's signature and a hash of each
+sample's inputs (an image by its content). Scores are committed chunk by
+chunk as they are computed, so a killed run resumes where it stopped and a
+repeated run recomputes nothing. Only finite scores are cached: a NaN is
+recomputed next time, since its cause (a missing image, a server error) may
+have been fixed. SQLite's WAL mode and a busy timeout let two runs share one
+file; a file that is not a sound SQLite database is set aside and rebuilt,
+never read.
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import os
+import sqlite3
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Sequence
+
+import numpy as np
+from tqdm import tqdm
+
+from .base import Metric, MetricOutput, Sample, check_unique_ids, sample_key
+
+log = logging.getLogger(__name__)
+
+CACHE_ENV = "METAEVAL_CACHE_DIR"
+CACHE_FILE = "scores.sqlite"
+_SCHEMA_VERSION = 1
+
+
+def default_cache_dir() -> Path:
+    """$METAEVAL_CACHE_DIR, else $XDG_CACHE_HOME/socratis-metaeval, else ~/.cache/..."""
+    if os.environ.get(CACHE_ENV):
+        return Path(os.environ[CACHE_ENV])
+    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
+    return Path(base) / "socratis-metaeval"
+
+
+class ScoreCache:
+    """Per-sample scores (and raw responses) in one SQLite file."""
+
+    def __init__(self, folder: str | os.PathLike | None = None):
+        folder = Path(folder) if folder is not None else default_cache_dir()
+        folder.mkdir(parents=True, exist_ok=True)
+        self.path = folder / CACHE_FILE
+        self._conn = self._open_checked()
+
+    def _open_checked(self) -> sqlite3.Connection:
+        try:
+            return self._open()
+        except sqlite3.DatabaseError as exc:
+            aside = self.path.with_name(f"{self.path.name}.damaged-{int(time.time())}")
+            log.warning("score cache %s is damaged (%s); set aside as %s and rebuilt",
+                        self.path, exc, aside)
+            os.replace(self.path, aside)
+            for suffix in ("-wal", "-shm"):
+                stale = Path(str(self.path) + suffix)
+                if stale.exists():
+                    stale.unlink()
+            return self._open()
+
+    def _open(self) -> sqlite3.Connection:
+        conn = sqlite3.connect(self.path, timeout=60.0, isolation_level=None)
+        try:
+            conn.execute("PRAGMA busy_timeout=60000")
+            conn.execute("PRAGMA journal_mode=WAL")
+            check = conn.execute("PRAGMA quick_check").fetchone()[0]
+            if check != "ok":
+                raise sqlite3.DatabaseError(f"integrity check failed: {check}")
+            conn.executescript(
+                """
+                CREATE TABLE IF NOT EXISTS meta (k TEXT PRIMARY KEY, v TEXT);
+                CREATE TABLE IF NOT EXISTS scores (
+                    signature TEXT NOT NULL, key TEXT NOT NULL,
+                    score REAL NOT NULL, extras TEXT,
+                    PRIMARY KEY (signature, key));
+                CREATE TABLE IF NOT EXISTS blobs (
+                    namespace TEXT NOT NULL, key TEXT NOT NULL, value TEXT NOT NULL,
+                    PRIMARY KEY (namespace, key));
+                """)
+            conn.execute("INSERT OR IGNORE INTO meta VALUES ('schema', ?)", (str(_SCHEMA_VERSION),))
+            version = conn.execute("SELECT v FROM meta WHERE k='schema'").fetchone()[0]
+            if version != str(_SCHEMA_VERSION):
+                raise sqlite3.DatabaseError(f"unknown cache schema version {version}")
+        except sqlite3.DatabaseError:
+            conn.close()
+            raise
+        return conn
+
+    def close(self) -> None:
+        self._conn.close()
+
+    def get_scores(self, signature: str, keys: Sequence[str]) -> dict[str, tuple[float, dict]]:
+        """Cached (score, extras) for those of `keys` that are cached."""
+        found: dict[str, tuple[float, dict]] = {}
+        unique = list(dict.fromkeys(keys))
+        for i in range(0, len(unique), 500):
+            part = unique[i:i + 500]
+            marks = ",".join("?" * len(part))
+            rows = self._conn.execute(
+                f"SELECT key, score, extras FROM scores WHERE signature=? AND key IN ({marks})",
+                (signature, *part))
+            for key, score, extras in rows:
+                found[key] = (float(score), json.loads(extras) if extras else {})
+        return found
+
+    def put_scores(self, signature: str, rows: Sequence[tuple[str, float, dict]]) -> None:
+        """Store finite scores in one transaction; NaNs are skipped."""
+        payload = [(signature, k, float(s), json.dumps(e) if e else None)
+                   for k, s, e in rows if np.isfinite(s)]
+        if not payload:
+            return
+        with self._transaction():
+            self._conn.executemany("INSERT OR REPLACE INTO scores VALUES (?,?,?,?)", payload)
+
+    def get_blob(self, namespace: str, key: str) -> str | None:
+        """A stored raw value (e.g. a judge's response), or None."""
+        row = self._conn.execute(
+            "SELECT value FROM blobs WHERE namespace=? AND key=?", (namespace, key)).fetchone()
+        return row[0] if row else None
+
+    def put_blob(self, namespace: str, key: str, value: str) -> None:
+        with self._transaction():
+            self._conn.execute("INSERT OR REPLACE INTO blobs VALUES (?,?,?)", (namespace, key, value))
+
+    def count(self, signature: str | None = None) -> int:
+        if signature is None:
+            return self._conn.execute("SELECT COUNT(*) FROM scores").fetchone()[0]
+        return self._conn.execute(
+            "SELECT COUNT(*) FROM scores WHERE signature=?", (signature,)).fetchone()[0]
+
+    def _transaction(self):
+        conn = self._conn
+
+        class _Tx:
+            def __enter__(self_inner):
+                conn.execute("BEGIN IMMEDIATE")
+
+            def __exit__(self_inner, exc_type, exc, tb):
+                conn.execute("ROLLBACK" if exc_type else "COMMIT")
+                return False
+
+        return _Tx()
+
+
+@dataclass
+class CacheStats:
+    """How many samples came from the cache and how many were computed."""
+
+    cached: int = 0
+    computed: int = 0
+
+
+def cache_keys(metric: Metric, samples: Sequence[Sample]) -> list[str]:
+    """One key per sample; for corpus-dependent metrics the key also names the corpus."""
+    keys = [sample_key(s, use_image=metric.needs_image) for s in samples]
+    if metric.corpus_dependent:
+        corpus = hashlib.sha256("\n".join(keys).encode()).hexdigest()
+        keys = [hashlib.sha256(f"{corpus}:{k}".encode()).hexdigest() for k in keys]
+    return keys
+
+
+def score_with_cache(metric: Metric, samples: Sequence[Sample],
+                     cache: ScoreCache | None, progress: bool = True
+                     ) -> tuple[MetricOutput, CacheStats]:
+    """Score `samples` with `metric`, reading and writing `cache` as it goes."""
+    samples = list(samples)
+    check_unique_ids(samples)
+    if cache is None:
+        return metric.score(samples), CacheStats(computed=len(samples))
+    signature = metric.signature()
+    keys = cache_keys(metric, samples)
+    hits = cache.get_scores(signature, keys)
+    scores = np.full(len(samples), np.nan)
+    extras: dict[str, np.ndarray] = {}
+    failures: dict[str, str] = {}
+
+    def set_extras(i: int, values: dict) -> None:
+        for name, value in values.items():
+            extras.setdefault(name, np.full(len(samples), np.nan))[i] = value
+
+    todo = []
+    for i, key in enumerate(keys):
+        if key in hits:
+            scores[i] = hits[key][0]
+            set_extras(i, hits[key][1])
+        else:
+            todo.append(i)
+    stats = CacheStats(cached=len(samples) - len(todo), computed=len(todo))
+    if metric.corpus_dependent and todo:
+        todo = list(range(len(samples)))
+    corpus_score = None
+    if todo:
+        bar = tqdm(total=len(todo), desc=metric.name, unit="sample",
+                   disable=None if progress else True, leave=False)
+        pending = [samples[i] for i in todo]
+        for start, stop, out in metric.iter_score(pending):
+            rows = []
+            for j in range(start, stop):
+                i = todo[j]
+                value = out.scores[j - start]
+                scores[i] = value
+                row_extras = {n: float(v[j - start]) for n, v in out.extras.items()}
+                set_extras(i, row_extras)
+                rows.append((keys[i], value, row_extras))
+            failures.update(out.failures)
+            cache.put_scores(signature, rows)
+            corpus_score = out.corpus_score
+            bar.update(stop - start)
+        bar.close()
+        if metric.corpus_dependent:
+            stats = CacheStats(cached=0, computed=len(samples))
+    output = MetricOutput(scores, failures, extras)
+    if len(todo) == len(samples):
+        output.corpus_score = corpus_score
+    return output, stats

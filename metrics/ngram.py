@@ -1,0 +1,244 @@
+"""N-gram caption metrics through pycocoevalcap 1.2 (the COCO caption toolkit).
+
+Chen et al. 2015, "Microsoft COCO Captions: Data Collection and Evaluation
+Server" (arXiv:1504.00325). Texts are lower-cased and split by Stanford's
+PTBTokenizer with punctuation removed, exactly as `pycocoevalcap.eval` does;
+per-sample scores are the lists pycocoevalcap's scorers return.
+
+- BLEU-n: Papineni et al. 2002; per-sample sentence BLEU of `Bleu(4)`.
+- METEOR 1.5: Denkowski & Lavie 2014; `-l en -norm`, one Java process per
+  metric object.
+- ROUGE-L: Lin 2004; beta = 1.2.
+- CIDEr (pycocoevalcap's CIDEr-D, Vedantam et al. 2015): document
+  frequencies come from the references of the samples in the call, so a
+  sample's score depends on the other samples scored with it. It is
+  therefore always computed over the whole call and cached per corpus.
+- SPICE: Anderson et al. 2016; needs Stanford CoreNLP 3.6.0 jars that
+  pycocoevalcap would download, which this package never does.
+"""
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import io
+import json
+import logging
+import os
+import subprocess
+import tempfile
+import threading
+from functools import lru_cache
+from pathlib import Path
+from typing import Sequence
+
+import numpy as np
+
+from .base import Metric, MetricError, MetricOutput, Sample
+
+log = logging.getLogger(__name__)
+
+IMPLEMENTATION = "pycocoevalcap-1.2"
+CORENLP_ENV = "METAEVAL_CORENLP_DIR"
+CORENLP_JARS = ("stanford-corenlp-3.6.0.jar", "stanford-corenlp-3.6.0-models.jar")
+
+_TOKENIZED: dict[str, str] = {}
+_TOKENIZE_LOCK = threading.Lock()
+
+
+def _flatten_lines(text: str) -> str:
+    # PTBTokenizer runs with -preserveLines: any line break inside a text
+    # would shift every later text onto the wrong id.
+    return " ".join(text.splitlines())
+
+
+def ptb_tokenize(texts: Sequence[str]) -> list[str]:
+    """PTB-tokenise `texts` as pycocoevalcap does, one Java start for all
+    texts not seen before in this process."""
+    from pycocoevalcap.tokenizer.ptbtokenizer import PTBTokenizer
+
+    with _TOKENIZE_LOCK:
+        new = [t for t in dict.fromkeys(texts) if t not in _TOKENIZED]
+        if new:
+            batch = {i: [{"caption": _flatten_lines(t)}] for i, t in enumerate(new)}
+            try:
+                out = PTBTokenizer().tokenize(batch)
+            except FileNotFoundError as exc:
+                raise MetricError(
+                    "the PTB tokenizer needs Java on PATH (pycocoevalcap runs "
+                    "stanford-corenlp-3.4.1.jar); install a Java runtime") from exc
+            if len(out) != len(new):
+                raise MetricError(
+                    f"PTB tokenizer returned {len(out)} lines for {len(new)} texts")
+            for i, t in enumerate(new):
+                _TOKENIZED[t] = out[i][0]
+        return [_TOKENIZED[t] for t in texts]
+
+
+class _PycocoMetric(Metric):
+    """Shared plumbing: tokenise every text of the call once, score by chunk."""
+
+    needs_references = True
+
+    def settings(self) -> dict:
+        return {"impl": IMPLEMENTATION, "tokenizer": "ptb"}
+
+    def _prepare(self, samples: Sequence[Sample]) -> None:
+        texts = [s.candidate for s in samples]
+        for s in samples:
+            texts.extend(s.references)
+        ptb_tokenize(texts)
+
+    def _inputs(self, samples: Sequence[Sample]) -> tuple[dict, dict]:
+        gts, res = {}, {}
+        for i, s in enumerate(samples):
+            res[i] = ptb_tokenize([s.candidate])
+            gts[i] = ptb_tokenize([r for r in s.references if r and r.strip()])
+        return gts, res
+
+
+@lru_cache(maxsize=4)
+def _bleu4(digest: str, payload: str) -> tuple[tuple[float, ...], tuple[tuple[float, ...], ...]]:
+    from pycocoevalcap.bleu.bleu import Bleu
+
+    gts_list, res_list = json.loads(payload)
+    gts = dict(enumerate(gts_list))
+    res = dict(enumerate(res_list))
+    with contextlib.redirect_stdout(io.StringIO()):
+        corpus, per_sample = Bleu(4).compute_score(gts, res, verbose=0)
+    return tuple(corpus), tuple(tuple(x) for x in per_sample)
+
+
+class Bleu(_PycocoMetric):
+    """BLEU-n (Papineni et al. 2002) as pycocoevalcap's `Bleu(4)` computes it.
+
+    Per-sample scores are its sentence-level BLEU (with its smoothing of
+    zero counts); `corpus_score` is its corpus BLEU over the call. BLEU-1..4
+    of one chunk share one `Bleu(4)` run.
+    """
+
+    def __init__(self, n: int = 4):
+        if n not in (1, 2, 3, 4):
+            raise MetricError(f"BLEU order must be 1-4, got {n}")
+        self.n = n
+        self.name = f"bleu{n}"
+
+    def _score_chunk(self, samples: Sequence[Sample]) -> MetricOutput:
+        gts, res = self._inputs(samples)
+        payload = json.dumps([list(gts.values()), list(res.values())])
+        corpus, per_sample = _bleu4(hashlib.sha256(payload.encode()).hexdigest(), payload)
+        return MetricOutput(np.array(per_sample[self.n - 1]), corpus_score=corpus[self.n - 1])
+
+
+class Meteor(_PycocoMetric):
+    """METEOR 1.5 (Denkowski & Lavie 2014) through pycocoevalcap's wrapper."""
+
+    name = "meteor"
+
+    def __init__(self):
+        self._scorer = None
+
+    def _score_chunk(self, samples: Sequence[Sample]) -> MetricOutput:
+        if self._scorer is None:
+            from pycocoevalcap.meteor.meteor import Meteor as _Meteor
+            self._scorer = _Meteor()
+        gts, res = self._inputs(samples)
+        corpus, per_sample = self._scorer.compute_score(gts, res)
+        return MetricOutput(np.array(per_sample, dtype=float), corpus_score=corpus)
+
+
+class RougeL(_PycocoMetric):
+    """ROUGE-L F-measure (Lin 2004) with pycocoevalcap's beta = 1.2."""
+
+    name = "rouge_l"
+
+    def _score_chunk(self, samples: Sequence[Sample]) -> MetricOutput:
+        from pycocoevalcap.rouge.rouge import Rouge
+
+        gts, res = self._inputs(samples)
+        corpus, per_sample = Rouge().compute_score(gts, res)
+        return MetricOutput(np.asarray(per_sample, dtype=float), corpus_score=float(corpus))
+
+
+class Cider(_PycocoMetric):
+    """CIDEr-D (Vedantam et al. 2015) as pycocoevalcap's `Cider` computes it.
+
+    The document frequencies behind its tf-idf weights are counted over the
+    references of all samples in the call: a sample scored in another set
+    gets another number.
+    """
+
+    name = "cider"
+    corpus_dependent = True
+
+    def settings(self) -> dict:
+        return {**super().settings(), "df": "corpus", "sigma": 6.0, "n": 4}
+
+    def _score_chunk(self, samples: Sequence[Sample]) -> MetricOutput:
+        from pycocoevalcap.cider.cider import Cider as _Cider
+
+        gts, res = self._inputs(samples)
+        corpus, per_sample = _Cider().compute_score(gts, res)
+        return MetricOutput(np.asarray(per_sample, dtype=float), corpus_score=float(corpus))
+
+
+def _spice_home() -> Path:
+    import pycocoevalcap.spice as spice_pkg
+
+    return Path(spice_pkg.__file__).parent
+
+
+class Spice(_PycocoMetric):
+    """SPICE (Anderson et al. 2016): F-score of scene-graph tuples.
+
+    Runs pycocoevalcap's spice-1.0.jar, which needs Stanford CoreNLP 3.6.0
+    (`stanford-corenlp-3.6.0.jar` and `stanford-corenlp-3.6.0-models.jar`).
+    They are looked for in `corenlp_dir`, then $METAEVAL_CORENLP_DIR, then
+    pycocoevalcap's `spice/lib`; they are never downloaded.
+    """
+
+    name = "spice"
+
+    def __init__(self, corenlp_dir: str | None = None, spice_jar: str | None = None,
+                 java_memory: str = "8G"):
+        self.spice_jar = Path(spice_jar) if spice_jar else _spice_home() / "spice-1.0.jar"
+        self.java_memory = java_memory
+        candidates = [corenlp_dir, os.environ.get(CORENLP_ENV), str(_spice_home() / "lib")]
+        self.corenlp_dir = None
+        for folder in candidates:
+            if folder and all((Path(folder) / jar).is_file() for jar in CORENLP_JARS):
+                self.corenlp_dir = Path(folder)
+                break
+        if self.corenlp_dir is None:
+            looked = [c for c in candidates if c]
+            raise MetricError(
+                "SPICE needs Stanford CoreNLP 3.6.0, which is not installed: missing "
+                f"{' and '.join(CORENLP_JARS)} (looked in: {', '.join(looked)}). "
+                "Get them from stanford-corenlp-full-2015-12-09.zip (Stanford NLP's "
+                "release archive), put both jars in one folder, and pass "
+                f"corenlp_dir=FOLDER or set {CORENLP_ENV}=FOLDER.")
+
+    def settings(self) -> dict:
+        return {**super().settings(), "jar": self.spice_jar.name}
+
+    def _score_chunk(self, samples: Sequence[Sample]) -> MetricOutput:
+        gts, res = self._inputs(samples)
+        rows = [{"image_id": i, "test": res[i][0], "refs": gts[i]} for i in res]
+        lib = self.spice_jar.parent / "lib"
+        classpath = os.pathsep.join([str(self.spice_jar), str(lib / "*"),
+                                     str(self.corenlp_dir / "*")])
+        with tempfile.TemporaryDirectory() as tmp:
+            in_path, out_path = Path(tmp) / "in.json", Path(tmp) / "out.json"
+            in_path.write_text(json.dumps(rows))
+            cmd = ["java", f"-Xmx{self.java_memory}", "-cp", classpath,
+                   "edu.anu.spice.SpiceScorer", str(in_path), "-out", str(out_path),
+                   "-subset", "-silent"]
+            done = subprocess.run(cmd, capture_output=True, text=True)
+            if done.returncode != 0:
+                raise MetricError(f"SPICE failed (exit {done.returncode}): {done.stderr[-2000:]}")
+            results = json.loads(out_path.read_text())
+        by_id = {int(r["image_id"]): r["scores"]["All"]["f"] for r in results}
+        scores = np.array([float(by_id[i]) if by_id.get(i) is not None else np.nan
+                           for i in range(len(samples))])
+        failures = {samples[i].id: "SPICE returned no score"
+                    for i in range(len(samples)) if np.isnan(scores[i])}
+        return MetricOutput(scores, failures)
