@@ -20,6 +20,11 @@ _REGISTRY: dict[str, tuple[str, str, dict[str, Any]]] = {
     "rouge_l": ("metrics.ngram", "RougeL", {}),
     "cider": ("metrics.ngram", "Cider", {}),
     "spice": ("metrics.ngram", "Spice", {}),
+    "clipscore": ("metrics.clip_score", "ClipScore", {}),
+    "refclipscore": ("metrics.clip_score", "RefClipScore", {}),
+    "bertscore": ("metrics.bert_score", "BertScore", {}),
+    "bartscore": ("metrics.bart_score", "BartScore", {}),
+    "vlm_judge": ("metrics.vlm_judge", "VlmJudge", {}),
 }
 
 
