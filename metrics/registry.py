@@ -38,12 +38,17 @@ def list_metrics() -> list[str]:
     return sorted(_REGISTRY)
 
 
-def get_metric(name: str, **options: Any) -> Metric:
-    """Build the metric called `name` with its options (model, device, ...)."""
+def metric_class(name: str) -> type[Metric]:
+    """The class behind metric `name` (imports its module)."""
     try:
-        module, cls, fixed = _REGISTRY[name]
+        module, cls, _ = _REGISTRY[name]
     except KeyError:
         raise MetricError(
             f"unknown metric {name!r}; known metrics: {', '.join(list_metrics())}") from None
-    factory = getattr(importlib.import_module(module), cls)
-    return factory(**fixed, **options)
+    return getattr(importlib.import_module(module), cls)
+
+
+def get_metric(name: str, **options: Any) -> Metric:
+    """Build the metric called `name` with its options (model, device, ...)."""
+    factory = metric_class(name)
+    return factory(**_REGISTRY[name][2], **options)

@@ -1,0 +1,57 @@
+"""Benchmark names users type, mapped to their loaders and files.
+
+`--data-dir` holds one folder per benchmark family, laid out as
+`../shared/data` is: flickr8k/, pascal50s/, thumb/, nebula/, polaris/, and
+socratis/ for the user's Socratis files. The demo ships inside the package.
+"""
+from __future__ import annotations
+
+import importlib
+import os
+from pathlib import Path
+
+from .benchmark import Benchmark, DataError
+
+DATA_ENV = "METAEVAL_DATA_DIR"
+DEMO_DIR = Path(__file__).resolve().parent / "data" / "demo"
+
+# name -> (family folder under --data-dir, module, loader function)
+_BENCHMARKS: dict[str, tuple[str, str, str]] = {
+    "demo": ("", "experiments.loaders.demo", "load_demo"),
+    "socratis": ("socratis", "experiments.loaders.socratis", "load_socratis"),
+    "flickr8k-expert": ("flickr8k", "experiments.loaders.flickr8k", "load_expert"),
+    "flickr8k-cf": ("flickr8k", "experiments.loaders.flickr8k", "load_cf"),
+}
+
+
+def register_benchmark(name: str, family: str, module: str, loader: str) -> None:
+    _BENCHMARKS[name] = (family, module, loader)
+
+
+def list_benchmarks() -> list[str]:
+    return sorted(_BENCHMARKS)
+
+
+def default_data_dir() -> str | None:
+    return os.environ.get(DATA_ENV)
+
+
+def load_benchmark(name: str, data_dir: str | os.PathLike | None = None,
+                   image_root: str | None = None) -> Benchmark:
+    """Load benchmark `name` from `data_dir`/FAMILY (the demo needs no folder)."""
+    try:
+        family, module, loader = _BENCHMARKS[name]
+    except KeyError:
+        raise DataError(f"unknown benchmark {name!r}; known benchmarks: "
+                        f"{', '.join(list_benchmarks())}") from None
+    load = getattr(importlib.import_module(module), loader)
+    if not family:
+        return load(image_root=image_root)
+    data_dir = data_dir or default_data_dir()
+    if not data_dir:
+        raise DataError(f"benchmark {name!r} needs --data-dir (or ${DATA_ENV}) pointing at a "
+                        f"folder that holds {family}/")
+    folder = Path(data_dir) / family
+    if not folder.is_dir():
+        raise DataError(f"benchmark {name!r}: folder not found: {folder}")
+    return load(folder, image_root=image_root)

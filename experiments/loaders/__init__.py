@@ -1,0 +1,1 @@
+"""Benchmark loaders: files in, one `Benchmark` out."""

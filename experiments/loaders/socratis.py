@@ -1,0 +1,233 @@
+"""Socratis (Deng et al. 2023, "Socratis: Are large multimodal models
+emotionally aware?", arXiv:2308.16741): news images with captions, the
+emotions people felt, and their free-form reasons.
+
+Files under the benchmark folder (see the README for each layout):
+
+- `imCaptionEmotionExplanation_formatted.json` (the official release):
+  `{unique_id: [[image_path, caption, emotions, explanations, demographics], ...]}`,
+  one inner list per worker, up to three emotion and reason slots each
+  (unused slots are '' or null; demographics optional).
+- `generations.jsonl` (ours, optional): `{item_id, emotion, generator, reason}`.
+- `human_study.csv` (ours, optional): `pair_id, item_id, emotion,
+  human_reason, machine_reason, generator, verdict, annotator`, verdict one of
+  human / machine / both_good / both_bad.
+
+Samples:
+- `h:{item}:{worker}:{slot}`: each human reason; references are the other
+  workers' reasons for the same item (a reason is never its own reference;
+  another worker's identical reason stays, it is another person's).
+- `g:{item}:{generator}:{emotion}`: each machine reason; references are all
+  the item's human reasons.
+- `p:{pair_id}:human` and `p:{pair_id}:machine`: the two sides of a judged
+  pair, scored with the same references (the item's reasons less the pair's
+  human reason).
+
+Emotions are kept as the workers typed them, lower-cased and stripped; no
+spelling is corrected.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from metrics.base import Sample
+
+from ..benchmark import (A_BETTER, B_BETTER, TIE, Benchmark, DataError, Preferences,
+                         ProtocolStep)
+from .textfiles import csv_rows, jsonl_rows, read_json, require_file, require_keys
+
+OFFICIAL_FILE = "imCaptionEmotionExplanation_formatted.json"
+GENERATIONS_FILE = "generations.jsonl"
+STUDY_FILE = "human_study.csv"
+STUDY_COLUMNS = ["pair_id", "item_id", "emotion", "human_reason", "machine_reason",
+                 "generator", "verdict", "annotator"]
+VERDICT_OUTCOME = {"human": A_BETTER, "machine": B_BETTER, "both_good": TIE, "both_bad": TIE}
+CITATION = ("Deng, Mitra, Wei, Cai, Ben-Shaul, Jiang, Lim, Fritz, Jurafsky, Saenko, "
+            "Plummer 2023, Socratis: Are large multimodal models emotionally aware? "
+            "(arXiv:2308.16741)")
+
+
+@dataclass
+class HumanReason:
+    worker: int
+    slot: int
+    emotion: str
+    reason: str
+
+
+@dataclass
+class SocratisItem:
+    item_id: str
+    image_path: str
+    caption: str
+    reasons: list[HumanReason] = field(default_factory=list)
+
+    def references(self, leave_out: HumanReason | None = None) -> tuple[str, ...]:
+        """The item's reasons, less those written by the worker who wrote `leave_out`."""
+        if leave_out is None:
+            return tuple(r.reason for r in self.reasons)
+        return tuple(r.reason for r in self.reasons if r.worker != leave_out.worker)
+
+
+def normalise_emotion(word: object) -> str:
+    return word.strip().lower() if isinstance(word, str) else ""
+
+
+def read_official(path: Path) -> dict[str, SocratisItem]:
+    """Items of the official release; malformed entries name the item and worker."""
+    data = read_json(path)
+    if not isinstance(data, dict):
+        raise DataError(f"{path}: expected an object keyed by unique_id")
+    items: dict[str, SocratisItem] = {}
+    for item_id, workers in data.items():
+        where = f"{path}: item {item_id!r}"
+        if not isinstance(workers, list) or not workers:
+            raise DataError(f"{where}: expected a non-empty list of worker entries")
+        item = None
+        for w, entry in enumerate(workers):
+            if not isinstance(entry, list) or len(entry) < 4:
+                raise DataError(f"{where}, worker {w}: expected [image_path, caption, "
+                                "emotions, explanations, demographics]")
+            image_path, caption, emotions, explanations = entry[:4]
+            if item is None:
+                if not isinstance(caption, str) or not isinstance(image_path, str):
+                    raise DataError(f"{where}, worker {w}: image_path and caption must be text")
+                item = SocratisItem(item_id, image_path, caption)
+            emotions = list(emotions or [])
+            explanations = list(explanations or [])
+            for slot in range(max(len(emotions), len(explanations))):
+                emotion = normalise_emotion(emotions[slot] if slot < len(emotions) else None)
+                reason = explanations[slot] if slot < len(explanations) else None
+                reason = reason.strip() if isinstance(reason, str) else ""
+                if not emotion and not reason:
+                    continue
+                if not emotion or not reason:
+                    raise DataError(f"{where}, worker {w}, slot {slot}: an emotion without a "
+                                    "reason or a reason without an emotion")
+                item.reasons.append(HumanReason(w, slot, emotion, reason))
+        items[item_id] = item
+    return items
+
+
+def _image(image_root: str | None, folder: Path, image_path: str) -> str:
+    root = Path(image_root) if image_root else folder / "images"
+    return str(root / image_path)
+
+
+def _context(item: SocratisItem, emotion: str) -> dict[str, str]:
+    return {"caption": item.caption, "emotion": emotion}
+
+
+def load_socratis(folder: Path, image_root: str | None = None,
+                  name: str = "socratis") -> Benchmark:
+    """The Socratis benchmark from `folder` (official JSON plus our optional files)."""
+    folder = Path(folder)
+    official = require_file(folder / OFFICIAL_FILE, name)
+    items = read_official(official)
+    samples: list[Sample] = []
+    notes: list[str] = []
+    for item in items.values():
+        image = _image(image_root, folder, item.image_path)
+        for r in item.reasons:
+            samples.append(Sample(f"h:{item.item_id}:{r.worker}:{r.slot}", r.reason,
+                                  item.references(leave_out=r), image, _context(item, r.emotion)))
+    samples += _generation_samples(folder, items, image_root, notes)
+    pair_samples, preferences = _study(folder, items, image_root, notes)
+    samples += pair_samples
+    protocol = [ProtocolStep("accuracy", "pair"), ProtocolStep("tau_like", "pair"),
+                ProtocolStep("acc23", "pair")] if preferences is not None else []
+    if preferences is None:
+        notes.append(f"no {STUDY_FILE}: no human verdicts, so no agreement is reported")
+    return Benchmark(name=name, samples=samples, protocol=protocol, citation=CITATION,
+                     preferences=preferences, notes=notes)
+
+
+def _generation_samples(folder: Path, items: dict[str, SocratisItem],
+                        image_root: str | None, notes: list[str]) -> list[Sample]:
+    path = folder / GENERATIONS_FILE
+    if not path.is_file():
+        notes.append(f"no {GENERATIONS_FILE}: no per-generator scores")
+        return []
+    samples, seen = [], {}
+    for number, row in jsonl_rows(path):
+        require_keys(row, ["item_id", "emotion", "generator", "reason"], path, number)
+        item = items.get(str(row["item_id"]))
+        if item is None:
+            raise DataError(f"{path}:{number}: item_id {row['item_id']!r} is not in {OFFICIAL_FILE}")
+        emotion = normalise_emotion(row["emotion"])
+        key = (item.item_id, str(row["generator"]), emotion)
+        if key in seen:
+            raise DataError(f"{path}:{number}: duplicate generation for item {key[0]!r}, "
+                            f"generator {key[1]!r}, emotion {key[2]!r} (first on line {seen[key]})")
+        seen[key] = number
+        reason = row["reason"] if isinstance(row["reason"], str) else ""
+        samples.append(Sample(f"g:{key[0]}:{key[1]}:{key[2]}", reason, item.references(),
+                              _image(image_root, folder, item.image_path),
+                              {**_context(item, emotion), "generator": key[1]}))
+    return samples
+
+
+def _study(folder: Path, items: dict[str, SocratisItem], image_root: str | None,
+           notes: list[str]) -> tuple[list[Sample], Preferences | None]:
+    path = folder / STUDY_FILE
+    if not path.is_file():
+        return [], None
+    samples: list[Sample] = []
+    pairs: dict[str, tuple[int, tuple]] = {}
+    answered: dict[tuple[str, str], int] = {}
+    cols = {k: [] for k in ("pair_ids", "sample_a", "sample_b", "outcome", "verdict",
+                            "category", "annotators")}
+    unmatched = 0
+    for number, row in csv_rows(path, STUDY_COLUMNS):
+        pair_id = row["pair_id"].strip()
+        verdict = row["verdict"].strip().lower()
+        if verdict not in VERDICT_OUTCOME:
+            raise DataError(f"{path}:{number}: unknown verdict {row['verdict']!r} "
+                            f"(expected one of {', '.join(VERDICT_OUTCOME)})")
+        item = items.get(row["item_id"].strip())
+        if item is None:
+            raise DataError(f"{path}:{number}: item_id {row['item_id']!r} is not in {OFFICIAL_FILE}")
+        for column in ("pair_id", "human_reason", "machine_reason", "annotator"):
+            if not row[column].strip():
+                raise DataError(f"{path}:{number}: empty {column}")
+        emotion = normalise_emotion(row["emotion"])
+        content = (item.item_id, emotion, row["human_reason"].strip(),
+                   row["machine_reason"].strip(), row["generator"].strip())
+        if pair_id in pairs:
+            first, known = pairs[pair_id]
+            if known != content:
+                raise DataError(f"{path}:{number}: pair {pair_id!r} differs from its first "
+                                f"appearance on line {first}")
+        else:
+            pairs[pair_id] = (number, content)
+            own = next((r for r in item.reasons if r.reason == content[2]), None)
+            if own is None:
+                unmatched += 1
+            refs = item.references(leave_out=own) if own else item.references()
+            image = _image(image_root, folder, item.image_path)
+            context = _context(item, emotion)
+            samples.append(Sample(f"p:{pair_id}:human", content[2], refs, image, context))
+            samples.append(Sample(f"p:{pair_id}:machine", content[3], refs, image,
+                                  {**context, "generator": content[4]}))
+        annotator = row["annotator"].strip()
+        if (pair_id, annotator) in answered:
+            raise DataError(f"{path}:{number}: annotator {annotator!r} answered pair "
+                            f"{pair_id!r} twice (first on line {answered[pair_id, annotator]})")
+        answered[pair_id, annotator] = number
+        cols["pair_ids"].append(pair_id)
+        cols["sample_a"].append(f"p:{pair_id}:human")
+        cols["sample_b"].append(f"p:{pair_id}:machine")
+        cols["outcome"].append(VERDICT_OUTCOME[verdict])
+        cols["verdict"].append(verdict)
+        cols["category"].append(content[4])
+        cols["annotators"].append(annotator)
+    if not cols["pair_ids"]:
+        raise DataError(f"{path}: no verdicts")
+    if unmatched:
+        notes.append(f"{unmatched} study pairs' human reasons were not found among their "
+                     "item's reasons; those pairs use all the item's reasons as references")
+    cols["outcome"] = np.array(cols["outcome"])
+    return samples, Preferences(**cols)

@@ -1,0 +1,129 @@
+"""Write a run's files: scores, failures, correlations, report and run record.
+
+Correlations are stored as raw values in [-1, 1]; the printed table and the
+report show them x100, as papers do.
+"""
+from __future__ import annotations
+
+import csv
+import json
+import math
+import platform
+import sys
+import time
+from collections import Counter
+from importlib import metadata
+from pathlib import Path
+from typing import Sequence
+
+from .analysis import ResultRow
+
+CORRELATION_COLUMNS = ["benchmark", "metric", "statistic", "level", "value", "ci_low",
+                       "ci_high", "n", "subset"]
+VERSIONED = ["numpy", "scipy", "pycocoevalcap", "torch", "transformers", "open_clip_torch",
+             "bert-score"]
+
+
+def _fmt(value: float) -> str:
+    return "nan" if value is None or (isinstance(value, float) and math.isnan(value)) else repr(float(value))
+
+
+def write_scores(path: Path, benchmarks, runs) -> None:
+    with open(path, "w", newline="") as f:
+        w = csv.writer(f)
+        w.writerow(["benchmark", "sample_id", "metric", "score"])
+        by_name = {b.name: b for b in benchmarks}
+        for run in runs:
+            if run.scores is None:
+                continue
+            for sample, score in zip(by_name[run.benchmark].samples, run.scores):
+                w.writerow([run.benchmark, sample.id, run.metric, _fmt(score)])
+
+
+def write_failures(path: Path, runs) -> None:
+    with open(path, "w", newline="") as f:
+        w = csv.writer(f)
+        w.writerow(["benchmark", "metric", "sample_id", "reason"])
+        for run in runs:
+            for sample_id, reason in sorted(run.failures.items()):
+                w.writerow([run.benchmark, run.metric, sample_id, reason])
+
+
+def write_correlations(path: Path, rows: Sequence[ResultRow]) -> None:
+    with open(path, "w", newline="") as f:
+        w = csv.writer(f)
+        w.writerow(CORRELATION_COLUMNS)
+        for r in rows:
+            w.writerow([r.benchmark, r.metric, r.statistic, r.level, _fmt(r.value),
+                        _fmt(r.ci_low), _fmt(r.ci_high), r.n, r.subset])
+
+
+def x100(value: float) -> str:
+    return "—" if value is None or math.isnan(value) else f"{100 * value:.1f}"
+
+
+def results_table(rows: Sequence[ResultRow]) -> list[str]:
+    """Markdown table of results, x100, with intervals where they exist."""
+    lines = ["| benchmark | metric | statistic | level | subset | value (x100) | 95% CI | n |",
+             "|---|---|---|---|---|---|---|---|"]
+    for r in rows:
+        ci = ("" if math.isnan(r.ci_low) else f"[{x100(r.ci_low)}, {x100(r.ci_high)}]")
+        lines.append(f"| {r.benchmark} | {r.metric} | {r.statistic} | {r.level} | "
+                     f"{r.subset} | {x100(r.value)} | {ci} | {r.n} |")
+    return lines
+
+
+def _versions() -> dict[str, str]:
+    found = {"python": platform.python_version()}
+    for name in VERSIONED:
+        try:
+            found[name] = metadata.version(name)
+        except metadata.PackageNotFoundError:
+            pass
+    return found
+
+
+def write_outputs(out: Path, args, benchmarks, runs, rows: Sequence[ResultRow],
+                  started: float, comparisons: Sequence[dict] = (),
+                  extra_sections: Sequence[str] = ()) -> None:
+    write_scores(out / "scores.csv", benchmarks, runs)
+    write_failures(out / "failures.csv", runs)
+    write_correlations(out / "correlations.csv", rows)
+    report = ["# Results", ""]
+    for bench in benchmarks:
+        report += [f"## {bench.name}", "", f"{len(bench.samples)} samples. Citation: {bench.citation}.", ""]
+        report += [f"- {note}" for note in bench.notes]
+        report.append("")
+    report += ["## Agreement with human judgments (x100)", ""]
+    report += results_table(rows)
+    report += ["", "## Metrics", ""]
+    for run in runs:
+        if run.skipped:
+            report.append(f"- {run.benchmark} / {run.metric}: skipped: {run.skipped}")
+        else:
+            reasons = Counter(run.failures.values())
+            failed = (f"; {len(run.failures)} unscored (" +
+                      "; ".join(f"{n}x {r}" for r, n in reasons.most_common(3)) + ")"
+                      if run.failures else "")
+            report.append(f"- {run.benchmark} / {run.metric}: `{run.signature}`; "
+                          f"{run.computed} computed, {run.cached} from cache{failed}")
+    for section in extra_sections:
+        report += ["", section]
+    (out / "report.md").write_text("\n".join(report) + "\n")
+    record = {
+        "arguments": vars(args),
+        "versions": _versions(),
+        "command": " ".join(sys.argv),
+        "benchmarks": {b.name: {"samples": len(b.samples), "notes": b.notes,
+                                "citation": b.citation} for b in benchmarks},
+        "metrics": [{"benchmark": r.benchmark, "metric": r.metric, "signature": r.signature,
+                     "skipped": r.skipped, "unscored": len(r.failures), "cached": r.cached,
+                     "computed": r.computed, "seconds": round(r.seconds, 3)} for r in runs],
+        "seconds": round(time.time() - started, 3),
+    }
+    (out / "run.json").write_text(json.dumps(record, indent=2, sort_keys=True) + "\n")
+    print("\n".join(results_table(rows)))
+    skipped = [r for r in runs if r.skipped]
+    for r in skipped:
+        print(f"skipped {r.metric} on {r.benchmark}: {r.skipped}")
+    print(f"\nresults written to {out}/ (scores.csv, correlations.csv, report.md, run.json)")

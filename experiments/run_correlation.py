@@ -1,0 +1,201 @@
+"""The main job: score benchmarks with metrics and compare with people.
+
+    python -m experiments.run_correlation --benchmark flickr8k-expert \\
+        --metrics bleu4,cider --data-dir ../shared/data --out results/
+
+With no arguments it runs the bundled demo with every metric that can run
+offline and says why it skipped the others. Writes OUT/scores.csv,
+OUT/failures.csv, OUT/correlations.csv, OUT/comparisons.csv, OUT/report.md and
+OUT/run.json.
+"""
+from __future__ import annotations
+
+import argparse
+import csv
+import inspect
+import json
+import logging
+import math
+import platform
+import sys
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from metrics import MetricError, ScoreCache, get_metric, list_metrics, score_with_cache
+from metrics.registry import metric_class
+from metrics.base import InputError, Metric
+
+from .analysis import ResultRow, evaluate
+from .benchmark import Benchmark, DataError
+from .benchmarks import DATA_ENV, default_data_dir, list_benchmarks, load_benchmark
+from .external_scores import ExternalScores, parse_metric_scores_arg
+
+log = logging.getLogger("experiments.run_correlation")
+
+
+@dataclass
+class MetricRun:
+    """One metric on one benchmark: its scores, or why it was skipped."""
+
+    benchmark: str
+    metric: str
+    signature: str = ""
+    scores: np.ndarray | None = None
+    failures: dict[str, str] = field(default_factory=dict)
+    skipped: str | None = None
+    cached: int = 0
+    computed: int = 0
+    seconds: float = 0.0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(
+        prog="python -m experiments.run_correlation",
+        description="Score benchmarks with metrics and measure agreement with human judgments.")
+    p.add_argument("--benchmark", default="demo",
+                   help=f"comma-separated; one of: {', '.join(list_benchmarks())} (default: demo)")
+    p.add_argument("--metrics", default=None,
+                   help="comma-separated metric names (default: every registered metric; "
+                        "those that cannot run here are skipped with the reason)")
+    p.add_argument("--metric-scores", action="append", default=[], metavar="NAME=FILE.csv",
+                   help="scores computed elsewhere (columns sample_id,score), joined on sample ids; "
+                        "repeatable")
+    p.add_argument("--metric-option", action="append", default=[], metavar="METRIC.KEY=VALUE",
+                   help="an option for one metric's constructor, e.g. clipscore.model=ViT-B-16; "
+                        "repeatable")
+    p.add_argument("--data-dir", default=None,
+                   help=f"folder with one subfolder per benchmark family (default: ${DATA_ENV})")
+    p.add_argument("--image-root", default=None, help="folder holding the benchmark's images")
+    p.add_argument("--out", default="results", help="output folder (default: results)")
+    p.add_argument("--bootstrap", type=int, default=1000, help="bootstrap resamples (default 1000)")
+    p.add_argument("--confidence", type=float, default=0.95, help="interval level (default 0.95)")
+    p.add_argument("--ci-method", choices=["bca", "percentile"], default="bca")
+    p.add_argument("--seed", type=int, default=0, help="seed of every random draw (default 0)")
+    p.add_argument("--device", default="cpu", help="cpu, cuda, mps or auto (model metrics)")
+    p.add_argument("--batch-size", type=int, default=None, help="batch size for model metrics")
+    p.add_argument("--cache-dir", default=None,
+                   help="score cache folder (default: $METAEVAL_CACHE_DIR or ~/.cache/socratis-metaeval)")
+    p.add_argument("--no-cache", action="store_true", help="score everything anew, write no cache")
+    p.add_argument("--quiet", action="store_true", help="no progress bars")
+    return p
+
+
+def parse_metric_options(items: list[str]) -> dict[str, dict[str, Any]]:
+    """['clipscore.model=ViT-B-16', ...] -> {'clipscore': {'model': 'ViT-B-16'}}."""
+    options: dict[str, dict[str, Any]] = {}
+    for item in items:
+        key, sep, value = item.partition("=")
+        metric, dot, name = key.partition(".")
+        if not sep or not dot or not metric or not name:
+            raise SystemExit(f"--metric-option {item!r}: expected METRIC.KEY=VALUE")
+        options.setdefault(metric, {})[name] = _parse_value(value)
+    return options
+
+
+def _parse_value(text: str) -> Any:
+    try:
+        return json.loads(text)
+    except json.JSONDecodeError:
+        return text
+
+
+def make_metric(name: str, options: dict[str, Any], device: str,
+                batch_size: int | None) -> Metric:
+    """Build a metric, handing it --device/--batch-size where it takes them."""
+    accepted = inspect.signature(metric_class(name)).parameters
+    common: dict[str, Any] = {}
+    if "device" in accepted and "device" not in options:
+        common["device"] = device
+    if batch_size is not None and "batch_size" in accepted and "batch_size" not in options:
+        common["batch_size"] = batch_size
+    try:
+        return get_metric(name, **options, **common)
+    except TypeError as exc:
+        raise MetricError(f"{name}: bad option ({exc})") from None
+
+
+def score_metric(bench: Benchmark, name: str, options: dict[str, Any], args,
+                 cache: ScoreCache | None) -> MetricRun:
+    run = MetricRun(bench.name, name)
+    start = time.perf_counter()
+    try:
+        metric = make_metric(name, options, args.device, args.batch_size)
+        run.signature = metric.signature()
+        output, stats = score_with_cache(metric, bench.samples, cache, progress=not args.quiet)
+    except (MetricError, ImportError, OSError) as exc:
+        run.skipped = str(exc) or type(exc).__name__
+        log.warning("skipping %s on %s: %s", name, bench.name, run.skipped)
+        return run
+    run.scores = output.scores
+    run.failures = output.failures
+    run.cached, run.computed = stats.cached, stats.computed
+    run.seconds = time.perf_counter() - start
+    if output.failures:
+        log.warning("%s on %s: %d samples could not be scored (see failures.csv)",
+                    name, bench.name, len(output.failures))
+    return run
+
+
+def external_run(bench: Benchmark, external: ExternalScores) -> MetricRun:
+    run = MetricRun(bench.name, external.name, signature=f"external:{external.path}")
+    run.scores = external.align(bench)
+    run.failures = {s.id: "no score in the external file" for s, v in
+                    zip(bench.samples, run.scores) if not math.isfinite(v)}
+    return run
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
+    started = time.time()
+    benchmarks = [b.strip() for b in args.benchmark.split(",") if b.strip()]
+    metric_names = ([m.strip() for m in args.metrics.split(",") if m.strip()]
+                    if args.metrics is not None else None)
+    externals = [parse_metric_scores_arg(item) for item in args.metric_scores]
+    if metric_names is None:
+        metric_names = [] if externals else list_metrics()
+    unknown = [m for m in metric_names if m not in list_metrics()]
+    if unknown:
+        print(f"error: unknown metric(s) {', '.join(unknown)}; known metrics: "
+              f"{', '.join(list_metrics())}", file=sys.stderr)
+        return 2
+    options = parse_metric_options(args.metric_option)
+    try:
+        loaded = [load_benchmark(name, args.data_dir, args.image_root) for name in benchmarks]
+    except DataError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    cache = None if args.no_cache else ScoreCache(args.cache_dir)
+    out = Path(args.out)
+    out.mkdir(parents=True, exist_ok=True)
+    runs: list[MetricRun] = []
+    rows: list[ResultRow] = []
+    for bench in loaded:
+        log.info("%s: %d samples", bench.name, len(bench.samples))
+        for name in metric_names:
+            try:
+                runs.append(score_metric(bench, name, options.get(name, {}), args, cache))
+            except InputError as exc:
+                print(f"error: {bench.name}: {exc}", file=sys.stderr)
+                return 2
+        for external in externals:
+            try:
+                runs.append(external_run(bench, external))
+            except DataError as exc:
+                print(f"error: {exc}", file=sys.stderr)
+                return 2
+        for run in runs:
+            if run.benchmark == bench.name and run.scores is not None:
+                rows.extend(evaluate(bench, run.metric, run.scores))
+    from .report import write_outputs
+
+    write_outputs(out, args, loaded, runs, rows, started)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,59 @@
+"""Flickr8k-Expert and -CF reproduce the CLIPScore paper's Table 1 (x100, one decimal).
+
+Published (Hessel et al. 2021, Table 1): Expert tau-c / CF tau-b for
+BLEU-1 32.3 / 17.9, BLEU-4 30.8 / 16.9, ROUGE-L 32.3 / 19.9,
+METEOR 41.8 / 22.3, CIDEr 43.9 / 24.6.
+"""
+from __future__ import annotations
+
+import pytest
+
+from correlation import kendall_tau
+from experiments.benchmark import scores_for
+from experiments.loaders.flickr8k import load_cf, load_expert, load_expert_json
+from metrics import get_metric
+
+PUBLISHED = {
+    "flickr8k-expert": {"bleu1": 32.3, "bleu4": 30.8, "rouge_l": 32.3, "meteor": 41.8, "cider": 43.9},
+    "flickr8k-cf": {"bleu1": 17.9, "bleu4": 16.9, "rouge_l": 19.9, "meteor": 22.3, "cider": 24.6},
+}
+
+
+@pytest.fixture(scope="module")
+def expert(shared_data):
+    return load_expert(shared_data / "flickr8k")
+
+
+@pytest.fixture(scope="module")
+def cf(shared_data):
+    return load_cf(shared_data / "flickr8k")
+
+
+def test_expert_rows_follow_the_clipscore_procedure(expert):
+    assert len(expert.samples) == 5664 and len(expert.ratings) == 16992
+    assert set(expert.ratings.annotators) == {"expert1", "expert2", "expert3"}
+    assert all(s.candidate not in s.references for s in expert.samples)
+
+
+def test_cf_rows_and_pruned_references(cf):
+    assert len(cf.samples) == 47830 and len(cf.ratings) == 47830
+    assert all(s.candidate not in s.references for s in cf.samples)
+    assert set(cf.ratings.values) <= {i / n for n in range(3, 20) for i in range(n + 1)}
+
+
+def test_json_layout_gives_the_same_rows(shared_data, expert):
+    from_json = load_expert_json(shared_data / "flickr8k" / "flickr8k_expert.json")
+    assert sorted(from_json.ratings.values) == sorted(expert.ratings.values)
+    assert sorted(s.candidate for s in from_json.samples) == sorted(s.candidate for s in expert.samples)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("bench_name,variant", [("flickr8k-expert", "c"), ("flickr8k-cf", "b")])
+def test_published_correlations(bench_name, variant, expert, cf):
+    bench = expert if bench_name == "flickr8k-expert" else cf
+    index = bench.sample_index()
+    for metric, published in PUBLISHED[bench_name].items():
+        scores = get_metric(metric).score(bench.samples).scores
+        tau = kendall_tau(scores_for(bench.ratings.sample_ids, index, scores),
+                          bench.ratings.values, variant=variant)
+        assert round(100 * tau, 1) == published, (bench_name, metric, 100 * tau)
