@@ -27,7 +27,6 @@ import os
 import subprocess
 import tempfile
 import threading
-from functools import lru_cache
 from pathlib import Path
 from typing import Sequence
 
@@ -96,16 +95,22 @@ class _PycocoMetric(Metric):
         return gts, res
 
 
-@lru_cache(maxsize=4)
-def _bleu4(digest: str, payload: str) -> tuple[tuple[float, ...], tuple[tuple[float, ...], ...]]:
+_BLEU_RESULTS: dict[str, tuple[tuple[float, ...], tuple[tuple[float, ...], ...]]] = {}
+_BLEU_KEEP = 64
+
+
+def _bleu4(gts: dict, res: dict) -> tuple[tuple[float, ...], tuple[tuple[float, ...], ...]]:
+    """pycocoevalcap's Bleu(4) on one chunk, remembered so bleu1..bleu4 share one run."""
     from pycocoevalcap.bleu.bleu import Bleu
 
-    gts_list, res_list = json.loads(payload)
-    gts = dict(enumerate(gts_list))
-    res = dict(enumerate(res_list))
-    with contextlib.redirect_stdout(io.StringIO()):
-        corpus, per_sample = Bleu(4).compute_score(gts, res, verbose=0)
-    return tuple(corpus), tuple(tuple(x) for x in per_sample)
+    digest = hashlib.sha256(json.dumps([list(gts.values()), list(res.values())]).encode()).hexdigest()
+    if digest not in _BLEU_RESULTS:
+        with contextlib.redirect_stdout(io.StringIO()):
+            corpus, per_sample = Bleu(4).compute_score(gts, res, verbose=0)
+        if len(_BLEU_RESULTS) >= _BLEU_KEEP:
+            _BLEU_RESULTS.pop(next(iter(_BLEU_RESULTS)))
+        _BLEU_RESULTS[digest] = (tuple(corpus), tuple(tuple(x) for x in per_sample))
+    return _BLEU_RESULTS[digest]
 
 
 class Bleu(_PycocoMetric):
@@ -123,14 +128,18 @@ class Bleu(_PycocoMetric):
         self.name = f"bleu{n}"
 
     def _score_chunk(self, samples: Sequence[Sample]) -> MetricOutput:
-        gts, res = self._inputs(samples)
-        payload = json.dumps([list(gts.values()), list(res.values())])
-        corpus, per_sample = _bleu4(hashlib.sha256(payload.encode()).hexdigest(), payload)
+        corpus, per_sample = _bleu4(*self._inputs(samples))
         return MetricOutput(np.array(per_sample[self.n - 1]), corpus_score=corpus[self.n - 1])
 
 
 class Meteor(_PycocoMetric):
-    """METEOR 1.5 (Denkowski & Lavie 2014) through pycocoevalcap's wrapper."""
+    """METEOR 1.5 (Denkowski & Lavie 2014) with pycocoevalcap's jar and flags.
+
+    The jar receives the same `SCORE` and `EVAL` lines pycocoevalcap's
+    wrapper sends, so the numbers are the same; the lines of a chunk are
+    written by a thread while their answers are read, rather than one round
+    trip per sample.
+    """
 
     name = "meteor"
 
@@ -142,8 +151,26 @@ class Meteor(_PycocoMetric):
             from pycocoevalcap.meteor.meteor import Meteor as _Meteor
             self._scorer = _Meteor()
         gts, res = self._inputs(samples)
-        corpus, per_sample = self._scorer.compute_score(gts, res)
-        return MetricOutput(np.array(per_sample, dtype=float), corpus_score=corpus)
+        lines = []
+        for i in res:
+            hypothesis = res[i][0].replace("|||", "").replace("  ", " ")
+            lines.append(" ||| ".join(("SCORE", " ||| ".join(gts[i]), hypothesis)))
+        proc = self._scorer.meteor_p
+        with self._scorer.lock:
+            writer = threading.Thread(target=_write_lines, args=(proc.stdin, lines))
+            writer.start()
+            stats = [proc.stdout.readline().decode().strip() for _ in lines]
+            writer.join()
+            _write_lines(proc.stdin, ["EVAL ||| " + " ||| ".join(stats)])
+            per_sample = [float(proc.stdout.readline().strip()) for _ in lines]
+            corpus = float(proc.stdout.readline().strip())
+        return MetricOutput(np.array(per_sample), corpus_score=corpus)
+
+
+def _write_lines(stream, lines: list[str]) -> None:
+    for line in lines:
+        stream.write(f"{line}\n".encode())
+    stream.flush()
 
 
 class RougeL(_PycocoMetric):
