@@ -21,6 +21,10 @@ _BENCHMARKS: dict[str, tuple[str, str, str]] = {
     "socratis": ("socratis", "experiments.loaders.socratis", "load_socratis"),
     "flickr8k-expert": ("flickr8k", "experiments.loaders.flickr8k", "load_expert"),
     "flickr8k-cf": ("flickr8k", "experiments.loaders.flickr8k", "load_cf"),
+    "pascal50s": ("pascal50s", "experiments.loaders.captions", "load_pascal50s"),
+    "thumb": ("thumb", "experiments.loaders.captions", "load_thumb"),
+    "nebula": ("nebula", "experiments.loaders.captions", "load_nebula"),
+    "polaris": ("polaris", "experiments.loaders.captions", "load_polaris"),
 }
 
 
