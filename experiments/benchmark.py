@@ -106,6 +106,7 @@ class Benchmark:
     ratings: Ratings | None = None
     preferences: Preferences | None = None
     notes: list[str] = field(default_factory=list)
+    kind: str = ""  # names the extra tables a benchmark family reports (experiments.tables)
 
     def __post_init__(self) -> None:
         ids = {s.id for s in self.samples}

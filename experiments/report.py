@@ -83,12 +83,52 @@ def _versions() -> dict[str, str]:
     return found
 
 
+def write_judgments(path: Path, benchmarks) -> None:
+    """Mean human rating per sample, for metric-vs-human plots without the data files."""
+    with open(path, "w", newline="") as f:
+        w = csv.writer(f)
+        w.writerow(["benchmark", "sample_id", "human", "n_judgments"])
+        for bench in benchmarks:
+            if bench.ratings is None:
+                continue
+            sums: dict[str, list[float]] = {}
+            for sample_id, value in zip(bench.ratings.sample_ids, bench.ratings.values):
+                sums.setdefault(sample_id, []).append(float(value))
+            for sample_id, values in sums.items():
+                w.writerow([bench.name, sample_id, repr(sum(values) / len(values)), len(values)])
+
+
+def write_rows(path: Path, rows: Sequence[dict]) -> None:
+    columns = list(dict.fromkeys(k for row in rows for k in row))
+    with open(path, "w", newline="") as f:
+        w = csv.DictWriter(f, fieldnames=columns)
+        w.writeheader()
+        for row in rows:
+            w.writerow({k: _fmt(v) if isinstance(v, float) else v for k, v in row.items()})
+
+
+def markdown_rows(rows: Sequence[dict]) -> list[str]:
+    if not rows:
+        return ["(empty)"]
+    columns = list(dict.fromkeys(k for row in rows for k in row))
+    lines = ["| " + " | ".join(columns) + " |", "|" + "---|" * len(columns)]
+    for row in rows:
+        cells = [f"{row.get(c):.4g}" if isinstance(row.get(c), float) else str(row.get(c, ""))
+                 for c in columns]
+        lines.append("| " + " | ".join(cells) + " |")
+    return lines
+
+
 def write_outputs(out: Path, args, benchmarks, runs, rows: Sequence[ResultRow],
                   started: float, comparisons: Sequence[dict] = (),
-                  extra_sections: Sequence[str] = ()) -> None:
+                  tables: dict[tuple[str, str], list[dict]] | None = None) -> None:
+    tables = tables or {}
     write_scores(out / "scores.csv", benchmarks, runs)
     write_failures(out / "failures.csv", runs)
     write_correlations(out / "correlations.csv", rows)
+    write_judgments(out / "judgments.csv", benchmarks)
+    for (bench_name, table), table_rows in tables.items():
+        write_rows(out / f"{bench_name}.{table}.csv", table_rows)
     report = ["# Results", ""]
     for bench in benchmarks:
         report += [f"## {bench.name}", "", f"{len(bench.samples)} samples. Citation: {bench.citation}.", ""]
@@ -107,8 +147,9 @@ def write_outputs(out: Path, args, benchmarks, runs, rows: Sequence[ResultRow],
                       if run.failures else "")
             report.append(f"- {run.benchmark} / {run.metric}: `{run.signature}`; "
                           f"{run.computed} computed, {run.cached} from cache{failed}")
-    for section in extra_sections:
-        report += ["", section]
+    for (bench_name, table), table_rows in tables.items():
+        report += ["", f"## {bench_name}: {table.replace('_', ' ')}", ""]
+        report += markdown_rows(table_rows)
     (out / "report.md").write_text("\n".join(report) + "\n")
     record = {
         "arguments": vars(args),

@@ -33,6 +33,7 @@ from .analysis import ResultRow, evaluate
 from .benchmark import Benchmark, DataError
 from .benchmarks import DATA_ENV, default_data_dir, list_benchmarks, load_benchmark
 from .external_scores import ExternalScores, parse_metric_scores_arg
+from .tables import TableSettings, benchmark_tables
 
 log = logging.getLogger("experiments.run_correlation")
 
@@ -155,7 +156,11 @@ def main(argv: list[str] | None = None) -> int:
     benchmarks = [b.strip() for b in args.benchmark.split(",") if b.strip()]
     metric_names = ([m.strip() for m in args.metrics.split(",") if m.strip()]
                     if args.metrics is not None else None)
-    externals = [parse_metric_scores_arg(item) for item in args.metric_scores]
+    try:
+        externals = [parse_metric_scores_arg(item) for item in args.metric_scores]
+    except DataError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
     if metric_names is None:
         metric_names = [] if externals else list_metrics()
     unknown = [m for m in metric_names if m not in list_metrics()]
@@ -174,6 +179,8 @@ def main(argv: list[str] | None = None) -> int:
     out.mkdir(parents=True, exist_ok=True)
     runs: list[MetricRun] = []
     rows: list[ResultRow] = []
+    tables: dict[tuple[str, str], list[dict]] = {}
+    settings = TableSettings(args.bootstrap, args.confidence, args.seed)
     for bench in loaded:
         log.info("%s: %d samples", bench.name, len(bench.samples))
         for name in metric_names:
@@ -188,12 +195,15 @@ def main(argv: list[str] | None = None) -> int:
             except DataError as exc:
                 print(f"error: {exc}", file=sys.stderr)
                 return 2
-        for run in runs:
-            if run.benchmark == bench.name and run.scores is not None:
-                rows.extend(evaluate(bench, run.metric, run.scores))
+        scored = {r.metric: r.scores for r in runs
+                  if r.benchmark == bench.name and r.scores is not None}
+        for metric, scores in scored.items():
+            rows.extend(evaluate(bench, metric, scores))
+        for table, table_rows in benchmark_tables(bench, scored, settings).items():
+            tables[bench.name, table] = table_rows
     from .report import write_outputs
 
-    write_outputs(out, args, loaded, runs, rows, started)
+    write_outputs(out, args, loaded, runs, rows, started, tables=tables)
     return 0
 
 

@@ -142,7 +142,7 @@ def load_socratis(folder: Path, image_root: str | None = None,
     if preferences is None:
         notes.append(f"no {STUDY_FILE}: no human verdicts, so no agreement is reported")
     return Benchmark(name=name, samples=samples, protocol=protocol, citation=CITATION,
-                     preferences=preferences, notes=notes)
+                     preferences=preferences, notes=notes, kind="socratis")
 
 
 def _generation_samples(folder: Path, items: dict[str, SocratisItem],
