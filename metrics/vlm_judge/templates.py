@@ -46,7 +46,8 @@ class Template:
 
     name: the file's stem; labels/values: the rating scale; body: the prompt;
     sha256: hash of the whole file (header and body), which names the
-    template in signatures and cache keys.
+    template in signatures and cache keys; path: where it was read from
+    (not part of any signature: the same text elsewhere is the same template).
     """
 
     name: str
@@ -56,6 +57,7 @@ class Template:
     image: bool
     case_sensitive: bool
     sha256: str
+    path: str = ""
 
     @property
     def placeholders(self) -> tuple[str, ...]:
@@ -147,7 +149,8 @@ def parse_template(raw: str, name: str, source: str = "<string>") -> Template:
         name=name, body=body, labels=labels, values=values,
         image=_parse_bool(header.get("image", "true"), "image", source),
         case_sensitive=_parse_bool(header.get("case_sensitive", "false"), "case_sensitive", source),
-        sha256=hashlib.sha256(raw.encode("utf-8")).hexdigest())
+        sha256=hashlib.sha256(raw.encode("utf-8")).hexdigest(),
+        path=source if source != "<string>" else "")
     if template.pairwise and sorted(values) != [0.0, 1.0]:
         raise MetricError(f"{source}: a pairwise template's scale must be two labels "
                           f"valued 0 (slot A) and 1 (slot B), e.g. 'A=0 B=1'")
