@@ -129,6 +129,8 @@ class VlmJudge(Metric):
                 max_tokens=self.max_tokens, logprobs=_as_bool(logprobs, "logprobs"),
                 top_logprobs=_as_int(top_logprobs, "top_logprobs", minimum=0),
                 extra_body=_as_dict(extra_body, "extra_body"))
+            # Requests overlap only within a chunk: keep every worker busy.
+            self.chunk_size = max(type(self).chunk_size, 8 * self.backend.max_concurrency)
         else:
             from ..models import resolve_device
 
@@ -192,6 +194,10 @@ class VlmJudge(Metric):
                 continue
             scores[i], raw[i], mass[i] = result.score, result.raw_rating, result.rating_mass
             used[i] = 1.0 if result.used_probabilities else 0.0
+        parsed_only = int(np.sum(used == 0))
+        if parsed_only:
+            log.info("vlm_judge: %d of %d scores are parsed ratings, not expected ratings "
+                     "(the answer came without token probabilities)", parsed_only, n)
         return MetricOutput(scores, failures, {"raw_rating": raw, "used_probabilities": used,
                                                "rating_mass": mass})
 
