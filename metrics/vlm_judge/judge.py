@@ -206,10 +206,11 @@ class VlmJudge(Metric):
         """P(b better than a) for each (pair_id, a, b); a and b must share image and context."""
         pairs = list(pairs)
         ids = [str(p[0]) for p in pairs]
-        if len(set(ids)) != len(ids):
-            seen: set[str] = set()
-            dup = next(i for i in ids if i in seen or seen.add(i))
-            raise InputError(f"duplicate pair id {dup!r}: pair ids must be unique")
+        seen: set[str] = set()
+        for pair_id in ids:
+            if pair_id in seen:
+                raise InputError(f"duplicate pair id {pair_id!r}: pair ids must be unique")
+            seen.add(pair_id)
         template = self.pair_template
         failures: dict[str, str] = {}
         requests: list[Request | None] = []

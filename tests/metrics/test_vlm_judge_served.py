@@ -19,7 +19,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from metrics import ScoreCache, Sample, default_cache_dir, get_metric, score_with_cache
+from metrics import InputError, ScoreCache, Sample, default_cache_dir, get_metric, score_with_cache
 from metrics.vlm_judge import VlmJudge
 
 KEY = "sk-test-Zq81SECRETkey"
@@ -392,3 +392,5 @@ def test_pairwise_failures_name_the_pair(serve, image, tmp_path):
     assert out.per_order["ab"]["prob_b_better"][0] == 1.0  # the good order is kept in the details
     assert "different contexts" in out.failures["ctx"]
     assert "different images" in out.failures["img"]
+    with pytest.raises(InputError, match="duplicate pair id 'ctx'"):
+        make_judge(server).compare([pairs[1], pairs[1]])
