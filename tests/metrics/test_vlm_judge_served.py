@@ -1,0 +1,396 @@
+"""The served backend against a scripted OpenAI-compatible server on 127.0.0.1.
+
+The server runs in a thread on an ephemeral port, answers from a script
+(status, headers, body, delay) and records every request, how many were in
+flight at once, and the Authorization headers it saw.
+"""
+from __future__ import annotations
+
+import base64
+import json
+import logging
+import math
+import threading
+import time
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from metrics import InputError, ScoreCache, Sample, default_cache_dir, get_metric, score_with_cache
+from metrics.vlm_judge import VlmJudge
+
+KEY = "sk-test-Zq81SECRETkey"
+
+
+class ScriptedServer:
+    """`reply(body, n)` -> (status, headers, payload, delay) for the n-th request (0-based)."""
+
+    def __init__(self, reply):
+        self.reply = reply
+        self.bodies: list[dict] = []
+        self.auth: list[str | None] = []
+        self.in_flight = 0
+        self.max_in_flight = 0
+        self.lock = threading.Lock()
+        outer = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def log_message(self, *args):
+                pass
+
+            def do_POST(self):
+                raw = self.rfile.read(int(self.headers.get("Content-Length", 0)))
+                with outer.lock:
+                    n = len(outer.bodies)
+                    outer.bodies.append(json.loads(raw))
+                    outer.auth.append(self.headers.get("Authorization"))
+                    outer.in_flight += 1
+                    outer.max_in_flight = max(outer.max_in_flight, outer.in_flight)
+                try:
+                    if self.path != "/v1/chat/completions":
+                        status, headers, payload, delay = 404, {}, "no such path", 0.0
+                    else:
+                        status, headers, payload, delay = outer.reply(outer.bodies[n], n)
+                    time.sleep(delay)
+                    data = payload.encode() if isinstance(payload, str) else json.dumps(payload).encode()
+                    self.send_response(status)
+                    for k, v in headers.items():
+                        self.send_header(k, v)
+                    self.send_header("Content-Type", "application/json")
+                    self.send_header("Content-Length", str(len(data)))
+                    self.end_headers()
+                    self.wfile.write(data)
+                except (BrokenPipeError, ConnectionResetError):
+                    pass  # the client timed out and went away
+                finally:
+                    with outer.lock:
+                        outer.in_flight -= 1
+
+        self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.httpd.daemon_threads = True
+        self.thread = threading.Thread(target=self.httpd.serve_forever, args=(0.05,), daemon=True)
+        self.thread.start()
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.httpd.server_address[1]}/v1"
+
+    @property
+    def prompts(self) -> list[str]:
+        return [_prompt(b) for b in self.bodies]
+
+    def close(self):
+        self.httpd.shutdown()
+        self.httpd.server_close()
+
+
+@pytest.fixture
+def serve():
+    servers = []
+
+    def start(reply):
+        servers.append(ScriptedServer(reply))
+        return servers[-1]
+
+    yield start
+    for s in servers:
+        s.close()
+
+
+def _prompt(body: dict) -> str:
+    return next(part["text"] for part in body["messages"][0]["content"] if part["type"] == "text")
+
+
+def completion(text: str, top: list[list[tuple[str, float]]] | None = None) -> dict:
+    """A chat completion whose tokens are `top`'s first entries, with alternatives."""
+    choice = {"index": 0, "finish_reason": "stop",
+              "message": {"role": "assistant", "content": text}}
+    if top is not None:
+        choice["logprobs"] = {"content": [
+            {"token": alts[0][0], "logprob": math.log(alts[0][1]),
+             "top_logprobs": [{"token": t, "logprob": math.log(p)} for t, p in alts]}
+            for alts in top]}
+    return {"id": "x", "object": "chat.completion", "model": "judge", "choices": [choice]}
+
+
+def ok(payload, delay=0.0):
+    return 200, {}, payload, delay
+
+
+RATING_TOP = [[("4", 0.5), ("3", 0.3), ("5", 0.1), ("The", 0.05)]]
+RATING_EXPECTED = (4 * 0.5 + 3 * 0.3 + 5 * 0.1) / 0.9  # normalised over the scale's labels
+
+
+@pytest.fixture
+def image(tmp_path) -> str:
+    path = tmp_path / "news.png"
+    Image.new("RGB", (8, 6), (10, 120, 200)).save(path)
+    return str(path)
+
+
+def socratis(image: str, n: int = 1, emotion: str = "fear") -> list[Sample]:
+    return [Sample(f"s{i}", f"reason number {i} about the flood", image=image,
+                   context={"caption": "Floodwater reaches the town square", "emotion": emotion})
+            for i in range(n)]
+
+
+def make_judge(server, **options) -> VlmJudge:
+    options = {"base_url": server.url, "model": "judge-model", "backoff_base": 0.01,
+               "timeout": 5, "max_retries": 3, **options}
+    judge = VlmJudge(**options)
+    judge.backend.sleep = lambda seconds: None
+    return judge
+
+
+def test_expected_rating_from_scripted_top_logprobs(serve, image):
+    server = serve(lambda body, n: ok(completion("4", RATING_TOP)))
+    out = make_judge(server).score(socratis(image, 2))
+    np.testing.assert_allclose(out.scores, [RATING_EXPECTED] * 2)
+    np.testing.assert_array_equal(out.extras["raw_rating"], [4, 4])
+    np.testing.assert_array_equal(out.extras["used_probabilities"], [1, 1])
+    np.testing.assert_allclose(out.extras["rating_mass"], [0.9, 0.9])
+    assert out.failures == {}
+    body = server.bodies[0]
+    assert body["model"] == "judge-model" and body["temperature"] == 0
+    assert body["logprobs"] is True and body["top_logprobs"] == 20 and body["max_tokens"] == 8
+    image_part = body["messages"][0]["content"][0]
+    assert image_part["type"] == "image_url"
+    header, data = image_part["image_url"]["url"].split(",", 1)
+    assert header == "data:image/png;base64"
+    assert base64.b64decode(data) == Path(image).read_bytes()
+    prompt = _prompt(body)
+    assert '"Floodwater reaches the town square"' in prompt and "felt fear" in prompt
+    assert "reason number" in prompt and "{" not in prompt
+
+
+def test_without_logprobs_the_parsed_rating_is_the_score(serve, image):
+    server = serve(lambda body, n: ok(completion("Rating: 2")))
+    out = make_judge(server).score(socratis(image))
+    assert out.scores[0] == 2.0 and out.extras["raw_rating"][0] == 2.0
+    assert out.extras["used_probabilities"][0] == 0 and math.isnan(out.extras["rating_mass"][0])
+
+
+def test_a_server_that_rejects_logprobs_is_asked_again_without(serve, image):
+    def reply(body, n):
+        if body.get("logprobs"):
+            return 400, {}, {"error": {"message": "logprobs is not supported"}}, 0.0
+        return ok(completion("5"))
+
+    server = serve(reply)
+    out = make_judge(server).score(socratis(image, 2))
+    np.testing.assert_array_equal(out.scores, [5, 5])
+    np.testing.assert_array_equal(out.extras["used_probabilities"], [0, 0])
+    assert [("logprobs" in b) for b in server.bodies].count(False) == 2
+
+
+@pytest.mark.parametrize("limit", [4, 1])
+def test_requests_overlap_up_to_the_concurrency_limit(serve, image, limit):
+    server = serve(lambda body, n: ok(completion("3"), delay=0.15))
+    out = make_judge(server, max_concurrency=limit).score(socratis(image, 8))
+    assert len(server.bodies) == 8 and np.all(out.scores == 3)
+    if limit == 1:
+        assert server.max_in_flight == 1
+    else:
+        assert 1 < server.max_in_flight <= limit
+
+
+def test_retries_on_429_500_and_timeout_then_success(serve, image, caplog):
+    script = [(429, {"Retry-After": "2"}, {"error": "slow down"}, 0.0),
+              (500, {}, "internal error", 0.0),
+              (200, {}, completion("1"), 3.0),  # past the client's timeout
+              (200, {}, completion("4", RATING_TOP), 0.0)]
+    server = serve(lambda body, n: script[n])
+    judge = make_judge(server, timeout=1.0, backoff_base=0.5, seed=3)
+    waits: list[float] = []
+    judge.backend.sleep = waits.append
+    with caplog.at_level(logging.WARNING):
+        out = judge.score(socratis(image))
+    assert len(server.bodies) == 4
+    assert out.scores[0] == pytest.approx(RATING_EXPECTED) and out.failures == {}
+    assert waits[0] == 2.0  # Retry-After honoured
+    # Exponential steps 0.5 * 2**k with jitter in [step/2, step].
+    assert 0.5 <= waits[1] <= 1.0 and 1.0 <= waits[2] <= 2.0
+    assert "HTTP 429" in caplog.text and "HTTP 500" in caplog.text and "timeout" in caplog.text
+    # The jitter is seeded: the same request waits the same again.
+    server2 = serve(lambda body, n: script[n])
+    judge2 = make_judge(server2, timeout=1.0, backoff_base=0.5, seed=3, response_cache=False)
+    waits2: list[float] = []
+    judge2.backend.sleep = waits2.append
+    judge2.score(socratis(image))
+    assert waits2 == waits
+
+
+def test_nan_with_the_error_after_the_last_try(serve, image):
+    server = serve(lambda body, n: (503, {}, "overloaded", 0.0))
+    out = make_judge(server, max_retries=2).score(socratis(image))
+    assert len(server.bodies) == 3
+    assert math.isnan(out.scores[0])
+    assert "HTTP 503" in out.failures["s0"] and "gave up after 3 tries" in out.failures["s0"]
+
+
+def test_a_client_error_is_not_retried(serve, image):
+    server = serve(lambda body, n: (400, {}, {"error": "image too large"}, 0.0))
+    out = make_judge(server).score(socratis(image))
+    assert len(server.bodies) == 1 and "HTTP 400" in out.failures["s0"]
+
+
+@pytest.mark.parametrize("payload, why", [
+    ("<html>bad gateway</html>", "not JSON"),
+    ({"choices": []}, "no choices"),
+    ({"choices": [{"message": {"role": "assistant"}}]}, "no text content"),
+])
+def test_a_malformed_body_is_nan_with_the_reason(serve, image, payload, why):
+    server = serve(lambda body, n: ok(payload))
+    out = make_judge(server).score(socratis(image))
+    assert math.isnan(out.scores[0])
+    assert "malformed response" in out.failures["s0"] and why in out.failures["s0"]
+
+
+def test_a_refusal_is_nan_with_the_reason(serve, image):
+    server = serve(lambda body, n: ok(completion("I can't help with that.")))
+    out = make_judge(server).score(socratis(image))
+    assert math.isnan(out.scores[0])
+    assert "declined to rate" in out.failures["s0"] and "help with that" in out.failures["s0"]
+
+
+def test_a_missing_placeholder_is_nan_naming_the_sample(serve, image):
+    server = serve(lambda body, n: ok(completion("3")))
+    samples = socratis(image, 2)
+    samples[1] = Sample("no-emotion", "a reason", image=image, context={"caption": "c"})
+    out = make_judge(server).score(samples)
+    assert out.scores[0] == 3 and math.isnan(out.scores[1])
+    assert "'no-emotion'" in out.failures["no-emotion"] and "{emotion}" in out.failures["no-emotion"]
+    assert len(server.bodies) == 1
+
+
+def test_the_api_key_never_leaks(serve, image, caplog, monkeypatch):
+    monkeypatch.setenv("JUDGE_KEY", KEY)
+
+    def reply(body, n):
+        if "reason number 0" in _prompt(body):  # a server that echoes the key back
+            return 401, {}, {"error": f"Incorrect API key provided: {KEY}"}, 0.0
+        if "reason number 1" in _prompt(body) and n < 3:
+            return 429, {"Retry-After": "0"}, {"error": f"rate limit for key {KEY}"}, 0.0
+        return ok(completion(f"4 ({KEY})", None))
+
+    server = serve(reply)
+    with caplog.at_level(logging.DEBUG):
+        judge = make_judge(server, api_key_env="JUDGE_KEY", max_concurrency=1)
+        output, _ = score_with_cache(judge, socratis(image, 3), ScoreCache(), progress=False)
+    assert set(server.auth) == {f"Bearer {KEY}"}  # it was sent ...
+    assert "Incorrect API key" in output.failures["s0"]
+    assert output.scores[1] == 4 and output.scores[2] == 4
+    # ... and is nowhere else.
+    assert KEY not in caplog.text and "HTTP 429" in caplog.text
+    assert KEY not in json.dumps(output.failures)
+    assert KEY not in judge.signature() and KEY not in judge.pair_signature()
+    assert KEY not in repr(judge) and KEY not in repr(vars(judge))
+    cache_files = list(Path(default_cache_dir()).glob("*"))
+    assert cache_files
+    for path in cache_files:
+        assert KEY.encode() not in path.read_bytes(), path
+
+
+def test_a_second_run_asks_nothing_and_every_setting_names_its_answers(serve, image, tmp_path):
+    server = serve(lambda body, n: ok(completion("4", RATING_TOP)))
+    samples = socratis(image, 3)
+    first = make_judge(server).score(samples)
+    assert len(server.bodies) == 3
+    again = make_judge(server).score(samples)  # a new judge: only the cache is shared
+    assert len(server.bodies) == 3
+    np.testing.assert_array_equal(again.scores, first.scores)
+    np.testing.assert_array_equal(again.extras["used_probabilities"], [1, 1, 1])
+    # A changed template, model or decoding setting is a new signature and new answers.
+    edited = tmp_path / "socratis_reason.txt"
+    edited.write_text(Path(make_judge(server).template.path).read_text() + "\nBe strict.\n")
+    variants = [make_judge(server, template=str(edited)), make_judge(server, model="other"),
+                make_judge(server, temperature=0.7), make_judge(server, top_logprobs=5),
+                make_judge(server, max_tokens=4)]
+    signatures = {make_judge(server).signature()} | {v.signature() for v in variants}
+    assert len(signatures) == 1 + len(variants)
+    asked = len(server.bodies)
+    for v in variants:
+        v.score(samples[:1])
+        assert len(server.bodies) == asked + 1
+        asked += 1
+    # base_url is where, not what: another address for the same model keeps the cache.
+    assert make_judge(server, base_url="http://other:1/v1").signature() == make_judge(server).signature()
+
+
+def test_options_from_a_command_line_arrive_as_strings(serve):
+    server = serve(lambda body, n: ok(completion("3")))
+    judge = get_metric("vlm_judge", base_url=server.url, model="m", max_concurrency="2",
+                       timeout="1.5", logprobs="false", extra_body='{"seed": 1}')
+    assert isinstance(judge, VlmJudge) and judge.backend_name == "served"
+    assert judge.backend.max_concurrency == 2 and judge.backend.timeout == 1.5
+    assert judge.backend.logprobs is False and judge.backend.extra_body == {"seed": 1}
+    assert "logprobs=False" in judge.signature()
+
+
+# -- pairwise ------------------------------------------------------------------------------
+HUMAN = "the water has swallowed the houses people live in"
+MACHINE = "the image shows water"
+
+
+def _pair_reply(body, n):
+    prompt = _prompt(body)
+    human_first = prompt.index(HUMAN) < prompt.index(MACHINE)
+    # Order AB (human in slot A): P(slot B) = 0.7; order BA: P(slot A) = 0.6.
+    top = [("B", 0.7), ("A", 0.3)] if human_first else [("A", 0.6), ("B", 0.4)]
+    return ok(completion(top[0][0], [top]))
+
+
+def test_pairwise_asks_both_orders_and_maps_them_back(serve, image):
+    server = serve(_pair_reply)
+    ctx = {"caption": "Floodwater reaches the town square", "emotion": "sadness"}
+    pairs = [("p1", Sample("h1", HUMAN, image=image, context=ctx),
+              Sample("m1", MACHINE, image=image, context=ctx))]
+    judge = make_judge(server)
+    out = judge.compare(pairs)
+    assert len(server.bodies) == 2
+    # Both orders were asked (they may arrive in either order: requests run concurrently).
+    ab = [p for p in server.prompts if 'Reason A: "' + HUMAN in p and 'Reason B: "' + MACHINE in p]
+    ba = [p for p in server.prompts if 'Reason A: "' + MACHINE in p and 'Reason B: "' + HUMAN in p]
+    assert len(ab) == 1 and len(ba) == 1
+    np.testing.assert_allclose(out.per_order["ab"]["prob_b_better"], [0.7])
+    np.testing.assert_allclose(out.per_order["ba"]["prob_b_better"], [0.6])
+    np.testing.assert_allclose(out.prob_b_better, [(0.7 + 0.6) / 2])
+    np.testing.assert_array_equal(out.per_order["ab"]["raw_choice"], [1])  # wrote "B"
+    np.testing.assert_array_equal(out.per_order["ba"]["raw_choice"], [0])  # wrote "A"
+    assert out.ids == ["p1"] and out.failures == {}
+    assert out.position_bias() == pytest.approx(((0.7 + 0.4) / 2) - 0.5)
+    assert "socratis_pairwise" in out.signature
+    # A second run, by a new judge, asks nothing.
+    again = make_judge(server).compare(pairs)
+    assert len(server.bodies) == 2
+    np.testing.assert_array_equal(again.prob_b_better, out.prob_b_better)
+
+
+def test_pairwise_failures_name_the_pair(serve, image, tmp_path):
+    def reply(body, n):
+        if _prompt(body).index(MACHINE) < _prompt(body).index(HUMAN):
+            return ok(completion("I'm sorry, I can't compare these."))
+        return ok(completion("B"))
+
+    server = serve(reply)
+    ctx = {"caption": "c", "emotion": "fear"}
+    other = tmp_path / "other.png"
+    Image.new("RGB", (5, 5), (0, 0, 0)).save(other)
+    pairs = [("ok-ish", Sample("h", HUMAN, image=image, context=ctx),
+              Sample("m", MACHINE, image=image, context=ctx)),
+             ("ctx", Sample("h2", HUMAN, image=image, context=ctx),
+              Sample("m2", MACHINE, image=image, context={"caption": "c", "emotion": "joy"})),
+             ("img", Sample("h3", HUMAN, image=image, context=ctx),
+              Sample("m3", MACHINE, image=str(other), context=ctx))]
+    out = make_judge(server).compare(pairs)
+    assert len(server.bodies) == 2  # only the first pair was asked
+    assert np.all(np.isnan(out.prob_b_better))
+    assert "order BA" in out.failures["ok-ish"] and "declined" in out.failures["ok-ish"]
+    assert out.per_order["ab"]["prob_b_better"][0] == 1.0  # the good order is kept in the details
+    assert "different contexts" in out.failures["ctx"]
+    assert "different images" in out.failures["img"]
+    with pytest.raises(InputError, match="duplicate pair id 'ctx'"):
+        make_judge(server).compare([pairs[1], pairs[1]])
