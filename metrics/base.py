@@ -185,6 +185,10 @@ class Metric(ABC):
                 "check --image-root")
         return ok, failures
 
+    def attach_cache(self, cache) -> None:
+        """Offered the run's score cache before scoring; metrics that keep raw
+        responses (the VLM judge) store them there."""
+
     def _prepare(self, samples: Sequence[Sample]) -> None:
         """Work done once per call before chunks are scored (e.g. tokenising)."""
 

@@ -173,6 +173,7 @@ def score_with_cache(metric: Metric, samples: Sequence[Sample],
     check_unique_ids(samples)
     if cache is None:
         return metric.score(samples), CacheStats(computed=len(samples))
+    metric.attach_cache(cache)
     signature = metric.signature()
     keys = cache_keys(metric, samples)
     hits = cache.get_scores(signature, keys)

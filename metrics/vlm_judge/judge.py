@@ -279,6 +279,11 @@ class VlmJudge(Metric):
         text = json.dumps(payload, sort_keys=True, ensure_ascii=False)
         return Request(hashlib.sha256(text.encode("utf-8")).hexdigest(), label, prompt, image)
 
+    def attach_cache(self, cache: ScoreCache) -> None:
+        """Keep responses in the run's cache unless `cache_dir` names another."""
+        if self.response_cache and self.cache_dir is None:
+            self._cache = cache
+
     def _response_cache(self) -> ScoreCache | None:
         if self.response_cache and self._cache is None:
             self._cache = ScoreCache(self.cache_dir) if self.cache_dir else ScoreCache()

@@ -394,3 +394,21 @@ def test_pairwise_failures_name_the_pair(serve, image, tmp_path):
     assert "different images" in out.failures["img"]
     with pytest.raises(InputError, match="duplicate pair id 'ctx'"):
         make_judge(server).compare([pairs[1], pairs[1]])
+
+
+def test_responses_go_to_the_cache_the_run_hands_over(serve, image, tmp_path):
+    from metrics import ScoreCache, score_with_cache
+
+    server = serve(lambda body, n: ok(completion("4", RATING_TOP)))
+    samples = socratis(image, 2)
+    run_cache = ScoreCache(tmp_path / "run-cache")
+    score_with_cache(make_judge(server), samples, run_cache, progress=False)
+    assert len(server.bodies) == 2
+    from metrics.vlm_judge.judge import CACHE_NAMESPACE
+
+    stored = run_cache._conn.execute(
+        "SELECT COUNT(*) FROM blobs WHERE namespace=?", (CACHE_NAMESPACE,)).fetchone()[0]
+    assert stored == 2
+    # A judge scoring without that cache, but pointed at its folder, asks nothing.
+    make_judge(server, cache_dir=str(tmp_path / "run-cache")).score(samples)
+    assert len(server.bodies) == 2
