@@ -53,6 +53,13 @@ def read_references(folder: Path) -> dict[str, list[tuple[str, str]]]:
     return refs
 
 
+def judged_image(sample_id: str) -> str:
+    """The judged image's key (file name before its first dot) of a sample id,
+    in either id form (`JUDGED.jpg/CAPTION.jpg#N` or `IMAGE_ID#K`)."""
+    head = sample_id.split("/", 1)[0] if "/" in sample_id else sample_id.rsplit("#", 1)[0]
+    return image_key(head)
+
+
 def _image_path(image_root: str | None, image: str) -> str | None:
     return str(Path(image_root) / image) if image_root else None
 

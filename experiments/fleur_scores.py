@@ -1,0 +1,138 @@
+"""Bring FLEUR's published per-caption scores in as an external metric.
+
+FLEUR (Lee et al. 2024, "FLEUR: An Explainable Reference-Free Evaluation
+Metric for Image Captioning Using a Large Multimodal Model", ACL) released
+its outputs as text blocks: `image file :`, `caption :`, `model score :` (the
+raw rating) and `our score :` (the probability-smoothed score). This writes
+them as `sample_id,score` for `run_correlation --metric-scores`:
+
+    python -m experiments.fleur_scores --fleur fleur_flickr8k_expert.txt \\
+        --benchmark flickr8k-expert --data-dir ../shared/data --out fleur.csv
+
+Flickr8k blocks are matched to samples by (judged image, caption text);
+PASCAL-50S blocks hold a pair each (`label :` and both captions) in the order
+of pascal_50s.json, one file per category.
+"""
+from __future__ import annotations
+
+import argparse
+import csv
+import re
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+from .benchmark import Benchmark, DataError
+from .benchmarks import load_benchmark
+from .loaders.textfiles import read_text
+
+FIELDS = {"image file": "image", "caption": "caption", "model score": "model",
+          "our score": "our", "label": "label"}
+
+
+@dataclass
+class FleurBlock:
+    line: int
+    image: str
+    captions: list[tuple[str, dict[str, float]]]
+
+
+def parse_fleur(path: Path) -> list[FleurBlock]:
+    """FLEUR's text layout: one block per image line, captions with their scores."""
+    blocks: list[FleurBlock] = []
+    for number, line in enumerate(read_text(path).splitlines(), start=1):
+        if not line.strip() or line.startswith(("true count", "tie count")):
+            continue
+        key, sep, value = line.partition(" : ")
+        field = FIELDS.get(key.strip())
+        if not sep or field is None:
+            raise DataError(f"{path}:{number}: expected 'image file :', 'caption :', "
+                            f"'model score :', 'our score :' or 'label :', found {line[:60]!r}")
+        if field == "image":
+            blocks.append(FleurBlock(number, Path(value.strip()).name, []))
+        elif not blocks:
+            raise DataError(f"{path}:{number}: {key.strip()!r} before any 'image file :' line")
+        elif field == "caption":
+            blocks[-1].captions.append((value.strip(), {}))
+        elif field in ("model", "our"):
+            if not blocks[-1].captions:
+                raise DataError(f"{path}:{number}: a score before any caption")
+            try:
+                blocks[-1].captions[-1][1][field] = float(value)
+            except ValueError:
+                raise DataError(f"{path}:{number}: score {value!r} is not a number") from None
+    return blocks
+
+
+def _normalise(text: str) -> str:
+    return " ".join(text.split())
+
+
+def flickr8k_scores(blocks: list[FleurBlock], bench: Benchmark, field: str,
+                    path: Path) -> dict[str, float]:
+    from .loaders.flickr8k import judged_image
+
+    by_key = {(judged_image(s.id), _normalise(s.candidate)): s.id for s in bench.samples}
+    scores: dict[str, float] = {}
+    for block in blocks:
+        for caption, values in block.captions:
+            key = (Path(block.image).stem, _normalise(caption))
+            if key not in by_key:
+                raise DataError(f"{path}:{block.line}: no {bench.name} sample for image "
+                                f"{block.image} with caption {caption[:50]!r}")
+            if field not in values:
+                raise DataError(f"{path}:{block.line}: caption {caption[:50]!r} has no {field} score")
+            scores[by_key[key]] = values[field]
+    return scores
+
+
+def pascal_scores(blocks: list[FleurBlock], category: str, field: str,
+                  path: Path) -> dict[str, float]:
+    scores: dict[str, float] = {}
+    for k, block in enumerate(blocks):
+        if len(block.captions) != 2:
+            raise DataError(f"{path}:{block.line}: a PASCAL-50S block holds 2 captions, "
+                            f"found {len(block.captions)}")
+        for side, (_, values) in zip("ab", block.captions):
+            scores[f"{category}/{k}/{side}"] = values[field]
+    return scores
+
+
+def main(argv: list[str] | None = None) -> int:
+    p = argparse.ArgumentParser(prog="python -m experiments.fleur_scores",
+                                description=__doc__.split("\n\n")[0])
+    p.add_argument("--fleur", required=True, nargs="+", help="FLEUR output file(s)")
+    p.add_argument("--benchmark", required=True, choices=["flickr8k-expert", "flickr8k-cf",
+                                                          "pascal50s"])
+    p.add_argument("--data-dir", default=None)
+    p.add_argument("--score", choices=["our", "model"], default="our",
+                   help="'our' = FLEUR's smoothed score (default), 'model' = the raw rating")
+    p.add_argument("--out", required=True)
+    args = p.parse_args(argv)
+    scores: dict[str, float] = {}
+    try:
+        for name in args.fleur:
+            path = Path(name)
+            blocks = parse_fleur(path)
+            if args.benchmark == "pascal50s":
+                match = re.search(r"(HC|HI|HM|MM)", path.stem)
+                if not match:
+                    raise DataError(f"{path}: file name names no PASCAL-50S category")
+                scores.update(pascal_scores(blocks, match.group(1), args.score, path))
+            else:
+                bench = load_benchmark(args.benchmark, args.data_dir)
+                scores.update(flickr8k_scores(blocks, bench, args.score, path))
+    except DataError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    with open(args.out, "w", newline="") as f:
+        w = csv.writer(f)
+        w.writerow(["sample_id", "score"])
+        for sample_id, score in scores.items():
+            w.writerow([sample_id, repr(score)])
+    print(f"{len(scores)} FLEUR scores written to {args.out}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
