@@ -1,9 +1,11 @@
 """Compare metric scores with human judgments (plain numpy/scipy)."""
 from ._validate import UndefinedCorrelationWarning
+from .bootstrap import bootstrap_ci
 from .levels import LEVELS, PAIR_STATISTICS, UNITS, correlate
 from .results import ClusterEntry, ComparisonResult, CorrelationResult, SignificanceClusters
 from .statistics import STATISTICS, TieCalibration, kendall_tau, pearson, spearman, tie_calibration
 
 __all__ = ["kendall_tau", "spearman", "pearson", "tie_calibration", "TieCalibration", "correlate",
-           "CorrelationResult", "ComparisonResult", "ClusterEntry", "SignificanceClusters",
-           "STATISTICS", "LEVELS", "PAIR_STATISTICS", "UNITS", "UndefinedCorrelationWarning"]
+           "bootstrap_ci", "CorrelationResult", "ComparisonResult", "ClusterEntry",
+           "SignificanceClusters", "STATISTICS", "LEVELS", "PAIR_STATISTICS", "UNITS",
+           "UndefinedCorrelationWarning"]

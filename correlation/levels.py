@@ -11,7 +11,9 @@ Evaluation Metrics Using Resampling Methods" (arXiv:2104.00054):
   constant side for tau-b/tau-c/Pearson/Spearman) are dropped and counted in
   ``n_dropped``.
 - ``system``: average metric and human scores per system (``systems`` label),
-  then one statistic over the per-system averages.
+  then one statistic over the per-system averages. The averages are rounded
+  to 12 significant digits, so systems with equal averages tie whatever the
+  order of summation (which matters for the Kendall variants).
 - ``pair``: pre-formed judged pairs (see `correlation.preferences`): the
   "metric" is a per-pair margin (> 0: the metric prefers A) and the "human" an
   outcome (+1 A better, -1 B better, 0 tie); statistics accuracy, tau_like, acc23.
@@ -90,8 +92,13 @@ class Problem:
     """
 
     def __init__(self, metrics, human, statistic: str, level: str = "flat", items=None,
-                 systems=None, epsilon: float = 0.0, names=("metric",)):
+                 systems=None, epsilon: float = 0.0, names=None):
         check_level_statistic(statistic, level, epsilon)
+        metrics = list(metrics)
+        if names is None:
+            names = ("metric",) if len(metrics) == 1 else tuple(f"metric {j}" for j in range(len(metrics)))
+        if len(names) != len(metrics):
+            raise ValueError(f"{len(names)} names for {len(metrics)} metrics")
         cols = [as_float_vector(m, name) for m, name in zip(metrics, names)]
         y = as_float_vector(human, "human")
         n = check_lengths([(name, c) for name, c in zip(names, cols)] + [("human", y)])
@@ -149,6 +156,16 @@ class Problem:
         return self._cache[key]
 
 
+def round_averages(v: np.ndarray) -> np.ndarray:
+    """Round to 12 significant digits: equal averages summed in another order stay equal."""
+    v = np.asarray(v, dtype=float)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        mag = np.where(np.isfinite(v) & (v != 0), np.floor(np.log10(np.abs(v))), 0.0)
+        scale = 10.0 ** (11 - mag)
+        out = np.round(v * scale) / scale
+    return np.where(np.isfinite(v), out, v)
+
+
 def _recode(codes: np.ndarray) -> np.ndarray:
     """Compact codes 0..G-1 after rows were dropped."""
     _, inv = np.unique(codes, return_inverse=True)
@@ -180,8 +197,8 @@ def level_point(x, y, items, systems, statistic, level, epsilon) -> PointInfo:
     if level == "system":
         s = int(systems.max()) + 1 if systems.size else 0
         cnt = np.bincount(systems, minlength=s)
-        mx = np.bincount(systems, weights=x, minlength=s)[cnt > 0] / cnt[cnt > 0]
-        my = np.bincount(systems, weights=y, minlength=s)[cnt > 0] / cnt[cnt > 0]
+        mx = round_averages(np.bincount(systems, weights=x, minlength=s)[cnt > 0] / cnt[cnt > 0])
+        my = round_averages(np.bincount(systems, weights=y, minlength=s)[cnt > 0] / cnt[cnt > 0])
         v, reason = statistic_value(mx, my, statistic, epsilon)
         if reason:
             reason = f"{reason} (over {mx.size} system averages)"
