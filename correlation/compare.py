@@ -62,6 +62,12 @@ def _permutation_unit(prob: Problem, unit: str | None) -> str:
     return unit
 
 
+def random_bits(rng: np.random.Generator, rows: int, cols: int) -> np.ndarray:
+    """Fair coin flips (rows x cols bool) from the generator's raw bytes."""
+    raw = np.frombuffer(rng.bytes((rows * cols + 7) // 8), dtype=np.uint8)
+    return np.unpackbits(raw)[:rows * cols].reshape(rows, cols).view(bool)
+
+
 def _permutation_p(prob, unit, n_permutations, alternative, standardize, rng):
     """(p-value, observed delta, draws used) for a - b."""
     if alternative not in ALTERNATIVES:
@@ -80,7 +86,7 @@ def _permutation_p(prob, unit, n_permutations, alternative, standardize, rng):
     deltas = []
     for start in range(0, n_permutations, block):
         c = min(block, n_permutations - start)
-        swaps = rng.random((c, n_units)) < 0.5
+        swaps = random_bits(rng, c, n_units)
         v = swapped_values(prob, unit, swaps, standardize)
         deltas.append(v[:, 0] - v[:, 1])
     d = np.concatenate(deltas)
