@@ -22,6 +22,7 @@
 """
 from __future__ import annotations
 
+import dataclasses
 import math
 from typing import Mapping
 
@@ -46,7 +47,8 @@ def _values(prob: Problem):
     pa, pb = prob.point(0), prob.point(1)
     for name, p in zip(prob.names, (pa, pb)):
         if p.reason is not None:
-            undefined(f"{prob.statistic} of {name} at level {prob.level!r} is undefined: {p.reason}")
+            undefined(f"{prob.statistic} of {name} at level {prob.level!r} is undefined: {p.reason}",
+                      stacklevel=4)
     return pa, pb
 
 
@@ -100,6 +102,12 @@ def _permutation_p(prob, unit, n_permutations, alternative, standardize, rng):
     return float((1 + hits) / (1 + d.size)), float(delta), int(d.size)
 
 
+def _draws_note(delta: float, used: int, n_permutations: int) -> str:
+    if not math.isfinite(delta):
+        return "no test: a statistic is undefined"
+    return "" if used == n_permutations else f"{n_permutations - used} permutation draws undefined and left out"
+
+
 def permutation_test(metric_a, metric_b, human, statistic: str, level: str = "flat", items=None,
                      systems=None, *, n_permutations: int = 1000, alternative: str = "two-sided",
                      unit: str | None = None, standardize: bool = True, seed=0,
@@ -115,7 +123,7 @@ def permutation_test(metric_a, metric_b, human, statistic: str, level: str = "fl
     unit = _permutation_unit(prob, unit)
     pa, pb = _values(prob)
     p, delta, used = _permutation_p(prob, unit, n_permutations, alternative, standardize, make_rng(seed))
-    note = "" if used == n_permutations else f"{n_permutations - used} draws undefined and left out"
+    note = _draws_note(delta, used, n_permutations)
     return ComparisonResult(statistic=statistic, level=level, metric_a=names[0], metric_b=names[1],
                             value_a=pa.value, value_b=pb.value, delta=delta, p_value=p,
                             alternative=alternative, n=pa.n, n_nan=prob.n_nan,
@@ -176,17 +184,13 @@ def compare_metrics(metric_a, metric_b, human, statistic: str, level: str = "fla
     pa, pb = _values(prob)
     rng = make_rng(seed)
     boot = _paired_bootstrap(prob, pa, pb, unit, method, n_resamples, confidence, seed, rng=rng)
-    p, _, used = _permutation_p(prob, punit, n_permutations, alternative, standardize, rng)
-    notes = [boot.notes] if boot.notes else []
-    if used != n_permutations:
-        notes.append(f"{n_permutations - used} permutation draws undefined and left out")
-    return ComparisonResult(**{**boot.to_dict(), "ci_low": boot.ci_low, "ci_high": boot.ci_high,
-                               "value_a": boot.value_a, "value_b": boot.value_b, "delta": boot.delta,
-                               "p_value": p, "alternative": alternative,
-                               "n_permutations": int(n_permutations),
-                               "method": boot.method + f"; paired permutation test ({n_permutations} "
-                                         f"draws, swapping {punit})",
-                               "notes": "; ".join(notes)})
+    p, delta, used = _permutation_p(prob, punit, n_permutations, alternative, standardize, rng)
+    notes = [n for n in (boot.notes, _draws_note(delta, used, n_permutations)) if n]
+    return dataclasses.replace(
+        boot, p_value=p, alternative=alternative, n_permutations=int(n_permutations),
+        method=boot.method + f"; paired permutation test ({n_permutations} draws, swapping {punit}"
+                             f"{', z-scored' if standardize else ''})",
+        notes="; ".join(notes))
 
 
 # ---------------------------------------------------------------------------
