@@ -13,10 +13,11 @@ metric tie (epsilon = 0: only exact ties). Statistics:
 
 - ``accuracy``: share of pairs with a decisive human outcome (+1/-1) where
   the metric strictly prefers the human-preferred candidate. A metric tie
-  counts as wrong (no half credit); that is the convention of the PASCAL-50S
-  evaluations (Vedantam et al. 2015, CIDEr; Hessel et al. 2021, CLIPScore:
-  correct when the human-preferred caption scores strictly higher).
-  `pairwise_agreement` reports how many decisive pairs the metric tied.
+  counts as wrong (no half credit): the strict reading of PASCAL-50S
+  accuracy (Vedantam et al. 2015, CIDEr; Hessel et al. 2021, CLIPScore:
+  correct when the human-preferred caption scores higher). Code that breaks
+  ties towards one side can differ by up to the share of tied pairs, which
+  `pairwise_agreement` reports (n_metric_ties).
 - ``tau_like``: WMT DARR Kendall-like tau (Ma et al. 2018, 2019; mt-metrics-eval
   `KendallLike`): (Concordant - Discordant) / (Concordant + Discordant) over
   decisive human pairs, a metric tie counting as Discordant; so
