@@ -21,14 +21,12 @@ Evaluation Metrics Using Resampling Methods" (arXiv:2104.00054):
 from __future__ import annotations
 
 import math
-import warnings
 from dataclasses import dataclass
 
 import numpy as np
 
 from ._grouped import grouped_values
-from ._validate import (UndefinedCorrelationWarning, as_float_vector, check_lengths, label_codes,
-                        undefined)
+from ._validate import as_float_vector, check_lengths, label_codes, undefined
 from .results import CorrelationResult
 from .statistics import STATISTICS, check_statistic, statistic_value
 

@@ -4,7 +4,6 @@ import warnings
 
 import numpy as np
 import pytest
-import scipy.stats
 
 from correlation import UndefinedCorrelationWarning, bootstrap_ci, correlate
 from correlation._resample import (_materialised_values, draw_counts, jackknife_values, materialise,
