@@ -1,0 +1,276 @@
+"""Is one metric really better than another? Paired tests on the same judgments.
+
+- `paired_bootstrap`: resample units once per replicate, compute both metrics'
+  statistics on the same resample, and take the interval (BCa or percentile)
+  of the difference a - b (Deutsch et al. 2021, arXiv:2104.00054).
+- `permutation_test`: the paired permutation test of mt-metrics-eval's
+  `PermutationSigDiff` and Deutsch et al. (2021): under the null hypothesis
+  the two metrics are exchangeable, so each unit (a row = PERM-BOTH, a whole
+  item = PERM-INPUTS, a whole system = PERM-SYSTEMS) independently swaps the
+  two metrics' scores with probability 1/2. Scores are z-scored per metric
+  first (as mt-metrics-eval does) so that swapping mixes comparable numbers;
+  the observed statistics do not change, since every statistic here is
+  invariant to a positive affine transform of the metric scores.
+  p-value = (1 + #{draws at least as extreme}) / (1 + #draws), "at least as
+  extreme" allowing 1e-12 for rounding (Phipson & Smyth 2010).
+- `significance_clusters`: metrics sorted by the statistic, best first; a
+  metric opens a new cluster when at least one metric of the current cluster
+  beats it significantly (one-sided permutation p <= alpha); otherwise it joins
+  the current cluster. This is mt-metrics-eval's `AssignRanks`, the rule behind
+  the significance clusters of the WMT22/WMT23 metrics shared tasks
+  (Freitag et al. 2022, 2023).
+"""
+from __future__ import annotations
+
+import dataclasses
+import math
+from typing import Mapping
+
+import numpy as np
+
+from ._resample import block_size, jackknife_values, replicate_values, swapped_values
+from ._validate import make_rng, undefined
+from .bootstrap import check_settings, interval, resolve_unit, seed_record
+from .levels import Problem
+from .results import ClusterEntry, ComparisonResult, SignificanceClusters
+
+ALTERNATIVES = ("two-sided", "greater", "less")
+_TOL = 1e-12
+
+
+def _problem(metric_a, metric_b, human, statistic, level, items, systems, epsilon, names):
+    return Problem([metric_a, metric_b], human, statistic, level, items, systems, epsilon,
+                   names=tuple(names))
+
+
+def _values(prob: Problem):
+    pa, pb = prob.point(0), prob.point(1)
+    for name, p in zip(prob.names, (pa, pb)):
+        if p.reason is not None:
+            undefined(f"{prob.statistic} of {name} at level {prob.level!r} is undefined: {p.reason}",
+                      stacklevel=4)
+    return pa, pb
+
+
+def _permutation_unit(prob: Problem, unit: str | None) -> str:
+    if unit is None:
+        return "items" if prob.level == "item" else "rows"
+    if unit not in ("rows", "items", "systems"):
+        raise ValueError(f"unknown permutation unit {unit!r}; choose rows, items or systems")
+    if unit == "items" and prob.items is None:
+        raise ValueError("permutation unit 'items' needs items= labels")
+    if unit == "systems" and prob.systems is None:
+        raise ValueError("permutation unit 'systems' needs systems= labels")
+    return unit
+
+
+def random_bits(rng: np.random.Generator, rows: int, cols: int) -> np.ndarray:
+    """Fair coin flips (rows x cols bool) from the generator's raw bytes."""
+    raw = np.frombuffer(rng.bytes((rows * cols + 7) // 8), dtype=np.uint8)
+    return np.unpackbits(raw)[:rows * cols].reshape(rows, cols).view(bool)
+
+
+def _permutation_p(prob, unit, n_permutations, alternative, standardize, rng):
+    """(p-value, observed delta, draws used) for a - b."""
+    if alternative not in ALTERNATIVES:
+        raise ValueError(f"unknown alternative {alternative!r}; choose one of {', '.join(ALTERNATIVES)}")
+    if not isinstance(n_permutations, (int, np.integer)) or n_permutations < 1:
+        raise ValueError(f"n_permutations must be a positive integer, got {n_permutations!r}")
+    if standardize and prob.epsilon > 0 and prob.level != "pair":
+        raise ValueError("epsilon is in the metrics' own units; z-scoring before swapping would change "
+                         "which pairs tie. Pass standardize=False to swap raw scores.")
+    pa, pb = prob.point(0), prob.point(1)
+    delta = pa.value - pb.value
+    if not math.isfinite(delta):
+        return math.nan, delta, 0
+    n_units = prob.n_units(unit)
+    block = block_size(prob.n)
+    deltas = []
+    for start in range(0, n_permutations, block):
+        c = min(block, n_permutations - start)
+        swaps = random_bits(rng, c, n_units)
+        v = swapped_values(prob, unit, swaps, standardize)
+        deltas.append(v[:, 0] - v[:, 1])
+    d = np.concatenate(deltas)
+    d = d[np.isfinite(d)]
+    if alternative == "two-sided":
+        hits = np.count_nonzero(np.abs(d) >= abs(delta) - _TOL)
+    elif alternative == "greater":
+        hits = np.count_nonzero(d >= delta - _TOL)
+    else:
+        hits = np.count_nonzero(d <= delta + _TOL)
+    return float((1 + hits) / (1 + d.size)), float(delta), int(d.size)
+
+
+def _draws_note(delta: float, used: int, n_permutations: int) -> str:
+    if not math.isfinite(delta):
+        return "no test: a statistic is undefined"
+    return "" if used == n_permutations else f"{n_permutations - used} permutation draws undefined and left out"
+
+
+def permutation_test(metric_a, metric_b, human, statistic: str, level: str = "flat", items=None,
+                     systems=None, *, n_permutations: int = 1000, alternative: str = "two-sided",
+                     unit: str | None = None, standardize: bool = True, seed=0,
+                     epsilon: float = 0.0, names=("a", "b")) -> ComparisonResult:
+    """Paired permutation test of statistic(a) vs statistic(b) on the same human scores.
+
+    unit: "rows" (default; "items" at item level), "items" or "systems": what
+    swaps together. alternative: "two-sided" (the statistics differ),
+    "greater" (a is better), "less" (a is worse). Rows with a NaN in any of
+    the three vectors are dropped for both metrics.
+    """
+    prob = _problem(metric_a, metric_b, human, statistic, level, items, systems, epsilon, names)
+    unit = _permutation_unit(prob, unit)
+    pa, pb = _values(prob)
+    p, delta, used = _permutation_p(prob, unit, n_permutations, alternative, standardize, make_rng(seed))
+    note = _draws_note(delta, used, n_permutations)
+    return ComparisonResult(statistic=statistic, level=level, metric_a=names[0], metric_b=names[1],
+                            value_a=pa.value, value_b=pb.value, delta=delta, p_value=p,
+                            alternative=alternative, n=pa.n, n_nan=prob.n_nan,
+                            method=f"paired permutation test ({n_permutations} draws, swapping {unit}"
+                                   f"{', z-scored' if standardize else ''})",
+                            n_permutations=int(n_permutations), unit=unit, seed=seed_record(seed),
+                            epsilon=float(epsilon), notes=note)
+
+
+def paired_bootstrap(metric_a, metric_b, human, statistic: str, level: str = "flat", items=None,
+                     systems=None, *, method: str = "bca", n_resamples: int = 1000,
+                     confidence: float = 0.95, unit: str | None = None, seed=0,
+                     epsilon: float = 0.0, names=("a", "b")) -> ComparisonResult:
+    """Bootstrap interval of statistic(a) - statistic(b), both on every same resample."""
+    check_settings(method, n_resamples, confidence)
+    prob = _problem(metric_a, metric_b, human, statistic, level, items, systems, epsilon, names)
+    unit = resolve_unit(prob, unit)
+    pa, pb = _values(prob)
+    return _paired_bootstrap(prob, pa, pb, unit, method, n_resamples, confidence, seed)
+
+
+def _paired_bootstrap(prob, pa, pb, unit, method, n_resamples, confidence, seed, rng=None):
+    rng = make_rng(seed) if rng is None else rng
+    delta = pa.value - pb.value
+    reps = replicate_values(prob, unit, n_resamples, rng)
+    d = reps[:, 0] - reps[:, 1]
+    if method == "bca":
+        jk, jnote = jackknife_values(prob, unit, rng)
+        jd = jk[:, 0] - jk[:, 1]
+    else:
+        jd, jnote = np.zeros(0), ""
+    lo, hi, note = interval(delta, d, jd, confidence, method)
+    label = f"paired bootstrap {method} ({n_resamples} resamples of {unit}, {confidence:.0%})"
+    if method == "bca":
+        label += f"; acceleration from {jnote}"
+    return ComparisonResult(statistic=prob.statistic, level=prob.level, metric_a=prob.names[0],
+                            metric_b=prob.names[1], value_a=pa.value, value_b=pb.value, delta=delta,
+                            ci_low=lo, ci_high=hi, n=pa.n, n_nan=prob.n_nan, method=label,
+                            confidence=confidence, n_resamples=int(n_resamples), unit=unit,
+                            seed=seed_record(seed), epsilon=prob.epsilon, notes=note)
+
+
+def compare_metrics(metric_a, metric_b, human, statistic: str, level: str = "flat", items=None,
+                    systems=None, *, method: str = "bca", n_resamples: int = 1000,
+                    confidence: float = 0.95, unit: str | None = None,
+                    n_permutations: int = 1000, alternative: str = "two-sided",
+                    permutation_unit: str | None = None, standardize: bool = True, seed=0,
+                    epsilon: float = 0.0, names=("a", "b")) -> ComparisonResult:
+    """Both tests at once: paired-bootstrap interval of a - b and the permutation p-value.
+
+    Draws come from one Generator made from ``seed``: the bootstrap first, then
+    the permutations.
+    """
+    check_settings(method, n_resamples, confidence)
+    prob = _problem(metric_a, metric_b, human, statistic, level, items, systems, epsilon, names)
+    unit = resolve_unit(prob, unit)
+    punit = _permutation_unit(prob, permutation_unit)
+    pa, pb = _values(prob)
+    rng = make_rng(seed)
+    boot = _paired_bootstrap(prob, pa, pb, unit, method, n_resamples, confidence, seed, rng=rng)
+    p, delta, used = _permutation_p(prob, punit, n_permutations, alternative, standardize, rng)
+    notes = [n for n in (boot.notes, _draws_note(delta, used, n_permutations)) if n]
+    return dataclasses.replace(
+        boot, p_value=p, alternative=alternative, n_permutations=int(n_permutations),
+        method=boot.method + f"; paired permutation test ({n_permutations} draws, swapping {punit}"
+                             f"{', z-scored' if standardize else ''})",
+        notes="; ".join(notes))
+
+
+# ---------------------------------------------------------------------------
+# significance clusters
+
+def assign_clusters(p_values, alpha: float = 0.05) -> list[int]:
+    """Cluster numbers (1 = best) for metrics already sorted best first.
+
+    p_values[i][j] (i < j): p-value for "metric i is better than metric j".
+    Walking down the ranking, metric j starts a new cluster when some metric
+    i of the current cluster (from its first member to j - 1) has
+    p_values[i][j] <= alpha; otherwise it joins the current cluster
+    (mt-metrics-eval `AssignRanks`; WMT22/23 metrics shared tasks).
+    """
+    p = np.asarray(p_values, dtype=float)
+    m = p.shape[0]
+    clusters, current, start = [], 1, 0
+    for j in range(m):
+        if j > 0 and np.any(p[start:j, j] <= alpha):
+            current += 1
+            start = j
+        clusters.append(current)
+    return clusters
+
+
+def _child_rngs(seed, k: int) -> list[np.random.Generator]:
+    if isinstance(seed, np.random.Generator):
+        return list(seed.spawn(k))
+    return [np.random.default_rng(s) for s in np.random.SeedSequence(seed).spawn(k)]
+
+
+def significance_clusters(scores: Mapping[str, object], human, statistic: str, level: str = "flat",
+                          items=None, systems=None, *, alpha: float = 0.05,
+                          n_permutations: int = 1000, unit: str | None = None,
+                          standardize: bool = True, seed=0,
+                          epsilon: float = 0.0) -> SignificanceClusters:
+    """Rank metrics by a statistic and group them into significance clusters (WMT style).
+
+    scores: metric name -> per-row scores (all the same length as human).
+    Rows where any metric or the human score is NaN are dropped for all
+    metrics, so every metric is judged on the same rows. Each pair (i above j)
+    gets a one-sided paired permutation test "i is better than j" with its own
+    random stream derived from ``seed``; see `assign_clusters` for the rule.
+    """
+    if not 0 < alpha < 1:
+        raise ValueError(f"alpha must be between 0 and 1, got {alpha!r}")
+    names = list(scores)
+    if len(names) < 1:
+        raise ValueError("scores must name at least one metric")
+    full = Problem([scores[k] for k in names], human, statistic, level, items, systems, epsilon,
+                   names=tuple(names))
+    vals = [full.point(j) for j in range(full.a)]
+    defined = [j for j in range(full.a) if math.isfinite(vals[j].value)]
+    notes = []
+    undefined_names = [names[j] for j in range(full.a) if j not in defined]
+    if undefined_names:
+        notes.append("undefined (left out): " + ", ".join(undefined_names))
+    ranked = sorted(defined, key=lambda j: (-vals[j].value, names[j]))
+    m = len(ranked)
+    pmat = np.full((m, m), np.nan)
+    rngs = _child_rngs(seed, max(1, m * (m - 1) // 2))
+    k = 0
+    for i in range(m):
+        for j in range(i + 1, m):
+            sub = Problem([full.X[:, ranked[i]], full.X[:, ranked[j]]], full.y, statistic, level,
+                          full.items, full.systems, epsilon,
+                          names=(names[ranked[i]], names[ranked[j]]))
+            if level == "pair":  # already outcomes; do not re-threshold
+                sub.X = full.X[:, [ranked[i], ranked[j]]]
+            punit = _permutation_unit(sub, unit)
+            pmat[i, j] = _permutation_p(sub, punit, n_permutations, "greater", standardize, rngs[k])[0]
+            k += 1
+    clusters = assign_clusters(pmat, alpha) if m else []
+    entries = tuple(ClusterEntry(names[j], vals[j].value, c) for j, c in zip(ranked, clusters))
+    ptable = tuple(tuple(None if not (r < c) else float(pmat[r, c]) for c in range(m)) for r in range(m))
+    if full.n_nan:
+        notes.append(f"{full.n_nan} rows with a NaN score dropped for all metrics")
+    return SignificanceClusters(statistic=statistic, level=level, alpha=alpha, entries=entries,
+                                p_values=ptable,
+                                method=f"one-sided paired permutation tests ({n_permutations} draws "
+                                       "per pair); clusters by mt-metrics-eval AssignRanks",
+                                n_permutations=int(n_permutations), seed=seed_record(seed),
+                                notes="; ".join(notes))

@@ -1,0 +1,109 @@
+"""Paired tests between two metrics and significance clusters."""
+import math
+
+import numpy as np
+import pytest
+
+from correlation import (assign_clusters, compare_metrics, paired_bootstrap, permutation_test,
+                         significance_clusters)
+
+
+def noisy_metrics(seed, n, noise_a, noise_b):
+    rng = np.random.default_rng(seed)
+    h = rng.normal(size=n)
+    return h + rng.normal(0, noise_a, n), h + rng.normal(0, noise_b, n), h
+
+
+def test_identical_metrics_give_p_one():
+    a, _, h = noisy_metrics(0, 500, 1.0, 1.0)
+    for stat in ("kendall_b", "kendall_c", "pearson", "spearman"):
+        r = permutation_test(a, a.copy(), h, stat, n_permutations=200)
+        assert r.delta == 0 and r.p_value == 1.0
+
+
+def test_clearly_different_metrics_give_small_p():
+    a, b, h = noisy_metrics(1, 2000, 0.5, 2.0)
+    r = permutation_test(a, b, h, "kendall_c", n_permutations=1000)
+    assert r.delta > 0
+    assert r.p_value == pytest.approx(1 / 1001)          # no draw reaches the observed gap
+    assert permutation_test(a, b, h, "kendall_c", alternative="greater", n_permutations=200).p_value < 0.01
+    assert permutation_test(a, b, h, "kendall_c", alternative="less", n_permutations=200).p_value > 0.99
+
+
+def test_exchangeable_metrics_give_moderate_p():
+    # same noise level: no real difference; p should not be tiny
+    a, b, h = noisy_metrics(2, 1000, 1.0, 1.0)
+    assert permutation_test(a, b, h, "kendall_b", n_permutations=500).p_value > 0.05
+
+
+def test_paired_bootstrap_covers_the_true_difference():
+    """h ~ N(0,1), metric = h + N(0, s^2): its population Pearson r is 1/sqrt(1+s^2), so the
+    true difference between noise 0.8 and noise 1.2 is known. Over 100 data sets of n = 300
+    the 95 % paired-bootstrap interval must cover it in 0.95 +- 0.06 of them (binomial
+    standard error 2.2 points)."""
+    true = 1 / math.sqrt(1 + 0.8 ** 2) - 1 / math.sqrt(1 + 1.2 ** 2)
+    hits = 0
+    for seed in range(100):
+        a, b, h = noisy_metrics(100 + seed, 300, 0.8, 1.2)
+        r = paired_bootstrap(a, b, h, "pearson", seed=seed)
+        hits += r.ci_low <= true <= r.ci_high
+        assert r.delta == pytest.approx(r.value_a - r.value_b)
+    assert 0.89 <= hits / 100 <= 1.0
+
+
+def test_paired_bootstrap_of_identical_metrics_is_zero_width():
+    a, _, h = noisy_metrics(3, 300, 1.0, 1.0)
+    r = paired_bootstrap(a, a.copy(), h, "kendall_b", method="percentile", n_resamples=100)
+    assert r.ci_low == r.ci_high == 0
+
+
+def test_compare_metrics_has_both_parts():
+    a, b, h = noisy_metrics(4, 400, 0.5, 1.5)
+    items = np.arange(400) // 4
+    r = compare_metrics(a, b, h, "kendall_b", "item", items=items, n_resamples=300, n_permutations=300,
+                        names=("good", "bad"))
+    assert (r.metric_a, r.metric_b, r.unit) == ("good", "bad", "items")
+    assert r.ci_low < r.delta < r.ci_high and 0 < r.p_value < 0.05
+    import json
+    json.dumps(r.to_dict(), allow_nan=False)
+
+
+def test_epsilon_with_zscores_is_refused():
+    a, b, h = noisy_metrics(5, 50, 1, 1)
+    with pytest.raises(ValueError, match="standardize=False"):
+        permutation_test(a, b, h, "acc23", epsilon=0.1)
+    r = permutation_test(a, b, h, "acc23", epsilon=0.1, standardize=False, n_permutations=50)
+    assert 0 < r.p_value <= 1
+
+
+def test_assign_clusters_rule():
+    nan = float("nan")
+    # sorted best first; p[i][j] = p-value for "i better than j"
+    p = [[nan, 0.30, 0.01, 0.01],
+         [nan, nan, 0.20, 0.01],
+         [nan, nan, nan, 0.40],
+         [nan, nan, nan, nan]]
+    # metric 1 is not beaten by 0 -> cluster 1; metric 2 is beaten by 0 (p = .01) -> new cluster
+    # starting at 2; metric 3 is compared with cluster {2} only: p = .40 -> same cluster
+    assert assign_clusters(p, 0.05) == [1, 1, 2, 2]
+    # alpha = 0.25: metric 1 still not beaten (p = .30); metric 2 beaten by 0; 3 vs 2: .40 -> stays
+    assert assign_clusters(p, 0.25) == [1, 1, 2, 2]
+    # at alpha = 0.005 nothing is significant
+    assert assign_clusters(p, 0.005) == [1, 1, 1, 1]
+    # a metric beaten only by a metric of an earlier cluster does not open a new one
+    q = [[nan, 0.01, 0.01], [nan, nan, 0.5], [nan, nan, nan]]
+    assert assign_clusters(q, 0.05) == [1, 2, 2]
+
+
+def test_significance_clusters_separate_good_from_bad():
+    rng = np.random.default_rng(6)
+    h = rng.normal(size=1500)
+    scores = {"good": h + rng.normal(0, 0.5, 1500), "good_too": h + rng.normal(0, 0.5, 1500),
+              "bad": h + rng.normal(0, 3, 1500)}
+    scores["good"][3] = np.nan
+    r = significance_clusters(scores, h, "kendall_b", n_permutations=300)
+    clusters = r.clusters()
+    assert sorted(clusters[0]) == ["good", "good_too"] and clusters[1] == ["bad"]
+    assert r.entries[0].value >= r.entries[1].value >= r.entries[2].value
+    assert "1 rows" in r.notes
+    assert r.p_values[0][0] is None and r.p_values[0][2] < 0.05
