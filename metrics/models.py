@@ -193,3 +193,25 @@ def path_digest(path: str | os.PathLike) -> str:
 
 _MODEL_FILE_SUFFIXES = (".json", ".txt", ".model", ".safetensors", ".bin", ".pt",
                         ".pth", ".tsv", ".vocab", ".spm")
+
+
+def hf_model_source(model: str, metric: str, fetch: str, cache_dir: str | None = None,
+                    option: str = "model") -> str:
+    """What to hand `from_pretrained` for `model`: a local folder as it is, the
+    cached snapshot of a Hub name (no network), or the Hub name itself when it
+    is not cached and the Hub can be reached (the libraries then download and
+    cache it as usual). Raises `missing_weights` at once otherwise.
+    """
+    expanded = os.path.expanduser(model)
+    if os.path.isdir(expanded):
+        return expanded
+    if os.path.isabs(expanded) or model.startswith((".", "~")) or os.path.exists(expanded):
+        raise MetricError(f"{metric}: model folder {model!r} does not exist (or is not a "
+                          "folder holding config.json and weights)")
+    snapshot = hf_cached_snapshot(model, ("config.json",), cache_dir=cache_dir)
+    if snapshot and any(os.path.exists(os.path.join(snapshot, f)) for f in HF_WEIGHT_FILES):
+        return snapshot
+    if hub_unavailable():
+        looked = " and ".join(hf_cache_dirs(cache_dir))
+        raise missing_weights(metric, model, f"the Hugging Face cache {looked}", fetch, option)
+    return model

@@ -54,3 +54,45 @@ def write_image(path: Path, mode: str = "RGB", size=(40, 30), seed: int = 0,
         image = rgb.convert(mode)
     image.save(path, format=fmt)
     return str(path)
+
+
+TINY_BART_WORDS = ("a an the dog cat man woman runs sits on grass beach red car people two "
+                   "walking happy sad because of is are at in sea sky blue").split()
+
+
+@pytest.fixture(scope="session")
+def tiny_bart(tmp_path_factory) -> str:
+    """A folder with a random 1+1-layer BART and a word-level tokenizer that
+    adds <s> ... </s> like BART's, both built offline."""
+    import torch
+    from tokenizers import Tokenizer, models, pre_tokenizers, processors
+    from transformers import BartConfig, BartForConditionalGeneration, PreTrainedTokenizerFast
+
+    folder = tmp_path_factory.mktemp("tiny_bart")
+    vocab = {"<s>": 0, "<pad>": 1, "</s>": 2, "<unk>": 3}
+    for word in TINY_BART_WORDS:
+        vocab.setdefault(word, len(vocab))
+    tok = Tokenizer(models.WordLevel(vocab, unk_token="<unk>"))
+    tok.pre_tokenizer = pre_tokenizers.Whitespace()
+    tok.post_processor = processors.TemplateProcessing(
+        single="<s> $A </s>", special_tokens=[("<s>", 0), ("</s>", 2)])
+    PreTrainedTokenizerFast(tokenizer_object=tok, bos_token="<s>", eos_token="</s>",
+                            pad_token="<pad>", unk_token="<unk>",
+                            model_max_length=1024).save_pretrained(folder)
+    torch.manual_seed(4321)
+    config = BartConfig(vocab_size=len(vocab), d_model=16, encoder_layers=1, decoder_layers=1,
+                        encoder_attention_heads=2, decoder_attention_heads=2,
+                        encoder_ffn_dim=32, decoder_ffn_dim=32, max_position_embeddings=64,
+                        pad_token_id=1, bos_token_id=0, eos_token_id=2,
+                        decoder_start_token_id=2, forced_eos_token_id=2)
+    BartForConditionalGeneration(config).save_pretrained(folder)
+    return str(folder)
+
+
+@pytest.fixture
+def empty_hf_cache(tmp_path, monkeypatch) -> str:
+    """An empty Hugging Face cache, so 'missing weights' holds on any machine."""
+    folder = tmp_path / "hf-empty"
+    folder.mkdir()
+    monkeypatch.setenv("HF_HUB_CACHE", str(folder))
+    return str(folder)
