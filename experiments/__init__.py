@@ -1,0 +1,1 @@
+"""Benchmarks, runs and figures (imports metrics and correlation; nothing imports it)."""
