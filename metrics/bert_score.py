@@ -32,8 +32,6 @@ import os
 import warnings
 from typing import Any, Sequence
 
-import numpy as np
-
 from .base import Metric, MetricError, MetricOutput, Sample
 from .models import hf_model_source, path_digest, resolve_device
 
