@@ -5,11 +5,11 @@ aware?" (arXiv:2308.16741) report three things this module recomputes for
 any metric:
 
 - `subset_means`: the mean metric score in each verdict subset of the
-  human study (Machine-better, Human-better, Both-good, Both-bad). The
-  paper averages the score of the machine-written reason of each pair; a
-  metric that tracks people should score it higher where people preferred
-  it. We report that (`machine_reason_*`) and the same for the human-written
-  reason of the pair (`human_reason_*`).
+  human study (Machine-better, Human-better, Both-good, Both-bad). As we
+  read the paper, it averages the score of the machine-written reason of
+  each pair; a metric that tracks people should score it higher where
+  people preferred it. We report that (`machine_reason_*`) and the same for
+  the human-written reason of the pair (`human_reason_*`).
 - `subset_tests`: do Machine-better and Human-better differ? A permutation
   test of the difference of the two subset means (below).
 - `generator_means` and `generator_differences`: the mean score of each

@@ -52,9 +52,8 @@ STUDY_FILE = "human_study.csv"
 STUDY_COLUMNS = ["pair_id", "item_id", "emotion", "human_reason", "machine_reason",
                  "generator", "verdict", "annotator"]
 VERDICT_OUTCOME = {"human": A_BETTER, "machine": B_BETTER, "both_good": TIE, "both_bad": TIE}
-CITATION = ("Deng, Mitra, Wei, Cai, Ben-Shaul, Jiang, Lim, Fritz, Jurafsky, Saenko, "
-            "Plummer 2023, Socratis: Are large multimodal models emotionally aware? "
-            "(arXiv:2308.16741)")
+CITATION = ("Deng, Ray, Tan, Gabriel, Plummer, Saenko 2023, Socratis: Are large multimodal "
+            "models emotionally aware? (arXiv:2308.16741)")
 
 
 @dataclass
