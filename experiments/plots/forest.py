@@ -11,7 +11,7 @@ from pathlib import Path
 
 import numpy as np
 
-from .common import Made, Results, Skip, new_figure, number, save, safe_stem
+from .common import Made, Results, new_figure, number, save, safe_stem
 
 SHARES = ("accuracy", "acc23")  # shares of pairs, not correlations
 COLUMNS = ["benchmark", "metric", "statistic", "level", "value", "ci_low", "ci_high", "n",

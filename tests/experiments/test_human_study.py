@@ -176,8 +176,8 @@ def test_a_duplicate_across_answer_files_names_both_places(kit, tmp_path):
                                                  "answer": "left"},
                                                 {"pair_id": "pair0002", "annotator": "x",
                                                  "answer": "left"}])
-    with pytest.raises(DataError, match=rf"b\.csv:3: annotator 'x' answered pair 'pair0002' "
-                                        rf"twice \(first at .*a\.csv:2\)"):
+    with pytest.raises(DataError, match=r"b\.csv:3: annotator 'x' answered pair 'pair0002' "
+                                        r"twice \(first at .*a\.csv:2\)"):
         import_answers(key, [first, second])
 
 
