@@ -37,7 +37,14 @@ from metrics.base import Sample
 
 from ..benchmark import (A_BETTER, B_BETTER, TIE, Benchmark, DataError, Preferences,
                          ProtocolStep)
+from ..tables import register_tables
 from .textfiles import csv_rows, jsonl_rows, read_json, require_file, require_keys
+
+# The family's own tables (subset means, per-generator means, verdict counts):
+# registered here, beside the `kind="socratis"` this loader sets, so that any run
+# that loads a Socratis-shaped benchmark has them. The module is imported only
+# when the tables are made.
+register_tables("socratis", "experiments.socratis_analysis:socratis_tables")
 
 OFFICIAL_FILE = "imCaptionEmotionExplanation_formatted.json"
 GENERATIONS_FILE = "generations.jsonl"
@@ -45,9 +52,8 @@ STUDY_FILE = "human_study.csv"
 STUDY_COLUMNS = ["pair_id", "item_id", "emotion", "human_reason", "machine_reason",
                  "generator", "verdict", "annotator"]
 VERDICT_OUTCOME = {"human": A_BETTER, "machine": B_BETTER, "both_good": TIE, "both_bad": TIE}
-CITATION = ("Deng, Mitra, Wei, Cai, Ben-Shaul, Jiang, Lim, Fritz, Jurafsky, Saenko, "
-            "Plummer 2023, Socratis: Are large multimodal models emotionally aware? "
-            "(arXiv:2308.16741)")
+CITATION = ("Deng, Ray, Tan, Gabriel, Plummer, Saenko 2023, Socratis: Are large multimodal "
+            "models emotionally aware? (arXiv:2308.16741)")
 
 
 @dataclass
@@ -112,8 +118,9 @@ def read_official(path: Path) -> dict[str, SocratisItem]:
     return items
 
 
-def _image(image_root: str | None, folder: Path, image_path: str) -> str:
-    root = Path(image_root) if image_root else folder / "images"
+def image_file(image_root: str | None, folder: Path, image_path: str) -> str:
+    """Where an item's image is: under --image-root if given, else FOLDER/images."""
+    root = Path(image_root) if image_root else Path(folder) / "images"
     return str(root / image_path)
 
 
@@ -130,7 +137,7 @@ def load_socratis(folder: Path, image_root: str | None = None,
     samples: list[Sample] = []
     notes: list[str] = []
     for item in items.values():
-        image = _image(image_root, folder, item.image_path)
+        image = image_file(image_root, folder, item.image_path)
         for r in item.reasons:
             samples.append(Sample(f"h:{item.item_id}:{r.worker}:{r.slot}", r.reason,
                                   item.references(leave_out=r), image, _context(item, r.emotion)))
@@ -145,13 +152,21 @@ def load_socratis(folder: Path, image_root: str | None = None,
                      preferences=preferences, notes=notes, kind="socratis")
 
 
-def _generation_samples(folder: Path, items: dict[str, SocratisItem],
-                        image_root: str | None, notes: list[str]) -> list[Sample]:
-    path = folder / GENERATIONS_FILE
-    if not path.is_file():
-        notes.append(f"no {GENERATIONS_FILE}: no per-generator scores")
-        return []
-    samples, seen = [], {}
+@dataclass
+class Generation:
+    """One machine-written reason of generations.jsonl (`line` for messages)."""
+
+    item_id: str
+    emotion: str
+    generator: str
+    reason: str
+    line: int
+
+
+def read_generations(path: Path, items: dict[str, SocratisItem]) -> list[Generation]:
+    """Rows of a generations file, checked against the items; errors name the line."""
+    rows: list[Generation] = []
+    seen: dict[tuple[str, str, str], int] = {}
     for number, row in jsonl_rows(path):
         require_keys(row, ["item_id", "emotion", "generator", "reason"], path, number)
         item = items.get(str(row["item_id"]))
@@ -164,9 +179,22 @@ def _generation_samples(folder: Path, items: dict[str, SocratisItem],
                             f"generator {key[1]!r}, emotion {key[2]!r} (first on line {seen[key]})")
         seen[key] = number
         reason = row["reason"] if isinstance(row["reason"], str) else ""
-        samples.append(Sample(f"g:{key[0]}:{key[1]}:{key[2]}", reason, item.references(),
-                              _image(image_root, folder, item.image_path),
-                              {**_context(item, emotion), "generator": key[1]}))
+        rows.append(Generation(key[0], emotion, key[1], reason, number))
+    return rows
+
+
+def _generation_samples(folder: Path, items: dict[str, SocratisItem],
+                        image_root: str | None, notes: list[str]) -> list[Sample]:
+    path = folder / GENERATIONS_FILE
+    if not path.is_file():
+        notes.append(f"no {GENERATIONS_FILE}: no per-generator scores")
+        return []
+    samples = []
+    for g in read_generations(path, items):
+        item = items[g.item_id]
+        samples.append(Sample(f"g:{g.item_id}:{g.generator}:{g.emotion}", g.reason,
+                              item.references(), image_file(image_root, folder, item.image_path),
+                              {**_context(item, g.emotion), "generator": g.generator}))
     return samples
 
 
@@ -207,7 +235,7 @@ def _study(folder: Path, items: dict[str, SocratisItem], image_root: str | None,
             if own is None:
                 unmatched += 1
             refs = item.references(leave_out=own) if own else item.references()
-            image = _image(image_root, folder, item.image_path)
+            image = image_file(image_root, folder, item.image_path)
             context = _context(item, emotion)
             samples.append(Sample(f"p:{pair_id}:human", content[2], refs, image, context))
             samples.append(Sample(f"p:{pair_id}:machine", content[3], refs, image,

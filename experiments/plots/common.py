@@ -1,0 +1,123 @@
+"""What every figure shares: reading saved results and saving the same bytes every time.
+
+Figures are drawn with matplotlib's object API (`matplotlib.figure.Figure`,
+rendered by the Agg backend), never pyplot, so nothing global changes. PNGs
+are written without the Software field and PDFs without dates or producer,
+so the same results give the same files.
+"""
+from __future__ import annotations
+
+import csv
+import json
+import math
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Iterable, Sequence
+
+import matplotlib
+import numpy as np
+
+matplotlib.use("Agg")
+from matplotlib.figure import Figure  # noqa: E402
+
+DPI = 150
+PNG_METADATA = {"Software": None}
+PDF_METADATA = {"CreationDate": None, "Producer": None, "Creator": None}
+
+
+class Skip(Exception):
+    """A figure cannot be drawn from these results; the message says why."""
+
+
+@dataclass
+class Made:
+    """One drawn figure: its file stem (PNG, PDF and CSV share it), title and what it shows."""
+
+    stem: str
+    title: str
+    what: str
+    files: list[str] = field(default_factory=list)
+
+
+class Results:
+    """The files a run_correlation output folder holds, read on demand."""
+
+    def __init__(self, folder: Path):
+        self.folder = Path(folder)
+
+    def rows(self, name: str, required: Sequence[str] = ()) -> list[dict]:
+        """Rows of FOLDER/NAME; Skip when the file is missing, empty or lacks a column."""
+        path = self.folder / name
+        if not path.is_file():
+            raise Skip(f"{name} not found in the results")
+        with open(path, newline="", encoding="utf-8") as f:
+            reader = csv.DictReader(f)
+            rows = list(reader)
+            header = reader.fieldnames or []
+        missing = [c for c in required if c not in header]
+        if missing:
+            raise Skip(f"{name} has no column(s) {', '.join(missing)}")
+        if not rows:
+            raise Skip(f"{name} has no rows")
+        return rows
+
+    def family_tables(self, table: str) -> dict[str, list[dict]]:
+        """{benchmark: rows} from every BENCHMARK.TABLE.csv for this table name."""
+        found = {}
+        for path in sorted(self.folder.glob(f"*.{table}.csv")):
+            benchmark = path.name[: -len(f".{table}.csv")]
+            if benchmark and "." not in benchmark:
+                found[benchmark] = self.rows(path.name)
+        return found
+
+    def run_record(self) -> dict:
+        path = self.folder / "run.json"
+        return json.loads(path.read_text()) if path.is_file() else {}
+
+
+def number(text: object) -> float:
+    """A CSV cell as a float; empty, 'nan' or 'None' are NaN."""
+    try:
+        return float(text)  # type: ignore[arg-type]
+    except (TypeError, ValueError):
+        return math.nan
+
+
+def fixed(value: float) -> str:
+    """Three decimals (metric scores live in [0, 1] or a few units), more digits above 1000."""
+    return f"{value:.4g}" if abs(value) >= 1000 else f"{value:.3f}"
+
+
+def interval_text(mean: float, low: float, high: float) -> str:
+    """'0.412 [0.371, 0.455]', or just the mean without an interval."""
+    if math.isnan(mean):
+        return "—"
+    if math.isnan(low) or math.isnan(high):
+        return fixed(mean)
+    return f"{fixed(mean)} [{fixed(low)}, {fixed(high)}]"
+
+
+def new_figure(width: float, height: float) -> Figure:
+    return Figure(figsize=(width, height), layout="constrained")
+
+
+def save(fig: Figure, out: Path, stem: str, rows: Iterable[dict],
+         columns: Sequence[str]) -> list[str]:
+    """Write STEM.png, STEM.pdf and the numbers behind them as STEM.csv."""
+    out.mkdir(parents=True, exist_ok=True)
+    fig.savefig(out / f"{stem}.png", dpi=DPI, metadata=PNG_METADATA)
+    fig.savefig(out / f"{stem}.pdf", metadata=PDF_METADATA)
+    with open(out / f"{stem}.csv", "w", newline="", encoding="utf-8") as f:
+        writer = csv.DictWriter(f, fieldnames=list(columns), lineterminator="\n",
+                                extrasaction="ignore")
+        writer.writeheader()
+        for row in rows:
+            writer.writerow({k: (repr(float(v)) if isinstance(v, (float, np.floating)) else v)
+                             for k, v in row.items()})
+    return [f"{stem}.png", f"{stem}.pdf", f"{stem}.csv"]
+
+
+def safe_stem(*parts: str) -> str:
+    """A file stem from names that may hold characters unfit for file names."""
+    text = "_".join(p for p in parts if p)
+    return "".join(c if c.isalnum() or c in "-_" else "-" for c in text)

@@ -1,0 +1,71 @@
+"""Metric score against the mean human rating, per sample, for rating benchmarks.
+
+Reads judgments.csv (benchmark, sample_id, human, n_judgments: the mean
+human rating per sample) and scores.csv (benchmark, sample_id, metric,
+score). The panel titles repeat the benchmark's first reported statistic
+from correlations.csv where it is there.
+"""
+from __future__ import annotations
+
+import math
+from pathlib import Path
+
+import numpy as np
+
+from .common import Made, Results, Skip, new_figure, number, save, safe_stem
+
+
+def metric_vs_human(results: Results, out: Path) -> list[Made]:
+    try:
+        judgments = results.rows("judgments.csv", ["benchmark", "sample_id", "human"])
+    except Skip as exc:
+        raise Skip(f"no rating benchmark among the results ({exc})") from None
+    scores = results.rows("scores.csv", ["benchmark", "sample_id", "metric", "score"])
+    try:
+        correlations = results.rows("correlations.csv", ["benchmark", "metric", "statistic",
+                                                         "level", "value"])
+    except Skip:
+        correlations = []
+    made = []
+    for bench in dict.fromkeys(j["benchmark"] for j in judgments):
+        human = {j["sample_id"]: number(j["human"]) for j in judgments if j["benchmark"] == bench}
+        mine = [s for s in scores if s["benchmark"] == bench and s["sample_id"] in human]
+        metrics = list(dict.fromkeys(s["metric"] for s in mine))
+        if not metrics:
+            continue
+        headline = {}
+        for r in correlations:
+            if r["benchmark"] == bench and r["metric"] not in headline:
+                headline[r["metric"]] = (r["statistic"], r["level"], number(r["value"]))
+        cols = min(4, len(metrics))
+        rows_n = math.ceil(len(metrics) / cols)
+        fig = new_figure(2.6 * cols, 2.3 * rows_n)
+        axes = np.atleast_1d(fig.subplots(rows_n, cols, squeeze=False)).ravel()
+        data = []
+        for ax, metric in zip(axes, metrics):
+            points = [(number(s["score"]), human[s["sample_id"]], s["sample_id"])
+                      for s in mine if s["metric"] == metric]
+            x = np.array([p[0] for p in points])
+            y = np.array([p[1] for p in points])
+            ax.scatter(x, y, s=4, alpha=0.4, color="#4C72B0", rasterized=True, linewidths=0)
+            title = metric
+            if metric in headline and not math.isnan(headline[metric][2]):
+                statistic, level, value = headline[metric]
+                title += f"\n{statistic} ({level}) = {100 * value:.1f}"
+            ax.set_title(title, fontsize=8)
+            ax.set_xlabel("metric score", fontsize=8)
+            ax.set_ylabel("mean human rating", fontsize=8)
+            data += [{"benchmark": bench, "sample_id": sid, "metric": metric, "score": sx,
+                      "human": hy} for sx, hy, sid in points]
+        for ax in axes[len(metrics):]:
+            ax.axis("off")
+        fig.suptitle(f"{bench}: metric score vs mean human rating", fontsize=10)
+        stem = safe_stem(bench, "metric_vs_human")
+        files = save(fig, out, stem, data, ["benchmark", "sample_id", "metric", "score", "human"])
+        made.append(Made(stem, f"{bench}: metric vs human rating", (
+            "One point per rated sample: the metric's score against the mean of its human "
+            "ratings (judgments.csv), one panel per metric, with the benchmark's reported "
+            "statistic in the panel title."), files))
+    if not made:
+        raise Skip("judgments.csv names no benchmark that scores.csv has scores for")
+    return made

@@ -1,0 +1,136 @@
+"""make_figures on saved results: every figure as PNG, PDF and CSV, an index, the same bytes twice."""
+from __future__ import annotations
+
+import csv
+import shutil
+from pathlib import Path
+
+import pytest
+from PIL import Image
+
+from experiments.make_figures import FIGURES, main as make_figures
+from experiments.run_correlation import main as run_correlation
+from tests.helpers.socratis_fixture import paper_counts_rows, write_socratis
+
+pytest.importorskip("correlation", reason="run_correlation needs the correlation package")
+
+SOCRATIS_FIGURES = ["study_verdicts", "subset_means", "generator_means", "agreement_forest"]
+
+
+def read(path):
+    with open(path, newline="") as f:
+        return list(csv.DictReader(f))
+
+
+@pytest.fixture(scope="module")
+def demo_results(tmp_path_factory):
+    out = tmp_path_factory.mktemp("results")
+    assert run_correlation(["--metrics", "bleu1,rouge_l", "--out", str(out), "--cache-dir",
+                            str(tmp_path_factory.mktemp("cache")), "--bootstrap", "100",
+                            "--quiet"]) == 0
+    return out
+
+
+def stems_in_index(folder: Path) -> set[str]:
+    text = (folder / "README.md").read_text()
+    return {line.split("`")[1][: -len(".png")] for line in text.splitlines()
+            if line.startswith("[`") and ".png`" in line}
+
+
+def test_every_figure_is_written_with_its_data_and_indexed(demo_results, tmp_path):
+    out = tmp_path / "figures"
+    assert make_figures(["--results", str(demo_results), "--out", str(out)]) == 0
+    indexed = stems_in_index(out)
+    expected = {f"demo_{name}" for name in SOCRATIS_FIGURES}
+    if (demo_results / "comparisons.csv").is_file() and read(demo_results / "comparisons.csv"):
+        assert any(s.startswith("demo_significance") for s in indexed)
+    assert expected <= indexed
+    for stem in indexed:
+        with Image.open(out / f"{stem}.png") as img:
+            img.verify()
+        with Image.open(out / f"{stem}.png") as img:
+            assert img.size[0] > 200 and img.size[1] > 100
+        assert (out / f"{stem}.pdf").read_bytes().startswith(b"%PDF")
+        assert read(out / f"{stem}.csv"), stem
+    index = (out / "README.md").read_text()
+    assert f"python -m experiments.make_figures --results {demo_results} --out {out}" in index
+    # The demo has no ratings: the scatter plot is not drawn, and the index says why.
+    assert "metric vs human scatter: no rating benchmark among the results" in index
+    # The subset table's CSV is the analysis table, pivoted.
+    subset = {(r["metric"], r["scored_reason"]): r for r in read(out / "demo_subset_means.csv")}
+    source = {(r["metric"], r["subset"]): r for r in read(demo_results / "demo.subset_means.csv")}
+    for (metric, side), row in subset.items():
+        for name in ("machine_better", "human_better", "both_good", "both_bad"):
+            assert float(row[f"{name}_mean"]) == float(source[metric, name][f"{side}_reason_mean"])
+
+
+def test_the_same_results_give_the_same_bytes(demo_results, tmp_path):
+    first, second = tmp_path / "a", tmp_path / "b"
+    for out in (first, second):
+        assert make_figures(["--results", str(demo_results), "--out", str(out)]) == 0
+    names = sorted(p.name for p in first.iterdir())
+    assert names == sorted(p.name for p in second.iterdir()) and len(names) > 10
+    for name in names:
+        if name != "README.md":  # the index names its own output folder
+            assert (first / name).read_bytes() == (second / name).read_bytes(), name
+
+
+def test_scatter_plots_for_a_rating_benchmark(demo_results, tmp_path):
+    results = tmp_path / "results"
+    shutil.copytree(demo_results, results)
+    scores = [r for r in read(results / "scores.csv") if r["metric"] == "rouge_l"]
+    with open(results / "judgments.csv", "w", newline="") as f:
+        f.write("benchmark,sample_id,human,n_judgments\n")
+        for k, r in enumerate(scores[:30]):
+            f.write(f"demo,{r['sample_id']},{k % 4 + 1},3\n")
+    out = tmp_path / "figures"
+    assert make_figures(["--results", str(results), "--out", str(out)]) == 0
+    assert "demo_metric_vs_human" in stems_in_index(out)
+    points = read(out / "demo_metric_vs_human.csv")
+    assert len(points) == 2 * 30  # two metrics, thirty rated samples
+    by_id = {r["sample_id"]: float(r["score"]) for r in scores}
+    for p in points:
+        if p["metric"] == "rouge_l":
+            assert float(p["score"]) == by_id[p["sample_id"]]
+
+
+def test_significance_matrix_from_saved_comparisons(demo_results, tmp_path):
+    results = tmp_path / "results"
+    shutil.copytree(demo_results, results)
+    with open(results / "comparisons.csv", "w", newline="") as f:
+        f.write("benchmark,statistic,level,metric_a,metric_b,delta,ci_low,ci_high,p_value,"
+                "cluster_a,cluster_b\n"
+                "demo,accuracy,pair,rouge_l,bleu1,0.02,-0.01,0.05,0.04,1,2\n")
+    out = tmp_path / "figures"
+    assert make_figures(["--results", str(results), "--out", str(out)]) == 0
+    (stem,) = [s for s in stems_in_index(out) if "significance" in s]
+    assert stem == "demo_significance_accuracy_pair"
+    cells = {(r["metric_row"], r["metric_col"]): r for r in read(out / f"{stem}.csv")}
+    assert float(cells["rouge_l", "bleu1"]["p_value"]) == 0.04
+    assert float(cells["bleu1", "rouge_l"]["p_value"]) == 0.04
+    assert cells["rouge_l", "bleu1"]["cluster_row"] == "1"
+
+
+def test_the_papers_verdict_counts_and_ratio(tmp_path):
+    write_socratis(tmp_path / "data" / "socratis", paper_counts_rows())
+    results, out = tmp_path / "results", tmp_path / "figures"
+    assert run_correlation(["--benchmark", "socratis", "--data-dir", str(tmp_path / "data"),
+                            "--metrics", "rouge_l", "--out", str(results), "--bootstrap", "50",
+                            "--quiet"]) == 0
+    assert make_figures(["--results", str(results), "--out", str(out)]) == 0
+    bars = {r["verdict"]: r for r in read(out / "socratis_study_verdicts.csv")}
+    assert {v: int(r["count"]) for v, r in bars.items()} == {
+        "human": 223, "machine": 91, "both_good": 47, "both_bad": 11}
+    assert round(float(bars["human"]["human_machine_ratio"]), 2) == 2.45
+    assert float(bars["both_bad"]["share"]) == pytest.approx(11 / 372)
+
+
+def test_missing_results_are_an_error_and_unknown_files_are_skipped(tmp_path, capsys):
+    assert make_figures(["--results", str(tmp_path / "nowhere"), "--out", str(tmp_path)]) == 2
+    assert "results folder not found" in capsys.readouterr().err
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    assert make_figures(["--results", str(empty), "--out", str(tmp_path / "f")]) == 0
+    index = (tmp_path / "f" / "README.md").read_text()
+    assert index.count("\n- ") == len(FIGURES)  # every figure listed as not drawn, with why
+    assert "correlations.csv not found in the results" in index
