@@ -1,19 +1,57 @@
-"""Turn a benchmark's judgments and a metric's scores into result rows.
+"""Turn a benchmark's judgments and metrics' scores into results with intervals.
 
-Each `ProtocolStep` of a benchmark becomes one or more `ResultRow`s (one per
-subset when the step splits by a column). The statistics themselves live in
-`correlation/`; this module only lines up the arrays.
+Each `ProtocolStep` of a benchmark, on each subset of the judgments it splits
+by, is a `View`: the human scores, their item and system labels, and how to
+line a metric's per-sample scores up with them. For every view this module
+asks `correlation/` for
+
+- each metric's statistic with a bootstrap interval (`evaluate`),
+- each pair of metrics' paired-bootstrap difference and permutation p-value,
+  and the WMT-style significance clusters (`compare`),
+- the human ceiling where several annotators rated the same samples
+  (`human_ceilings`).
+
+The statistics themselves live in `correlation/`; this module only lines up
+the arrays and records what the engine said about undefined cases.
 """
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
+import warnings
+from dataclasses import asdict, dataclass, field
+from itertools import combinations
+from typing import Callable
 
 import numpy as np
 
 from .benchmark import Benchmark, ProtocolStep, scores_for
 
-RATING_STATISTICS = ("kendall_b", "kendall_c", "kendall_23", "acc23", "spearman", "pearson")
-PAIR_STATISTICS = ("accuracy", "tau_like", "acc23")
+HUMAN_CEILING = "human_ceiling"  # the metric name of ceiling rows in correlations.csv
+
+
+@dataclass(frozen=True)
+class AnalysisSettings:
+    """How sure: bootstrap and permutation settings, stated in every report."""
+
+    n_resamples: int = 1000
+    confidence: float = 0.95
+    method: str = "bca"
+    seed: int = 0
+    alpha: float = 0.05
+    n_permutations: int = 1000
+
+    def describe(self) -> list[str]:
+        return [
+            f"Intervals: {self.confidence:.0%} {'BCa' if self.method == 'bca' else self.method} "
+            f"bootstrap, {self.n_resamples} resamples, seed {self.seed}, resampling the "
+            "benchmark's natural unit (the `unit` column: whole images or pairs, both "
+            "systems and images at system level; Deutsch et al. 2021).",
+            f"Comparisons (comparisons.csv): paired bootstrap of the difference a - b on the "
+            f"same resamples, and a two-sided paired permutation test ({self.n_permutations} "
+            "draws, metrics' z-scored scores swapped per unit; mt-metrics-eval).",
+            f"Significance clusters: metrics ranked by the statistic; one opens a new cluster "
+            f"when a metric of the current cluster beats it with one-sided permutation "
+            f"p <= {self.alpha} (mt-metrics-eval AssignRanks, WMT22/23).",
+        ]
 
 
 @dataclass
@@ -27,12 +65,69 @@ class ResultRow:
     ci_high: float
     n: int
     subset: str = ""
+    unit: str = ""
+    n_nan: int = 0
+    cluster: int | None = None
+    notes: str = ""
 
     def to_dict(self) -> dict:
         return asdict(self)
 
 
-def _subsets(step: ProtocolStep, column: list[str] | None, size: int):
+@dataclass
+class ComparisonRow:
+    benchmark: str
+    statistic: str
+    level: str
+    subset: str
+    metric_a: str
+    metric_b: str
+    value_a: float
+    value_b: float
+    delta: float
+    ci_low: float
+    ci_high: float
+    p_value: float
+    n: int
+    unit: str
+    cluster_a: int | None = None
+    cluster_b: int | None = None
+    notes: str = ""
+
+
+@dataclass
+class View:
+    """One protocol step on one subset of the judgments."""
+
+    step: ProtocolStep
+    subset: str
+    human: np.ndarray
+    items: np.ndarray | None
+    systems: np.ndarray | None
+    metric_vector: Callable[[np.ndarray], np.ndarray]
+    clusters: object = field(default=None, repr=False)
+
+    @property
+    def key(self) -> tuple[str, str, str]:
+        return self.step.statistic, self.step.level, self.subset
+
+    @property
+    def permutation_unit(self) -> str | None:
+        # The judgments of one pair (several annotators) share its scores: swap them together.
+        return "items" if self.step.level == "pair" and self.items is not None else None
+
+    def n(self, engine_n: int, *vectors: np.ndarray) -> int:
+        """The n to report: the engine's (rows, or systems at system level), except for
+        accuracy and tau_like, which count the decisive pairs without a NaN score."""
+        if self.step.level != "pair" or self.step.statistic not in ("accuracy", "tau_like"):
+            return engine_n
+        ok = np.isfinite(self.human)
+        for vector in vectors:
+            ok &= np.isfinite(vector)
+        return int((ok & (self.human != 0)).sum())
+
+
+def _subsets(step: ProtocolStep, column, size: int):
     if step.by is None:
         yield "", np.arange(size)
         return
@@ -43,48 +138,152 @@ def _subsets(step: ProtocolStep, column: list[str] | None, size: int):
         yield label, np.flatnonzero(labels == label)
 
 
-def evaluate(bench: Benchmark, metric: str, scores: np.ndarray) -> list[ResultRow]:
-    """Every number of `bench`'s protocol for one metric's per-sample `scores`."""
-    from correlation import kendall_tau
+def _labels(column, idx: np.ndarray) -> np.ndarray | None:
+    return None if column is None else np.asarray(column)[idx]
 
+
+def views(bench: Benchmark) -> list[View]:
+    """Every (protocol step, subset) of `bench`, ready for any metric's scores."""
     index = bench.sample_index()
-    rows: list[ResultRow] = []
+    out: list[View] = []
     for step in bench.protocol:
         if step.level == "pair":
             prefs = bench.preferences
-            a = scores_for(prefs.sample_a, index, scores)
-            b = scores_for(prefs.sample_b, index, scores)
-            for subset, idx in _subsets(step, getattr(prefs, step.by or "category"),
-                                        len(prefs)):
-                value, n = _pair_statistic(step.statistic, a[idx], b[idx], prefs.outcome[idx])
-                rows.append(ResultRow(bench.name, metric, step.statistic, step.level, value,
-                                      np.nan, np.nan, n, subset))
+            if prefs is None:
+                raise ValueError(f"{bench.name}: a pair-level protocol step needs preferences")
+            for subset, idx in _subsets(step, getattr(prefs, step.by or "category"), len(prefs)):
+                a_ids = [prefs.sample_a[i] for i in idx]
+                b_ids = [prefs.sample_b[i] for i in idx]
+
+                def margin(scores, a_ids=a_ids, b_ids=b_ids):
+                    return scores_for(a_ids, index, scores) - scores_for(b_ids, index, scores)
+
+                out.append(View(step, subset, prefs.outcome[idx].astype(float),
+                                _labels(prefs.pair_ids, idx), None, margin))
         else:
             ratings = bench.ratings
-            m = scores_for(ratings.sample_ids, index, scores)
-            h = ratings.values
+            if ratings is None:
+                raise ValueError(f"{bench.name}: a {step.level}-level protocol step needs ratings")
             for subset, idx in _subsets(step, getattr(ratings, step.by or "items"), len(ratings)):
-                ok = idx[np.isfinite(m[idx]) & np.isfinite(h[idx])]
-                variant = step.statistic.split("_")[-1]
-                value = kendall_tau(m[ok], h[ok], variant=variant)
-                rows.append(ResultRow(bench.name, metric, step.statistic, step.level, value,
-                                      np.nan, np.nan, len(ok), subset))
+                ids = [ratings.sample_ids[i] for i in idx]
+                out.append(View(step, subset, ratings.values[idx],
+                                _labels(ratings.items, idx), _labels(ratings.systems, idx),
+                                lambda scores, ids=ids: scores_for(ids, index, scores)))
+    return out
+
+
+def _quietly(call):
+    """Run `call`, returning its result and the engine's warnings as one note."""
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        result = call()
+    return result, "; ".join(dict.fromkeys(str(w.message) for w in caught))
+
+
+def evaluate(bench: Benchmark, metric: str, scores: np.ndarray,
+             settings: AnalysisSettings = AnalysisSettings(),
+             bench_views: list[View] | None = None) -> list[ResultRow]:
+    """Every number of `bench`'s protocol for one metric's per-sample `scores`."""
+    from correlation import correlate
+
+    rows = []
+    for view in bench_views if bench_views is not None else views(bench):
+        vector = view.metric_vector(scores)
+        result, note = _quietly(lambda: correlate(
+            vector, view.human, view.step.statistic, view.step.level, view.items, view.systems,
+            ci=settings.method, n_resamples=settings.n_resamples,
+            confidence=settings.confidence, seed=settings.seed))
+        notes = "; ".join(n for n in (note, result.notes) if n)
+        rows.append(ResultRow(bench.name, metric, view.step.statistic, view.step.level,
+                              result.value, result.ci_low, result.ci_high,
+                              view.n(result.n, vector), view.subset, result.unit or "",
+                              result.n_nan, None, notes))
     return rows
 
 
-def _pair_statistic(statistic: str, a: np.ndarray, b: np.ndarray, outcome: np.ndarray):
-    ok = np.isfinite(a) & np.isfinite(b)
-    a, b, outcome = a[ok], b[ok], outcome[ok]
-    metric_says = np.sign(a - b)
-    decisive = outcome != 0
-    if statistic == "accuracy":
-        n = int(decisive.sum())
-        return float(np.mean(metric_says[decisive] == outcome[decisive])) if n else np.nan, n
-    if statistic == "tau_like":
-        concordant = int(np.sum(decisive & (metric_says == outcome)))
-        discordant = int(np.sum(decisive & (metric_says == -outcome)))
-        total = concordant + discordant
-        return (concordant - discordant) / total if total else np.nan, int(decisive.sum())
-    if statistic == "acc23":
-        return float(np.mean(metric_says == outcome)) if len(a) else np.nan, len(a)
-    raise ValueError(f"unknown pair statistic {statistic!r}")
+def compare(bench: Benchmark, scored: dict[str, np.ndarray],
+            settings: AnalysisSettings = AnalysisSettings(),
+            bench_views: list[View] | None = None) -> list[ComparisonRow]:
+    """Paired tests between every two metrics and their significance clusters, per view.
+
+    Each view's `SignificanceClusters` is kept on the view (`view.clusters`)
+    for the report; the returned rows carry each metric's cluster number.
+    """
+    from correlation import compare_metrics, significance_clusters
+
+    rows: list[ComparisonRow] = []
+    if len(scored) < 2:
+        return rows
+    for view in bench_views if bench_views is not None else views(bench):
+        vectors = {name: view.metric_vector(s) for name, s in scored.items()}
+        view.clusters, cluster_note = _quietly(lambda: significance_clusters(
+            vectors, view.human, view.step.statistic, view.step.level, view.items, view.systems,
+            alpha=settings.alpha, n_permutations=settings.n_permutations,
+            unit=view.permutation_unit, seed=settings.seed))
+        cluster_of = {e.metric: e.cluster for e in view.clusters.entries}
+        for a, b in combinations(vectors, 2):
+            result, note = _quietly(lambda: compare_metrics(
+                vectors[a], vectors[b], view.human, view.step.statistic, view.step.level,
+                view.items, view.systems, method=settings.method,
+                n_resamples=settings.n_resamples, confidence=settings.confidence,
+                n_permutations=settings.n_permutations,
+                permutation_unit=view.permutation_unit, seed=settings.seed, names=(a, b)))
+            notes = "; ".join(n for n in (note, result.notes) if n)
+            rows.append(ComparisonRow(bench.name, view.step.statistic, view.step.level,
+                                      view.subset, a, b, result.value_a, result.value_b,
+                                      result.delta, result.ci_low, result.ci_high,
+                                      result.p_value, view.n(result.n, vectors[a], vectors[b]),
+                                      result.unit or "",
+                                      cluster_of.get(a), cluster_of.get(b), notes))
+    return rows
+
+
+def annotate_clusters(rows: list[ResultRow], bench_views: list[View]) -> None:
+    """Copy each metric's significance cluster into its result rows."""
+    by_key = {view.key: view.clusters for view in bench_views if view.clusters is not None}
+    for row in rows:
+        clusters = by_key.get((row.statistic, row.level, row.subset))
+        if clusters is not None:
+            row.cluster = next((e.cluster for e in clusters.entries if e.metric == row.metric),
+                               None)
+
+
+def annotator_matrix(bench: Benchmark):
+    """Ratings as samples x annotators (NaN where one did not rate), with each sample's item."""
+    ratings = bench.ratings
+    samples = list(dict.fromkeys(ratings.sample_ids))
+    annotators = sorted(set(ratings.annotators))
+    row = {s: k for k, s in enumerate(samples)}
+    col = {a: k for k, a in enumerate(annotators)}
+    matrix = np.full((len(samples), len(annotators)), np.nan)
+    items = [None] * len(samples)
+    for k, (sample_id, annotator, value) in enumerate(zip(ratings.sample_ids, ratings.annotators,
+                                                          ratings.values)):
+        r = row[sample_id]
+        if not np.isnan(matrix[r, col[annotator]]):
+            raise ValueError(f"{bench.name}: annotator {annotator!r} rated {sample_id!r} twice")
+        matrix[r, col[annotator]] = value
+        items[r] = ratings.items[k] if ratings.items is not None else None
+    return matrix, (None if ratings.items is None else np.asarray(items)), annotators
+
+
+def human_ceilings(bench: Benchmark) -> list[ResultRow]:
+    """Leave-one-annotator-out agreement for each rating step, where annotators are known."""
+    from correlation import human_ceiling
+
+    ratings = bench.ratings
+    if ratings is None or ratings.annotators is None or len(set(ratings.annotators)) < 2:
+        return []
+    matrix, items, annotators = annotator_matrix(bench)
+    rows = []
+    for step in bench.protocol:
+        if step.level not in ("flat", "item") or step.by is not None:
+            continue
+        result, note = _quietly(lambda: human_ceiling(matrix, step.statistic, step.level,
+                                                      items=items))
+        columns = ", ".join(f"{k} = {name}" for k, name in enumerate(annotators))
+        notes = "; ".join(n for n in (f"annotator columns: {columns}", result.notes, note) if n)
+        rows.append(ResultRow(bench.name, HUMAN_CEILING, step.statistic, step.level,
+                              result.value, np.nan, np.nan, result.n, "", "annotators",
+                              result.n_nan, None, notes))
+    return rows

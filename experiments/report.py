@@ -16,10 +16,13 @@ from importlib import metadata
 from pathlib import Path
 from typing import Sequence
 
-from .analysis import ResultRow
+from .analysis import HUMAN_CEILING, AnalysisSettings, ComparisonRow, ResultRow
 
 CORRELATION_COLUMNS = ["benchmark", "metric", "statistic", "level", "value", "ci_low",
-                       "ci_high", "n", "subset"]
+                       "ci_high", "n", "subset", "unit", "n_nan", "cluster", "notes"]
+COMPARISON_COLUMNS = ["benchmark", "statistic", "level", "subset", "metric_a", "metric_b",
+                      "value_a", "value_b", "delta", "ci_low", "ci_high", "p_value", "n", "unit",
+                      "cluster_a", "cluster_b", "notes"]
 VERSIONED = ["numpy", "scipy", "pycocoevalcap", "torch", "transformers", "open_clip_torch",
              "bert-score"]
 
@@ -49,13 +52,18 @@ def write_failures(path: Path, runs) -> None:
                 w.writerow([run.benchmark, run.metric, sample_id, reason])
 
 
-def write_correlations(path: Path, rows: Sequence[ResultRow]) -> None:
+def _cell(value) -> str:
+    if value is None:
+        return ""
+    return _fmt(value) if isinstance(value, float) else str(value)
+
+
+def write_table(path: Path, columns: list[str], rows) -> None:
     with open(path, "w", newline="") as f:
         w = csv.writer(f)
-        w.writerow(CORRELATION_COLUMNS)
+        w.writerow(columns)
         for r in rows:
-            w.writerow([r.benchmark, r.metric, r.statistic, r.level, _fmt(r.value),
-                        _fmt(r.ci_low), _fmt(r.ci_high), r.n, r.subset])
+            w.writerow([_cell(getattr(r, c)) for c in columns])
 
 
 def x100(value: float) -> str:
@@ -64,13 +72,34 @@ def x100(value: float) -> str:
 
 def results_table(rows: Sequence[ResultRow]) -> list[str]:
     """Markdown table of results, x100, with intervals where they exist."""
-    lines = ["| benchmark | metric | statistic | level | subset | value (x100) | 95% CI | n |",
-             "|---|---|---|---|---|---|---|---|"]
+    lines = ["| benchmark | metric | statistic | level | subset | value (x100) | CI | n | cluster |",
+             "|---|---|---|---|---|---|---|---|---|"]
     for r in rows:
         ci = ("" if math.isnan(r.ci_low) else f"[{x100(r.ci_low)}, {x100(r.ci_high)}]")
         lines.append(f"| {r.benchmark} | {r.metric} | {r.statistic} | {r.level} | "
-                     f"{r.subset} | {x100(r.value)} | {ci} | {r.n} |")
+                     f"{r.subset} | {x100(r.value)} | {ci} | {r.n} | {_cell(r.cluster)} |")
     return lines
+
+
+def cluster_lines(bench_views) -> list[str]:
+    """Significance clusters per benchmark and protocol step, best cluster first."""
+    lines = []
+    for bench, views in bench_views.items():
+        for view in views:
+            if view.clusters is None:
+                continue
+            statistic, level, subset = view.key
+            where = f"{bench}, {statistic} ({level}{', ' + subset if subset else ''})"
+            groups = " > ".join("{" + ", ".join(names) + "}" for names in view.clusters.clusters())
+            lines.append(f"- {where}: {groups}")
+            if view.clusters.notes:
+                lines.append(f"  ({view.clusters.notes})")
+    return lines
+
+
+def notes_lines(rows: Sequence[ResultRow]) -> list[str]:
+    return [f"- {r.benchmark} / {r.metric} / {r.statistic} ({r.level}{', ' + r.subset if r.subset else ''}): "
+            f"{r.notes}" for r in rows if r.notes and r.metric != HUMAN_CEILING]
 
 
 def _versions() -> dict[str, str]:
@@ -120,12 +149,15 @@ def markdown_rows(rows: Sequence[dict]) -> list[str]:
 
 
 def write_outputs(out: Path, args, benchmarks, runs, rows: Sequence[ResultRow],
-                  started: float, comparisons: Sequence[dict] = (),
-                  tables: dict[tuple[str, str], list[dict]] | None = None) -> None:
+                  started: float, comparisons: Sequence[ComparisonRow] = (),
+                  tables: dict[tuple[str, str], list[dict]] | None = None,
+                  clusters: dict | None = None,
+                  settings: AnalysisSettings = AnalysisSettings()) -> None:
     tables = tables or {}
     write_scores(out / "scores.csv", benchmarks, runs)
     write_failures(out / "failures.csv", runs)
-    write_correlations(out / "correlations.csv", rows)
+    write_table(out / "correlations.csv", CORRELATION_COLUMNS, rows)
+    write_table(out / "comparisons.csv", COMPARISON_COLUMNS, comparisons)
     write_judgments(out / "judgments.csv", benchmarks)
     for (bench_name, table), table_rows in tables.items():
         write_rows(out / f"{bench_name}.{table}.csv", table_rows)
@@ -135,7 +167,15 @@ def write_outputs(out: Path, args, benchmarks, runs, rows: Sequence[ResultRow],
         report += [f"- {note}" for note in bench.notes]
         report.append("")
     report += ["## Agreement with human judgments (x100)", ""]
-    report += results_table(rows)
+    report += [f"- {line}" for line in settings.describe()]
+    report += [f"- `{HUMAN_CEILING}` rows: the same statistic between each annotator and the "
+               "mean of the others, averaged (a reference point for the metrics, not a metric)."]
+    report += ["", *results_table(rows)]
+    if notes_lines(rows):
+        report += ["", "Notes from the correlation engine:", "", *notes_lines(rows)]
+    report += ["", "## Significance clusters", ""]
+    report += (cluster_lines(clusters or {}) or ["(fewer than two metrics were scored)"])
+    report += ["", f"Every pair of metrics: comparisons.csv ({len(comparisons)} rows)."]
     report += ["", "## Metrics", ""]
     for run in runs:
         if run.skipped:
@@ -160,6 +200,7 @@ def write_outputs(out: Path, args, benchmarks, runs, rows: Sequence[ResultRow],
         "metrics": [{"benchmark": r.benchmark, "metric": r.metric, "signature": r.signature,
                      "skipped": r.skipped, "unscored": len(r.failures), "cached": r.cached,
                      "computed": r.computed, "seconds": round(r.seconds, 3)} for r in runs],
+        "analysis": vars(settings),
         "seconds": round(time.time() - started, 3),
     }
     (out / "run.json").write_text(json.dumps(record, indent=2, sort_keys=True) + "\n")
@@ -167,4 +208,5 @@ def write_outputs(out: Path, args, benchmarks, runs, rows: Sequence[ResultRow],
     skipped = [r for r in runs if r.skipped]
     for r in skipped:
         print(f"skipped {r.metric} on {r.benchmark}: {r.skipped}")
-    print(f"\nresults written to {out}/ (scores.csv, correlations.csv, report.md, run.json)")
+    print(f"\nresults written to {out}/ (scores.csv, correlations.csv, comparisons.csv, "
+          "report.md, run.json)")

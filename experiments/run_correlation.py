@@ -29,7 +29,8 @@ from metrics import MetricError, ScoreCache, get_metric, list_metrics, score_wit
 from metrics.registry import metric_class
 from metrics.base import InputError, Metric
 
-from .analysis import ResultRow, evaluate
+from .analysis import (AnalysisSettings, ComparisonRow, ResultRow, annotate_clusters, compare,
+                       evaluate, human_ceilings, views)
 from .benchmark import Benchmark, DataError
 from .benchmarks import DATA_ENV, default_data_dir, list_benchmarks, load_benchmark
 from .external_scores import ExternalScores, parse_metric_scores_arg
@@ -76,6 +77,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--confidence", type=float, default=0.95, help="interval level (default 0.95)")
     p.add_argument("--ci-method", choices=["bca", "percentile"], default="bca")
     p.add_argument("--seed", type=int, default=0, help="seed of every random draw (default 0)")
+    p.add_argument("--permutations", type=int, default=1000,
+                   help="permutation-test draws per pair of metrics (default 1000)")
+    p.add_argument("--alpha", type=float, default=0.05,
+                   help="significance level of the clusters (default 0.05)")
     p.add_argument("--device", default="cpu", help="cpu, cuda, mps or auto (model metrics)")
     p.add_argument("--batch-size", type=int, default=None, help="batch size for model metrics")
     p.add_argument("--cache-dir", default=None,
@@ -149,8 +154,24 @@ def external_run(bench: Benchmark, external: ExternalScores) -> MetricRun:
     return run
 
 
+def analysis_settings(args) -> AnalysisSettings:
+    for name, value, ok in (("--bootstrap", args.bootstrap, args.bootstrap >= 2),
+                            ("--permutations", args.permutations, args.permutations >= 1),
+                            ("--confidence", args.confidence, 0 < args.confidence < 1),
+                            ("--alpha", args.alpha, 0 < args.alpha < 1)):
+        if not ok:
+            raise ValueError(f"{name} {value} is out of range")
+    return AnalysisSettings(args.bootstrap, args.confidence, args.ci_method, args.seed,
+                            args.alpha, args.permutations)
+
+
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
+    try:
+        analysis = analysis_settings(args)
+    except ValueError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
     started = time.time()
     benchmarks = [b.strip() for b in args.benchmark.split(",") if b.strip()]
@@ -179,7 +200,9 @@ def main(argv: list[str] | None = None) -> int:
     out.mkdir(parents=True, exist_ok=True)
     runs: list[MetricRun] = []
     rows: list[ResultRow] = []
+    comparisons: list[ComparisonRow] = []
     tables: dict[tuple[str, str], list[dict]] = {}
+    clusters: dict[str, list] = {}
     settings = TableSettings(args.bootstrap, args.confidence, args.seed)
     for bench in loaded:
         log.info("%s: %d samples", bench.name, len(bench.samples))
@@ -197,13 +220,19 @@ def main(argv: list[str] | None = None) -> int:
                 return 2
         scored = {r.metric: r.scores for r in runs
                   if r.benchmark == bench.name and r.scores is not None}
-        for metric, scores in scored.items():
-            rows.extend(evaluate(bench, metric, scores))
+        bench_views = views(bench)
+        bench_rows = [row for metric, scores in scored.items()
+                      for row in evaluate(bench, metric, scores, analysis, bench_views)]
+        comparisons += compare(bench, scored, analysis, bench_views)
+        annotate_clusters(bench_rows, bench_views)
+        rows += bench_rows + human_ceilings(bench)
+        clusters[bench.name] = bench_views
         for table, table_rows in benchmark_tables(bench, scored, settings).items():
             tables[bench.name, table] = table_rows
     from .report import write_outputs
 
-    write_outputs(out, args, loaded, runs, rows, started, tables=tables)
+    write_outputs(out, args, loaded, runs, rows, started, comparisons=comparisons,
+                  tables=tables, clusters=clusters, settings=analysis)
     return 0
 
 

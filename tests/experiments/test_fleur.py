@@ -4,9 +4,12 @@ from __future__ import annotations
 
 import csv
 
+import numpy as np
 import pytest
+from scipy import stats
 
 from experiments.benchmark import DataError
+from experiments.benchmarks import load_benchmark
 from experiments.fleur_scores import main as fleur_main, parse_fleur
 from experiments.run_correlation import main as run_main
 
@@ -27,6 +30,23 @@ def test_published_fleur_tau_c_on_flickr8k_expert(shared_data, tmp_path):
                    if r["metric"] == "fleur" and r["statistic"] == "kendall_c")
     assert int(row["n"]) == 16992
     assert round(100 * float(row["value"]), 1) == 53.0
+    assert float(row["ci_low"]) < float(row["value"]) < float(row["ci_high"])
+    with open(out / "correlations.csv") as f:
+        ceiling = next(r for r in csv.DictReader(f) if r["metric"] == "human_ceiling")
+    assert float(ceiling["value"]) == pytest.approx(expert_ceiling(shared_data), abs=1e-12)
+
+
+def expert_ceiling(shared_data) -> float:
+    """Each expert slot's tau-c against the mean of the other two, averaged (scipy)."""
+    bench = load_benchmark("flickr8k-expert", shared_data)
+    by_caption: dict[str, dict[str, float]] = {}
+    for sample_id, annotator, value in zip(bench.ratings.sample_ids, bench.ratings.annotators,
+                                           bench.ratings.values):
+        by_caption.setdefault(sample_id, {})[annotator] = value
+    matrix = np.array([[v[a] for a in ("expert1", "expert2", "expert3")]
+                       for v in by_caption.values()])
+    return float(np.mean([stats.kendalltau(matrix[:, a], np.delete(matrix, a, 1).mean(1),
+                                           variant="c").statistic for a in range(3)]))
 
 
 def test_pascal_blocks_map_to_pair_sides(shared_data, tmp_path):

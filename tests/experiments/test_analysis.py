@@ -1,0 +1,161 @@
+"""experiments.analysis: protocol steps to intervals, comparisons, clusters and ceilings.
+
+Values are checked against hand-worked or directly computed numbers (numpy,
+scipy), not against the correlation engine that produced them.
+"""
+from __future__ import annotations
+
+import math
+from itertools import combinations
+
+import numpy as np
+import pytest
+from scipy import stats
+
+from experiments.analysis import (HUMAN_CEILING, AnalysisSettings, annotate_clusters, compare,
+                                  evaluate, human_ceilings, views)
+from experiments.benchmark import Benchmark, Preferences, ProtocolStep, Ratings
+from metrics.base import Sample
+
+FAST = AnalysisSettings(n_resamples=300, n_permutations=300, seed=3)
+
+
+def rating_bench() -> Benchmark:
+    """Three images x three systems, one rating per candidate."""
+    ids = [f"{img}/{sys}" for img in ("i1", "i2", "i3") for sys in ("s1", "s2", "s3")]
+    human = [1, 2, 3, 2, 1, 3, 3, 3, 1]
+    return Benchmark(
+        "toy", [Sample(i, i, ("ref",)) for i in ids],
+        [ProtocolStep("pearson", "flat"), ProtocolStep("pearson", "item"),
+         ProtocolStep("pearson", "system")], "toy",
+        ratings=Ratings(ids, np.array(human, float), items=[i.split("/")[0] for i in ids],
+                        systems=[i.split("/")[1] for i in ids]))
+
+
+def test_levels_match_direct_numpy():
+    bench = rating_bench()
+    metric = np.array([0.1, 0.5, 0.9, 0.4, 0.2, 0.3, 0.8, 0.6, 0.7])
+    human = bench.ratings.values
+    rows = {r.level: r for r in evaluate(bench, "m", metric, FAST)}
+    assert rows["flat"].value == pytest.approx(np.corrcoef(metric, human)[0, 1], abs=1e-12)
+    per_item = [np.corrcoef(metric[k:k + 3], human[k:k + 3])[0, 1] for k in (0, 3, 6)]
+    assert rows["item"].value == pytest.approx(np.mean(per_item), abs=1e-12)
+    sys_m = [metric[j::3].mean() for j in range(3)]
+    sys_h = [human[j::3].mean() for j in range(3)]
+    assert rows["system"].value == pytest.approx(np.corrcoef(sys_m, sys_h)[0, 1], abs=1e-12)
+    assert [rows[level].unit for level in ("flat", "item", "system")] == ["items", "items", "both"]
+    assert rows["flat"].n == 9 and rows["system"].n == 3
+
+
+def preference_bench() -> tuple[Benchmark, np.ndarray]:
+    """Two categories; pair P0 judged by three annotators, the others by one."""
+    rng = np.random.default_rng(11)
+    samples, cols = [], {"pair_ids": [], "sample_a": [], "sample_b": [], "outcome": [],
+                         "category": []}
+    for k in range(40):
+        a, b = f"P{k}/a", f"P{k}/b"
+        samples += [Sample(a, a, ("r",)), Sample(b, b, ("r",))]
+        for outcome in ([1, 1, 0] if k == 0 else [int(rng.choice([1, -1, 0]))]):
+            cols["pair_ids"].append(f"P{k}")
+            cols["sample_a"].append(a)
+            cols["sample_b"].append(b)
+            cols["outcome"].append(outcome)
+            cols["category"].append("odd" if k % 2 else "even")
+    bench = Benchmark("prefs", samples, [ProtocolStep("accuracy", "pair", by="category"),
+                                         ProtocolStep("acc23", "pair")], "toy",
+                      preferences=Preferences(**cols))
+    return bench, rng.random(len(samples))
+
+
+def test_pair_statistics_by_category_match_a_direct_count():
+    bench, scores = preference_bench()
+    scores[1] = scores[0]  # P0: a metric tie, which counts as wrong
+    prefs = bench.preferences
+    score = {s.id: v for s, v in zip(bench.samples, scores)}
+    rows = evaluate(bench, "m", scores, FAST)
+    for category in ("even", "odd"):
+        right = decisive = 0
+        for a, b, o, c in zip(prefs.sample_a, prefs.sample_b, prefs.outcome, prefs.category):
+            if c == category and o != 0:
+                decisive += 1
+                right += (score[a] > score[b] and o == 1) or (score[a] < score[b] and o == -1)
+        row = next(r for r in rows if r.statistic == "accuracy" and r.subset == category)
+        assert row.n == decisive and row.value == pytest.approx(right / decisive, abs=1e-12)
+        assert row.ci_low <= row.value <= row.ci_high and row.unit == "items"
+    agree = [np.sign(score[a] - score[b]) == o
+             for a, b, o in zip(prefs.sample_a, prefs.sample_b, prefs.outcome)]
+    row = next(r for r in rows if r.statistic == "acc23")
+    assert row.n == len(prefs) and row.value == pytest.approx(np.mean(agree), abs=1e-12)
+
+
+def test_oracle_beats_noise_and_twins_share_a_cluster():
+    bench, noise = preference_bench()
+    prefs = bench.preferences
+    index = bench.sample_index()
+    oracle = np.zeros(len(bench.samples))
+    for a, o in zip(prefs.sample_a, prefs.outcome):
+        oracle[index[a]] += o  # A scores above B exactly when people preferred A
+    scored = {"noise": noise, "oracle": oracle, "twin": oracle.copy()}
+    bench_views = views(bench)
+    comparisons = compare(bench, scored, FAST, bench_views)
+    assert len(comparisons) == 3 * len(bench_views)  # every pair of metrics, every view
+    rows = [r for m, s in scored.items() for r in evaluate(bench, m, s, FAST, bench_views)]
+    annotate_clusters(rows, bench_views)
+    for view in bench_views:
+        cluster = {r.metric: r.cluster for r in rows if (r.statistic, r.level, r.subset) == view.key}
+        assert cluster == {"oracle": 1, "twin": 1, "noise": 2}, view.key
+        value = {r.metric: r.value for r in rows if (r.statistic, r.level, r.subset) == view.key}
+        for c in (c for c in comparisons if (c.statistic, c.level, c.subset) == view.key):
+            assert c.delta == pytest.approx(value[c.metric_a] - value[c.metric_b], abs=1e-12)
+            if {c.metric_a, c.metric_b} == {"oracle", "twin"}:
+                assert c.delta == 0 and c.p_value == 1.0
+            else:
+                assert c.p_value < 0.05 and not (c.ci_low <= 0 <= c.ci_high), c
+                assert (c.cluster_a, c.cluster_b) == (cluster[c.metric_a], cluster[c.metric_b])
+
+
+def test_undefined_statistic_is_nan_with_the_reason():
+    bench = rating_bench()
+    rows = evaluate(bench, "flat_metric", np.full(9, 0.5), FAST)
+    flat = next(r for r in rows if r.level == "flat")
+    assert math.isnan(flat.value) and "constant" in flat.notes
+
+
+def test_nan_scores_are_dropped_and_counted():
+    bench = rating_bench()
+    metric = np.array([0.1, 0.5, np.nan, 0.4, 0.2, 0.3, 0.8, 0.6, 0.7])
+    flat = next(r for r in evaluate(bench, "m", metric, FAST) if r.level == "flat")
+    keep = np.isfinite(metric)
+    assert flat.n == 8 and flat.n_nan == 1
+    assert flat.value == pytest.approx(stats.pearsonr(metric[keep],
+                                                      bench.ratings.values[keep])[0], abs=1e-12)
+
+
+def test_human_ceiling_leaves_one_annotator_out():
+    rng = np.random.default_rng(5)
+    n, k = 12, 3
+    truth = rng.integers(1, 5, n)
+    ratings = np.clip(truth[:, None] + rng.integers(-1, 2, (n, k)), 1, 4).astype(float)
+    ids = [f"c{i}" for i in range(n) for _ in range(k)]
+    bench = Benchmark("experts", [Sample(f"c{i}", "x", ("r",)) for i in range(n)],
+                      [ProtocolStep("kendall_c", "flat")], "toy",
+                      ratings=Ratings(ids, ratings.reshape(-1),
+                                      annotators=[f"e{j}" for _ in range(n) for j in range(k)]))
+    (row,) = human_ceilings(bench)
+    direct = [stats.kendalltau(ratings[:, a], np.delete(ratings, a, axis=1).mean(axis=1),
+                               variant="c").statistic for a in range(k)]
+    assert row.metric == HUMAN_CEILING and row.n == n
+    assert row.value == pytest.approx(np.mean(direct), abs=1e-12)
+
+
+def test_benchmarks_without_annotators_have_no_ceiling():
+    assert human_ceilings(rating_bench()) == []
+
+
+def test_comparison_rows_cover_every_pair_once():
+    bench = rating_bench()
+    rng = np.random.default_rng(0)
+    scored = {name: rng.random(9) for name in ("a", "b", "c", "d")}
+    rows = compare(bench, scored, FAST)
+    pairs = [(r.metric_a, r.metric_b) for r in rows if r.level == "flat"]
+    assert pairs == list(combinations("abcd", 2))
