@@ -16,7 +16,8 @@ $(STAMP): setup.cfg pyproject.toml
 	touch $(STAMP)
 
 run: $(STAMP)
-	$(PY) -m experiments.run_correlation
+	$(PY) -m experiments.run_correlation --out results
+	$(PY) -m experiments.make_figures --results results --out figures
 
 test: $(STAMP)
 	$(PY) -m pytest

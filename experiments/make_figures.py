@@ -62,6 +62,10 @@ def index_text(command: str, results: Path, made: list[Made], skipped: list[tupl
         lines += [f"The results: `python -m experiments.run_correlation --benchmark "
                   f"{args.get('benchmark')} --metrics {args.get('metrics') or '(all)'} "
                   f"--bootstrap {args.get('bootstrap')} --seed {args.get('seed')}`.", ""]
+    for name, info in sorted((run.get("benchmarks") or {}).items()):
+        lines += [f"**{name}: {note}.**" for note in info.get("notes") or []
+                  if str(note).startswith("illustrative data")]
+    lines += [""] if lines[-1] else []
     for m in made:
         lines += [f"## {m.title}", "", " · ".join(f"[`{f}`]({f})" for f in m.files), "", m.what, ""]
     if skipped:

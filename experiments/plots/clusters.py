@@ -79,7 +79,7 @@ def significance_matrix(results: Results, out: Path) -> list[Made]:
         ax.set_yticks(range(len(names)), labels, fontsize=8)
         bench, statistic, level, subset = group
         what = " ".join(x for x in (statistic, level, subset) if x)
-        ax.set_title(f"{bench}: {what}\npaired-test p-values; dark: p ≤ {ALPHA}", fontsize=9)
+        ax.set_title(f"{results.label(bench)}: {what}\npaired-test p-values; dark: p ≤ {ALPHA}", fontsize=9)
         data = [{"benchmark": bench, "statistic": statistic, "level": level, "subset": subset,
                  "metric_row": a, "metric_col": b, "p_value": p[index[a], index[b]],
                  "cluster_row": clusters.get((*group, a), ""),
@@ -87,7 +87,7 @@ def significance_matrix(results: Results, out: Path) -> list[Made]:
                 for a in names for b in names if a != b]
         stem = safe_stem(bench, "significance", statistic, level, subset)
         files = save(fig, out, stem, data, list(data[0]) if data else ["benchmark"])
-        made.append(Made(stem, f"{bench}: significance of metric differences ({what})", (
+        made.append(Made(stem, f"{results.label(bench)}: significance of metric differences ({what})", (
             "Paired-test p-values between every two metrics (comparisons.csv), metrics ordered "
             "best first by the statistic; dark cells: the difference is significant at "
             f"{ALPHA}. Numbers in brackets after a name are significance clusters when the run "

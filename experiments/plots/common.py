@@ -74,6 +74,12 @@ class Results:
         path = self.folder / "run.json"
         return json.loads(path.read_text()) if path.is_file() else {}
 
+    def label(self, benchmark: str) -> str:
+        """The benchmark's name for titles; illustrative data (the demo) says so."""
+        notes = (self.run_record().get("benchmarks", {}).get(benchmark) or {}).get("notes") or []
+        illustrative = any(str(n).startswith("illustrative data") for n in notes)
+        return f"{benchmark} (illustrative data)" if illustrative else benchmark
+
 
 def number(text: object) -> float:
     """A CSV cell as a float; empty, 'nan' or 'None' are NaN."""

@@ -49,10 +49,10 @@ def agreement_forest(results: Results, out: Path) -> list[Made]:
             ax.set_title(f"{statistic} ({level}{', ' + subset if subset else ''})", fontsize=9)
             ax.set_xlabel("value ×100")
         axes[0].set_yticks(list(y.values()), list(y.keys()))
-        fig.suptitle(f"{bench}: agreement with human judgments [interval]", fontsize=10)
+        fig.suptitle(f"{results.label(bench)}: agreement with human judgments [interval]", fontsize=10)
         stem = safe_stem(bench, "agreement_forest")
         files = save(fig, out, stem, mine, COLUMNS)
-        made.append(Made(stem, f"{bench}: agreement of every metric", (
+        made.append(Made(stem, f"{results.label(bench)}: agreement of every metric", (
             "Each metric's agreement with the human judgments (correlations.csv, x100), one "
             "panel per statistic and level, with the bootstrap interval run_correlation "
             "computed (a dot alone where it computed none)."), files))

@@ -59,10 +59,10 @@ def metric_vs_human(results: Results, out: Path) -> list[Made]:
                       "human": hy} for sx, hy, sid in points]
         for ax in axes[len(metrics):]:
             ax.axis("off")
-        fig.suptitle(f"{bench}: metric score vs mean human rating", fontsize=10)
+        fig.suptitle(f"{results.label(bench)}: metric score vs mean human rating", fontsize=10)
         stem = safe_stem(bench, "metric_vs_human")
         files = save(fig, out, stem, data, ["benchmark", "sample_id", "metric", "score", "human"])
-        made.append(Made(stem, f"{bench}: metric vs human rating", (
+        made.append(Made(stem, f"{results.label(bench)}: metric vs human rating", (
             "One point per rated sample: the metric's score against the mean of its human "
             "ratings (judgments.csv), one panel per metric, with the benchmark's reported "
             "statistic in the panel title."), files))

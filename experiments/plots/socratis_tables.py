@@ -60,10 +60,10 @@ def subset_means_table(results: Results, out: Path) -> list[Made]:
                 cells.append(line)
                 data.append(record)
         fig = _draw_table(cells, labels, SUBSET_LABELS + ["p (M vs H)"],
-                          f"{bench}: mean score per verdict subset [95% CI]")
+                          f"{results.label(bench)}: mean score per verdict subset [95% CI]")
         stem = f"{bench}_subset_means"
         files = save(fig, out, stem, data, list(data[0]))
-        made.append(Made(stem, f"{bench}: metric scores per verdict subset", (
+        made.append(Made(stem, f"{results.label(bench)}: metric scores per verdict subset", (
             "The Socratis paper's table: for each metric, the mean score of the machine-written "
             "reason (upper rows; the paper's number) and of the human-written reason (lower rows) "
             "over the judgments of each verdict subset, with 95% intervals that resample pairs. "
@@ -105,10 +105,10 @@ def generator_table(results: Results, out: Path) -> list[Made]:
                                f"{a}-{b}_ci_high": high, f"{a}-{b}_p_value": p})
             cells.append(line)
             data.append(record)
-        fig = _draw_table(cells, metrics, columns, f"{bench}: mean score per generator [95% CI]")
+        fig = _draw_table(cells, metrics, columns, f"{results.label(bench)}: mean score per generator [95% CI]")
         stem = f"{bench}_generator_means"
         files = save(fig, out, stem, data, list(data[0]))
-        made.append(Made(stem, f"{bench}: metric scores per generator", (
+        made.append(Made(stem, f"{results.label(bench)}: metric scores per generator", (
             "The Socratis paper's generator comparison (BLIP-2 vs text-only FLAN-T5 there): "
             "each metric's mean score of each generator's reasons, with 95% intervals that "
             "resample items, and the paired difference between generators on the same "

@@ -36,14 +36,14 @@ def verdict_bars(results: Results, out: Path) -> list[Made]:
                             for r in rows], padding=2)
         ax.set_ylabel("verdicts")
         ax.set_ylim(0, max(counts.values()) * 1.18)
-        ax.set_title(f"{bench}: {total} verdicts; human/machine = {ratio_text}", fontsize=10)
+        ax.set_title(f"{results.label(bench)}: {total} verdicts; human/machine = {ratio_text}", fontsize=10)
         ax.spines[["top", "right"]].set_visible(False)
         data = [{"verdict": r["verdict"], "label": r["label"], "count": counts[r["verdict"]],
                  "share": counts[r["verdict"]] / total, "human_machine_ratio": ratio,
                  "ratio_ci_low": low, "ratio_ci_high": high} for r in rows]
         stem = f"{bench}_study_verdicts"
         files = save(fig, out, stem, data, list(data[0]))
-        made.append(Made(stem, f"{bench}: human-study verdicts", (
+        made.append(Made(stem, f"{results.label(bench)}: human-study verdicts", (
             "How often annotators judged the human-written reason better, the machine-written "
             "one better, both good or both bad (one bar per verdict, all generators together); "
             "the title gives the ratio of human-preferred to machine-preferred verdicts with "
