@@ -29,6 +29,18 @@ HUMAN_CEILING = "human_ceiling"  # the metric name of ceiling rows in correlatio
 
 
 @dataclass(frozen=True)
+class PairProbabilities:
+    """A pairwise judge's output: P(B better than A) for each pair id.
+
+    It takes the place of a score difference at pair level (the margin is
+    0.5 - P(B better), `correlation.preference_margin`) and has no meaning
+    for rating benchmarks, whose views leave it out.
+    """
+
+    prob_b_better: dict[str, float]
+
+
+@dataclass(frozen=True)
 class AnalysisSettings:
     """How sure: bootstrap and permutation settings, stated in every report."""
 
@@ -104,8 +116,21 @@ class View:
     human: np.ndarray
     items: np.ndarray | None
     systems: np.ndarray | None
-    metric_vector: Callable[[np.ndarray], np.ndarray]
+    per_sample_vector: Callable[[np.ndarray], np.ndarray]
+    pair_ids: list[str] | None = None
     clusters: object = field(default=None, repr=False)
+
+    def accepts(self, scores) -> bool:
+        return not isinstance(scores, PairProbabilities) or self.step.level == "pair"
+
+    def metric_vector(self, scores) -> np.ndarray:
+        """Per-row metric values: the scores looked up, or at pair level the margin."""
+        if isinstance(scores, PairProbabilities):
+            from correlation import preference_margin
+
+            prob = np.array([scores.prob_b_better.get(i, np.nan) for i in self.pair_ids])
+            return preference_margin(prob_b_better=prob)
+        return self.per_sample_vector(scores)
 
     @property
     def key(self) -> tuple[str, str, str]:
@@ -159,7 +184,8 @@ def views(bench: Benchmark) -> list[View]:
                     return scores_for(a_ids, index, scores) - scores_for(b_ids, index, scores)
 
                 out.append(View(step, subset, prefs.outcome[idx].astype(float),
-                                _labels(prefs.pair_ids, idx), None, margin))
+                                _labels(prefs.pair_ids, idx), None, margin,
+                                [prefs.pair_ids[i] for i in idx]))
         else:
             ratings = bench.ratings
             if ratings is None:
@@ -180,7 +206,7 @@ def _quietly(call):
     return result, "; ".join(dict.fromkeys(str(w.message) for w in caught))
 
 
-def evaluate(bench: Benchmark, metric: str, scores: np.ndarray,
+def evaluate(bench: Benchmark, metric: str, scores: np.ndarray | PairProbabilities,
              settings: AnalysisSettings = AnalysisSettings(),
              bench_views: list[View] | None = None) -> list[ResultRow]:
     """Every number of `bench`'s protocol for one metric's per-sample `scores`."""
@@ -188,6 +214,8 @@ def evaluate(bench: Benchmark, metric: str, scores: np.ndarray,
 
     rows = []
     for view in bench_views if bench_views is not None else views(bench):
+        if not view.accepts(scores):
+            continue
         vector = view.metric_vector(scores)
         result, note = _quietly(lambda: correlate(
             vector, view.human, view.step.statistic, view.step.level, view.items, view.systems,
@@ -201,7 +229,7 @@ def evaluate(bench: Benchmark, metric: str, scores: np.ndarray,
     return rows
 
 
-def compare(bench: Benchmark, scored: dict[str, np.ndarray],
+def compare(bench: Benchmark, scored: dict[str, np.ndarray | PairProbabilities],
             settings: AnalysisSettings = AnalysisSettings(),
             bench_views: list[View] | None = None) -> list[ComparisonRow]:
     """Paired tests between every two metrics and their significance clusters, per view.
@@ -212,10 +240,10 @@ def compare(bench: Benchmark, scored: dict[str, np.ndarray],
     from correlation import compare_metrics, significance_clusters
 
     rows: list[ComparisonRow] = []
-    if len(scored) < 2:
-        return rows
     for view in bench_views if bench_views is not None else views(bench):
-        vectors = {name: view.metric_vector(s) for name, s in scored.items()}
+        vectors = {name: view.metric_vector(s) for name, s in scored.items() if view.accepts(s)}
+        if len(vectors) < 2:
+            continue
         view.clusters, cluster_note = _quietly(lambda: significance_clusters(
             vectors, view.human, view.step.statistic, view.step.level, view.items, view.systems,
             alpha=settings.alpha, n_permutations=settings.n_permutations,

@@ -43,6 +43,19 @@ def write_scores(path: Path, benchmarks, runs) -> None:
                 w.writerow([run.benchmark, sample.id, run.metric, _fmt(score)])
 
 
+def write_pairwise(path: Path, runs) -> None:
+    """A pairwise judge's P(B better) per pair (written only when one ran)."""
+    pair_runs = [r for r in runs if r.pairs is not None]
+    if not pair_runs:
+        return
+    with open(path, "w", newline="") as f:
+        w = csv.writer(f)
+        w.writerow(["benchmark", "pair_id", "metric", "prob_b_better"])
+        for run in pair_runs:
+            for pair_id, prob in run.pairs.prob_b_better.items():
+                w.writerow([run.benchmark, pair_id, run.metric, _fmt(prob)])
+
+
 def write_failures(path: Path, runs) -> None:
     with open(path, "w", newline="") as f:
         w = csv.writer(f)
@@ -155,6 +168,7 @@ def write_outputs(out: Path, args, benchmarks, runs, rows: Sequence[ResultRow],
                   settings: AnalysisSettings = AnalysisSettings()) -> None:
     tables = tables or {}
     write_scores(out / "scores.csv", benchmarks, runs)
+    write_pairwise(out / "pairwise.csv", runs)
     write_failures(out / "failures.csv", runs)
     write_table(out / "correlations.csv", CORRELATION_COLUMNS, rows)
     write_table(out / "comparisons.csv", COMPARISON_COLUMNS, comparisons)
@@ -186,7 +200,8 @@ def write_outputs(out: Path, args, benchmarks, runs, rows: Sequence[ResultRow],
                       "; ".join(f"{n}x {r}" for r, n in reasons.most_common(3)) + ")"
                       if run.failures else "")
             report.append(f"- {run.benchmark} / {run.metric}: `{run.signature}`; "
-                          f"{run.computed} computed, {run.cached} from cache{failed}")
+                          f"{run.computed} computed, {run.cached} from cache{failed}"
+                          + (f"; {run.note}" if run.note else ""))
     for (bench_name, table), table_rows in tables.items():
         report += ["", f"## {bench_name}: {table.replace('_', ' ')}", ""]
         report += markdown_rows(table_rows)

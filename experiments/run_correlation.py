@@ -29,14 +29,15 @@ from metrics import MetricError, ScoreCache, get_metric, list_metrics, score_wit
 from metrics.registry import metric_class
 from metrics.base import InputError, Metric
 
-from .analysis import (AnalysisSettings, ComparisonRow, ResultRow, annotate_clusters, compare,
-                       evaluate, human_ceilings, views)
+from .analysis import (AnalysisSettings, ComparisonRow, PairProbabilities, ResultRow,
+                       annotate_clusters, compare, evaluate, human_ceilings, views)
 from .benchmark import Benchmark, DataError
 from .benchmarks import DATA_ENV, default_data_dir, list_benchmarks, load_benchmark
 from .external_scores import ExternalScores, parse_metric_scores_arg
 from .tables import TableSettings, benchmark_tables
 
 log = logging.getLogger("experiments.run_correlation")
+PAIRWISE_METRIC = "vlm_judge_pairwise"
 
 
 @dataclass
@@ -52,6 +53,12 @@ class MetricRun:
     cached: int = 0
     computed: int = 0
     seconds: float = 0.0
+    pairs: PairProbabilities | None = None  # a pairwise judge's P(B better) per pair
+    note: str = ""
+
+    @property
+    def result(self) -> np.ndarray | PairProbabilities | None:
+        return self.scores if self.scores is not None else self.pairs
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -66,6 +73,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--metric-scores", action="append", default=[], metavar="NAME=FILE.csv",
                    help="scores computed elsewhere (columns sample_id,score), joined on sample ids; "
                         "repeatable")
+    p.add_argument("--pairwise-judge", action="store_true",
+                   help="on pairwise benchmarks (socratis, pascal50s, demo) also ask vlm_judge in "
+                        f"pairwise mode, both orders, reported as {PAIRWISE_METRIC}; its options "
+                        "come from --metric-option vlm_judge.KEY=VALUE")
     p.add_argument("--metric-option", action="append", default=[], metavar="METRIC.KEY=VALUE",
                    help="an option for one metric's constructor, e.g. clipscore.model=ViT-B-16; "
                         "repeatable")
@@ -146,6 +157,33 @@ def score_metric(bench: Benchmark, name: str, options: dict[str, Any], args,
     return run
 
 
+def pairwise_run(bench: Benchmark, options: dict[str, Any], args,
+                 cache: ScoreCache | None) -> MetricRun:
+    """vlm_judge in pairwise mode on each distinct judged pair (both orders)."""
+    run = MetricRun(bench.name, PAIRWISE_METRIC)
+    start = time.perf_counter()
+    prefs = bench.preferences
+    samples = {s.id: s for s in bench.samples}
+    pairs = list(dict.fromkeys(zip(prefs.pair_ids, prefs.sample_a, prefs.sample_b)))
+    try:
+        judge = make_metric("vlm_judge", options, args.device, args.batch_size)
+        if cache is not None:
+            judge.attach_cache(cache)
+        output = judge.compare([(pid, samples[a], samples[b]) for pid, a, b in pairs])
+    except (MetricError, ImportError, OSError) as exc:
+        run.skipped = str(exc) or type(exc).__name__
+        log.warning("skipping %s on %s: %s", PAIRWISE_METRIC, bench.name, run.skipped)
+        return run
+    run.signature = output.signature
+    run.pairs = PairProbabilities(dict(zip(output.ids, map(float, output.prob_b_better))))
+    run.failures = dict(output.failures)
+    run.seconds = time.perf_counter() - start
+    run.note = (f"{len(pairs)} pairs judged in both orders (answers kept in the score cache); "
+                f"position bias (mean P(slot B) - 0.5) "
+                f"{output.position_bias():+.3f}")
+    return run
+
+
 def external_run(bench: Benchmark, external: ExternalScores) -> MetricRun:
     run = MetricRun(bench.name, external.name, signature=f"external:{external.path}")
     run.scores = external.align(bench)
@@ -218,8 +256,10 @@ def main(argv: list[str] | None = None) -> int:
             except DataError as exc:
                 print(f"error: {exc}", file=sys.stderr)
                 return 2
-        scored = {r.metric: r.scores for r in runs
-                  if r.benchmark == bench.name and r.scores is not None}
+        if args.pairwise_judge and bench.preferences is not None:
+            runs.append(pairwise_run(bench, options.get("vlm_judge", {}), args, cache))
+        scored = {r.metric: r.result for r in runs
+                  if r.benchmark == bench.name and r.result is not None}
         bench_views = views(bench)
         bench_rows = [row for metric, scores in scored.items()
                       for row in evaluate(bench, metric, scores, analysis, bench_views)]
@@ -227,7 +267,8 @@ def main(argv: list[str] | None = None) -> int:
         annotate_clusters(bench_rows, bench_views)
         rows += bench_rows + human_ceilings(bench)
         clusters[bench.name] = bench_views
-        for table, table_rows in benchmark_tables(bench, scored, settings).items():
+        per_sample = {m: v for m, v in scored.items() if isinstance(v, np.ndarray)}
+        for table, table_rows in benchmark_tables(bench, per_sample, settings).items():
             tables[bench.name, table] = table_rows
     from .report import write_outputs
 

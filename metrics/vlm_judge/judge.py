@@ -259,8 +259,11 @@ class VlmJudge(Metric):
         for role, s in (("a", a), ("b", b)):
             if not s.candidate or not s.candidate.strip():
                 return f"pair {pair_id!r}: sample {role} ({s.id!r}) has an empty candidate"
-        if dict(a.context) != dict(b.context):
-            return f"pair {pair_id!r}: samples {a.id!r} and {b.id!r} have different contexts"
+        shown = [k for k in template.placeholders if k not in ("candidate_a", "candidate_b")]
+        differ = [k for k in shown if a.context.get(k) != b.context.get(k)]
+        if differ:  # context the prompt does not show (e.g. the generator) may differ
+            return (f"pair {pair_id!r}: samples {a.id!r} and {b.id!r} have different contexts "
+                    f"({', '.join(differ)})")
         if template.image:
             if not a.image:
                 return f"pair {pair_id!r}: no image given"

@@ -412,3 +412,15 @@ def test_responses_go_to_the_cache_the_run_hands_over(serve, image, tmp_path):
     # A judge scoring without that cache, but pointed at its folder, asks nothing.
     make_judge(server, cache_dir=str(tmp_path / "run-cache")).score(samples)
     assert len(server.bodies) == 2
+
+
+def test_context_the_prompt_does_not_show_may_differ(serve, image):
+    """Socratis pairs: the machine reason's context also names its generator."""
+    server = serve(lambda body, n: ok(completion("A")))
+    ctx = {"caption": "c", "emotion": "fear"}
+    pairs = [("p", Sample("h", HUMAN, image=image, context=ctx),
+              Sample("m", MACHINE, image=image, context={**ctx, "generator": "blip2"}))]
+    out = make_judge(server).compare(pairs)
+    assert out.failures == {} and len(server.bodies) == 2
+    # "A" in both orders: each reason wins once, P(b better) = (0 + 1) / 2.
+    np.testing.assert_allclose(out.prob_b_better, [0.5])
