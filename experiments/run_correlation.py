@@ -149,6 +149,7 @@ def score_metric(bench: Benchmark, name: str, options: dict[str, Any], args,
         return run
     run.scores = output.scores
     run.failures = output.failures
+    run.note = extras_note(output.extras)
     run.cached, run.computed = stats.cached, stats.computed
     run.seconds = time.perf_counter() - start
     if output.failures:
@@ -182,6 +183,26 @@ def pairwise_run(bench: Benchmark, options: dict[str, Any], args,
                 f"position bias (mean P(slot B) - 0.5) "
                 f"{output.position_bias():+.3f}")
     return run
+
+
+def extras_note(extras: dict[str, np.ndarray]) -> str:
+    """What a metric's per-sample extras say that a reader of the report should know."""
+    parts = []
+    counts = [("truncated", "candidates cut at the model's length limit (extra 'truncated')"),
+              ("refs_truncated", "references cut at the model's length limit")]
+    for name, what in counts:
+        if name in extras:
+            values = np.nan_to_num(np.asarray(extras[name], dtype=float))
+            n = int(values.sum()) if name == "refs_truncated" else int((values > 0).sum())
+            if n:
+                parts.append(f"{n} {what}")
+    if "used_probabilities" in extras:
+        used = np.asarray(extras["used_probabilities"], dtype=float)
+        parsed = int((used == 0).sum())
+        if parsed:
+            parts.append(f"{parsed} of {int(np.isfinite(used).sum())} scores are parsed ratings "
+                         "(no token probabilities)")
+    return "; ".join(parts)
 
 
 def external_run(bench: Benchmark, external: ExternalScores) -> MetricRun:

@@ -97,3 +97,15 @@ def test_external_scores_join_on_sample_ids(demo_run, tmp_path):
 def test_unknown_metric_is_refused(tmp_path, capsys):
     assert main(["--metrics", "bleu5", "--out", str(tmp_path)]) == 2
     assert "unknown metric(s) bleu5" in capsys.readouterr().err
+
+
+def test_report_notes_counted_from_extras():
+    from experiments.run_correlation import extras_note
+
+    note = extras_note({"truncated": np.array([0.0, 1.0, np.nan, 1.0]),
+                        "refs_truncated": np.array([2.0, 0.0, 1.0, 0.0]),
+                        "used_probabilities": np.array([1.0, 0.0, np.nan, 1.0])})
+    assert note == ("2 candidates cut at the model's length limit (extra 'truncated'); "
+                    "3 references cut at the model's length limit; "
+                    "1 of 3 scores are parsed ratings (no token probabilities)")
+    assert extras_note({"truncated": np.zeros(3), "P": np.ones(3)}) == ""
