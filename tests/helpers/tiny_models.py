@@ -1,8 +1,8 @@
 """Tiny random transformers models built offline from configs, saved to a folder.
 
-Same approach as the VLM judge's local tests (tests/metrics/test_vlm_judge_local.py):
+Shared by the VLM judge's local tests and the reason-generation tests:
 a byte-level tokenizer with one token per byte (no merges, so no download), a
-plain chat template, and 2-layer configs. Random weights, except that the
+plain chat template, and 2-layer configs. Random weights, except that by default the
 output layer can only favour lower-case letters and the space (every other
 token has logit 0, the letters' logits have a large spread): the text they
 write is readable gibberish, a deterministic function of the prompt and image.
@@ -47,8 +47,11 @@ def letters_only(model, tokenizer, seed: int = 0) -> None:
         head[ids] = rows
 
 
-def tiny_llava(folder: Path, seed: int = 0):
-    """A 2-layer CLIP vision tower + 2-layer Llama, LLaVA-style; returns (model, processor)."""
+def tiny_llava(folder: Path, seed: int = 0, set_head=None):
+    """A 2-layer CLIP vision tower + 2-layer Llama, LLaVA-style; returns (model, processor).
+
+    `set_head(model, tokenizer)` shapes the output layer before the model is
+    saved (default: `letters_only`)."""
     import torch
     from transformers import (CLIPImageProcessor, CLIPVisionConfig, LlamaConfig, LlavaConfig,
                               LlavaForConditionalGeneration, LlavaProcessor)
@@ -71,7 +74,7 @@ def tiny_llava(folder: Path, seed: int = 0):
         vision_feature_select_strategy="full", vision_feature_layer=-1)
     torch.manual_seed(seed)
     model = LlavaForConditionalGeneration(config).eval()
-    letters_only(model, tokenizer, seed)
+    (set_head or (lambda m, t: letters_only(m, t, seed)))(model, tokenizer)
     model.save_pretrained(folder)
     processor.save_pretrained(folder)
     return model, processor

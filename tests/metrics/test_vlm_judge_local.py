@@ -16,56 +16,27 @@ from PIL import Image
 
 from metrics import MetricError, Sample
 from metrics.vlm_judge import VlmJudge, load_template
+from tests.helpers.tiny_models import tiny_llava as build_tiny_llava
 
-CHAT_TEMPLATE = (
-    "{% for m in messages %}<s>{{ m['role'] }}: {% for c in m['content'] %}"
-    "{% if c['type'] == 'image' %}<image>\n{% else %}{{ c['text'] }}{% endif %}"
-    "{% endfor %}</s>{% endfor %}{% if add_generation_prompt %}<s>assistant: {% endif %}")
 DIGITS = ["1", "2", "3", "4", "5"]
+
+
+def digits_only(model, tokenizer) -> None:
+    """Every logit 0 but the digits 1-5, whose logits are spread and sum to 0."""
+    digit_ids = [tokenizer.convert_tokens_to_ids(d) for d in DIGITS]
+    head = model.get_output_embeddings().weight
+    with torch.no_grad():
+        rows = torch.randn(len(DIGITS), head.shape[1]) * 3.0  # continues the seeded init
+        rows[-1] = -rows[:-1].sum(dim=0)
+        head.zero_()
+        head[digit_ids] = rows
 
 
 @pytest.fixture(scope="module")
 def tiny_llava(tmp_path_factory):
-    from tokenizers import Tokenizer, decoders, models, pre_tokenizers
-    from transformers import (CLIPImageProcessor, CLIPVisionConfig, LlamaConfig, LlavaConfig,
-                              LlavaForConditionalGeneration, LlavaProcessor,
-                              PreTrainedTokenizerFast)
-
-    vocab = {t: i for i, t in enumerate(["<pad>", "<s>", "</s>", "<image>"])}
-    for ch in sorted(pre_tokenizers.ByteLevel.alphabet()):
-        vocab[ch] = len(vocab)
-    core = Tokenizer(models.BPE(vocab=vocab, merges=[]))
-    core.pre_tokenizer = pre_tokenizers.ByteLevel(add_prefix_space=False)
-    core.decoder = decoders.ByteLevel()
-    tokenizer = PreTrainedTokenizerFast(tokenizer_object=core, bos_token="<s>", eos_token="</s>",
-                                        pad_token="<pad>", extra_special_tokens=["<image>"])
-    image_processor = CLIPImageProcessor(size={"shortest_edge": 28},
-                                         crop_size={"height": 28, "width": 28})
-    processor = LlavaProcessor(image_processor=image_processor, tokenizer=tokenizer,
-                               patch_size=14, vision_feature_select_strategy="full",
-                               num_additional_image_tokens=1, chat_template=CHAT_TEMPLATE)
-    config = LlavaConfig(
-        vision_config=CLIPVisionConfig(hidden_size=32, intermediate_size=64, num_hidden_layers=2,
-                                       num_attention_heads=2, image_size=28, patch_size=14),
-        text_config=LlamaConfig(vocab_size=len(tokenizer), hidden_size=32, intermediate_size=64,
-                                num_hidden_layers=2, num_attention_heads=2,
-                                num_key_value_heads=2, max_position_embeddings=4096,
-                                pad_token_id=0, bos_token_id=1, eos_token_id=2,
-                                tie_word_embeddings=False),
-        image_token_index=tokenizer.convert_tokens_to_ids("<image>"),
-        vision_feature_select_strategy="full", vision_feature_layer=-1)
-    torch.manual_seed(0)
-    model = LlavaForConditionalGeneration(config).eval()
-    digit_ids = [tokenizer.convert_tokens_to_ids(d) for d in DIGITS]
-    head = model.get_output_embeddings().weight
-    with torch.no_grad():
-        rows = torch.randn(len(DIGITS), head.shape[1]) * 3.0
-        rows[-1] = -rows[:-1].sum(dim=0)
-        head.zero_()
-        head[digit_ids] = rows
     folder = tmp_path_factory.mktemp("tiny-llava")
-    model.save_pretrained(folder)
-    processor.save_pretrained(folder)
+    model, processor = build_tiny_llava(folder, set_head=digits_only)
+    digit_ids = [processor.tokenizer.convert_tokens_to_ids(d) for d in DIGITS]
     return str(folder), model, processor, digit_ids
 
 

@@ -1,8 +1,8 @@
 """The served backend against a scripted OpenAI-compatible server on 127.0.0.1.
 
-The server runs in a thread on an ephemeral port, answers from a script
-(status, headers, body, delay) and records every request, how many were in
-flight at once, and the Authorization headers it saw.
+The server (tests/helpers/openai_server.py) runs in a thread on an ephemeral
+port, answers from a script (status, headers, body, delay) and records every
+request, how many were in flight at once, and the Authorization headers it saw.
 """
 from __future__ import annotations
 
@@ -10,9 +10,6 @@ import base64
 import json
 import logging
 import math
-import threading
-import time
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import numpy as np
@@ -21,70 +18,9 @@ from PIL import Image
 
 from metrics import InputError, ScoreCache, Sample, default_cache_dir, get_metric, score_with_cache
 from metrics.vlm_judge import VlmJudge
+from tests.helpers.openai_server import LoopbackServer
 
 KEY = "sk-test-Zq81SECRETkey"
-
-
-class ScriptedServer:
-    """`reply(body, n)` -> (status, headers, payload, delay) for the n-th request (0-based)."""
-
-    def __init__(self, reply):
-        self.reply = reply
-        self.bodies: list[dict] = []
-        self.auth: list[str | None] = []
-        self.in_flight = 0
-        self.max_in_flight = 0
-        self.lock = threading.Lock()
-        outer = self
-
-        class Handler(BaseHTTPRequestHandler):
-            def log_message(self, *args):
-                pass
-
-            def do_POST(self):
-                raw = self.rfile.read(int(self.headers.get("Content-Length", 0)))
-                with outer.lock:
-                    n = len(outer.bodies)
-                    outer.bodies.append(json.loads(raw))
-                    outer.auth.append(self.headers.get("Authorization"))
-                    outer.in_flight += 1
-                    outer.max_in_flight = max(outer.max_in_flight, outer.in_flight)
-                try:
-                    if self.path != "/v1/chat/completions":
-                        status, headers, payload, delay = 404, {}, "no such path", 0.0
-                    else:
-                        status, headers, payload, delay = outer.reply(outer.bodies[n], n)
-                    time.sleep(delay)
-                    data = payload.encode() if isinstance(payload, str) else json.dumps(payload).encode()
-                    self.send_response(status)
-                    for k, v in headers.items():
-                        self.send_header(k, v)
-                    self.send_header("Content-Type", "application/json")
-                    self.send_header("Content-Length", str(len(data)))
-                    self.end_headers()
-                    self.wfile.write(data)
-                except (BrokenPipeError, ConnectionResetError):
-                    pass  # the client timed out and went away
-                finally:
-                    with outer.lock:
-                        outer.in_flight -= 1
-
-        self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.httpd.daemon_threads = True
-        self.thread = threading.Thread(target=self.httpd.serve_forever, args=(0.05,), daemon=True)
-        self.thread.start()
-
-    @property
-    def url(self) -> str:
-        return f"http://127.0.0.1:{self.httpd.server_address[1]}/v1"
-
-    @property
-    def prompts(self) -> list[str]:
-        return [_prompt(b) for b in self.bodies]
-
-    def close(self):
-        self.httpd.shutdown()
-        self.httpd.server_close()
 
 
 @pytest.fixture
@@ -92,7 +28,7 @@ def serve():
     servers = []
 
     def start(reply):
-        servers.append(ScriptedServer(reply))
+        servers.append(LoopbackServer(reply))
         return servers[-1]
 
     yield start
