@@ -7,7 +7,8 @@ small result objects. See docs/correlation.md for every definition.
 from ._validate import UndefinedCorrelationWarning
 from .bootstrap import bootstrap_ci
 from .ceiling import human_ceiling
-from .compare import (assign_clusters, compare_metrics, paired_bootstrap, permutation_test,
+from .compare import (assign_clusters, compare_all, compare_metrics, paired_bootstrap,
+                      permutation_test,
                       significance_clusters)
 from .levels import LEVELS, PAIR_STATISTICS, UNITS, correlate
 from .preferences import (PreferenceResult, pairwise_agreement, preference_margin,
@@ -18,7 +19,8 @@ from .statistics import STATISTICS, TieCalibration, kendall_tau, pearson, spearm
 __all__ = [
     "kendall_tau", "spearman", "pearson", "tie_calibration", "TieCalibration",
     "correlate", "bootstrap_ci",
-    "paired_bootstrap", "permutation_test", "compare_metrics", "significance_clusters",
+    "paired_bootstrap", "permutation_test", "compare_metrics", "compare_all",
+    "significance_clusters",
     "assign_clusters",
     "pairwise_agreement", "preference_margin", "preference_tie_calibration", "socratis_outcomes",
     "PreferenceResult", "human_ceiling",

@@ -70,10 +70,8 @@ def random_bits(rng: np.random.Generator, rows: int, cols: int) -> np.ndarray:
     return np.unpackbits(raw)[:rows * cols].reshape(rows, cols).view(bool)
 
 
-def _permutation_p(prob, unit, n_permutations, alternative, standardize, rng):
-    """(p-value, observed delta, draws used) for a - b."""
-    if alternative not in ALTERNATIVES:
-        raise ValueError(f"unknown alternative {alternative!r}; choose one of {', '.join(ALTERNATIVES)}")
+def _permutation_draws(prob, unit, n_permutations, standardize, rng):
+    """(observed delta a - b, finite deltas of the swapped draws)."""
     if not isinstance(n_permutations, (int, np.integer)) or n_permutations < 1:
         raise ValueError(f"n_permutations must be a positive integer, got {n_permutations!r}")
     if standardize and prob.epsilon > 0 and prob.level != "pair":
@@ -82,7 +80,7 @@ def _permutation_p(prob, unit, n_permutations, alternative, standardize, rng):
     pa, pb = prob.point(0), prob.point(1)
     delta = pa.value - pb.value
     if not math.isfinite(delta):
-        return math.nan, delta, 0
+        return delta, np.zeros(0)
     n_units = prob.n_units(unit)
     block = block_size(prob.n)
     deltas = []
@@ -92,14 +90,32 @@ def _permutation_p(prob, unit, n_permutations, alternative, standardize, rng):
         v = swapped_values(prob, unit, swaps, standardize)
         deltas.append(v[:, 0] - v[:, 1])
     d = np.concatenate(deltas)
-    d = d[np.isfinite(d)]
+    return float(delta), d[np.isfinite(d)]
+
+
+def _p_value(delta: float, d: np.ndarray, alternative: str) -> float:
+    """(1 + #draws at least as extreme, within 1e-12) / (1 + #draws); NaN without an estimate."""
+    if not math.isfinite(delta):
+        return math.nan
     if alternative == "two-sided":
         hits = np.count_nonzero(np.abs(d) >= abs(delta) - _TOL)
     elif alternative == "greater":
         hits = np.count_nonzero(d >= delta - _TOL)
     else:
         hits = np.count_nonzero(d <= delta + _TOL)
-    return float((1 + hits) / (1 + d.size)), float(delta), int(d.size)
+    return float((1 + hits) / (1 + d.size))
+
+
+def _check_alternative(alternative: str) -> None:
+    if alternative not in ALTERNATIVES:
+        raise ValueError(f"unknown alternative {alternative!r}; choose one of {', '.join(ALTERNATIVES)}")
+
+
+def _permutation_p(prob, unit, n_permutations, alternative, standardize, rng):
+    """(p-value, observed delta, draws used) for a - b."""
+    _check_alternative(alternative)
+    delta, d = _permutation_draws(prob, unit, n_permutations, standardize, rng)
+    return _p_value(delta, d, alternative), delta, int(d.size)
 
 
 def _draws_note(delta: float, used: int, n_permutations: int) -> str:
@@ -222,6 +238,58 @@ def _child_rngs(seed, k: int) -> list[np.random.Generator]:
     return [np.random.default_rng(s) for s in np.random.SeedSequence(seed).spawn(k)]
 
 
+def _ranking(scores: Mapping[str, object], human, statistic, level, items, systems, epsilon):
+    """All metrics on the rows where none is NaN, and the defined ones ranked best first."""
+    names = list(scores)
+    if len(names) < 1:
+        raise ValueError("scores must name at least one metric")
+    full = Problem([scores[k] for k in names], human, statistic, level, items, systems, epsilon,
+                   names=tuple(names))
+    vals = [full.point(j) for j in range(full.a)]
+    notes = []
+    undefined_names = [names[j] for j in range(full.a) if not math.isfinite(vals[j].value)]
+    if undefined_names:
+        notes.append("undefined (left out): " + ", ".join(undefined_names))
+    if full.n_nan:
+        notes.append(f"{full.n_nan} rows with a NaN score dropped for all metrics")
+    ranked = sorted((j for j in range(full.a) if math.isfinite(vals[j].value)),
+                    key=lambda j: (-vals[j].value, names[j]))
+    return full, names, vals, ranked, notes
+
+
+def _ranked_pair_draws(full, names, ranked, n_permutations, unit, standardize, seed):
+    """For every two ranked metrics r above c: (r, c, sub-problem, permutation unit, delta,
+    draws), each pair with its own random stream derived from ``seed``."""
+    m = len(ranked)
+    rngs = _child_rngs(seed, max(1, m * (m - 1) // 2))
+    k = 0
+    for r in range(m):
+        for c in range(r + 1, m):
+            a, b = ranked[r], ranked[c]
+            sub = Problem([full.X[:, a], full.X[:, b]], full.y, full.statistic, full.level,
+                          full.items, full.systems, full.epsilon, names=(names[a], names[b]))
+            if full.level == "pair":  # already outcomes; do not re-threshold
+                sub.X = full.X[:, [a, b]]
+            punit = _permutation_unit(sub, unit)
+            delta, d = _permutation_draws(sub, punit, n_permutations, standardize, rngs[k])
+            k += 1
+            yield r, c, sub, punit, delta, d
+
+
+def _clusters(full, names, vals, ranked, pmat, alpha, n_permutations, seed, notes):
+    clusters = assign_clusters(pmat, alpha) if ranked else []
+    entries = tuple(ClusterEntry(names[j], vals[j].value, c) for j, c in zip(ranked, clusters))
+    m = len(ranked)
+    ptable = tuple(tuple(None if not (r < c) else float(pmat[r, c]) for c in range(m))
+                   for r in range(m))
+    return SignificanceClusters(statistic=full.statistic, level=full.level, alpha=alpha,
+                                entries=entries, p_values=ptable,
+                                method=f"one-sided paired permutation tests ({n_permutations} draws "
+                                       "per pair); clusters by mt-metrics-eval AssignRanks",
+                                n_permutations=int(n_permutations), seed=seed_record(seed),
+                                notes="; ".join(notes))
+
+
 def significance_clusters(scores: Mapping[str, object], human, statistic: str, level: str = "flat",
                           items=None, systems=None, *, alpha: float = 0.05,
                           n_permutations: int = 1000, unit: str | None = None,
@@ -237,40 +305,63 @@ def significance_clusters(scores: Mapping[str, object], human, statistic: str, l
     """
     if not 0 < alpha < 1:
         raise ValueError(f"alpha must be between 0 and 1, got {alpha!r}")
-    names = list(scores)
-    if len(names) < 1:
-        raise ValueError("scores must name at least one metric")
-    full = Problem([scores[k] for k in names], human, statistic, level, items, systems, epsilon,
-                   names=tuple(names))
-    vals = [full.point(j) for j in range(full.a)]
-    defined = [j for j in range(full.a) if math.isfinite(vals[j].value)]
-    notes = []
-    undefined_names = [names[j] for j in range(full.a) if j not in defined]
-    if undefined_names:
-        notes.append("undefined (left out): " + ", ".join(undefined_names))
-    ranked = sorted(defined, key=lambda j: (-vals[j].value, names[j]))
-    m = len(ranked)
-    pmat = np.full((m, m), np.nan)
-    rngs = _child_rngs(seed, max(1, m * (m - 1) // 2))
-    k = 0
-    for i in range(m):
-        for j in range(i + 1, m):
-            sub = Problem([full.X[:, ranked[i]], full.X[:, ranked[j]]], full.y, statistic, level,
-                          full.items, full.systems, epsilon,
-                          names=(names[ranked[i]], names[ranked[j]]))
-            if level == "pair":  # already outcomes; do not re-threshold
-                sub.X = full.X[:, [ranked[i], ranked[j]]]
-            punit = _permutation_unit(sub, unit)
-            pmat[i, j] = _permutation_p(sub, punit, n_permutations, "greater", standardize, rngs[k])[0]
-            k += 1
-    clusters = assign_clusters(pmat, alpha) if m else []
-    entries = tuple(ClusterEntry(names[j], vals[j].value, c) for j, c in zip(ranked, clusters))
-    ptable = tuple(tuple(None if not (r < c) else float(pmat[r, c]) for c in range(m)) for r in range(m))
-    if full.n_nan:
-        notes.append(f"{full.n_nan} rows with a NaN score dropped for all metrics")
-    return SignificanceClusters(statistic=statistic, level=level, alpha=alpha, entries=entries,
-                                p_values=ptable,
-                                method=f"one-sided paired permutation tests ({n_permutations} draws "
-                                       "per pair); clusters by mt-metrics-eval AssignRanks",
-                                n_permutations=int(n_permutations), seed=seed_record(seed),
-                                notes="; ".join(notes))
+    full, names, vals, ranked, notes = _ranking(scores, human, statistic, level, items, systems,
+                                                epsilon)
+    pmat = np.full((len(ranked), len(ranked)), np.nan)
+    for r, c, _, _, delta, d in _ranked_pair_draws(full, names, ranked, n_permutations, unit,
+                                                   standardize, seed):
+        pmat[r, c] = _p_value(delta, d, "greater")
+    return _clusters(full, names, vals, ranked, pmat, alpha, n_permutations, seed, notes)
+
+
+def compare_all(scores: Mapping[str, object], human, statistic: str, level: str = "flat",
+                items=None, systems=None, *, method: str = "bca", n_resamples: int = 1000,
+                confidence: float = 0.95, unit: str | None = None, n_permutations: int = 1000,
+                permutation_unit: str | None = None, standardize: bool = True, seed=0,
+                epsilon: float = 0.0, alpha: float = 0.05
+                ) -> tuple[list[ComparisonResult], SignificanceClusters]:
+    """Every two metrics compared, and the significance clusters, with the work shared.
+
+    All metrics are judged on the rows where none is NaN. For every pair, a
+    above b in the ranking (best first; undefined metrics are left out and
+    named in the clusters' notes), the result holds the paired-bootstrap
+    interval of delta = value_a - value_b and the two-sided permutation
+    p-value. The numbers are those of `paired_bootstrap(a, b, ..., seed=seed)`
+    (resample draws depend only on the data's size, so each metric's
+    replicates and jackknife values are computed once for all pairs) and of
+    `significance_clusters(..., seed=seed)`, whose one-sided p-values come
+    from the same permutation draws as the two-sided ones reported here.
+    """
+    check_settings(method, n_resamples, confidence)
+    if not 0 < alpha < 1:
+        raise ValueError(f"alpha must be between 0 and 1, got {alpha!r}")
+    full, names, vals, ranked, notes = _ranking(scores, human, statistic, level, items, systems,
+                                                epsilon)
+    boot_unit = resolve_unit(full, unit)
+    rng = make_rng(seed)
+    reps = replicate_values(full, boot_unit, n_resamples, rng)
+    jk, jnote = (jackknife_values(full, boot_unit, rng) if method == "bca"
+                 else (np.zeros((0, full.a)), ""))
+    label = f"paired bootstrap {method} ({n_resamples} resamples of {boot_unit}, {confidence:.0%})"
+    if method == "bca":
+        label += f"; acceleration from {jnote}"
+    pmat = np.full((len(ranked), len(ranked)), np.nan)
+    results = []
+    for r, c, sub, punit, delta, d in _ranked_pair_draws(full, names, ranked, n_permutations,
+                                                         permutation_unit, standardize, seed):
+        a, b = ranked[r], ranked[c]
+        pmat[r, c] = _p_value(delta, d, "greater")
+        lo, hi, note = interval(delta, reps[:, a] - reps[:, b], jk[:, a] - jk[:, b], confidence,
+                                method)
+        notes_ab = [n for n in (note, _draws_note(delta, int(d.size), n_permutations)) if n]
+        results.append(ComparisonResult(
+            statistic=statistic, level=level, metric_a=names[a], metric_b=names[b],
+            value_a=vals[a].value, value_b=vals[b].value, delta=delta, ci_low=lo, ci_high=hi,
+            p_value=_p_value(delta, d, "two-sided"), alternative="two-sided", n=vals[a].n,
+            n_nan=full.n_nan,
+            method=label + f"; paired permutation test ({n_permutations} draws, swapping {punit}"
+                           f"{', z-scored' if standardize else ''})",
+            confidence=confidence, n_resamples=int(n_resamples),
+            n_permutations=int(n_permutations), unit=boot_unit, seed=seed_record(seed),
+            epsilon=float(epsilon), notes="; ".join(notes_ab)))
+    return results, _clusters(full, names, vals, ranked, pmat, alpha, n_permutations, seed, notes)

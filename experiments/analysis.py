@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import warnings
 from dataclasses import asdict, dataclass, field
-from itertools import combinations
 from typing import Callable
 
 import numpy as np
@@ -234,35 +233,33 @@ def compare(bench: Benchmark, scored: dict[str, np.ndarray | PairProbabilities],
             bench_views: list[View] | None = None) -> list[ComparisonRow]:
     """Paired tests between every two metrics and their significance clusters, per view.
 
+    All metrics of a view are judged on the rows where none is NaN
+    (`correlation.compare_all`); metric_a is the better-ranked of the two.
     Each view's `SignificanceClusters` is kept on the view (`view.clusters`)
     for the report; the returned rows carry each metric's cluster number.
     """
-    from correlation import compare_metrics, significance_clusters
+    from correlation import compare_all
 
     rows: list[ComparisonRow] = []
     for view in bench_views if bench_views is not None else views(bench):
         vectors = {name: view.metric_vector(s) for name, s in scored.items() if view.accepts(s)}
         if len(vectors) < 2:
             continue
-        view.clusters, cluster_note = _quietly(lambda: significance_clusters(
+        (results, view.clusters), note = _quietly(lambda: compare_all(
             vectors, view.human, view.step.statistic, view.step.level, view.items, view.systems,
-            alpha=settings.alpha, n_permutations=settings.n_permutations,
-            unit=view.permutation_unit, seed=settings.seed))
+            method=settings.method, n_resamples=settings.n_resamples,
+            confidence=settings.confidence, n_permutations=settings.n_permutations,
+            permutation_unit=view.permutation_unit, seed=settings.seed, alpha=settings.alpha))
         cluster_of = {e.metric: e.cluster for e in view.clusters.entries}
-        for a, b in combinations(vectors, 2):
-            result, note = _quietly(lambda: compare_metrics(
-                vectors[a], vectors[b], view.human, view.step.statistic, view.step.level,
-                view.items, view.systems, method=settings.method,
-                n_resamples=settings.n_resamples, confidence=settings.confidence,
-                n_permutations=settings.n_permutations,
-                permutation_unit=view.permutation_unit, seed=settings.seed, names=(a, b)))
-            notes = "; ".join(n for n in (note, result.notes) if n)
+        n = view.n(results[0].n if results else 0, *vectors.values())
+        for result in results:
+            notes = "; ".join(x for x in (note, result.notes) if x)
             rows.append(ComparisonRow(bench.name, view.step.statistic, view.step.level,
-                                      view.subset, a, b, result.value_a, result.value_b,
-                                      result.delta, result.ci_low, result.ci_high,
-                                      result.p_value, view.n(result.n, vectors[a], vectors[b]),
-                                      result.unit or "",
-                                      cluster_of.get(a), cluster_of.get(b), notes))
+                                      view.subset, result.metric_a, result.metric_b,
+                                      result.value_a, result.value_b, result.delta,
+                                      result.ci_low, result.ci_high, result.p_value, n,
+                                      result.unit or "", cluster_of.get(result.metric_a),
+                                      cluster_of.get(result.metric_b), notes))
     return rows
 
 

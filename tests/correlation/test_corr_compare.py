@@ -4,8 +4,8 @@ import math
 import numpy as np
 import pytest
 
-from correlation import (assign_clusters, compare_metrics, paired_bootstrap, permutation_test,
-                         significance_clusters)
+from correlation import (assign_clusters, compare_all, compare_metrics, paired_bootstrap,
+                         permutation_test, significance_clusters)
 
 
 def noisy_metrics(seed, n, noise_a, noise_b):
@@ -107,3 +107,40 @@ def test_significance_clusters_separate_good_from_bad():
     assert r.entries[0].value >= r.entries[1].value >= r.entries[2].value
     assert "1 rows" in r.notes
     assert r.p_values[0][0] is None and r.p_values[0][2] < 0.05
+
+
+@pytest.mark.parametrize("statistic,level,unit", [("kendall_c", "flat", None),
+                                                  ("pearson", "item", None),
+                                                  ("accuracy", "pair", "items")])
+def test_compare_all_equals_the_pairwise_functions(statistic, level, unit):
+    """compare_all shares work between pairs but gives the numbers of paired_bootstrap,
+    permutation_test (each pair's own stream) and significance_clusters, on the rows
+    where no metric is NaN."""
+    rng = np.random.default_rng(7)
+    n = 240
+    items = np.repeat(np.arange(40), 6)
+    if level == "pair":
+        human = rng.choice([-1.0, 0.0, 1.0], n)
+        scores = {k: human * s + rng.normal(0, 1, n) for k, s in (("x", 1.0), ("y", 0.3), ("z", 0.0))}
+    else:
+        human = np.round(rng.normal(size=n), 1)
+        scores = {k: np.round(human + rng.normal(0, s, n), 1) for k, s in (("x", .5), ("y", 1.), ("z", 3.))}
+    scores["y"][5] = np.nan  # one NaN: every metric is judged without that row
+    keep = np.isfinite(scores["y"])
+    kw = dict(items=items, n_permutations=150, seed=3)
+    results, clusters = compare_all(scores, human, statistic, level, n_resamples=120,
+                                    permutation_unit=unit, **kw)
+    reference = significance_clusters(scores, human, statistic, level, unit=unit, **kw)
+    assert clusters == reference
+    ranked = [e.metric for e in clusters.entries]
+    pairs = [(a, b) for i, a in enumerate(ranked) for b in ranked[i + 1:]]
+    assert [(r.metric_a, r.metric_b) for r in results] == pairs
+    streams = np.random.SeedSequence(3).spawn(len(pairs))
+    for r, stream in zip(results, streams):
+        a, b = scores[r.metric_a][keep], scores[r.metric_b][keep]
+        boot = paired_bootstrap(a, b, human[keep], statistic, level, items[keep],
+                                n_resamples=120, seed=3)
+        perm = permutation_test(a, b, human[keep], statistic, level, items[keep], n_permutations=150,
+                                unit=unit, seed=np.random.default_rng(stream))
+        assert (r.delta, r.ci_low, r.ci_high) == (boot.delta, boot.ci_low, boot.ci_high)
+        assert r.p_value == perm.p_value and r.n_nan == 1
