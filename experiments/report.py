@@ -12,17 +12,15 @@ import platform
 import sys
 import time
 from collections import Counter
+from dataclasses import asdict, fields
 from importlib import metadata
 from pathlib import Path
 from typing import Sequence
 
 from .analysis import HUMAN_CEILING, AnalysisSettings, ComparisonRow, ResultRow
 
-CORRELATION_COLUMNS = ["benchmark", "metric", "statistic", "level", "value", "ci_low",
-                       "ci_high", "n", "subset", "unit", "n_nan", "cluster", "notes"]
-COMPARISON_COLUMNS = ["benchmark", "statistic", "level", "subset", "metric_a", "metric_b",
-                      "value_a", "value_b", "delta", "ci_low", "ci_high", "p_value", "n", "unit",
-                      "cluster_a", "cluster_b", "notes"]
+CORRELATION_COLUMNS = [f.name for f in fields(ResultRow)]
+COMPARISON_COLUMNS = [f.name for f in fields(ComparisonRow)]
 VERSIONED = ["numpy", "scipy", "pycocoevalcap", "torch", "transformers", "open_clip_torch",
              "bert-score"]
 
@@ -65,20 +63,6 @@ def write_failures(path: Path, runs) -> None:
                 w.writerow([run.benchmark, run.metric, sample_id, reason])
 
 
-def _cell(value) -> str:
-    if value is None:
-        return ""
-    return _fmt(value) if isinstance(value, float) else str(value)
-
-
-def write_table(path: Path, columns: list[str], rows) -> None:
-    with open(path, "w", newline="") as f:
-        w = csv.writer(f)
-        w.writerow(columns)
-        for r in rows:
-            w.writerow([_cell(getattr(r, c)) for c in columns])
-
-
 def x100(value: float) -> str:
     return "—" if value is None or math.isnan(value) else f"{100 * value:.1f}"
 
@@ -90,7 +74,7 @@ def results_table(rows: Sequence[ResultRow]) -> list[str]:
     for r in rows:
         ci = ("" if math.isnan(r.ci_low) else f"[{x100(r.ci_low)}, {x100(r.ci_high)}]")
         lines.append(f"| {r.benchmark} | {r.metric} | {r.statistic} | {r.level} | "
-                     f"{r.subset} | {x100(r.value)} | {ci} | {r.n} | {_cell(r.cluster)} |")
+                     f"{r.subset} | {x100(r.value)} | {ci} | {r.n} | {'' if r.cluster is None else r.cluster} |")
     return lines
 
 
@@ -140,8 +124,11 @@ def write_judgments(path: Path, benchmarks) -> None:
                 w.writerow([bench.name, sample_id, repr(sum(values) / len(values)), len(values)])
 
 
-def write_rows(path: Path, rows: Sequence[dict]) -> None:
-    columns = list(dict.fromkeys(k for row in rows for k in row))
+def write_rows(path: Path, rows: Sequence[dict], columns: Sequence[str] | None = None) -> None:
+    """CSV of flat dicts (floats as repr, NaN as `nan`, None empty); the header is
+    `columns`, else every key in order of first appearance."""
+    columns = list(columns) if columns is not None else list(
+        dict.fromkeys(k for row in rows for k in row))
     with open(path, "w", newline="") as f:
         w = csv.DictWriter(f, fieldnames=columns)
         w.writeheader()
@@ -170,8 +157,8 @@ def write_outputs(out: Path, args, benchmarks, runs, rows: Sequence[ResultRow],
     write_scores(out / "scores.csv", benchmarks, runs)
     write_pairwise(out / "pairwise.csv", runs)
     write_failures(out / "failures.csv", runs)
-    write_table(out / "correlations.csv", CORRELATION_COLUMNS, rows)
-    write_table(out / "comparisons.csv", COMPARISON_COLUMNS, comparisons)
+    write_rows(out / "correlations.csv", [asdict(r) for r in rows], CORRELATION_COLUMNS)
+    write_rows(out / "comparisons.csv", [asdict(c) for c in comparisons], COMPARISON_COLUMNS)
     write_judgments(out / "judgments.csv", benchmarks)
     for (bench_name, table), table_rows in tables.items():
         write_rows(out / f"{bench_name}.{table}.csv", table_rows)
