@@ -11,12 +11,10 @@ OUT/run.json.
 from __future__ import annotations
 
 import argparse
-import csv
 import inspect
 import json
 import logging
 import math
-import platform
 import sys
 import time
 from dataclasses import dataclass, field
@@ -32,7 +30,7 @@ from metrics.base import InputError, Metric
 from .analysis import (AnalysisSettings, ComparisonRow, PairProbabilities, ResultRow,
                        annotate_clusters, compare, evaluate, human_ceilings, views)
 from .benchmark import Benchmark, DataError
-from .benchmarks import DATA_ENV, default_data_dir, list_benchmarks, load_benchmark
+from .benchmarks import DATA_ENV, list_benchmarks, load_benchmark
 from .external_scores import ExternalScores, parse_metric_scores_arg
 from .tables import TableSettings, benchmark_tables
 
@@ -135,6 +133,16 @@ def make_metric(name: str, options: dict[str, Any], device: str,
         raise MetricError(f"{name}: bad option ({exc})") from None
 
 
+# A metric that raises one of these is skipped with the reason; the run goes on.
+CANNOT_RUN = (MetricError, ImportError, OSError)
+
+
+def skipped(run: MetricRun, exc: Exception) -> MetricRun:
+    run.skipped = str(exc) or type(exc).__name__
+    log.warning("skipping %s on %s: %s", run.metric, run.benchmark, run.skipped)
+    return run
+
+
 def score_metric(bench: Benchmark, name: str, options: dict[str, Any], args,
                  cache: ScoreCache | None) -> MetricRun:
     run = MetricRun(bench.name, name)
@@ -143,10 +151,8 @@ def score_metric(bench: Benchmark, name: str, options: dict[str, Any], args,
         metric = make_metric(name, options, args.device, args.batch_size)
         run.signature = metric.signature()
         output, stats = score_with_cache(metric, bench.samples, cache, progress=not args.quiet)
-    except (MetricError, ImportError, OSError) as exc:
-        run.skipped = str(exc) or type(exc).__name__
-        log.warning("skipping %s on %s: %s", name, bench.name, run.skipped)
-        return run
+    except CANNOT_RUN as exc:
+        return skipped(run, exc)
     run.scores = output.scores
     run.failures = output.failures
     run.note = extras_note(output.extras)
@@ -171,10 +177,8 @@ def pairwise_run(bench: Benchmark, options: dict[str, Any], args,
         if cache is not None:
             judge.attach_cache(cache)
         output = judge.compare([(pid, samples[a], samples[b]) for pid, a, b in pairs])
-    except (MetricError, ImportError, OSError) as exc:
-        run.skipped = str(exc) or type(exc).__name__
-        log.warning("skipping %s on %s: %s", PAIRWISE_METRIC, bench.name, run.skipped)
-        return run
+    except CANNOT_RUN as exc:
+        return skipped(run, exc)
     run.signature = output.signature
     run.pairs = PairProbabilities(dict(zip(output.ids, map(float, output.prob_b_better))))
     run.failures = dict(output.failures)
