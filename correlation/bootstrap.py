@@ -81,6 +81,24 @@ def seed_record(seed):
     return int(seed) if isinstance(seed, (int, np.integer)) else None
 
 
+def replicates_and_jackknife(prob: Problem, unit: str, method: str, n_resamples: int, rng):
+    """Bootstrap replicates (resamples x columns), and for BCa the jackknife values
+    (units x columns) with a note on how they were formed; draws come from `rng`."""
+    reps = replicate_values(prob, unit, n_resamples, rng)
+    if method != "bca":
+        return reps, np.zeros((0, prob.a)), ""
+    jk, jnote = jackknife_values(prob, unit, rng)
+    return reps, jk, jnote
+
+
+def resampling_label(kind: str, method: str, n_resamples: int, unit: str, confidence: float,
+                     jnote: str = "") -> str:
+    """How an interval was obtained, in words, e.g. "bootstrap bca (1000 resamples of items,
+    95%); acceleration from leave-one-item-out"."""
+    label = f"{kind} {method} ({n_resamples} resamples of {unit}, {confidence:.0%})"
+    return label + f"; acceleration from {jnote}" if jnote else label
+
+
 def percentile_interval(replicates: np.ndarray, confidence: float) -> tuple[float, float]:
     alpha = (1 - confidence) / 2
     lo, hi = np.percentile(replicates, [100 * alpha, 100 * (1 - alpha)])
@@ -147,14 +165,12 @@ def bootstrap_ci(metric, human, statistic: str, level: str = "flat", items=None,
                   n_dropped=info.n_dropped, n_nan=prob.n_nan, n_groups=info.n_groups,
                   confidence=confidence, n_resamples=int(n_resamples), unit=unit,
                   seed=seed_record(seed), epsilon=float(epsilon))
-    label = f"bootstrap {method} ({n_resamples} resamples of {unit}, {confidence:.0%})"
     if info.reason is not None:
         undefined(f"{statistic} at level {level!r} is undefined: {info.reason}")
-        return CorrelationResult(method=label, notes="no interval: the statistic is undefined", **common)
-    rng = make_rng(seed)
-    reps = replicate_values(prob, unit, n_resamples, rng)[:, 0]
-    jk, jnote = (jackknife_values(prob, unit, rng) if method == "bca" else (np.zeros((0, 1)), ""))
-    lo, hi, note = interval(info.value, reps, jk[:, 0], confidence, method)
-    if method == "bca":
-        label += f"; acceleration from {jnote}"
+        return CorrelationResult(method=resampling_label("bootstrap", method, n_resamples, unit,
+                                                         confidence),
+                                 notes="no interval: the statistic is undefined", **common)
+    reps, jk, jnote = replicates_and_jackknife(prob, unit, method, n_resamples, make_rng(seed))
+    lo, hi, note = interval(info.value, reps[:, 0], jk[:, 0], confidence, method)
+    label = resampling_label("bootstrap", method, n_resamples, unit, confidence, jnote)
     return CorrelationResult(ci_low=lo, ci_high=hi, method=label, notes=note, **common)

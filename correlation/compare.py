@@ -28,9 +28,10 @@ from typing import Mapping
 
 import numpy as np
 
-from ._resample import block_size, jackknife_values, replicate_values, swapped_values
+from ._resample import block_size, swapped_values
 from ._validate import make_rng, undefined
-from .bootstrap import check_settings, interval, resolve_unit, seed_record
+from .bootstrap import (check_settings, interval, replicates_and_jackknife, resampling_label,
+                        resolve_unit, seed_record)
 from .levels import Problem
 from .results import ClusterEntry, ComparisonResult, SignificanceClusters
 
@@ -143,8 +144,7 @@ def permutation_test(metric_a, metric_b, human, statistic: str, level: str = "fl
     return ComparisonResult(statistic=statistic, level=level, metric_a=names[0], metric_b=names[1],
                             value_a=pa.value, value_b=pb.value, delta=delta, p_value=p,
                             alternative=alternative, n=pa.n, n_nan=prob.n_nan,
-                            method=f"paired permutation test ({n_permutations} draws, swapping {unit}"
-                                   f"{', z-scored' if standardize else ''})",
+                            method=_permutation_label(n_permutations, unit, standardize),
                             n_permutations=int(n_permutations), unit=unit, seed=seed_record(seed),
                             epsilon=float(epsilon), notes=note)
 
@@ -164,22 +164,25 @@ def paired_bootstrap(metric_a, metric_b, human, statistic: str, level: str = "fl
 def _paired_bootstrap(prob, pa, pb, unit, method, n_resamples, confidence, seed, rng=None):
     rng = make_rng(seed) if rng is None else rng
     delta = pa.value - pb.value
-    reps = replicate_values(prob, unit, n_resamples, rng)
-    d = reps[:, 0] - reps[:, 1]
-    if method == "bca":
-        jk, jnote = jackknife_values(prob, unit, rng)
-        jd = jk[:, 0] - jk[:, 1]
-    else:
-        jd, jnote = np.zeros(0), ""
-    lo, hi, note = interval(delta, d, jd, confidence, method)
-    label = f"paired bootstrap {method} ({n_resamples} resamples of {unit}, {confidence:.0%})"
-    if method == "bca":
-        label += f"; acceleration from {jnote}"
+    reps, jk, jnote = replicates_and_jackknife(prob, unit, method, n_resamples, rng)
+    lo, hi, note = _difference_interval(delta, reps, jk, 0, 1, confidence, method)
     return ComparisonResult(statistic=prob.statistic, level=prob.level, metric_a=prob.names[0],
                             metric_b=prob.names[1], value_a=pa.value, value_b=pb.value, delta=delta,
-                            ci_low=lo, ci_high=hi, n=pa.n, n_nan=prob.n_nan, method=label,
+                            ci_low=lo, ci_high=hi, n=pa.n, n_nan=prob.n_nan,
+                            method=resampling_label("paired bootstrap", method, n_resamples, unit,
+                                                    confidence, jnote),
                             confidence=confidence, n_resamples=int(n_resamples), unit=unit,
                             seed=seed_record(seed), epsilon=prob.epsilon, notes=note)
+
+
+def _difference_interval(delta, reps, jk, a: int, b: int, confidence, method):
+    """Interval of column a minus column b from the same replicates and jackknife values."""
+    return interval(delta, reps[:, a] - reps[:, b], jk[:, a] - jk[:, b], confidence, method)
+
+
+def _permutation_label(n_permutations: int, unit: str, standardize: bool) -> str:
+    return (f"paired permutation test ({n_permutations} draws, swapping {unit}"
+            f"{', z-scored' if standardize else ''})")
 
 
 def compare_metrics(metric_a, metric_b, human, statistic: str, level: str = "flat", items=None,
@@ -204,8 +207,7 @@ def compare_metrics(metric_a, metric_b, human, statistic: str, level: str = "fla
     notes = [n for n in (boot.notes, _draws_note(delta, used, n_permutations)) if n]
     return dataclasses.replace(
         boot, p_value=p, alternative=alternative, n_permutations=int(n_permutations),
-        method=boot.method + f"; paired permutation test ({n_permutations} draws, swapping {punit}"
-                             f"{', z-scored' if standardize else ''})",
+        method=boot.method + "; " + _permutation_label(n_permutations, punit, standardize),
         notes="; ".join(notes))
 
 
@@ -338,29 +340,23 @@ def compare_all(scores: Mapping[str, object], human, statistic: str, level: str 
     full, names, vals, ranked, notes = _ranking(scores, human, statistic, level, items, systems,
                                                 epsilon)
     boot_unit = resolve_unit(full, unit)
-    rng = make_rng(seed)
-    reps = replicate_values(full, boot_unit, n_resamples, rng)
-    jk, jnote = (jackknife_values(full, boot_unit, rng) if method == "bca"
-                 else (np.zeros((0, full.a)), ""))
-    label = f"paired bootstrap {method} ({n_resamples} resamples of {boot_unit}, {confidence:.0%})"
-    if method == "bca":
-        label += f"; acceleration from {jnote}"
+    reps, jk, jnote = replicates_and_jackknife(full, boot_unit, method, n_resamples,
+                                               make_rng(seed))
+    label = resampling_label("paired bootstrap", method, n_resamples, boot_unit, confidence, jnote)
     pmat = np.full((len(ranked), len(ranked)), np.nan)
     results = []
     for r, c, sub, punit, delta, d in _ranked_pair_draws(full, names, ranked, n_permutations,
                                                          permutation_unit, standardize, seed):
         a, b = ranked[r], ranked[c]
         pmat[r, c] = _p_value(delta, d, "greater")
-        lo, hi, note = interval(delta, reps[:, a] - reps[:, b], jk[:, a] - jk[:, b], confidence,
-                                method)
+        lo, hi, note = _difference_interval(delta, reps, jk, a, b, confidence, method)
         notes_ab = [n for n in (note, _draws_note(delta, int(d.size), n_permutations)) if n]
         results.append(ComparisonResult(
             statistic=statistic, level=level, metric_a=names[a], metric_b=names[b],
             value_a=vals[a].value, value_b=vals[b].value, delta=delta, ci_low=lo, ci_high=hi,
             p_value=_p_value(delta, d, "two-sided"), alternative="two-sided", n=vals[a].n,
             n_nan=full.n_nan,
-            method=label + f"; paired permutation test ({n_permutations} draws, swapping {punit}"
-                           f"{', z-scored' if standardize else ''})",
+            method=label + "; " + _permutation_label(n_permutations, punit, standardize),
             confidence=confidence, n_resamples=int(n_resamples),
             n_permutations=int(n_permutations), unit=boot_unit, seed=seed_record(seed),
             epsilon=float(epsilon), notes="; ".join(notes_ab)))
