@@ -300,13 +300,13 @@ def human_ceilings(bench: Benchmark) -> list[ResultRow]:
     if ratings is None or ratings.annotators is None or len(set(ratings.annotators)) < 2:
         return []
     matrix, items, annotators = annotator_matrix(bench)
+    columns = ", ".join(f"{k} = {name}" for k, name in enumerate(annotators))
     rows = []
     for step in bench.protocol:
         if step.level not in ("flat", "item") or step.by is not None:
             continue
         result, note = _quietly(lambda: human_ceiling(matrix, step.statistic, step.level,
                                                       items=items))
-        columns = ", ".join(f"{k} = {name}" for k, name in enumerate(annotators))
         notes = "; ".join(n for n in (f"annotator columns: {columns}", result.notes, note) if n)
         rows.append(ResultRow(bench.name, HUMAN_CEILING, step.statistic, step.level,
                               result.value, np.nan, np.nan, result.n, "", "annotators",
