@@ -44,6 +44,7 @@ class Results:
 
     def __init__(self, folder: Path):
         self.folder = Path(folder)
+        self._record: dict | None = None
 
     def rows(self, name: str, required: Sequence[str] = ()) -> list[dict]:
         """Rows of FOLDER/NAME; Skip when the file is missing, empty or lacks a column."""
@@ -71,14 +72,21 @@ class Results:
         return found
 
     def run_record(self) -> dict:
-        path = self.folder / "run.json"
-        return json.loads(path.read_text()) if path.is_file() else {}
+        if self._record is None:
+            path = self.folder / "run.json"
+            self._record = json.loads(path.read_text()) if path.is_file() else {}
+        return self._record
 
     def label(self, benchmark: str) -> str:
         """The benchmark's name for titles; illustrative data (the demo) says so."""
-        notes = (self.run_record().get("benchmarks", {}).get(benchmark) or {}).get("notes") or []
-        illustrative = any(str(n).startswith("illustrative data") for n in notes)
+        illustrative = illustrative_notes(self.run_record(), benchmark)
         return f"{benchmark} (illustrative data)" if illustrative else benchmark
+
+
+def illustrative_notes(run: dict, benchmark: str) -> list[str]:
+    """The run record's notes saying a benchmark is illustrative data (the demo's)."""
+    notes = ((run.get("benchmarks") or {}).get(benchmark) or {}).get("notes") or []
+    return [str(n) for n in notes if str(n).startswith("illustrative data")]
 
 
 def number(text: object) -> float:
