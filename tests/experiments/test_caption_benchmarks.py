@@ -2,7 +2,6 @@
 protocols checked against the raw files, and PASCAL-50S accuracies with intervals."""
 from __future__ import annotations
 
-import csv
 import json
 from collections import Counter
 
@@ -11,11 +10,7 @@ import pytest
 
 from experiments.benchmarks import load_benchmark
 from experiments.run_correlation import main
-
-
-def read_csv(path):
-    with open(path, newline="") as f:
-        return list(csv.DictReader(f))
+from tests.helpers.files import read_csv
 
 
 def test_pascal50s_pairs_follow_the_label(shared_data):

@@ -1,7 +1,6 @@
 """make_figures on saved results: every figure as PNG, PDF and CSV, an index, the same bytes twice."""
 from __future__ import annotations
 
-import csv
 import shutil
 from pathlib import Path
 
@@ -10,14 +9,10 @@ from PIL import Image
 
 from experiments.make_figures import FIGURES, main as make_figures
 from experiments.run_correlation import main as run_correlation
+from tests.helpers.files import read_csv
 from tests.helpers.socratis_fixture import paper_counts_rows, write_socratis
 
 SOCRATIS_FIGURES = ["study_verdicts", "subset_means", "generator_means", "agreement_forest"]
-
-
-def read(path):
-    with open(path, newline="") as f:
-        return list(csv.DictReader(f))
 
 
 @pytest.fixture(scope="module")
@@ -48,7 +43,7 @@ def test_every_figure_is_written_with_its_data_and_indexed(demo_results, tmp_pat
         with Image.open(out / f"{stem}.png") as img:
             assert img.size[0] > 200 and img.size[1] > 100
         assert (out / f"{stem}.pdf").read_bytes().startswith(b"%PDF")
-        assert read(out / f"{stem}.csv"), stem
+        assert read_csv(out / f"{stem}.csv"), stem
     index = (out / "README.md").read_text()
     assert "**demo: illustrative data for a smoke run" in index
     assert "## demo (illustrative data): human-study verdicts" in index
@@ -56,8 +51,8 @@ def test_every_figure_is_written_with_its_data_and_indexed(demo_results, tmp_pat
     # The demo has no ratings: the scatter plot is not drawn, and the index says why.
     assert "metric vs human scatter: no rating benchmark among the results" in index
     # The subset table's CSV is the analysis table, pivoted.
-    subset = {(r["metric"], r["scored_reason"]): r for r in read(out / "demo_subset_means.csv")}
-    source = {(r["metric"], r["subset"]): r for r in read(demo_results / "demo.subset_means.csv")}
+    subset = {(r["metric"], r["scored_reason"]): r for r in read_csv(out / "demo_subset_means.csv")}
+    source = {(r["metric"], r["subset"]): r for r in read_csv(demo_results / "demo.subset_means.csv")}
     for (metric, side), row in subset.items():
         for name in ("machine_better", "human_better", "both_good", "both_bad"):
             assert float(row[f"{name}_mean"]) == float(source[metric, name][f"{side}_reason_mean"])
@@ -77,7 +72,7 @@ def test_the_same_results_give_the_same_bytes(demo_results, tmp_path):
 def test_scatter_plots_for_a_rating_benchmark(demo_results, tmp_path):
     results = tmp_path / "results"
     shutil.copytree(demo_results, results)
-    scores = [r for r in read(results / "scores.csv") if r["metric"] == "rouge_l"]
+    scores = [r for r in read_csv(results / "scores.csv") if r["metric"] == "rouge_l"]
     with open(results / "judgments.csv", "w", newline="") as f:
         f.write("benchmark,sample_id,human,n_judgments\n")
         for k, r in enumerate(scores[:30]):
@@ -85,7 +80,7 @@ def test_scatter_plots_for_a_rating_benchmark(demo_results, tmp_path):
     out = tmp_path / "figures"
     assert make_figures(["--results", str(results), "--out", str(out)]) == 0
     assert "demo_metric_vs_human" in stems_in_index(out)
-    points = read(out / "demo_metric_vs_human.csv")
+    points = read_csv(out / "demo_metric_vs_human.csv")
     assert len(points) == 2 * 30  # two metrics, thirty rated samples
     by_id = {r["sample_id"]: float(r["score"]) for r in scores}
     for p in points:
@@ -104,7 +99,7 @@ def test_significance_matrix_from_saved_comparisons(demo_results, tmp_path):
     assert make_figures(["--results", str(results), "--out", str(out)]) == 0
     (stem,) = [s for s in stems_in_index(out) if "significance" in s]
     assert stem == "demo_significance_accuracy_pair"
-    cells = {(r["metric_row"], r["metric_col"]): r for r in read(out / f"{stem}.csv")}
+    cells = {(r["metric_row"], r["metric_col"]): r for r in read_csv(out / f"{stem}.csv")}
     assert float(cells["rouge_l", "bleu1"]["p_value"]) == 0.04
     assert float(cells["bleu1", "rouge_l"]["p_value"]) == 0.04
     assert cells["rouge_l", "bleu1"]["cluster_row"] == "1"
@@ -117,7 +112,7 @@ def test_the_papers_verdict_counts_and_ratio(tmp_path):
                             "--metrics", "rouge_l", "--out", str(results), "--bootstrap", "50",
                             "--quiet"]) == 0
     assert make_figures(["--results", str(results), "--out", str(out)]) == 0
-    bars = {r["verdict"]: r for r in read(out / "socratis_study_verdicts.csv")}
+    bars = {r["verdict"]: r for r in read_csv(out / "socratis_study_verdicts.csv")}
     assert {v: int(r["count"]) for v, r in bars.items()} == {
         "human": 223, "machine": 91, "both_good": 47, "both_bad": 11}
     assert round(float(bars["human"]["human_machine_ratio"]), 2) == 2.45

@@ -11,14 +11,10 @@ from experiments.benchmark import A_BETTER, B_BETTER, DataError
 from experiments.human_study import (agreement, export_study, fleiss_kappa, import_answers,
                                      main, percent_agreement, verdict_counts)
 from experiments.loaders.socratis import load_socratis
+from tests.helpers.files import read_csv
 from tests.helpers.socratis_fixture import GENERATIONS, write_socratis
 
 MACHINE_TEXTS = {g["reason"] for g in GENERATIONS}
-
-
-def read(path):
-    with open(path, newline="") as f:
-        return list(csv.DictReader(f))
 
 
 # -- agreement, by hand --------------------------------------------------------
@@ -91,12 +87,12 @@ def write_answers(path, rows, columns=("pair_id", "annotator", "answer")):
 
 def test_export_shows_no_side_and_is_reproducible(kit, tmp_path):
     folder, task, key = kit
-    rows = read(task)
+    rows = read_csv(task)
     assert list(rows[0]) == ["pair_id", "item_id", "image", "caption", "emotion",
                              "reason_left", "reason_right"]
     assert len(rows) == 4  # every generation has a human reason with its emotion
     assert {r["image"] for r in rows} == {"flood.png", "final.png"}
-    sides = [r["human_side"] for r in read(key)]
+    sides = [r["human_side"] for r in read_csv(key)]
     assert set(sides) == {"left", "right"}  # the seed puts human reasons on both sides
     again = tmp_path / "again"
     export_study(folder, folder / "generations.jsonl", again / "t.csv", again / "k.csv",
@@ -105,14 +101,14 @@ def test_export_shows_no_side_and_is_reproducible(kit, tmp_path):
     assert (again / "k.csv").read_bytes() == key.read_bytes()
     export_study(folder, folder / "generations.jsonl", again / "t2.csv", again / "k2.csv",
                  n=2, seed=3, generators=["blip2"], image_url="https://host/img/")
-    two = read(again / "t2.csv")
+    two = read_csv(again / "t2.csv")
     assert len(two) == 2 and all(r["image"].startswith("https://host/img/") for r in two)
-    assert {r["generator"] for r in read(again / "k2.csv")} == {"blip2"}
+    assert {r["generator"] for r in read_csv(again / "k2.csv")} == {"blip2"}
 
 
 def test_round_trip_restores_every_verdict_to_the_right_side(kit, tmp_path):
     folder, task, key = kit
-    rows = read(task)
+    rows = read_csv(task)
     answers = (answer(rows, "machine", "fan_of_machines") + answer(rows, "human", "fan_of_people")
                + [{"pair_id": rows[0]["pair_id"], "annotator": "third", "answer": "Both good"}])
     path = write_answers(tmp_path / "answers.csv", answers)
@@ -122,7 +118,7 @@ def test_round_trip_restores_every_verdict_to_the_right_side(kit, tmp_path):
         assert verdicts[row["pair_id"], "fan_of_machines"] == "machine"
         assert verdicts[row["pair_id"], "fan_of_people"] == "human"
     assert verdicts[rows[0]["pair_id"], "third"] == "both_good"
-    keyed = {r["pair_id"]: r for r in read(key)}
+    keyed = {r["pair_id"]: r for r in read_csv(key)}
     for r in result.rows:
         assert r["machine_reason"] in MACHINE_TEXTS
         assert r["human_reason"] == keyed[r["pair_id"]]["human_reason"]
@@ -145,7 +141,7 @@ def test_round_trip_restores_every_verdict_to_the_right_side(kit, tmp_path):
 def test_platform_column_names_are_options(kit, tmp_path):
     _, task, key = kit
     rows = [{"Input.pair_id": r["pair_id"], "WorkerId": r["annotator"], "Answer.choice": r["answer"]}
-            for r in answer(read(task), "machine", "w1")]
+            for r in answer(read_csv(task), "machine", "w1")]
     path = write_answers(tmp_path / "mturk.csv", rows, ("Input.pair_id", "WorkerId", "Answer.choice"))
     result = import_answers(key, [path], "Input.pair_id", "WorkerId", "Answer.choice")
     assert {r["verdict"] for r in result.rows} == {"machine"}

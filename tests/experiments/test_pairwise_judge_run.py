@@ -2,18 +2,13 @@
 loopback server, feeds the preference statistics in place of a score difference."""
 from __future__ import annotations
 
-import csv
 
 import pytest
 
 from experiments.benchmarks import load_benchmark
 from experiments.run_correlation import PAIRWISE_METRIC, main
+from tests.helpers.files import read_csv
 from tests.helpers.openai_server import LoopbackServer, completion, prompt_of
-
-
-def read_csv(path):
-    with open(path, newline="") as f:
-        return list(csv.DictReader(f))
 
 
 def slot_a_text(prompt: str) -> str:

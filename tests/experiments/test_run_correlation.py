@@ -1,7 +1,6 @@
 """The main job end to end on the bundled demo."""
 from __future__ import annotations
 
-import csv
 import json
 
 import numpy as np
@@ -9,11 +8,7 @@ import pytest
 
 from experiments.benchmarks import load_benchmark
 from experiments.run_correlation import main
-
-
-def read_csv(path):
-    with open(path, newline="") as f:
-        return list(csv.DictReader(f))
+from tests.helpers.files import read_csv
 
 
 @pytest.fixture(scope="module")
