@@ -39,7 +39,7 @@ from typing import Any, Sequence
 import numpy as np
 
 from .base import Metric, MetricError, MetricOutput, Sample
-from .models import hf_model_source, path_digest, resolve_device
+from .models import hf_model_source, path_digest, resolve_device, transformers_fetch_command
 
 log = logging.getLogger(__name__)
 
@@ -118,10 +118,7 @@ class BartScore(Metric):
 
     # -- model ---------------------------------------------------------------
     def _fetch_hint(self) -> str:
-        return ("python -c \"from transformers import AutoTokenizer, AutoModelForSeq2SeqLM; "
-                f"AutoTokenizer.from_pretrained('{self.model_name}'); "
-                f"AutoModelForSeq2SeqLM.from_pretrained('{self.model_name}')\" "
-                f"(or: hf download {self.model_name})")
+        return transformers_fetch_command(self.model_name, "AutoModelForSeq2SeqLM")
 
     def _load(self):
         if self._model is not None:

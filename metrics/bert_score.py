@@ -33,7 +33,7 @@ import warnings
 from typing import Any, Sequence
 
 from .base import Metric, MetricError, MetricOutput, Sample
-from .models import hf_model_source, path_digest, resolve_device
+from .models import hf_model_source, path_digest, resolve_device, transformers_fetch_command
 
 log = logging.getLogger(__name__)
 
@@ -150,10 +150,7 @@ class BertScore(Metric):
 
     # -- model ---------------------------------------------------------------
     def _fetch_hint(self) -> str:
-        return ("python -c \"from transformers import AutoTokenizer, AutoModel; "
-                f"AutoTokenizer.from_pretrained('{self.model_name}'); "
-                f"AutoModel.from_pretrained('{self.model_name}')\" "
-                f"(or: hf download {self.model_name})")
+        return transformers_fetch_command(self.model_name, "AutoModel")
 
     def _load(self):
         if self._scorer is not None:

@@ -195,6 +195,13 @@ _MODEL_FILE_SUFFIXES = (".json", ".txt", ".model", ".safetensors", ".bin", ".pt"
                         ".pth", ".tsv", ".vocab", ".spm")
 
 
+def transformers_fetch_command(model: str, auto_class: str) -> str:
+    """The command that downloads a Hub model and its tokenizer into the local cache."""
+    return ("python -c \"from transformers import AutoTokenizer, "
+            f"{auto_class}; AutoTokenizer.from_pretrained('{model}'); "
+            f"{auto_class}.from_pretrained('{model}')\" (or: hf download {model})")
+
+
 def hf_model_source(model: str, metric: str, fetch: str, cache_dir: str | None = None,
                     option: str = "model") -> str:
     """What to hand `from_pretrained` for `model`: a local folder as it is, the
