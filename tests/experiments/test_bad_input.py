@@ -1,7 +1,6 @@
 """Bad input gets a clear error naming the file and line, or the sample."""
 from __future__ import annotations
 
-import json
 import shutil
 
 import numpy as np
