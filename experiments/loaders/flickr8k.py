@@ -103,11 +103,9 @@ def load_expert(folder: Path, image_root: str | None = None) -> Benchmark:
             values.append(value)
             items.append(image)
             annotators.append(f"expert{k + 1}")
-    return Benchmark(
-        name="flickr8k-expert", samples=samples,
-        ratings=Ratings(ids, np.array(values), items=items, annotators=annotators),
-        protocol=[ProtocolStep("kendall_c", "flat")], citation=CITATION,
-        notes=[f"{skipped} candidates that are one of their image's own references skipped"])
+    return _expert_benchmark(samples, ids, values, items, annotators,
+                             f"{skipped} candidates that are one of their image's own references "
+                             "skipped")
 
 
 def load_expert_json(path: Path, image_root: str | None = None) -> Benchmark:
@@ -145,11 +143,16 @@ def load_expert_json(path: Path, image_root: str | None = None) -> Benchmark:
             items.append(image_id)
             rows_per_sample[seen[caption]] += 1
             annotators.append(f"expert{rows_per_sample[seen[caption]]}")
+    return _expert_benchmark(samples, ids, values, items, annotators,
+                             f"read from {path.name} (JSON layout)")
+
+
+def _expert_benchmark(samples, ids, values, items, annotators, note: str) -> Benchmark:
+    """Flickr8k-Expert from either layout: tau-c over every expert rating."""
     return Benchmark(
         name="flickr8k-expert", samples=samples,
         ratings=Ratings(ids, np.array(values), items=items, annotators=annotators),
-        protocol=[ProtocolStep("kendall_c", "flat")], citation=CITATION,
-        notes=[f"read from {path.name} (JSON layout)"])
+        protocol=[ProtocolStep("kendall_c", "flat")], citation=CITATION, notes=[note])
 
 
 def load_cf(folder: Path, image_root: str | None = None) -> Benchmark:
