@@ -1,7 +1,6 @@
 """The score cache: nothing recomputed, killed runs resume, damage is never read."""
 from __future__ import annotations
 
-import os
 import signal
 import subprocess
 import sys
@@ -10,10 +9,8 @@ import time
 from pathlib import Path
 
 import numpy as np
-import pytest
 
 from metrics import Sample, ScoreCache, get_metric, score_with_cache
-from metrics.base import Metric
 
 sys.path.insert(0, str(Path(__file__).parent))
 from slow_metric import SlowLengthMetric  # noqa: E402
