@@ -23,7 +23,7 @@ test: $(STAMP)
 	$(PY) -m pytest
 
 bench: $(STAMP)
-	$(PY) -m experiments.bench
+	$(PY) -m experiments.speed
 
 clean:
 	rm -rf $(VENV) *.egg-info results

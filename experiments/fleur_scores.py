@@ -22,9 +22,9 @@ import sys
 from dataclasses import dataclass
 from pathlib import Path
 
-from .benchmark import Benchmark, DataError
+from .benchmarks.base import Benchmark, DataError
 from .benchmarks import load_benchmark
-from .loaders.textfiles import read_text
+from .benchmarks.files import read_text
 
 FIELDS = {"image file": "image", "caption": "caption", "model score": "model",
           "our score": "our", "label": "label"}
@@ -70,7 +70,7 @@ def _normalise(text: str) -> str:
 
 def flickr8k_scores(blocks: list[FleurBlock], bench: Benchmark, field: str,
                     path: Path) -> dict[str, float]:
-    from .loaders.flickr8k import judged_image
+    from .benchmarks.flickr8k import judged_image
 
     by_key = {(judged_image(s.id), _normalise(s.candidate)): s.id for s in bench.samples}
     scores: dict[str, float] = {}

@@ -20,8 +20,8 @@ from .plots.clusters import significance_matrix
 from .plots.common import Made, Results, Skip, illustrative_notes
 from .plots.forest import agreement_forest
 from .plots.scatter import metric_vs_human
-from .plots.socratis_tables import generator_table, subset_means_table
-from .plots.study import verdict_bars
+from .socratis.table_figures import generator_table, subset_means_table
+from .socratis.verdict_figures import verdict_bars
 
 log = logging.getLogger("experiments.make_figures")
 

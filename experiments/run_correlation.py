@@ -27,12 +27,12 @@ from metrics import MetricError, ScoreCache, get_metric, list_metrics, score_wit
 from metrics.registry import metric_class
 from metrics.base import InputError, Metric
 
-from .analysis import (AnalysisSettings, ComparisonRow, PairProbabilities, ResultRow,
+from .pipeline.agreement import (AnalysisSettings, ComparisonRow, PairProbabilities, ResultRow,
                        annotate_clusters, compare, evaluate, human_ceilings, views)
-from .benchmark import Benchmark, DataError
+from .benchmarks.base import Benchmark, DataError
 from .benchmarks import DATA_ENV, list_benchmarks, load_benchmark
-from .external_scores import ExternalScores, parse_metric_scores_arg
-from .tables import TableSettings, benchmark_tables
+from .pipeline.external_scores import ExternalScores, parse_metric_scores_arg
+from .pipeline.family_tables import TableSettings, benchmark_tables
 
 log = logging.getLogger("experiments.run_correlation")
 PAIRWISE_METRIC = "vlm_judge_pairwise"
@@ -295,7 +295,7 @@ def main(argv: list[str] | None = None) -> int:
         per_sample = {m: v for m, v in scored.items() if isinstance(v, np.ndarray)}
         for table, table_rows in benchmark_tables(bench, per_sample, settings).items():
             tables[bench.name, table] = table_rows
-    from .report import write_outputs
+    from .pipeline.report import write_outputs
 
     write_outputs(out, args, loaded, runs, rows, started, comparisons=comparisons,
                   tables=tables, clusters=clusters, settings=analysis)

@@ -1,4 +1,4 @@
-"""Time the project against its baselines: `python -m experiments.bench [--only NAME]`.
+"""Time the project against its baselines: `python -m experiments.speed [--only NAME]`.
 
 Each case runs its baseline and our code in this process and prints the
 ratio ours/baseline next to its target; rows go to --out as JSON
@@ -16,14 +16,14 @@ import time
 import tracemalloc
 from pathlib import Path
 
-from . import bench_cases
-from .bench_cases import BenchCase
+from . import speed_cases
+from .speed_cases import BenchCase
 
 
 def discover() -> list[BenchCase]:
     cases: list[BenchCase] = []
-    for info in sorted(pkgutil.iter_modules(bench_cases.__path__), key=lambda i: i.name):
-        module = importlib.import_module(f"{bench_cases.__name__}.{info.name}")
+    for info in sorted(pkgutil.iter_modules(speed_cases.__path__), key=lambda i: i.name):
+        module = importlib.import_module(f"{speed_cases.__name__}.{info.name}")
         cases.extend(getattr(module, "CASES", []))
     return cases
 
@@ -43,7 +43,7 @@ def timed(fn, trace_memory: bool) -> tuple[float, float]:
 
 
 def main(argv: list[str] | None = None) -> int:
-    p = argparse.ArgumentParser(prog="python -m experiments.bench")
+    p = argparse.ArgumentParser(prog="python -m experiments.speed")
     p.add_argument("--only", default=None, help="run only cases whose name contains this")
     p.add_argument("--out", default="results/bench.json")
     p.add_argument("--memory", action="store_true",

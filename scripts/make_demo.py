@@ -1,4 +1,4 @@
-"""Write the bundled demo benchmark (experiments/data/demo) with a fixed seed.
+"""Write the bundled demo benchmark (experiments/socratis/demo_data) with a fixed seed.
 
 ILLUSTRATIVE DATA for a smoke run: the images are drawn shapes, the news
 captions are invented, the reasons and the verdicts are made up by the rules

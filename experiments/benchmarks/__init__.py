@@ -10,21 +10,21 @@ import importlib
 import os
 from pathlib import Path
 
-from .benchmark import Benchmark, DataError
+from .base import Benchmark, DataError
 
 DATA_ENV = "METAEVAL_DATA_DIR"
-DEMO_DIR = Path(__file__).resolve().parent / "data" / "demo"
+DEMO_DIR = Path(__file__).resolve().parent.parent / "socratis" / "demo_data"
 
 # name -> (family folder under --data-dir, module, loader function)
 _BENCHMARKS: dict[str, tuple[str, str, str]] = {
-    "demo": ("", "experiments.loaders.demo", "load_demo"),
-    "socratis": ("socratis", "experiments.loaders.socratis", "load_socratis"),
-    "flickr8k-expert": ("flickr8k", "experiments.loaders.flickr8k", "load_expert"),
-    "flickr8k-cf": ("flickr8k", "experiments.loaders.flickr8k", "load_cf"),
-    "pascal50s": ("pascal50s", "experiments.loaders.captions", "load_pascal50s"),
-    "thumb": ("thumb", "experiments.loaders.captions", "load_thumb"),
-    "nebula": ("nebula", "experiments.loaders.captions", "load_nebula"),
-    "polaris": ("polaris", "experiments.loaders.captions", "load_polaris"),
+    "demo": ("", "experiments.socratis.demo", "load_demo"),
+    "socratis": ("socratis", "experiments.socratis.data", "load_socratis"),
+    "flickr8k-expert": ("flickr8k", "experiments.benchmarks.flickr8k", "load_expert"),
+    "flickr8k-cf": ("flickr8k", "experiments.benchmarks.flickr8k", "load_cf"),
+    "pascal50s": ("pascal50s", "experiments.benchmarks.captions", "load_pascal50s"),
+    "thumb": ("thumb", "experiments.benchmarks.captions", "load_thumb"),
+    "nebula": ("nebula", "experiments.benchmarks.captions", "load_nebula"),
+    "polaris": ("polaris", "experiments.benchmarks.captions", "load_polaris"),
 }
 
 

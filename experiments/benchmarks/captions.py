@@ -9,8 +9,8 @@ import numpy as np
 
 from metrics.base import Sample
 
-from ..benchmark import A_BETTER, B_BETTER, Benchmark, DataError, Preferences, ProtocolStep, Ratings
-from .textfiles import jsonl_rows, read_json, require_file, require_keys
+from .base import A_BETTER, B_BETTER, Benchmark, DataError, Preferences, ProtocolStep, Ratings
+from .files import jsonl_rows, read_json, require_file, require_keys
 
 PASCAL_CATEGORIES = ("HC", "HI", "HM", "MM")
 

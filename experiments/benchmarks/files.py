@@ -9,7 +9,7 @@ import json
 from pathlib import Path
 from typing import Any, Iterator
 
-from ..benchmark import DataError
+from .base import DataError
 
 
 def require_file(path: Path, what: str) -> Path:

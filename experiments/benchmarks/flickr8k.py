@@ -27,8 +27,8 @@ import numpy as np
 
 from metrics.base import Sample
 
-from ..benchmark import Benchmark, DataError, ProtocolStep, Ratings
-from .textfiles import read_json, require_file, tsv_rows
+from .base import Benchmark, DataError, ProtocolStep, Ratings
+from .files import read_json, require_file, tsv_rows
 
 CITATION = ("Hodosh, Young & Hockenmaier 2013, Framing Image Description as a Ranking "
             "Task, JAIR 47; protocol of Hessel et al. 2021, CLIPScore, EMNLP")

@@ -22,7 +22,7 @@ from typing import Callable
 
 import numpy as np
 
-from .benchmark import Benchmark, ProtocolStep, scores_for
+from ..benchmarks.base import Benchmark, ProtocolStep, scores_for
 
 HUMAN_CEILING = "human_ceiling"  # the metric name of ceiling rows in correlations.csv
 

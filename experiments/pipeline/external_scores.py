@@ -12,8 +12,8 @@ from pathlib import Path
 
 import numpy as np
 
-from .benchmark import Benchmark, DataError
-from .loaders.textfiles import csv_rows, require_file
+from ..benchmarks.base import Benchmark, DataError
+from ..benchmarks.files import csv_rows, require_file
 
 
 @dataclass

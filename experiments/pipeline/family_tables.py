@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .benchmark import Benchmark
+from ..benchmarks.base import Benchmark
 
 _FAMILIES: dict[str, str] = {}
 

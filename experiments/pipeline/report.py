@@ -17,7 +17,7 @@ from importlib import metadata
 from pathlib import Path
 from typing import Sequence
 
-from .analysis import HUMAN_CEILING, AnalysisSettings, ComparisonRow, ResultRow
+from .agreement import HUMAN_CEILING, AnalysisSettings, ComparisonRow, ResultRow
 
 CORRELATION_COLUMNS = [f.name for f in fields(ResultRow)]
 COMPARISON_COLUMNS = [f.name for f in fields(ComparisonRow)]

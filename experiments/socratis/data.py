@@ -35,16 +35,16 @@ import numpy as np
 
 from metrics.base import Sample
 
-from ..benchmark import (A_BETTER, B_BETTER, TIE, Benchmark, DataError, Preferences,
+from ..benchmarks.base import (A_BETTER, B_BETTER, TIE, Benchmark, DataError, Preferences,
                          ProtocolStep)
-from ..tables import register_tables
-from .textfiles import csv_rows, jsonl_rows, read_json, require_file, require_keys
+from ..pipeline.family_tables import register_tables
+from ..benchmarks.files import csv_rows, jsonl_rows, read_json, require_file, require_keys
 
 # The family's own tables (subset means, per-generator means, verdict counts):
 # registered here, beside the `kind="socratis"` this loader sets, so that any run
 # that loads a Socratis-shaped benchmark has them. The module is imported only
 # when the tables are made.
-register_tables("socratis", "experiments.socratis_analysis:socratis_tables")
+register_tables("socratis", "experiments.socratis.tables:socratis_tables")
 
 OFFICIAL_FILE = "imCaptionEmotionExplanation_formatted.json"
 GENERATIONS_FILE = "generations.jsonl"

@@ -6,8 +6,8 @@ nothing about any metric; they only show the whole path runs.
 """
 from __future__ import annotations
 
-from ..benchmark import Benchmark
-from .socratis import load_socratis
+from ..benchmarks.base import Benchmark
+from .data import load_socratis
 
 
 def load_demo(image_root: str | None = None) -> Benchmark:

@@ -46,11 +46,11 @@ from typing import Any, Iterator, Sequence
 from metrics.base import MetricError, image_digest
 from metrics.cache import ScoreCache
 
-from .benchmark import DataError
-from .benchmarks import DATA_ENV, default_data_dir
-from .loaders.socratis import (GENERATIONS_FILE, OFFICIAL_FILE, image_file, read_generations,
+from ..benchmarks.base import DataError
+from ..benchmarks import DATA_ENV, default_data_dir
+from .data import (GENERATIONS_FILE, OFFICIAL_FILE, image_file, read_generations,
                                read_official)
-from .loaders.textfiles import require_file
+from ..benchmarks.files import require_file
 
 log = logging.getLogger("experiments.generate_reasons")
 
@@ -439,6 +439,3 @@ def main(argv: list[str] | None = None) -> int:
         return 1
     return 0
 
-
-if __name__ == "__main__":
-    sys.exit(main())

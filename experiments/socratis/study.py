@@ -44,11 +44,11 @@ from typing import Iterable, Sequence
 
 import numpy as np
 
-from .benchmark import DataError
-from .benchmarks import DATA_ENV, default_data_dir
-from .loaders.socratis import (GENERATIONS_FILE, OFFICIAL_FILE, STUDY_COLUMNS, read_generations,
+from ..benchmarks.base import DataError
+from ..benchmarks import DATA_ENV, default_data_dir
+from .data import (GENERATIONS_FILE, OFFICIAL_FILE, STUDY_COLUMNS, read_generations,
                                read_official)
-from .loaders.textfiles import csv_rows, require_file
+from ..benchmarks.files import csv_rows, require_file
 
 log = logging.getLogger("experiments.human_study")
 
@@ -409,6 +409,3 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     return 0
 
-
-if __name__ == "__main__":
-    sys.exit(main())

@@ -11,8 +11,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from ..socratis_analysis import SUBSETS
-from .common import Made, Results, Skip, interval_text, new_figure, number, save
+from .tables import SUBSETS
+from ..plots.common import Made, Results, Skip, interval_text, new_figure, number, save
 
 SUBSET_ORDER = [subset for subset, _ in SUBSETS.values()]
 SUBSET_LABELS = [label for _, label in SUBSETS.values()]

@@ -46,9 +46,9 @@ from typing import Callable, Sequence
 
 import numpy as np
 
-from .benchmark import Benchmark, scores_for
-from .human_study import VERDICTS, agreement
-from .tables import TableSettings
+from ..benchmarks.base import Benchmark, scores_for
+from .study import VERDICTS, agreement
+from ..pipeline.family_tables import TableSettings
 
 SUBSETS = {"machine": ("machine_better", "Machine-better"),
            "human": ("human_better", "Human-better"),

@@ -9,7 +9,7 @@ from __future__ import annotations
 import math
 from pathlib import Path
 
-from .common import Made, Results, Skip, new_figure, number, save
+from ..plots.common import Made, Results, Skip, new_figure, number, save
 
 COLORS = {"human": "#4C72B0", "machine": "#DD8452", "both_good": "#55A868", "both_bad": "#C44E52"}
 

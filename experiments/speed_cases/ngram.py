@@ -18,7 +18,7 @@ _state: dict = {}
 def _setup() -> None:
     if "samples" in _state:
         return
-    from ..loaders.flickr8k import load_expert
+    from ..benchmarks.flickr8k import load_expert
 
     if not (DATA / "flickr8k").is_dir():
         raise FileNotFoundError(f"Flickr8k data not found at {DATA}/flickr8k")

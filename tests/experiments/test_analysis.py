@@ -12,9 +12,9 @@ import numpy as np
 import pytest
 from scipy import stats
 
-from experiments.analysis import (HUMAN_CEILING, AnalysisSettings, annotate_clusters, compare,
+from experiments.pipeline.agreement import (HUMAN_CEILING, AnalysisSettings, annotate_clusters, compare,
                                   evaluate, human_ceilings, views)
-from experiments.benchmark import Benchmark, Preferences, ProtocolStep, Ratings
+from experiments.benchmarks.base import Benchmark, Preferences, ProtocolStep, Ratings
 from metrics.base import Sample
 
 FAST = AnalysisSettings(n_resamples=300, n_permutations=300, seed=3)

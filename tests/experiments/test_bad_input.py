@@ -6,11 +6,11 @@ import shutil
 import numpy as np
 import pytest
 
-from experiments.benchmark import DataError
+from experiments.benchmarks.base import DataError
 from experiments.benchmarks import DEMO_DIR, load_benchmark
-from experiments.external_scores import ExternalScores
-from experiments.loaders.flickr8k import load_cf, load_expert
-from experiments.loaders.socratis import load_socratis
+from experiments.pipeline.external_scores import ExternalScores
+from experiments.benchmarks.flickr8k import load_cf, load_expert
+from experiments.socratis.data import load_socratis
 from metrics import Sample, get_metric
 from metrics.base import InputError, Metric, MetricOutput
 

@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 from scipy import stats
 
-from experiments.benchmark import DataError
+from experiments.benchmarks.base import DataError
 from experiments.benchmarks import load_benchmark
 from experiments.fleur_scores import main as fleur_main, parse_fleur
 from experiments.run_correlation import main as run_main

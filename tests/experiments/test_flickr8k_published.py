@@ -11,8 +11,8 @@ from collections import Counter
 import pytest
 
 from correlation import kendall_tau
-from experiments.benchmark import scores_for
-from experiments.loaders.flickr8k import load_cf, load_expert, load_expert_json
+from experiments.benchmarks.base import scores_for
+from experiments.benchmarks.flickr8k import load_cf, load_expert, load_expert_json
 from metrics import get_metric
 
 PUBLISHED = {

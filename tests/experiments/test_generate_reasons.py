@@ -17,7 +17,7 @@ import pytest
 import torch
 from PIL import Image
 
-from experiments.generate_reasons import (PAPER_PROMPT, LocalGenerator, generation_tasks, main)
+from experiments.socratis.reasons import (PAPER_PROMPT, LocalGenerator, generation_tasks, main)
 from tests.helpers.openai_server import LoopbackServer, completion
 from tests.helpers.socratis_fixture import write_socratis
 from tests.helpers.tiny_models import tiny_llava, tiny_t5

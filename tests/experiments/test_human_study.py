@@ -7,10 +7,10 @@ import math
 import numpy as np
 import pytest
 
-from experiments.benchmark import A_BETTER, B_BETTER, DataError
-from experiments.human_study import (agreement, export_study, fleiss_kappa, import_answers,
+from experiments.benchmarks.base import A_BETTER, B_BETTER, DataError
+from experiments.socratis.study import (agreement, export_study, fleiss_kappa, import_answers,
                                      main, percent_agreement, verdict_counts)
-from experiments.loaders.socratis import load_socratis
+from experiments.socratis.data import load_socratis
 from tests.helpers.files import read_csv
 from tests.helpers.socratis_fixture import GENERATIONS, write_socratis
 

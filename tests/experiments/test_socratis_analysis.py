@@ -6,8 +6,8 @@ import math
 import numpy as np
 import pytest
 
-from experiments.loaders.socratis import load_socratis
-from experiments.tables import TableSettings, benchmark_tables
+from experiments.socratis.data import load_socratis
+from experiments.pipeline.family_tables import TableSettings, benchmark_tables
 from tests.helpers.socratis_fixture import paper_counts_rows, study_row, write_socratis
 
 # Five pairs, their verdicts, and made-up scores of (machine reason, human reason).

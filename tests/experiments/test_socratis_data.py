@@ -3,8 +3,8 @@ from __future__ import annotations
 
 import pytest
 
-from experiments.benchmark import A_BETTER, B_BETTER, TIE, DataError
-from experiments.loaders.socratis import load_socratis
+from experiments.benchmarks.base import A_BETTER, B_BETTER, TIE, DataError
+from experiments.socratis.data import load_socratis
 from tests.helpers.socratis_fixture import (ANGRY, HAPPY_0, HAPPY_1, PROUD, SAD, SAD_1,
                                             study_row, write_socratis)
 
