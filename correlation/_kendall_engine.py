@@ -27,6 +27,8 @@ from typing import NamedTuple
 
 import numpy as np
 
+from ._inversions import pair_counts
+
 
 def dense_codes(values) -> tuple[np.ndarray, int]:
     """Integer codes 0..K-1 of the values in sorted order (equal values share a code)."""
@@ -161,23 +163,20 @@ def _class_stats(codes: np.ndarray) -> tuple[int, int, np.ndarray]:
 # single data set
 
 def kendall_counts(x: np.ndarray, y: np.ndarray, epsilon: float = 0.0) -> KendallCounts:
-    """Exact pair counts of (metric x, human y) in O(n log n log K), K = distinct human values.
+    """Exact pair counts of (metric x, human y): two sorts and O(n log K) passes,
+    K = the smaller number of distinct values (see `_inversions`).
 
     With epsilon > 0, metric differences |x_i - x_j| <= epsilon (as computed in
     float64) count as metric ties; the searches then use a vectorised bisection on
     that exact predicate, so the counts equal a direct count over all pairs.
     """
     n = x.size
-    yr, ky = dense_codes(y)
-    ty, my, _ = _class_stats(yr)
     pairs = n * (n - 1) // 2
     if epsilon == 0.0:
-        xr, kx = dense_codes(x)
-        disc = sum(int((st.q_hi[0] - st.q_lo).sum())
-                   for st in _build_stages(yr, ky, xr[:, None]))
-        tx, mx, _ = _class_stats(xr)
-        txy, _, _ = _class_stats(dense_codes(yr * (kx + 1) + xr)[0])
+        disc, tx, ty, txy, mx, my = pair_counts(x, y)
     else:
+        yr, ky = dense_codes(y)
+        ty, my, _ = _class_stats(yr)
         disc = _discordant_eps(x, yr, ky, epsilon)
         tx = _ties_eps(x, np.zeros(n, dtype=np.int64), epsilon)
         txy = _ties_eps(x, yr, epsilon)
