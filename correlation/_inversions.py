@@ -17,6 +17,8 @@ The side with fewer distinct values supplies the bits (D is symmetric in x, y).
 from __future__ import annotations
 
 import functools
+import os
+from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 
@@ -33,10 +35,9 @@ def sorted_runs(v: np.ndarray):
     k = int(starts.size)
     dt = np.int32 if n < 2 ** 31 else np.int64
     if k == n:
-        ranks_sorted = np.arange(n, dtype=dt)
-    else:
-        ranks_sorted = np.cumsum(new, dtype=dt)
-        ranks_sorted -= 1
+        return order, np.arange(n, dtype=dt), k, None
+    ranks_sorted = np.cumsum(new, dtype=dt)
+    ranks_sorted -= 1
     return order, ranks_sorted, k, np.diff(np.append(starts, n))
 
 
@@ -47,8 +48,10 @@ def _codes(order: np.ndarray, ranks_sorted: np.ndarray) -> np.ndarray:
     return codes
 
 
-def tied_pairs(sizes: np.ndarray) -> int:
-    """Pairs within the same class, for class sizes (int64 arithmetic)."""
+def tied_pairs(sizes: np.ndarray | None) -> int:
+    """Pairs within the same class, for class sizes (int64 arithmetic; None: all distinct)."""
+    if sizes is None:
+        return 0
     s = sizes.astype(np.int64, copy=False)
     return int((s * (s - 1) // 2).sum())
 
@@ -77,25 +80,26 @@ def strict_inversions(seq: np.ndarray, k: int) -> int:
     wave.reverse()
     total = 0
     buf = np.empty_like(seq)
+    bit = np.empty_like(seq)
     mask = np.empty(n, dtype=bool)
-    zeros = np.empty(n, dtype=bool)
     for b in range(bits):
         child = wave[b + 1]
         n0, n1 = child[:1 << b], child[1 << b:]   # per block: elements without / with bit b
         ones_total = int(n1.sum())
         if ones_total == 0 or ones_total == n:
             continue
-        np.not_equal(np.bitwise_and(seq, 1 << (bits - 1 - b)), 0, out=mask)
-        pos_sum = int(np.flatnonzero(mask).sum(dtype=np.int64))
+        np.bitwise_and(seq, 1 << (bits - 1 - b), out=bit)
+        np.not_equal(bit, 0, out=mask)
+        ones = np.flatnonzero(mask)
         # every (one before zero) pair of the sequence, less those whose one lies in an
         # earlier block than its zero
-        total += (n - 1) * ones_total - pos_sum - ones_total * (ones_total - 1) // 2
+        total += (n - 1) * ones_total - int(ones.sum()) - ones_total * (ones_total - 1) // 2
         total -= int(np.dot(n0, np.cumsum(n1) - n1))
         if b < bits - 1:
             n_zero = n - ones_total
-            np.logical_not(mask, out=zeros)
-            np.compress(zeros, seq, out=buf[:n_zero])
-            np.compress(mask, seq, out=buf[n_zero:])
+            np.logical_not(mask, out=mask)
+            np.take(seq, np.flatnonzero(mask), out=buf[:n_zero])
+            np.take(seq, ones, out=buf[n_zero:])
             seq, buf = buf, seq
     return total
 
@@ -142,6 +146,21 @@ def _few_class_counts(x: np.ndarray, y: np.ndarray, y_sorted: np.ndarray, y_uniq
         int(y_uniq.size)
 
 
+_PARALLEL_MIN = 200_000
+_pool: list = []
+
+
+def _both_sorted(x: np.ndarray, y: np.ndarray):
+    """`sorted_runs` of x and of y, the two sorts on two threads for large inputs (numpy
+    releases the GIL while it sorts)."""
+    if x.size < _PARALLEL_MIN or (os.cpu_count() or 1) < 2:
+        return sorted_runs(x), sorted_runs(y)
+    if not _pool:
+        _pool.append(ThreadPoolExecutor(max_workers=1, thread_name_prefix="kendall-sort"))
+    other = _pool[0].submit(sorted_runs, y)
+    return sorted_runs(x), other.result()
+
+
 def pair_counts(x: np.ndarray, y: np.ndarray):
     """(discordant, tied in x, tied in y, tied in both, distinct x, distinct y), exact ints."""
     few = _few_classes(y)
@@ -151,8 +170,7 @@ def pair_counts(x: np.ndarray, y: np.ndarray):
     if few is not None:
         d, ty, tx, txy, ky, kx = _few_class_counts(y, x, *few)
         return d, tx, ty, txy, kx, ky
-    ox, rx, kx, sx = sorted_runs(x)
-    oy, ry, ky, sy = sorted_runs(y)
+    (ox, rx, kx, sx), (oy, ry, ky, sy) = _both_sorted(x, y)
     tx, ty = tied_pairs(sx), tied_pairs(sy)
     # lay out by the side with more classes; the other side supplies the bits
     if kx >= ky:
