@@ -11,7 +11,6 @@ import sys
 import textwrap
 from pathlib import Path
 
-import numpy as np
 import pytest
 from scipy.stats import kendalltau
 
@@ -165,29 +164,3 @@ def test_plugin_module_option(tmp_path):
                    tmp_path, [])
     assert missing.returncode == 2
     assert "--plugin not_there: import failed" in missing.stderr
-
-
-def test_user_file_through_run_correlation(tmp_path):
-    """NAME=FILE on the command line, with --metric-scores for the metric."""
-    (tmp_path / "mine.csv").write_text(
-        "id,candidate,score,annotator\n" + "".join(
-            f"c{k},caption {k},{h},{a}\n" for k, hs in enumerate([(1, 2), (3, 3), (4, 5), (2, 1)])
-            for a, h in zip(("x", "y"), hs)))
-    (tmp_path / "m.csv").write_text("sample_id,score\nc0,0.1\nc1,0.5\nc2,0.9\nc3,0.3\n")
-    out = tmp_path / "res"
-    done = _run(["-m", "experiments.run_correlation", "--benchmark",
-                 f"mine={tmp_path / 'mine.csv'}", "--metric-scores", f"m={tmp_path / 'm.csv'}",
-                 "--protocol", "mine=spearman@flat", "--out", str(out), "--bootstrap", "20",
-                 "--quiet"], tmp_path, [])
-    assert done.returncode == 0, done.stderr
-    from scipy.stats import spearmanr
-
-    expected = spearmanr(np.repeat([0.1, 0.5, 0.9, 0.3], 2), [1, 2, 3, 3, 4, 5, 2, 1]).statistic
-    with open(out / "correlations.csv", newline="") as fh:
-        rows = list(csv.DictReader(fh))
-    mine = {(r["metric"], r["statistic"]): r for r in rows}
-    assert float(mine["m", "spearman"]["value"]) == pytest.approx(expected, abs=1e-12)
-    assert ("human_ceiling", "spearman") in mine
-    bad = _run(["-m", "experiments.run_correlation", "--benchmark", "mine=nowhere.csv",
-                "--metrics", "bleu1", "--out", str(out)], tmp_path, [])
-    assert bad.returncode == 2 and "nowhere.csv" in bad.stderr

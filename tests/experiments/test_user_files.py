@@ -4,11 +4,14 @@ from __future__ import annotations
 
 import csv
 import json
+import os
+import subprocess
+import sys
 from pathlib import Path
 
 import numpy as np
 import pytest
-from scipy.stats import kendalltau
+from scipy.stats import kendalltau, spearmanr
 
 from experiments.benchmarks.base import A_BETTER, B_BETTER, TIE, DataError, ProtocolStep
 from experiments.benchmarks.user_files import load_user_file, parse_protocol
@@ -210,3 +213,39 @@ def test_missing_file_and_protocol_choices(tmp_path):
         load_user_file("study", prefs, protocol=parse_protocol("kendall_c@flat"))
     assert load_user_file("study", prefs, protocol=parse_protocol("accuracy@pair/category")
                           ).protocol == [ProtocolStep("accuracy", "pair", "category")]
+
+
+def _run(args: list[str], cwd: Path, pythonpath: list[Path]) -> subprocess.CompletedProcess:
+    repo = Path(__file__).resolve().parents[2]
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join(map(str, [*pythonpath, repo]))}
+    return subprocess.run([sys.executable, *args], cwd=cwd, env=env, capture_output=True,
+                          text=True, timeout=300)
+
+
+def test_user_file_through_run_correlation(tmp_path):
+    """NAME=FILE on the command line, with --metric-scores for the metric."""
+    (tmp_path / "mine.csv").write_text(
+        "id,candidate,score,annotator\n" + "".join(
+            f"c{k},caption {k},{h},{a}\n" for k, hs in enumerate([(1, 2), (3, 3), (4, 5), (2, 1)])
+            for a, h in zip(("x", "y"), hs)))
+    (tmp_path / "m.csv").write_text("sample_id,score\nc0,0.1\nc1,0.5\nc2,0.9\nc3,0.3\n")
+    out = tmp_path / "res"
+    done = _run(["-m", "experiments.run_correlation", "--benchmark",
+                 f"mine={tmp_path / 'mine.csv'}", "--metric-scores", f"m={tmp_path / 'm.csv'}",
+                 "--protocol", "mine=spearman@flat", "--out", str(out), "--bootstrap", "20",
+                 "--quiet"], tmp_path, [])
+    assert done.returncode == 0, done.stderr
+    expected = spearmanr(np.repeat([0.1, 0.5, 0.9, 0.3], 2), [1, 2, 3, 3, 4, 5, 2, 1]).statistic
+    with open(out / "correlations.csv", newline="") as fh:
+        rows = list(csv.DictReader(fh))
+    mine = {(r["metric"], r["statistic"]): r for r in rows}
+    assert float(mine["m", "spearman"]["value"]) == pytest.approx(expected, abs=1e-12)
+    assert ("human_ceiling", "spearman") in mine
+    figures = _run(["-m", "experiments.make_figures", "--results", str(out), "--out",
+                    str(tmp_path / "fig")], tmp_path, [])
+    assert figures.returncode == 0, figures.stderr
+    for name in ("mine_agreement_forest", "mine_metric_vs_human"):
+        assert (tmp_path / "fig" / f"{name}.png").stat().st_size > 0
+    bad = _run(["-m", "experiments.run_correlation", "--benchmark", "mine=nowhere.csv",
+                "--metrics", "bleu1", "--out", str(out)], tmp_path, [])
+    assert bad.returncode == 2 and "nowhere.csv" in bad.stderr
