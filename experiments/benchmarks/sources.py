@@ -82,7 +82,7 @@ FAMILIES: tuple[Family, ...] = (
     Family(
         name="flickr8k",
         benchmarks=("flickr8k-expert", "flickr8k-cf"),
-        homepage="https://hockenmaier.cs.illinois.edu/8k-pictures.html",
+        homepage="http://nlp.cs.illinois.edu/HockenmaierGroup/8k-pictures.html",
         licence="research use; the release's readme asks users to cite the paper "
                 "(no licence text in the release)",
         citation="Hodosh, Young & Hockenmaier 2013, Framing Image Description as a Ranking "

@@ -143,14 +143,15 @@ def test_socratis_study_csv_maps_onto_preferences(tmp_path):
 
     demo = Path(__file__).resolve().parents[2] / "experiments" / "socratis" / "demo_data"
     out = tmp_path / "study_prefs.csv"
-    # -- as in the README --
-    verdict_to_preferred = {"human": "a", "machine": "b", "both_good": "tie", "both_bad": "tie"}
+    # -- as in the README (reading the demo's file, writing into tmp_path) --
+    to_preferred = {"human": "a", "machine": "b", "both_good": "tie", "both_bad": "tie"}
     with open(demo / "human_study.csv", newline="") as src, open(out, "w", newline="") as dst:
-        w = csv.writer(dst)
-        w.writerow(["pair_id", "candidate_a", "candidate_b", "preferred", "category", "annotator"])
+        writer = csv.writer(dst)
+        writer.writerow(["pair_id", "candidate_a", "candidate_b", "preferred", "category",
+                         "annotator"])
         for r in csv.DictReader(src):
-            w.writerow([r["pair_id"], r["human_reason"], r["machine_reason"],
-                        verdict_to_preferred[r["verdict"]], r["generator"], r["annotator"]])
+            writer.writerow([r["pair_id"], r["human_reason"], r["machine_reason"],
+                             to_preferred[r["verdict"]], r["generator"], r["annotator"]])
     # --
     mine = load_user_file("study", out).preferences
     theirs = load_socratis(demo).preferences
