@@ -146,6 +146,9 @@ def _csv_rows(path: Path) -> Iterator[tuple[int, dict[str, Any]]]:
         if h in seen:
             raise DataError(f"{path}:1: column {h!r} appears twice")
         seen.add(h)
+    if "references" in header:
+        raise DataError(f"{path}:1: in a CSV file references are the columns reference_1, "
+                        "reference_2, ... (one reference each), not a `references` column")
     reference_columns = sorted((int(m.group(1)), h) for h in header
                                if (m := _REFERENCE_COLUMN.match(h)))
     for row in reader:

@@ -174,6 +174,7 @@ BAD = [
     ("r.csv", "candidate,score,item\nx,1,i1\ny,2,\n", r"r\.csv:3: empty item"),
     ("r.csv", "candidate,score,score\nx,1,2\n", r"r\.csv:1: column 'score' appears twice"),
     ("r.csv", "candidate,score\nx,1,3\n", r"r\.csv:2: expected 2 columns, found 3"),
+    ("r.csv", "candidate,references,score\nx,a|b,1\n", r"r\.csv:1: in a CSV file references are"),
     ("r.csv", "candidate,rating\nx,1\n", r"r\.csv: neither a `score` column"),
     ("r.csv", "candidate,score,preferred\nx,1,a\n", r"r\.csv: has both `score`"),
     ("r.jsonl", '{"candidate": "x", "score": 1}\n{"candidate": "y", "score": \n',
