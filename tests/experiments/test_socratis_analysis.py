@@ -7,7 +7,8 @@ import numpy as np
 import pytest
 
 from experiments.socratis.data import load_socratis
-from experiments.pipeline.family_tables import TableSettings, benchmark_tables
+from experiments.pipeline.settings import AnalysisSettings
+from experiments.socratis.tables import socratis_tables as benchmark_tables
 from tests.helpers.socratis_fixture import paper_counts_rows, study_row, write_socratis
 
 # Five pairs, their verdicts, and made-up scores of (machine reason, human reason).
@@ -25,7 +26,7 @@ SCORES = {"P1": (0.9, 0.2), "P2": (0.5, 0.6), "P3": (0.1, 0.7), "P4": (0.4, 0.8)
 # Both-bad:       P4         -> machine 0.4,                   human 0.8
 EXPECTED = {"machine_better": (2.3 / 3, 1.0 / 3, 3, 2), "human_better": (0.7 / 3, 2.0 / 3, 3, 2),
             "both_good": (0.5, 0.55, 2, 2), "both_bad": (0.4, 0.8, 1, 1)}
-SETTINGS = TableSettings(bootstrap=500, confidence=0.95, seed=0)
+SETTINGS = AnalysisSettings(bootstrap=500, confidence=0.95, seed=0)
 
 
 @pytest.fixture
