@@ -1,7 +1,7 @@
 """Benchmark names users type, mapped to their loaders and files.
 
-`--data-dir` holds one folder per benchmark family, laid out as
-`../shared/data` is: flickr8k/, pascal50s/, thumb/, nebula/, polaris/, and
+`--data-dir` holds one folder per benchmark family:
+flickr8k/, pascal50s/, thumb/, nebula/, polaris/, fleur/, and
 socratis/ for the user's Socratis files. The demo ships inside the package.
 
 A name of the form NAME=PATH is the user's own ratings or preferences file
@@ -28,12 +28,11 @@ PLUGIN_FAMILY = None  # an entry-point loader gets --data-dir itself
 log = logging.getLogger(__name__)
 
 DATA_ENV = "METAEVAL_DATA_DIR"
-DEMO_DIR = Path(__file__).resolve().parent.parent / "socratis" / "demo_data"
 
 # name -> (family folder under --data-dir, module, loader function)
 _BENCHMARKS: dict[str, tuple[str, str, str]] = {
-    "demo": ("", "experiments.socratis.demo", "load_demo"),
-    "socratis": ("socratis", "experiments.socratis.data", "load_socratis"),
+    "demo": ("", "experiments.socratis.benchmark", "load_demo"),
+    "socratis": ("socratis", "experiments.socratis.benchmark", "load"),
     "flickr8k-expert": ("flickr8k", "experiments.benchmarks.flickr8k", "load_expert"),
     "flickr8k-cf": ("flickr8k", "experiments.benchmarks.flickr8k", "load_cf"),
     "pascal50s": ("pascal50s", "experiments.benchmarks.captions", "load_pascal50s"),
@@ -104,20 +103,22 @@ def load_benchmark(name: str, data_dir: str | os.PathLike | None = None,
                    image_root: str | None = None,
                    protocol: list[ProtocolStep] | None = None) -> Benchmark:
     """Load benchmark `name` from `data_dir`/FAMILY (the demo needs no folder), or
-    NAME=PATH, the user's own file (with `protocol` in place of its default)."""
+    NAME=PATH, the user's own file (with `protocol` in place of its default).
+
+    The benchmark's `name` is the registered name (or NAME): loaders never set it."""
     if is_user_file_spec(name):
         label, _, path = name.partition("=")
         if not label.strip() or not path.strip():
             raise DataError(f"--benchmark {name!r}: expected NAME=PATH")
-        return load_user_file(label.strip(), path.strip(), image_root=image_root,
-                              protocol=protocol)
+        return _named(load_user_file(label.strip(), path.strip(), image_root=image_root,
+                                     protocol=protocol), label.strip())
     if protocol is not None:
         raise DataError(f"benchmark {name!r}: a protocol can be chosen only for your own file")
     family, load = benchmark_loader(name)
     if family is PLUGIN_FAMILY:
-        return load(data_dir or default_data_dir(), image_root=image_root)
+        return _named(load(data_dir or default_data_dir(), image_root=image_root), name)
     if not family:
-        return load(image_root=image_root)
+        return _named(load(image_root=image_root), name)
     data_dir = data_dir or default_data_dir()
     if not data_dir:
         raise DataError(f"benchmark {name!r} needs --data-dir (or ${DATA_ENV}) pointing at a "
@@ -127,4 +128,9 @@ def load_benchmark(name: str, data_dir: str | os.PathLike | None = None,
         hint = (f"; `python -m experiments.fetch_data {name} --data-dir {data_dir}` fetches it"
                 if name in family_names() else "")
         raise DataError(f"benchmark {name!r}: folder not found: {folder}{hint}")
-    return load(folder, image_root=image_root)
+    return _named(load(folder, image_root=image_root), name)
+
+
+def _named(bench: Benchmark, name: str) -> Benchmark:
+    bench.name = name
+    return bench
