@@ -38,7 +38,8 @@ annotator judging a sample or pair twice (or a repeat with no annotator
 column). No row is skipped.
 
 Default protocol: Kendall tau-c at flat and item level for ratings
-(flat only where there are no items); accuracy, tau-like and acc23 at pair
+(flat only where there are no items; intervals then resample samples, a
+sample's judgments together); accuracy, tau-like and acc23 at pair
 level for preferences, and again per category where there are several.
 `parse_protocol` reads another choice, e.g. "pearson@flat,kendall_b@system".
 """
@@ -120,7 +121,8 @@ def _check_protocol(bench: Benchmark, protocol: list[ProtocolStep], path: Path) 
         if bench.ratings is not None:
             if step.level == "pair":
                 raise DataError(f"{where}: level pair needs a preferences file")
-            if step.level == "item" and bench.ratings.items is None:
+            if step.level == "item" and bench.ratings.items in (None,
+                                                                 bench.ratings.sample_ids):
                 raise DataError(f"{where}: no `item` or `image` column to group by")
             if step.level == "system" and bench.ratings.systems is None:
                 raise DataError(f"{where}: no `system` column")
@@ -291,13 +293,18 @@ def _ratings(name: str, path: Path, rows, image_root: str | None) -> Benchmark:
             cols[key].append(value)
     for key in ("items", "systems", "annotators"):
         cols[key] = _column(cols[key], key, path, [n for n, _ in rows])
-    ratings = Ratings(cols.pop("sample_ids"), np.array(cols.pop("values")), **cols)
     protocol = [ProtocolStep("kendall_c", "flat")]
-    notes = [f"your ratings file {path.name}: {len(ratings)} judgments of {len(samples)} samples"]
-    if ratings.items is not None:
+    notes = [f"your ratings file {path.name}: {len(cols['values'])} judgments of "
+             f"{len(samples)} samples"]
+    if cols["items"] is not None:
         protocol.append(ProtocolStep("kendall_c", "item"))
     else:
         notes.append("no `item` or `image` column: no item-level correlation")
+        if len(cols["values"]) > len(samples):
+            # the natural unit is then the sample: its annotators' rows are resampled together
+            cols["items"] = list(cols["sample_ids"])
+            notes.append("intervals resample samples (each with all its judgments)")
+    ratings = Ratings(cols.pop("sample_ids"), np.array(cols.pop("values")), **cols)
     return Benchmark(name=name, samples=samples, protocol=protocol, ratings=ratings,
                      citation=f"your own ratings ({path})", notes=notes)
 

@@ -96,9 +96,13 @@ def test_ratings_without_ids_group_rows_by_content(tmp_path):
     bench = load_user_file("mine", _write(tmp_path, "r.csv", text))
     assert [s.id for s in bench.samples] == ["s1", "s2"]
     assert bench.ratings.sample_ids == ["s1", "s1", "s2"]
-    assert bench.ratings.items is None
+    assert bench.ratings.items == ["s1", "s1", "s2"]  # the bootstrap unit: a sample's rows
     assert bench.protocol == [ProtocolStep("kendall_c", "flat")]
     assert any("no item-level" in n for n in bench.notes)
+    with pytest.raises(DataError, match="no `item` or `image` column"):
+        load_user_file("mine", tmp_path / "r.csv", protocol=parse_protocol("kendall_c@item"))
+    [row] = evaluate(bench, "m", np.array([0.2, 0.1]))
+    assert row.unit and row.n == 3
 
 
 PREFS_CSV = """\
