@@ -24,7 +24,7 @@ from typing import Any
 import numpy as np
 
 from metrics import MetricError, ScoreCache, get_metric, list_metrics, score_with_cache
-from metrics.registry import metric_class
+from metrics.registry import metric_class, metric_source
 from metrics.base import InputError, Metric
 
 from .pipeline.agreement import (ComparisonRow, PairProbabilities, ResultRow,
@@ -33,6 +33,8 @@ from .benchmarks.base import Benchmark, DataError
 from .benchmarks import DATA_ENV, list_benchmarks, load_benchmark
 from .pipeline.external_scores import ExternalScores, parse_metric_scores_arg
 from .pipeline.settings import AnalysisSettings
+from .benchmarks.user_files import parse_protocol
+from .plugins import PluginError, format_inventory, inventory, load_plugins
 
 log = logging.getLogger("experiments.run_correlation")
 PAIRWISE_METRIC = "vlm_judge_pairwise"
@@ -64,10 +66,22 @@ def build_parser() -> argparse.ArgumentParser:
         prog="python -m experiments.run_correlation",
         description="Score benchmarks with metrics and measure agreement with human judgments.")
     p.add_argument("--benchmark", default="demo",
-                   help=f"comma-separated; one of: {', '.join(list_benchmarks())} (default: demo)")
+                   help=f"comma-separated; each one of: {', '.join(list_benchmarks())}, or "
+                        "NAME=FILE for your own ratings or preferences file (.csv or .jsonl; "
+                        "see the README) (default: demo)")
+    p.add_argument("--protocol", action="append", default=[], metavar="NAME=STAT@LEVEL[,...]",
+                   help="for your own file NAME: the statistics to report in place of its "
+                        "default, e.g. mine=pearson@flat,kendall_b@system; repeatable")
     p.add_argument("--metrics", default=None,
-                   help="comma-separated metric names (default: every registered metric; "
-                        "those that cannot run here are skipped with the reason)")
+                   help=f"comma-separated, of: {', '.join(list_metrics())} (default: every "
+                        "registered metric; those that cannot run here are skipped with the "
+                        "reason)")
+    p.add_argument("--plugin", action="append", default=[], metavar="MODULE",
+                   help="import MODULE first (the current folder is on the path); it registers "
+                        "its metrics and benchmarks; repeatable")
+    p.add_argument("--list", action="store_true",
+                   help="print every metric and benchmark, its source and whether it can run "
+                        "here, and exit")
     p.add_argument("--metric-scores", action="append", default=[], metavar="NAME=FILE.csv",
                    help="scores computed elsewhere (columns sample_id,score), joined on sample ids; "
                         "repeatable")
@@ -217,8 +231,33 @@ def external_run(bench: Benchmark, external: ExternalScores) -> MetricRun:
     return run
 
 
+def _plugins_first(argv: list[str] | None) -> list[str]:
+    """The --plugin modules, read before the full parser so that --help lists their names."""
+    pre = argparse.ArgumentParser(add_help=False)
+    pre.add_argument("--plugin", action="append", default=[])
+    return pre.parse_known_args(argv)[0].plugin
+
+
+def parse_protocols(items: list[str]) -> dict[str, list]:
+    out = {}
+    for item in items:
+        name, sep, spec = item.partition("=")
+        if not sep or not name.strip():
+            raise DataError(f"--protocol {item!r}: expected NAME=STAT@LEVEL[,STAT@LEVEL...]")
+        out[name.strip()] = parse_protocol(spec)
+    return out
+
+
 def main(argv: list[str] | None = None) -> int:
+    try:
+        load_plugins(_plugins_first(argv))
+    except PluginError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
     args = build_parser().parse_args(argv)
+    if args.list:
+        print(format_inventory(inventory(args.data_dir)))
+        return 0
     try:
         analysis = AnalysisSettings.from_args(args)
     except ValueError as exc:
@@ -241,9 +280,25 @@ def main(argv: list[str] | None = None) -> int:
         print(f"error: unknown metric(s) {', '.join(unknown)}; known metrics: "
               f"{', '.join(list_metrics())}", file=sys.stderr)
         return 2
+    if args.metrics is not None:
+        for name in metric_names:  # a plugin the user named must load; unnamed ones are skipped
+            if metric_source(name) != "built-in":
+                try:
+                    metric_class(name)
+                except MetricError as exc:
+                    print(f"error: {exc}", file=sys.stderr)
+                    return 2
     options = parse_metric_options(args.metric_option)
     try:
-        loaded = [load_benchmark(name, args.data_dir, args.image_root) for name in benchmarks]
+        protocols = parse_protocols(args.protocol)
+        unused = set(protocols) - {b.partition("=")[0].strip() for b in benchmarks if "=" in b}
+        if unused:
+            raise DataError(f"--protocol for {', '.join(sorted(unused))}: no such NAME=FILE "
+                            "benchmark")
+        loaded = [load_benchmark(name, args.data_dir, args.image_root,
+                                 protocol=protocols.get(name.partition("=")[0].strip())
+                                 if "=" in name else None)
+                  for name in benchmarks]
     except DataError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
