@@ -4,7 +4,6 @@ Knows nothing of metrics' insides or of benchmarks: every function takes
 arrays of scores (and optional item/system labels) and returns numbers or
 small result objects. See docs/correlation.md for every definition.
 """
-from ._validate import UndefinedCorrelationWarning
 from .bootstrap import bootstrap_ci
 from .ceiling import human_ceiling
 from .compare import (assign_clusters, compare_all, compare_metrics, paired_bootstrap,
@@ -15,6 +14,7 @@ from .preferences import (PreferenceResult, pairwise_agreement, preference_margi
                           preference_tie_calibration, socratis_outcomes)
 from .results import ClusterEntry, ComparisonResult, CorrelationResult, SignificanceClusters
 from .statistics import STATISTICS, TieCalibration, kendall_tau, pearson, spearman, tie_calibration
+from .warnings import NonFiniteScoreWarning, UndefinedCorrelationWarning
 
 __all__ = [
     "kendall_tau", "spearman", "pearson", "tie_calibration", "TieCalibration",

@@ -13,7 +13,7 @@ import warnings
 import numpy as np
 
 from ._kendall_engine import KendallBatch, dense_codes, leave_one_out_counts, tau_from_counts
-from .levels import Problem, level_point, pair_terms, round_averages
+from ._problem import Problem, level_point, pair_terms, round_averages
 from .statistics import KENDALL_STATISTICS, statistic_value
 
 #: Elements per (copies x rows) block: bounds memory to tens of MB per array.

@@ -11,9 +11,7 @@ from typing import Sequence
 
 import numpy as np
 
-
-class UndefinedCorrelationWarning(RuntimeWarning):
-    """A statistic is undefined for the data given (and was returned as NaN)."""
+from .warnings import UndefinedCorrelationWarning
 
 
 def undefined(reason: str, stacklevel: int = 3) -> float:

@@ -42,7 +42,7 @@ from scipy.special import ndtr, ndtri
 
 from ._resample import jackknife_values, replicate_values
 from ._validate import make_rng, undefined
-from .levels import UNITS, Problem
+from ._problem import UNITS, Problem
 from .results import CorrelationResult
 
 METHODS = ("bca", "percentile")

@@ -27,7 +27,7 @@ import math
 import numpy as np
 
 from ._validate import undefined
-from .levels import Problem
+from ._problem import Problem
 from .results import CorrelationResult
 
 

@@ -32,7 +32,7 @@ from ._resample import block_size, swapped_values
 from ._validate import make_rng, undefined
 from .bootstrap import (check_settings, interval, replicates_and_jackknife, resampling_label,
                         resolve_unit, seed_record)
-from .levels import Problem
+from ._problem import Problem
 from .results import ClusterEntry, ComparisonResult, SignificanceClusters
 
 ALTERNATIVES = ("two-sided", "greater", "less")

@@ -38,7 +38,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from ._validate import as_float_vector, check_lengths, undefined
-from .levels import pair_outcomes, pair_terms
+from ._problem import pair_outcomes, pair_terms
 from .results import _ToDict
 from .statistics import TieCalibration
 

@@ -9,7 +9,7 @@ from correlation import UndefinedCorrelationWarning, bootstrap_ci, correlate
 from correlation._resample import (_materialised_values, draw_counts, jackknife_values, materialise,
                                    swapped_values, weighted_values)
 from correlation.bootstrap import bca_interval, percentile_interval
-from correlation.levels import Problem, level_point
+from correlation._problem import Problem, level_point
 
 
 def grouped_data(seed, n_items=9, n_systems=4):
