@@ -15,7 +15,8 @@ from dataclasses import dataclass
 import numpy as np
 
 from ._grouped import grouped_values
-from ._validate import as_float_vector, check_lengths, label_codes
+from ._scaling import rescaled
+from ._validate import as_float_vector, check_lengths, infinite_count, infinite_note, label_codes
 from .statistics import STATISTICS, check_statistic, statistic_value
 
 LEVELS = ("flat", "item", "system", "pair")
@@ -72,8 +73,9 @@ def pair_terms(outcome: np.ndarray, human: np.ndarray, statistic: str):
 class Problem:
     """One or more metrics' scores against the same human scores, ready to correlate.
 
-    Rows where any metric or the human score is NaN are dropped (counted in
-    n_nan); labels become integer codes. At level pair the metric columns are
+    Rows where any metric or the human score is NaN or infinite are dropped
+    (counted in n_nan; infinite scores are also described in ``notes``); labels
+    become integer codes. At level pair the metric columns are
     turned into outcomes (-1/0/+1) with epsilon once, here.
     """
 
@@ -95,8 +97,11 @@ class Problem:
         if level == "system" and system_codes is None:
             raise ValueError("level 'system' needs systems= (one label per row saying which system produced it)")
         X = np.column_stack(cols) if cols else np.empty((n, 0))
-        keep = ~(np.isnan(y) | np.isnan(X).any(axis=1))
+        keep = np.isfinite(y) & np.isfinite(X).all(axis=1)
         self.n_nan = int(n - keep.sum())
+        #: says how many infinite scores were treated as NaN ("" when none), for results' notes
+        self.notes = infinite_note([(name, infinite_count(c)) for name, c in zip(names, cols)]
+                                   + [("human", infinite_count(y))])
         self.X = X[keep]
         self.y = y[keep]
         self.items = _recode(item_codes[keep]) if item_codes is not None else None
@@ -145,10 +150,13 @@ class Problem:
 def round_averages(v: np.ndarray) -> np.ndarray:
     """Round to 12 significant digits: equal averages summed in another order stay equal."""
     v = np.asarray(v, dtype=float)
-    with np.errstate(divide="ignore", invalid="ignore"):
+    with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
         mag = np.where(np.isfinite(v) & (v != 0), np.floor(np.log10(np.abs(v))), 0.0)
-        scale = 10.0 ** (11 - mag)
-        out = np.round(v * scale) / scale
+        # 10 ** (11 - mag) overflows for |v| below ~1e-297: apply it in two factors then
+        power = 11 - mag
+        first = np.clip(power, -300, 300)
+        scale, rest = 10.0 ** first, 10.0 ** (power - first)
+        out = np.round(v * scale * rest) / rest / scale
     return np.where(np.isfinite(v), out, v)
 
 
@@ -183,8 +191,9 @@ def level_point(x, y, items, systems, statistic, level, epsilon) -> PointInfo:
     if level == "system":
         s = int(systems.max()) + 1 if systems.size else 0
         cnt = np.bincount(systems, minlength=s)
-        mx = round_averages(np.bincount(systems, weights=x, minlength=s)[cnt > 0] / cnt[cnt > 0])
-        my = round_averages(np.bincount(systems, weights=y, minlength=s)[cnt > 0] / cnt[cnt > 0])
+        # averages of rescaled scores: the sums cannot overflow, the statistics do not change
+        mx = round_averages(np.bincount(systems, weights=rescaled(x), minlength=s)[cnt > 0] / cnt[cnt > 0])
+        my = round_averages(np.bincount(systems, weights=rescaled(y), minlength=s)[cnt > 0] / cnt[cnt > 0])
         v, reason = statistic_value(mx, my, statistic, epsilon)
         if reason:
             reason = f"{reason} (over {mx.size} system averages)"

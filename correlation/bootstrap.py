@@ -99,6 +99,11 @@ def resampling_label(kind: str, method: str, n_resamples: int, unit: str, confid
     return label + f"; acceleration from {jnote}" if jnote else label
 
 
+def join_notes(*notes: str) -> str:
+    """The non-empty notes, joined with "; "."""
+    return "; ".join(n for n in notes if n)
+
+
 def percentile_interval(replicates: np.ndarray, confidence: float) -> tuple[float, float]:
     alpha = (1 - confidence) / 2
     lo, hi = np.percentile(replicates, [100 * alpha, 100 * (1 - alpha)])
@@ -169,8 +174,10 @@ def bootstrap_ci(metric, human, statistic: str, level: str = "flat", items=None,
         undefined(f"{statistic} at level {level!r} is undefined: {info.reason}")
         return CorrelationResult(method=resampling_label("bootstrap", method, n_resamples, unit,
                                                          confidence),
-                                 notes="no interval: the statistic is undefined", **common)
+                                 notes=join_notes(prob.notes, "no interval: the statistic is undefined"),
+                                 **common)
     reps, jk, jnote = replicates_and_jackknife(prob, unit, method, n_resamples, make_rng(seed))
     lo, hi, note = interval(info.value, reps[:, 0], jk[:, 0], confidence, method)
     label = resampling_label("bootstrap", method, n_resamples, unit, confidence, jnote)
-    return CorrelationResult(ci_low=lo, ci_high=hi, method=label, notes=note, **common)
+    return CorrelationResult(ci_low=lo, ci_high=hi, method=label, notes=join_notes(prob.notes, note),
+                             **common)

@@ -30,8 +30,8 @@ import numpy as np
 
 from ._resample import block_size, swapped_values
 from ._validate import make_rng, undefined
-from .bootstrap import (check_settings, interval, replicates_and_jackknife, resampling_label,
-                        resolve_unit, seed_record)
+from .bootstrap import (check_settings, interval, join_notes, replicates_and_jackknife,
+                        resampling_label, resolve_unit, seed_record)
 from ._problem import Problem
 from .results import ClusterEntry, ComparisonResult, SignificanceClusters
 
@@ -146,7 +146,7 @@ def permutation_test(metric_a, metric_b, human, statistic: str, level: str = "fl
                             alternative=alternative, n=pa.n, n_nan=prob.n_nan,
                             method=_permutation_label(n_permutations, unit, standardize),
                             n_permutations=int(n_permutations), unit=unit, seed=seed_record(seed),
-                            epsilon=float(epsilon), notes=note)
+                            epsilon=float(epsilon), notes=join_notes(prob.notes, note))
 
 
 def paired_bootstrap(metric_a, metric_b, human, statistic: str, level: str = "flat", items=None,
@@ -172,7 +172,8 @@ def _paired_bootstrap(prob, pa, pb, unit, method, n_resamples, confidence, seed,
                             method=resampling_label("paired bootstrap", method, n_resamples, unit,
                                                     confidence, jnote),
                             confidence=confidence, n_resamples=int(n_resamples), unit=unit,
-                            seed=seed_record(seed), epsilon=prob.epsilon, notes=note)
+                            seed=seed_record(seed), epsilon=prob.epsilon,
+                            notes=join_notes(prob.notes, note))
 
 
 def _difference_interval(delta, reps, jk, a: int, b: int, confidence, method):
@@ -254,6 +255,8 @@ def _ranking(scores: Mapping[str, object], human, statistic, level, items, syste
         notes.append("undefined (left out): " + ", ".join(undefined_names))
     if full.n_nan:
         notes.append(f"{full.n_nan} rows with a NaN score dropped for all metrics")
+    if full.notes:
+        notes.append(full.notes)
     ranked = sorted((j for j in range(full.a) if math.isfinite(vals[j].value)),
                     key=lambda j: (-vals[j].value, names[j]))
     return full, names, vals, ranked, notes
@@ -350,7 +353,8 @@ def compare_all(scores: Mapping[str, object], human, statistic: str, level: str 
         a, b = ranked[r], ranked[c]
         pmat[r, c] = _p_value(delta, d, "greater")
         lo, hi, note = _difference_interval(delta, reps, jk, a, b, confidence, method)
-        notes_ab = [n for n in (note, _draws_note(delta, int(d.size), n_permutations)) if n]
+        notes_ab = [n for n in (full.notes, note, _draws_note(delta, int(d.size), n_permutations))
+                    if n]
         results.append(ComparisonResult(
             statistic=statistic, level=level, metric_a=names[a], metric_b=names[b],
             value_a=vals[a].value, value_b=vals[b].value, delta=delta, ci_low=lo, ci_high=hi,

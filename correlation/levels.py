@@ -35,7 +35,8 @@ def correlate(metric, human, statistic: str, level: str = "flat", items=None, sy
     ----------
     metric, human : equal-length score vectors, one entry per row (for level
         "pair": per-pair metric margin, > 0 when the metric prefers A, and the
-        human outcome +1/-1/0). NaN in either drops the row (counted in n_nan).
+        human outcome +1/-1/0). NaN or an infinite score in either drops the
+        row (counted in n_nan; infinite scores also named in notes).
     statistic : kendall_b kendall_c kendall_23 acc23 spearman pearson, or at
         level pair: accuracy tau_like acc23.
     level : "flat" | "item" | "system" | "pair" (see the module docstring).
@@ -58,4 +59,4 @@ def correlate(metric, human, statistic: str, level: str = "flat", items=None, sy
         undefined(f"{statistic} at level {level!r} is undefined: {info.reason}")
     return CorrelationResult(statistic=statistic, level=level, value=info.value, n=info.n,
                              n_dropped=info.n_dropped, n_nan=prob.n_nan, n_groups=info.n_groups,
-                             epsilon=float(epsilon))
+                             epsilon=float(epsilon), notes=prob.notes)

@@ -37,7 +37,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ._validate import as_float_vector, check_lengths, undefined
+from ._validate import as_float_vector, check_lengths, infinite_count, infinite_note, undefined, warn_infinite
 from ._problem import pair_outcomes, pair_terms
 from .results import _ToDict
 from .statistics import TieCalibration
@@ -67,8 +67,8 @@ def socratis_outcomes(verdicts) -> np.ndarray:
     return out
 
 
-def preference_margin(score_a=None, score_b=None, *, prob_b_better=None) -> np.ndarray:
-    """Per-pair metric margin, > 0 when the metric prefers A (see the module docstring)."""
+def _margin(score_a, score_b, prob_b_better):
+    """(margin, [(input name, infinite entries)]): infinite inputs give a NaN margin."""
     if prob_b_better is not None:
         if score_a is not None or score_b is not None:
             raise ValueError("give either score_a and score_b, or prob_b_better, not both")
@@ -77,13 +77,29 @@ def preference_margin(score_a=None, score_b=None, *, prob_b_better=None) -> np.n
         if bad.any():
             k = int(np.flatnonzero(bad)[0])
             raise ValueError(f"prob_b_better must lie in [0, 1]; got {p[k]!r} at position {k}")
-        return 0.5 - p
+        return np.where(np.isinf(p), np.nan, 0.5 - p), [("prob_b_better", infinite_count(p))]
     if score_a is None or score_b is None:
         raise ValueError("give score_a and score_b (or prob_b_better)")
     a = as_float_vector(score_a, "score_a")
     b = as_float_vector(score_b, "score_b")
     check_lengths([("score_a", a), ("score_b", b)])
-    return a - b
+    with np.errstate(over="ignore", invalid="ignore"):
+        margin = a - b
+    # two finite scores whose difference overflows keep their side (and exceed any epsilon)
+    margin = np.where(np.isfinite(a) & np.isfinite(b),
+                      np.clip(margin, -np.finfo(float).max, np.finfo(float).max), np.nan)
+    return margin, [("score_a", infinite_count(a)), ("score_b", infinite_count(b))]
+
+
+def preference_margin(score_a=None, score_b=None, *, prob_b_better=None) -> np.ndarray:
+    """Per-pair metric margin, > 0 when the metric prefers A (see the module docstring).
+
+    NaN where an input is NaN; an infinite input also gives NaN, with a
+    `NonFiniteScoreWarning` (so the pair is dropped, and counted, downstream).
+    """
+    margin, counts = _margin(score_a, score_b, prob_b_better)
+    warn_infinite(counts)
+    return margin
 
 
 @dataclass(frozen=True)
@@ -92,7 +108,8 @@ class PreferenceResult(_ToDict):
 
     n: pairs used; n_decisive: pairs with a human preference; n_human_ties:
     pairs judged a tie; n_metric_ties: decisive pairs the metric tied (counted
-    wrong by accuracy); n_nan: pairs dropped for NaN.
+    wrong by accuracy); n_nan: pairs dropped for NaN (an infinite score counts
+    as NaN); notes: how many scores were infinite.
     """
 
     accuracy: float
@@ -104,6 +121,7 @@ class PreferenceResult(_ToDict):
     n_metric_ties: int
     n_nan: int
     epsilon: float = 0.0
+    notes: str = ""
 
 
 def pairwise_agreement(human, score_a=None, score_b=None, *, prob_b_better=None,
@@ -111,10 +129,11 @@ def pairwise_agreement(human, score_a=None, score_b=None, *, prob_b_better=None,
     """accuracy, tau_like and acc23 of a metric against human outcomes (+1 A, -1 B, 0 tie)."""
     if not (math.isfinite(epsilon) and epsilon >= 0):
         raise ValueError(f"epsilon must be a finite number >= 0, got {epsilon!r}")
-    margin = preference_margin(score_a, score_b, prob_b_better=prob_b_better)
+    margin, counts = _margin(score_a, score_b, prob_b_better)
     h = as_float_vector(human, "human")
     check_lengths([("metric margin", margin), ("human", h)])
-    keep = ~(np.isnan(margin) | np.isnan(h))
+    counts.append(("human", infinite_count(h)))
+    keep = ~np.isnan(margin) & np.isfinite(h)
     margin, h = margin[keep], h[keep]
     bad = ~np.isin(h, (-1.0, 0.0, 1.0))
     if bad.any():
@@ -135,7 +154,8 @@ def pairwise_agreement(human, score_a=None, score_b=None, *, prob_b_better=None,
                             n=int(h.size), n_decisive=int(decisive.sum()),
                             n_human_ties=int((~decisive).sum()),
                             n_metric_ties=int((decisive & (o == 0)).sum()),
-                            n_nan=int((~keep).sum()), epsilon=float(epsilon))
+                            n_nan=int((~keep).sum()), epsilon=float(epsilon),
+                            notes=infinite_note(counts))
 
 
 def preference_tie_calibration(human, score_a=None, score_b=None, *,
@@ -146,10 +166,11 @@ def preference_tie_calibration(human, score_a=None, score_b=None, *,
     tie: +1 agreement if the humans tied, -1 if the metric had been right,
     0 otherwise. Returns the smallest optimal epsilon and acc23 there.
     """
-    margin = preference_margin(score_a, score_b, prob_b_better=prob_b_better)
+    margin, counts = _margin(score_a, score_b, prob_b_better)
     h = as_float_vector(human, "human")
     check_lengths([("metric margin", margin), ("human", h)])
-    keep = ~(np.isnan(margin) | np.isnan(h))
+    warn_infinite(counts + [("human", infinite_count(h))])
+    keep = ~np.isnan(margin) & np.isfinite(h)
     margin, h = margin[keep], h[keep]
     if h.size == 0:
         undefined("tie calibration is undefined: no pairs")
