@@ -96,6 +96,21 @@ def label_codes(labels, name: str, n: int) -> np.ndarray | None:
     return codes.astype(np.int64).reshape(-1)
 
 
+def renamed_keyword(legacy: dict, old: str, new: str, value, default, function: str):
+    """The value for keyword `new`, or for its deprecated old name `old` (with a
+    DeprecationWarning) when that was given in `legacy` (a function's **kwargs)."""
+    unknown = sorted(set(legacy) - {old})
+    if unknown:
+        raise TypeError(f"{function}() got an unexpected keyword argument {unknown[0]!r}")
+    if old not in legacy:
+        return value
+    if value != default:
+        raise TypeError(f"{function}(): give {new}= only ({old}= is its deprecated name)")
+    warnings.warn(f"{function}({old}=...) is deprecated; use {new}=... (the same values)",
+                  DeprecationWarning, stacklevel=3)
+    return legacy[old]
+
+
 def make_rng(seed) -> np.random.Generator:
     """A numpy Generator from an int seed, a SeedSequence or a Generator (used as is)."""
     if isinstance(seed, np.random.Generator):

@@ -40,10 +40,12 @@ import warnings
 import numpy as np
 from scipy.special import ndtr, ndtri
 
-from ._resample import jackknife_values, replicate_values
-from ._validate import make_rng, undefined
 from ._problem import UNITS, Problem
+from ._resample import jackknife_values, replicate_values
+from ._validate import make_rng, renamed_keyword, undefined
 from .results import CorrelationResult
+
+__all__ = ["bootstrap_ci", "METHODS"]
 
 METHODS = ("bca", "percentile")
 
@@ -153,15 +155,18 @@ def interval(estimate, replicates, jackknife, confidence, method) -> tuple[float
 
 
 def bootstrap_ci(metric, human, statistic: str, level: str = "flat", items=None, systems=None, *,
-                 method: str = "bca", n_resamples: int = 1000, confidence: float = 0.95,
-                 unit: str | None = None, seed=0, epsilon: float = 0.0) -> CorrelationResult:
+                 ci_method: str = "bca", n_resamples: int = 1000, confidence: float = 0.95,
+                 unit: str | None = None, seed=0, epsilon: float = 0.0,
+                 **deprecated) -> CorrelationResult:
     """Statistic with a bootstrap confidence interval (defaults: 1,000 resamples, 95 %, BCa).
 
-    Parameters as `correlation.correlate`, plus: method "bca" | "percentile";
-    unit "rows" | "items" | "systems" | "both" (None: the natural unit, see
-    the module docstring); seed an int or a numpy Generator (every draw comes
-    from it, so the same inputs and seed give the same interval).
+    Parameters as `correlation.correlate`, plus: ci_method "bca" | "percentile"
+    (``method=`` is its deprecated name); unit "rows" | "items" | "systems" |
+    "both" (None: the natural unit, see the module docstring); seed an int or
+    a numpy Generator (every draw comes from it, so the same inputs and seed
+    give the same interval).
     """
+    method = renamed_keyword(deprecated, "method", "ci_method", ci_method, "bca", "bootstrap_ci")
     check_settings(method, n_resamples, confidence)
     prob = Problem([metric], human, statistic, level, items, systems, epsilon)
     unit = resolve_unit(prob, unit)

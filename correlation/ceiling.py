@@ -27,9 +27,11 @@ import math
 
 import numpy as np
 
-from ._validate import infinite_count, undefined
 from ._problem import Problem
+from ._validate import infinite_count, undefined
 from .results import CorrelationResult
+
+__all__ = ["human_ceiling"]
 
 
 def human_ceiling(ratings, statistic: str = "kendall_c", level: str = "flat", items=None,

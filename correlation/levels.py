@@ -21,14 +21,17 @@ Evaluation Metrics Using Resampling Methods" (arXiv:2104.00054):
 from __future__ import annotations
 
 from ._problem import LEVELS, PAIR_STATISTICS, UNITS, Problem
-from ._validate import undefined
+from ._validate import renamed_keyword, undefined
 from .bootstrap import bootstrap_ci
 from .results import CorrelationResult
 
+__all__ = ["correlate", "LEVELS", "PAIR_STATISTICS", "UNITS"]
+
 
 def correlate(metric, human, statistic: str, level: str = "flat", items=None, systems=None, *,
-              epsilon: float = 0.0, ci: str | None = None, n_resamples: int = 1000,
-              confidence: float = 0.95, unit: str | None = None, seed=0) -> CorrelationResult:
+              ci_method: str | None = None, n_resamples: int = 1000, confidence: float = 0.95,
+              unit: str | None = None, seed=0, epsilon: float = 0.0,
+              **deprecated) -> CorrelationResult:
     """Statistic between metric and human scores at a level, optionally with a bootstrap interval.
 
     Parameters
@@ -43,14 +46,15 @@ def correlate(metric, human, statistic: str, level: str = "flat", items=None, sy
     items, systems : per-row labels; items is needed for level "item",
         systems for level "system"; either may also define the bootstrap unit.
     epsilon : metric tie threshold (kendall_23, acc23, pair statistics).
-    ci : None (point estimate only), "bca" or "percentile": add a bootstrap
-        interval via `correlation.bootstrap.bootstrap_ci` with n_resamples,
-        confidence, unit and seed.
+    ci_method : None (point estimate only), "bca" or "percentile": add a
+        bootstrap interval via `correlation.bootstrap_ci` with n_resamples,
+        confidence, unit and seed (``ci=`` is the deprecated name).
 
     Returns a `CorrelationResult`; an undefined statistic is NaN with a warning.
     """
+    ci = renamed_keyword(deprecated, "ci", "ci_method", ci_method, None, "correlate")
     if ci is not None:
-        return bootstrap_ci(metric, human, statistic, level, items, systems, method=ci,
+        return bootstrap_ci(metric, human, statistic, level, items, systems, ci_method=ci,
                             n_resamples=n_resamples, confidence=confidence, unit=unit, seed=seed,
                             epsilon=epsilon)
     prob = Problem([metric], human, statistic, level, items, systems, epsilon)

@@ -29,7 +29,6 @@ from __future__ import annotations
 
 import math
 import warnings
-from typing import NamedTuple
 
 import numpy as np
 from scipy.stats import rankdata
@@ -37,6 +36,9 @@ from scipy.stats import rankdata
 from ._kendall_engine import VARIANTS, KendallCounts, kendall_counts, tau_from_counts
 from ._scaling import rescaled
 from ._validate import label_codes, make_rng, paired_finite, undefined
+from .results import TieCalibration
+
+__all__ = ["kendall_tau", "spearman", "pearson", "tie_calibration", "TieCalibration", "STATISTICS"]
 
 #: Statistic names used in results tables (DESIGN.md), mapped to Kendall variants.
 KENDALL_STATISTICS = {"kendall_b": "b", "kendall_c": "c", "kendall_23": "23", "acc23": "acc23"}
@@ -166,13 +168,6 @@ def check_statistic(statistic: str, epsilon: float = 0.0) -> None:
 
 # ---------------------------------------------------------------------------
 # tie calibration
-
-class TieCalibration(NamedTuple):
-    """Result of `tie_calibration`: the chosen epsilon and acc23 at that epsilon."""
-
-    epsilon: float
-    acc23: float
-
 
 def _pair_gains(x: np.ndarray, y: np.ndarray, i: np.ndarray, j: np.ndarray):
     """|metric difference| and the change in agreements when the pair becomes a metric tie."""

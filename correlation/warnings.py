@@ -11,6 +11,8 @@
   instead of warning.
 """
 
+__all__ = ["UndefinedCorrelationWarning", "NonFiniteScoreWarning"]
+
 
 class UndefinedCorrelationWarning(RuntimeWarning):
     """A statistic is undefined for the data given (and was returned as NaN)."""

@@ -151,8 +151,8 @@ def test_bootstrap_intervals_ignore_a_power_of_two_scale(statistic, level, unit,
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", RuntimeWarning)
         for method in ("percentile", "bca"):
-            got = bootstrap_ci(given, h, statistic, level, method=method, **kw)
-            want = bootstrap_ci(reference, h, statistic, level, method=method, **kw)
+            got = bootstrap_ci(given, h, statistic, level, ci_method=method, **kw)
+            want = bootstrap_ci(reference, h, statistic, level, ci_method=method, **kw)
             assert math.isfinite(want.ci_low) and math.isfinite(want.ci_high)
             assert (got.value, got.ci_low, got.ci_high) == pytest.approx(
                 (want.value, want.ci_low, want.ci_high), abs=1e-9), method
@@ -244,8 +244,8 @@ def test_correlate_and_bootstrap_treat_infinite_scores_as_nan(statistic, level):
     _, m_inf, m_nan, h = with_nan_and_inf()
     kw = dict(items=np.repeat(np.arange(10), 3), systems=np.tile(np.arange(5), 6))
     for ci in (None, "bca"):
-        got = correlate(m_inf, h, statistic, level, ci=ci, n_resamples=40, **kw)
-        want = correlate(m_nan, h, statistic, level, ci=ci, n_resamples=40, **kw)
+        got = correlate(m_inf, h, statistic, level, ci_method=ci, n_resamples=40, **kw)
+        want = correlate(m_nan, h, statistic, level, ci_method=ci, n_resamples=40, **kw)
         assert math.isfinite(got.value)
         assert (got.value, got.n, got.n_nan) == (want.value, want.n, want.n_nan) == (
             want.value, want.n, 3)
@@ -311,8 +311,8 @@ def test_tie_calibrations_warn_and_drop_infinite_scores():
     assert got == tie_calibration(np.round(m_nan, 1), h, items=np.repeat(np.arange(10), 3))
     outcome = np.sign(np.round(h))
     with pytest.warns(NonFiniteScoreWarning):
-        got = preference_tie_calibration(outcome, m_inf, np.zeros(30))
-    assert got == preference_tie_calibration(outcome, m_nan, np.zeros(30))
+        got = preference_tie_calibration(m_inf, outcome)
+    assert got == preference_tie_calibration(m_nan, outcome)
 
 
 def test_preference_functions_treat_infinite_scores_as_nan():
@@ -325,9 +325,9 @@ def test_preference_functions_treat_infinite_scores_as_nan():
         assert np.isnan(preference_margin(prob_b_better=[0.2, np.inf])[1])
     with warnings.catch_warnings():
         warnings.simplefilter("error", NonFiniteScoreWarning)  # a result says it in its notes
-        r = pairwise_agreement([1, 1, -1, 1], a, b)
+        r = pairwise_agreement([1.0, np.inf, -0.3, -np.inf], [1, 1, -1, 1])
     assert (r.accuracy, r.n, r.n_nan) == (1.0, 2, 2)
-    assert "2 infinite scores (1 in score_a, 1 in score_b)" in r.notes
+    assert "2 infinite scores (2 in margin)" in r.notes
 
 
 def test_human_ceiling_treats_infinite_ratings_as_missing():
