@@ -61,7 +61,8 @@ def grouped_kendall_counts(x, y, codes, n_groups: int, epsilon: float = 0.0) -> 
             fields["txy"] += np.bincount(grp, weights=tx & ty, minlength=n_groups)
     for k in np.flatnonzero(~small & (sizes >= 2)):
         sl = slice(starts[k], starts[k] + sizes[k])
-        c = kendall_counts(xs[sl], ys[sl], epsilon)
+        with np.errstate(over="ignore"):  # huge scores: an overflowing difference is no tie
+            c = kendall_counts(xs[sl], ys[sl], epsilon)
         g = gids[k]
         fields["disc"][g], fields["tx"][g] = c.discordant, c.ties_metric
         fields["ty"][g], fields["txy"][g] = c.ties_human, c.ties_both

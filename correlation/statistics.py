@@ -71,7 +71,8 @@ def kendall_value(x: np.ndarray, y: np.ndarray, variant: str, epsilon: float = 0
     """(value, reason or None) for clean float vectors; no warnings (internal)."""
     if x.size < 2:
         return float("nan"), "fewer than two (metric, human) pairs"
-    k = kendall_counts(x, y, float(epsilon))
+    with np.errstate(over="ignore"):  # huge scores: an overflowing difference is no tie
+        k = kendall_counts(x, y, float(epsilon))
     val = float(tau_from_counts(k, variant))
     return val, (None if not math.isnan(val) else _kendall_reason(k, variant))
 

@@ -338,3 +338,19 @@ def test_human_ceiling_treats_infinite_ratings_as_missing():
     got, want = human_ceiling(R_inf, "kendall_c"), human_ceiling(R_nan, "kendall_c")
     assert got.value == want.value
     assert "1 infinite rating treated as missing" in got.notes
+
+
+def test_epsilon_ties_between_huge_scores_hand_worked():
+    """Differences beyond the largest float overflow to inf: such a pair is never a tie."""
+    m = [-1.7e308, 1.7e308, 0.0, 1e308, -1e308]
+    h = [1.0, 2.0, 3.0, 4.0, 5.0]
+    # epsilon 1e308: pairs (0,4) (1,3) (2,3) (2,4) tie; concordant (0,1) (0,2) (0,3);
+    # discordant (1,2) (1,4) (3,4): tau_eq = (3 - 3 - 4) / 10
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        assert kendall_tau(m, h, "23", epsilon=1e308) == pytest.approx(-0.4)
+        # epsilon 1.5e308 ties the same four; acc_eq = 3 concordant / 10
+        assert kendall_tau(m, h, "acc23", epsilon=1.5e308) == pytest.approx(0.3)
+        items = [0, 0, 0, 0, 0]
+        assert correlate(m, h, "kendall_23", "item", items=items, epsilon=1e308).value == \
+            pytest.approx(-0.4)
