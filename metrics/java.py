@@ -15,6 +15,8 @@ import threading
 
 from .base import MetricError
 
+__all__ = ["bundled_java", "ensure_java"]
+
 log = logging.getLogger(__name__)
 
 _LOCK = threading.Lock()

@@ -19,6 +19,9 @@ import re
 from typing import Any
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
+__all__ = ["MASK", "MIN_KEY_LENGTH", "is_secret_name", "mask_secrets", "mask_text", "mask_url",
+           "redact_key"]
+
 MASK = "***"
 MIN_KEY_LENGTH = 8
 

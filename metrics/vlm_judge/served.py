@@ -49,6 +49,9 @@ from ..base import MetricError
 from ..redaction import mask_text, mask_url, redact_key
 from .templates import Template
 
+__all__ = ["DEFAULT_CONCURRENCY", "DEFAULT_STOP_AFTER_FAILURES", "Request", "RunStopped",
+           "ServedBackend", "image_data_url", "parse_base_urls"]
+
 log = logging.getLogger(__name__)
 # httpx2 logs every request at INFO: noise in a run of thousands.
 logging.getLogger("httpx2").setLevel(logging.WARNING)
