@@ -17,6 +17,8 @@ from importlib import metadata
 from pathlib import Path
 from typing import Sequence
 
+from metrics.redaction import mask_secrets
+
 from .agreement import HUMAN_CEILING, ComparisonRow, ResultRow
 from .settings import AnalysisSettings
 
@@ -204,9 +206,10 @@ def write_outputs(out: Path, args, benchmarks, runs, rows: Sequence[ResultRow],
         report += markdown_rows(table_rows)
     (out / "report.md").write_text("\n".join(report) + "\n")
     record = {
-        "arguments": vars(args),
+        # A key in --metric-option or inside a URL must reach no file.
+        "arguments": mask_secrets(vars(args)),
         "versions": _versions(),
-        "command": " ".join(sys.argv),
+        "command": mask_secrets(" ".join(sys.argv)),
         "benchmarks": {b.name: {"samples": len(b.samples), "notes": b.notes,
                                 "illustrative": b.illustrative,
                                 "citation": b.citation} for b in benchmarks},
