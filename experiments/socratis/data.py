@@ -36,24 +36,41 @@ import numpy as np
 from metrics.base import Sample
 
 from ..benchmarks.base import (A_BETTER, B_BETTER, TIE, Benchmark, DataError, Preferences,
-                         ProtocolStep)
-from ..pipeline.family_tables import register_tables
+                               ProtocolStep)
 from ..benchmarks.files import csv_rows, jsonl_rows, read_json, require_file, require_keys
-
-# The family's own tables (subset means, per-generator means, verdict counts):
-# registered here, beside the `kind="socratis"` this loader sets, so that any run
-# that loads a Socratis-shaped benchmark has them. The module is imported only
-# when the tables are made.
-register_tables("socratis", "experiments.socratis.tables:socratis_tables")
 
 OFFICIAL_FILE = "imCaptionEmotionExplanation_formatted.json"
 GENERATIONS_FILE = "generations.jsonl"
 STUDY_FILE = "human_study.csv"
 STUDY_COLUMNS = ["pair_id", "item_id", "emotion", "human_reason", "machine_reason",
                  "generator", "verdict", "annotator"]
+#: Verdict -> pair outcome, with A = the human-written reason and B = the machine-written one.
 VERDICT_OUTCOME = {"human": A_BETTER, "machine": B_BETTER, "both_good": TIE, "both_bad": TIE}
 CITATION = ("Deng, Ray, Tan, Gabriel, Plummer, Saenko 2023, Socratis: Are large multimodal "
             "models emotionally aware? (arXiv:2308.16741)")
+
+
+def verdict_key(text) -> str:
+    """A verdict as `VERDICT_OUTCOME` spells it: 'Both good', 'both-good', ' HUMAN ' -> both_good,
+    human (case ignored, spaces and hyphens as underscores)."""
+    return "_".join(str(text).strip().lower().replace("-", " ").replace("_", " ").split())
+
+
+def verdict_outcomes(verdicts) -> np.ndarray:
+    """Outcome per verdict for `correlation` (A = the human reason): human +1, machine -1,
+    both_good and both_bad 0 (a tie); None or NaN gives NaN (dropped and counted there).
+    An unknown verdict raises ValueError naming it and its position."""
+    out = np.empty(len(verdicts), dtype=float)
+    for k, verdict in enumerate(verdicts):
+        if verdict is None or (isinstance(verdict, float) and np.isnan(verdict)):
+            out[k] = np.nan
+            continue
+        key = verdict_key(verdict)
+        if key not in VERDICT_OUTCOME:
+            raise ValueError(f"unknown Socratis verdict {verdict!r} at position {k}; expected one "
+                             f"of {', '.join(VERDICT_OUTCOME)}")
+        out[k] = VERDICT_OUTCOME[key]
+    return out
 
 
 @dataclass
@@ -128,11 +145,13 @@ def _context(item: SocratisItem, emotion: str) -> dict[str, str]:
     return {"caption": item.caption, "emotion": emotion}
 
 
-def load_socratis(folder: Path, image_root: str | None = None,
-                  name: str = "socratis") -> Benchmark:
-    """The Socratis benchmark from `folder` (official JSON plus our optional files)."""
+def load_socratis(folder: Path, image_root: str | None = None) -> Benchmark:
+    """The Socratis judgments from `folder` (official JSON plus our optional files).
+
+    The benchmark's paper tables are attached by `experiments.socratis.benchmark`,
+    which the registry calls."""
     folder = Path(folder)
-    official = require_file(folder / OFFICIAL_FILE, name)
+    official = require_file(folder / OFFICIAL_FILE, "socratis")
     items = read_official(official)
     samples: list[Sample] = []
     notes: list[str] = []
@@ -148,8 +167,8 @@ def load_socratis(folder: Path, image_root: str | None = None,
                 ProtocolStep("acc23", "pair")] if preferences is not None else []
     if preferences is None:
         notes.append(f"no {STUDY_FILE}: no human verdicts, so no agreement is reported")
-    return Benchmark(name=name, samples=samples, protocol=protocol, citation=CITATION,
-                     preferences=preferences, notes=notes, kind="socratis")
+    return Benchmark(samples=samples, protocol=protocol, citation=CITATION,
+                     preferences=preferences, notes=notes)
 
 
 @dataclass
@@ -211,7 +230,7 @@ def _study(folder: Path, items: dict[str, SocratisItem], image_root: str | None,
     unmatched = 0
     for number, row in csv_rows(path, STUDY_COLUMNS):
         pair_id = row["pair_id"].strip()
-        verdict = row["verdict"].strip().lower()
+        verdict = verdict_key(row["verdict"])
         if verdict not in VERDICT_OUTCOME:
             raise DataError(f"{path}:{number}: unknown verdict {row['verdict']!r} "
                             f"(expected one of {', '.join(VERDICT_OUTCOME)})")
