@@ -337,7 +337,8 @@ def _kendall_jackknife(prob: Problem, unit: str) -> tuple[np.ndarray, str]:
     values = np.column_stack([
         tau_from_counts(leave_one_group_out_counts(prob.X[:, j], prob.y, codes, n_units), v)
         for j in range(prob.a)])
-    note = f"leave-one-{jk_unit[:-1]}-out (exact)"
+    # the wording of the per-unit loop this replaces, so reports read as before
+    note = "leave-one-row-out (exact)" if jk_unit == "rows" else f"leave-one-{jk_unit[:-1]}-out"
     return values, note + (" (systems kept)" if unit == "both" else "")
 
 

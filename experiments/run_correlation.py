@@ -23,6 +23,7 @@ from typing import Any
 
 import numpy as np
 
+from correlation.replicates import ReplicateCache
 from metrics import (LocalExecutor, MetricError, RayExecutor, ScoreCache, get_metric, list_metrics,
                      score_with_cache)
 from metrics.registry import metric_class, metric_source
@@ -347,9 +348,10 @@ def main(argv: list[str] | None = None) -> int:
         scored = {r.metric: r.result for r in runs
                   if r.benchmark == bench.name and r.result is not None}
         bench_views = views(bench)
+        replicates = ReplicateCache()   # each metric resampled once for intervals and comparisons
         bench_rows = [row for metric, scores in scored.items()
-                      for row in evaluate(bench, metric, scores, analysis, bench_views)]
-        comparisons += compare(bench, scored, analysis, bench_views)
+                      for row in evaluate(bench, metric, scores, analysis, bench_views, replicates)]
+        comparisons += compare(bench, scored, analysis, bench_views, replicates)
         annotate_clusters(bench_rows, bench_views)
         rows += bench_rows + human_ceilings(bench)
         clusters[bench.name] = bench_views
