@@ -56,6 +56,11 @@ def tied_pairs(sizes: np.ndarray | None) -> int:
     return int((s * (s - 1) // 2).sum())
 
 
+#: From this many rows on, the two sorts and the two halves of the count run on two threads.
+_PARALLEL_MIN = 200_000
+_pool: list = []
+
+
 @functools.lru_cache(maxsize=8)
 def _bit_reversal(bits: int) -> np.ndarray:
     """rev[i] = i with its `bits` low bits in reverse order (read-only, cached)."""
@@ -67,7 +72,26 @@ def _bit_reversal(bits: int) -> np.ndarray:
 
 
 def strict_inversions(seq: np.ndarray, k: int) -> int:
-    """Pairs i < j with seq[i] > seq[j], for integers 0..k-1 (wavelet-matrix count)."""
+    """Pairs i < j with seq[i] > seq[j], for integers 0..k-1 (wavelet-matrix count).
+
+    For large inputs the top bit splits the sequence into two halves that share no
+    further pair, counted on two threads."""
+    n = seq.size
+    if n >= _PARALLEL_MIN and k > 2 and (os.cpu_count() or 1) >= 2:
+        top = 1 << (int(k - 1).bit_length() - 1)
+        high = seq >= top
+        ones = np.flatnonzero(high)
+        n1 = int(ones.size)
+        pairs = (n - 1) * n1 - int(ones.sum()) - n1 * (n1 - 1) // 2
+        upper = np.take(seq, ones)
+        upper -= top
+        other = _thread().submit(_strict_inversions, upper, k - top)
+        np.logical_not(high, out=high)
+        return pairs + _strict_inversions(np.compress(high, seq), top) + other.result()
+    return _strict_inversions(seq, k)
+
+
+def _strict_inversions(seq: np.ndarray, k: int) -> int:
     n = seq.size
     bits = max(1, int(k - 1).bit_length())
     # Block sizes in the order the blocks lie: at bit b the elements sharing their top b
@@ -146,8 +170,11 @@ def _few_class_counts(x: np.ndarray, y: np.ndarray, y_sorted: np.ndarray, y_uniq
         int(y_uniq.size)
 
 
-_PARALLEL_MIN = 200_000
-_pool: list = []
+def _thread() -> ThreadPoolExecutor:
+    """One helper thread, started on first use."""
+    if not _pool:
+        _pool.append(ThreadPoolExecutor(max_workers=1, thread_name_prefix="kendall"))
+    return _pool[0]
 
 
 def _both_sorted(x: np.ndarray, y: np.ndarray):
@@ -155,9 +182,7 @@ def _both_sorted(x: np.ndarray, y: np.ndarray):
     releases the GIL while it sorts)."""
     if x.size < _PARALLEL_MIN or (os.cpu_count() or 1) < 2:
         return sorted_runs(x), sorted_runs(y)
-    if not _pool:
-        _pool.append(ThreadPoolExecutor(max_workers=1, thread_name_prefix="kendall-sort"))
-    other = _pool[0].submit(sorted_runs, y)
+    other = _thread().submit(sorted_runs, y)
     return sorted_runs(x), other.result()
 
 

@@ -94,3 +94,17 @@ def test_kendall_tau_equals_scipy_at_20000_random_rows(variant):
     for x, y in [(q + rng.normal(size=q.size), q + rng.normal(size=q.size)),
                  (np.round(q + rng.normal(size=q.size), 3), rng.integers(0, 40, q.size) / 7)]:
         assert_same(ours_tau(x, y, variant), scipy_tau(x, y, variant))
+
+
+def test_large_inputs_counted_on_two_threads_equal_scipy():
+    """Above 200,000 rows the sorts and the two halves of the count run on two threads."""
+    rng = np.random.default_rng(250)
+    q = rng.normal(size=250_000)
+    x, y = q + rng.normal(size=q.size), q + rng.normal(size=q.size)
+    for v in "bc":
+        assert_same(ours_tau(x, y, v), scipy_tau(x, y, v))
+    seq = rng.integers(0, 16, 250_000).astype(np.int32)
+    # strict inversions of a sequence are the discordant pairs of (position, value), which
+    # pair_counts finds by the few-classes path (no bit-by-bit count)
+    assert strict_inversions(seq, 16) == pair_counts(np.arange(seq.size, dtype=float),
+                                                     seq.astype(float))[0]
