@@ -59,6 +59,8 @@ def tied_pairs(sizes: np.ndarray | None) -> int:
 #: From this many rows on, the two sorts and the two halves of the count run on two threads.
 _PARALLEL_MIN = 200_000
 _pool: list = []
+if hasattr(os, "register_at_fork"):   # a forked child has no helper thread: start its own
+    os.register_at_fork(after_in_child=_pool.clear)
 
 
 @functools.lru_cache(maxsize=8)

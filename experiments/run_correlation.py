@@ -23,14 +23,14 @@ from typing import Any
 
 import numpy as np
 
-from correlation.replicates import ReplicateCache
 from metrics import (LocalExecutor, MetricError, RayExecutor, ScoreCache, get_metric, list_metrics,
                      score_with_cache)
 from metrics.registry import metric_class, metric_source
 from metrics.base import InputError, Metric
 
 from .pipeline.agreement import (ComparisonRow, PairProbabilities, ResultRow,
-                       annotate_clusters, compare, evaluate, human_ceilings, views)
+                       annotate_clusters, human_ceilings, views)
+from .pipeline.parallel import analyse, default_workers
 from .benchmarks.base import Benchmark, DataError
 from .benchmarks import DATA_ENV, list_benchmarks, load_benchmark
 from .pipeline.external_scores import ExternalScores, parse_metric_scores_arg
@@ -117,6 +117,9 @@ def build_parser() -> argparse.ArgumentParser:
                    help="Ray actors per metric, each with one copy of the model (default 2)")
     p.add_argument("--ray-gpus-per-worker", type=float, default=0.0,
                    help="GPU share of each Ray actor, e.g. 1 or 0.5 (default 0)")
+    p.add_argument("--workers", type=int, default=None,
+                   help="processes for the analysis, one benchmark view each (default: every "
+                        "core); the numbers do not depend on it")
     p.add_argument("--cache-dir", default=None,
                    help="score cache folder (default: $METAEVAL_CACHE_DIR or ~/.cache/socratis-metaeval)")
     p.add_argument("--no-cache", action="store_true", help="score everything anew, write no cache")
@@ -282,6 +285,9 @@ def main(argv: list[str] | None = None) -> int:
     except ValueError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
+    if args.workers is not None and args.workers < 1:
+        print(f"error: --workers must be at least 1, got {args.workers}", file=sys.stderr)
+        return 2
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
     started = time.time()
     benchmarks = [b.strip() for b in args.benchmark.split(",") if b.strip()]
@@ -348,10 +354,10 @@ def main(argv: list[str] | None = None) -> int:
         scored = {r.metric: r.result for r in runs
                   if r.benchmark == bench.name and r.result is not None}
         bench_views = views(bench)
-        replicates = ReplicateCache()   # each metric resampled once for intervals and comparisons
-        bench_rows = [row for metric, scores in scored.items()
-                      for row in evaluate(bench, metric, scores, analysis, bench_views, replicates)]
-        comparisons += compare(bench, scored, analysis, bench_views, replicates)
+        # one task per view: each metric resampled once for its interval and comparisons
+        bench_rows, bench_comparisons = analyse(bench, scored, analysis, bench_views,
+                                                args.workers or default_workers())
+        comparisons += bench_comparisons
         annotate_clusters(bench_rows, bench_views)
         rows += bench_rows + human_ceilings(bench)
         clusters[bench.name] = bench_views
