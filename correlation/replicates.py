@@ -48,6 +48,15 @@ class ReplicateCache:
     def clear(self) -> None:
         self._store.clear()
 
+    def items(self) -> list:
+        """(key, (replicates, jackknife, note)) of every column held, e.g. to send the
+        work of another process to the one that compares."""
+        return list(self._store.items())
+
+    def update(self, items) -> None:
+        """Add entries from `items()` of another cache."""
+        self._store.update(items)
+
 
 def _digest(*arrays) -> bytes:
     h = hashlib.blake2b(digest_size=20)

@@ -335,6 +335,7 @@ def main(argv: list[str] | None = None) -> int:
     comparisons: list[ComparisonRow] = []
     tables: dict[tuple[str, str], list[dict]] = {}
     clusters: dict[str, list] = {}
+    jobs = []
     for bench in loaded:
         log.info("%s: %d samples", bench.name, len(bench.samples))
         for name in metric_names:
@@ -353,10 +354,11 @@ def main(argv: list[str] | None = None) -> int:
             runs.append(pairwise_run(bench, options.get("vlm_judge", {}), args, cache))
         scored = {r.metric: r.result for r in runs
                   if r.benchmark == bench.name and r.result is not None}
-        bench_views = views(bench)
-        # one task per view: each metric resampled once for its interval and comparisons
-        bench_rows, bench_comparisons = analyse(bench, scored, analysis, bench_views,
-                                                args.workers or default_workers())
+        jobs.append((bench, scored, views(bench)))
+    # every (benchmark, view, metric) interval, then every view's comparisons, on all cores;
+    # each metric is resampled once for its interval and its comparisons
+    analysed = analyse(jobs, analysis, args.workers or default_workers())
+    for (bench, scored, bench_views), (bench_rows, bench_comparisons) in zip(jobs, analysed):
         comparisons += bench_comparisons
         annotate_clusters(bench_rows, bench_views)
         rows += bench_rows + human_ceilings(bench)

@@ -1,27 +1,28 @@
-"""A benchmark's analysis, one task per view, on several worker processes.
+"""Every benchmark's analysis on several worker processes, with the same numbers as one.
 
-Each view (a protocol step on one subset) is analysed whole by one worker:
-every metric's interval (`evaluate`) and then every comparison and the
-clusters (`compare`), sharing each metric's bootstrap replicates through one
-`ReplicateCache`. Every call draws from the run's seed on its own, so the
-numbers do not depend on the number of workers or on which worker ran a
-view; results come back in the order a one-process run writes them.
+Two rounds of tasks:
 
-Workers are forked (they inherit the benchmark and the scores, which hold
-closures that cannot be pickled); where fork is unavailable the views run in
-this process.
+1. one per (benchmark, view, metric): the metric's number and interval on that
+   view (`evaluate`), which also yields the metric's bootstrap replicates and
+   jackknife values (a `ReplicateCache`);
+2. one per (benchmark, view): every comparison and the significance clusters
+   (`compare`), handed the replicates of round 1 so no metric is resampled
+   again.
+
+Every call draws from the run's seed on its own, so the numbers depend neither
+on the number of workers nor on which worker ran a task; rows come back in the
+order a one-process run writes them (per benchmark: metrics, then views).
+
+Workers are forked (they inherit the benchmarks and scores, which hold closures
+that cannot be pickled); where fork is unavailable the tasks run in this process.
 """
 from __future__ import annotations
 
 import multiprocessing
 import os
-from typing import TYPE_CHECKING
 
-from .agreement import ComparisonRow, ResultRow, View, compare, evaluate
+from .agreement import ComparisonRow, ResultRow, compare, evaluate
 from .settings import AnalysisSettings
-
-if TYPE_CHECKING:
-    from ..benchmarks.base import Benchmark
 
 _CONTEXT: tuple | None = None
 
@@ -34,40 +35,61 @@ def default_workers() -> int:
         return max(1, os.cpu_count() or 1)
 
 
-def _view_task(bench, scored, settings, bench_views, i: int):
+def _interval_task(task):
     from correlation.replicates import ReplicateCache
 
-    view = bench_views[i]
+    jobs, settings, _ = _CONTEXT
+    b, v, metric = task
+    bench, scored, bench_views = jobs[b]
     replicates = ReplicateCache()
-    rows = {metric: evaluate(bench, metric, scores, settings, [view], replicates)
-            for metric, scores in scored.items()}
-    comparisons = compare(bench, scored, settings, [view], replicates)
-    return rows, comparisons, view.clusters
+    rows = evaluate(bench, metric, scored[metric], settings, [bench_views[v]], replicates)
+    return rows, replicates.items()
 
 
-def _run_view(i: int):
-    return _view_task(*_CONTEXT, i)
+def _compare_task(task):
+    jobs, settings, caches = _CONTEXT
+    b, v = task
+    bench, scored, bench_views = jobs[b]
+    view = bench_views[v]
+    rows = compare(bench, scored, settings, [view], caches[b, v])
+    return rows, view.clusters
 
 
-def analyse(bench: Benchmark, scored: dict, settings: AnalysisSettings, bench_views: list[View],
-            workers: int = 1) -> tuple[list[ResultRow], list[ComparisonRow]]:
-    """(result rows, comparison rows) of every view, as `evaluate` per metric then `compare`
-    over all views would give them; each view's clusters are set on the view."""
+def _map(fn, tasks: list, workers: int, context: tuple) -> list:
     global _CONTEXT
-    tasks = range(len(bench_views))
-    workers = min(int(workers), len(bench_views))
-    if workers > 1 and "fork" in multiprocessing.get_all_start_methods():
-        _CONTEXT = (bench, scored, settings, bench_views)
-        try:
-            with multiprocessing.get_context("fork").Pool(workers) as pool:
-                results = pool.map(_run_view, tasks, chunksize=1)
-        finally:
-            _CONTEXT = None
-    else:
-        results = [_view_task(bench, scored, settings, bench_views, i) for i in tasks]
-    for view, (_, _, clusters) in zip(bench_views, results):
-        view.clusters = clusters
-    rows = [row for metric in scored for per_metric, _, _ in results
-            for row in per_metric[metric]]
-    comparisons = [row for _, per_view, _ in results for row in per_view]
-    return rows, comparisons
+    _CONTEXT = context
+    try:
+        if workers > 1 and len(tasks) > 1 and "fork" in multiprocessing.get_all_start_methods():
+            with multiprocessing.get_context("fork").Pool(min(workers, len(tasks))) as pool:
+                return pool.map(fn, tasks, chunksize=1)
+        return [fn(t) for t in tasks]
+    finally:
+        _CONTEXT = None
+
+
+def analyse(jobs: list[tuple], settings: AnalysisSettings, workers: int = 1
+            ) -> list[tuple[list[ResultRow], list[ComparisonRow]]]:
+    """For each (benchmark, {metric: scores}, views) of `jobs`: (result rows, comparison
+    rows), as `evaluate` per metric then `compare` would give them; each view's clusters
+    are set on the view."""
+    from correlation.replicates import ReplicateCache
+
+    units = [(b, v, m) for b, (_, scored, bench_views) in enumerate(jobs)
+             for m in scored for v in range(len(bench_views))]
+    intervals = dict(zip(units, _map(_interval_task, units, workers, (jobs, settings, None))))
+    caches = {(b, v): ReplicateCache() for b, (_, _, bench_views) in enumerate(jobs)
+              for v in range(len(bench_views))}
+    for (b, v, _), (_, entries) in intervals.items():
+        caches[b, v].update(entries)
+    pairs = list(caches)
+    compared = dict(zip(pairs, _map(_compare_task, pairs, workers, (jobs, settings, caches))))
+    out = []
+    for b, (_, scored, bench_views) in enumerate(jobs):
+        rows = [row for m in scored for v in range(len(bench_views))
+                for row in intervals[b, v, m][0]]
+        comparisons = []
+        for v, view in enumerate(bench_views):
+            view_rows, view.clusters = compared[b, v]
+            comparisons += view_rows
+        out.append((rows, comparisons))
+    return out
