@@ -27,12 +27,12 @@ from metrics import MetricError, ScoreCache, get_metric, list_metrics, score_wit
 from metrics.registry import metric_class
 from metrics.base import InputError, Metric
 
-from .pipeline.agreement import (AnalysisSettings, ComparisonRow, PairProbabilities, ResultRow,
+from .pipeline.agreement import (ComparisonRow, PairProbabilities, ResultRow,
                        annotate_clusters, compare, evaluate, human_ceilings, views)
 from .benchmarks.base import Benchmark, DataError
 from .benchmarks import DATA_ENV, list_benchmarks, load_benchmark
 from .pipeline.external_scores import ExternalScores, parse_metric_scores_arg
-from .pipeline.family_tables import TableSettings, benchmark_tables
+from .pipeline.settings import AnalysisSettings
 
 log = logging.getLogger("experiments.run_correlation")
 PAIRWISE_METRIC = "vlm_judge_pairwise"
@@ -217,21 +217,10 @@ def external_run(bench: Benchmark, external: ExternalScores) -> MetricRun:
     return run
 
 
-def analysis_settings(args) -> AnalysisSettings:
-    for name, value, ok in (("--bootstrap", args.bootstrap, args.bootstrap >= 2),
-                            ("--permutations", args.permutations, args.permutations >= 1),
-                            ("--confidence", args.confidence, 0 < args.confidence < 1),
-                            ("--alpha", args.alpha, 0 < args.alpha < 1)):
-        if not ok:
-            raise ValueError(f"{name} {value} is out of range")
-    return AnalysisSettings(args.bootstrap, args.confidence, args.ci_method, args.seed,
-                            args.alpha, args.permutations)
-
-
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
-        analysis = analysis_settings(args)
+        analysis = AnalysisSettings.from_args(args)
     except ValueError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
@@ -266,7 +255,6 @@ def main(argv: list[str] | None = None) -> int:
     comparisons: list[ComparisonRow] = []
     tables: dict[tuple[str, str], list[dict]] = {}
     clusters: dict[str, list] = {}
-    settings = TableSettings(args.bootstrap, args.confidence, args.seed)
     for bench in loaded:
         log.info("%s: %d samples", bench.name, len(bench.samples))
         for name in metric_names:
@@ -293,8 +281,9 @@ def main(argv: list[str] | None = None) -> int:
         rows += bench_rows + human_ceilings(bench)
         clusters[bench.name] = bench_views
         per_sample = {m: v for m, v in scored.items() if isinstance(v, np.ndarray)}
-        for table, table_rows in benchmark_tables(bench, per_sample, settings).items():
-            tables[bench.name, table] = table_rows
+        if bench.tables is not None and per_sample:
+            for table, table_rows in bench.tables(bench, per_sample, analysis).items():
+                tables[bench.name, table] = table_rows
     from .pipeline.report import write_outputs
 
     write_outputs(out, args, loaded, runs, rows, started, comparisons=comparisons,
