@@ -11,6 +11,9 @@ from .compare import (assign_clusters, compare_all, compare_metrics, paired_boot
                       permutation_test,
                       significance_clusters)
 from .levels import LEVELS, PAIR_STATISTICS, UNITS, correlate
+from .power import (PowerCurve, binomial_test_power, correlation_difference_power,
+                    minimum_detectable_difference, power_metric_vs_metric, power_metric_vs_value,
+                    power_verdicts, sign_test_power)
 from .preferences import (PreferenceResult, pairwise_agreement, preference_margin,
                           preference_tie_calibration, socratis_outcomes)
 from .results import ClusterEntry, ComparisonResult, CorrelationResult, SignificanceClusters
@@ -25,5 +28,8 @@ __all__ = [
     "pairwise_agreement", "preference_margin", "preference_tie_calibration", "socratis_outcomes",
     "PreferenceResult", "human_ceiling",
     "CorrelationResult", "ComparisonResult", "ClusterEntry", "SignificanceClusters",
+    "PowerCurve", "power_metric_vs_metric", "power_metric_vs_value", "power_verdicts",
+    "binomial_test_power", "sign_test_power", "correlation_difference_power",
+    "minimum_detectable_difference",
     "STATISTICS", "LEVELS", "PAIR_STATISTICS", "UNITS", "UndefinedCorrelationWarning",
 ]

@@ -238,9 +238,10 @@ class _ItemPermutation:
 
 
 class _FlatPermutation:
-    """Flat level: a study with row weights W whose row copies swap Sw of them is the
-    weighted data set [x_a; x_b] with weights [W - Sw, Sw] for metric a and [Sw, W - Sw]
-    for metric b (z-scored with the pilot's moments)."""
+    """Flat level: a study whose row copies swap Sw of W is the weighted data set
+    [x_a; x_b] with weights [W - Sw, Sw] for metric a and [Sw, W - Sw] for metric b
+    (scores z-scored with the pilot's moments). Each study keeps only the rows it drew,
+    and its observed value and permutation draws are one batch of weight vectors."""
 
     def __init__(self, prob: Problem, codes: np.ndarray, runit: str, punit: str,
                  standardize: bool):
@@ -248,38 +249,41 @@ class _FlatPermutation:
         if standardize:
             sd = X.std(axis=0)
             X = (X - X.mean(axis=0)) / np.where(sd > 0, sd, 1.0)
-        self.x = np.concatenate([X[:, 0], X[:, 1]])
-        self.y = np.concatenate([prob.y, prob.y])
-        self.stat = prob.statistic
+        self.X, self.y, self.stat = X, prob.y, prob.statistic
         self.codes, self.same_unit = codes, punit == runit
-        self.batch = KendallBatch(self.x, self.y) if self.stat in KENDALL_STATISTICS else None
 
-    def _values(self, W: np.ndarray) -> np.ndarray:
+    def _values(self, W: np.ndarray, x: np.ndarray, y: np.ndarray, batch) -> np.ndarray:
         if self.stat == "pearson":
-            return weighted_pearson(W, self.x, self.y)
+            return weighted_pearson(W, x, y)
         if self.stat == "spearman":
-            return weighted_spearman(W, self.x, self.y)
-        return tau_from_counts(self.batch.counts(weights=W), KENDALL_STATISTICS[self.stat])
+            return weighted_spearman(W, x, y)
+        return tau_from_counts(batch.counts(weights=W), KENDALL_STATISTICS[self.stat])
 
     def deltas(self, C: np.ndarray, n_perm: int, rng) -> np.ndarray:
-        n_rows = self.codes.size
-        total = C.shape[0] * (n_perm + 1)
-        per = max(1, _BLOCK // (2 * n_rows))
-        out = np.empty(total)
-        for v0 in range(0, total, per):
-            v = np.arange(v0, min(total, v0 + per))
-            sim, perm = v // (n_perm + 1), v % (n_perm + 1)
-            if self.same_unit:   # every copy of a unit swaps as one
-                Cu = C[sim]
-                Su = rng.binomial(Cu, 0.5) * (perm > 0)[:, None]
-                W, Sw = Cu[:, self.codes], Su[:, self.codes]
-            else:                # unit copies hold rows that swap one by one
-                W = C[sim][:, self.codes]
-                Sw = rng.binomial(W, 0.5) * (perm > 0)[:, None]
-            a = self._values(np.concatenate([W - Sw, Sw], axis=1))
-            b = self._values(np.concatenate([Sw, W - Sw], axis=1))
-            out[v] = a - b
-        return out.reshape(C.shape[0], n_perm + 1)
+        out = np.empty((C.shape[0], n_perm + 1))
+        for s in range(C.shape[0]):
+            rows = np.flatnonzero(C[s][self.codes] > 0)
+            codes = self.codes[rows]
+            units, local = np.unique(codes, return_inverse=True)
+            x = np.concatenate([self.X[rows, 0], self.X[rows, 1]])
+            y = np.concatenate([self.y[rows], self.y[rows]])
+            batch = KendallBatch(x, y) if self.stat in KENDALL_STATISTICS else None
+            cu = C[s][units]
+            per = max(1, _BLOCK // (2 * rows.size))
+            for p0 in range(0, n_perm + 1, per):
+                k = min(per, n_perm + 1 - p0)
+                if self.same_unit:   # every copy of a unit swaps as one
+                    Su = rng.binomial(np.broadcast_to(cu, (k, cu.size)), 0.5)
+                    W, Sw = np.broadcast_to(cu[local], (k, rows.size)), Su[:, local]
+                else:                # unit copies hold rows that swap one by one
+                    W = np.broadcast_to(cu[local], (k, rows.size))
+                    Sw = rng.binomial(W, 0.5)
+                if p0 == 0:
+                    Sw[0] = 0        # the observed study
+                a = self._values(np.concatenate([W - Sw, Sw], axis=1), x, y, batch)
+                b = self._values(np.concatenate([Sw, W - Sw], axis=1), x, y, batch)
+                out[s, p0:p0 + k] = a - b
+        return out
 
 
 class _MaterialisedPermutation:
@@ -646,22 +650,35 @@ def fisher_z_se(n: int, statistic: str = "pearson", r: float = 0.0) -> float:
     raise ValueError(f"no Fisher-z variance for {statistic!r}")
 
 
+def pearson_equivalent(r: float, statistic: str) -> float:
+    """Pearson correlation of a bivariate normal with this Spearman or Kendall value:
+    2 sin(pi rho / 6) and sin(pi tau / 2) (Greiner's relation; Kruskal 1958)."""
+    if statistic == "pearson":
+        return r
+    if statistic == "spearman":
+        return 2 * math.sin(math.pi * r / 6)
+    if statistic in ("kendall_b", "kendall_c", "kendall"):
+        return math.sin(math.pi * r / 2)
+    raise ValueError(f"no normal-theory relation for {statistic!r}")
+
+
 def correlation_difference_power(n: int, r_a: float, r_b: float, r_ab: float,
                                  statistic: str = "pearson", alpha: float = 0.05) -> float:
-    """Approximate power of the two-sided test of r_a = r_b, two metrics' correlations with
-    the same human scores, r_ab the metrics' correlation with each other (same statistic).
+    """Approximate power of the two-sided test of r_a = r_b at n rows: two metrics'
+    correlations with the same human scores, r_ab the metrics' correlation with each
+    other, all three in the given statistic, data bivariate normal.
 
-    Meng, Rosenthal & Rubin (1992): z_a - z_b (Fisher z) has variance
-    2 (1 - r_ab) h / (n - 3), h = (1 - f rbar^2) / (1 - rbar^2),
-    f = min(1, (1 - r_ab) / (2 (1 - rbar^2))), rbar^2 = (r_a^2 + r_b^2) / 2;
-    1 / (n - 3) is replaced by the Bonett & Wright (2000) variance of z for
-    Spearman and Kendall (`fisher_z_se`).
+    The Fisher-z difference atanh(r_a) - atanh(r_b) is normal with variance
+    var_z x 2 (1 - r_ab) h (Meng, Rosenthal & Rubin 1992): h = (1 - f rbar^2) / (1 - rbar^2),
+    f = min(1, (1 - r_ab) / (2 (1 - rbar^2))), rbar^2 = (r_a^2 + r_b^2) / 2, with the
+    three correlations taken on the Pearson scale (`pearson_equivalent`), and var_z
+    = `fisher_z_se(n)`^2 of the statistic (Bonett & Wright 2000 for Spearman, Kendall).
     """
-    rbar2 = (r_a * r_a + r_b * r_b) / 2
-    f = min(1.0, (1 - r_ab) / (2 * (1 - rbar2)))
+    pa, pb, pab = (pearson_equivalent(r, statistic) for r in (r_a, r_b, r_ab))
+    rbar2 = (pa * pa + pb * pb) / 2
+    f = min(1.0, (1 - pab) / (2 * (1 - rbar2)))
     h = (1 - f * rbar2) / (1 - rbar2)
-    rbar = math.sqrt(rbar2)
-    se = fisher_z_se(n, statistic, rbar) * math.sqrt(2 * (1 - r_ab) * h)
+    se = fisher_z_se(n, statistic, math.sqrt((r_a * r_a + r_b * r_b) / 2)) * math.sqrt(2 * (1 - pab) * h)
     delta = abs(math.atanh(r_a) - math.atanh(r_b)) / se
     z = ndtri(1 - alpha / 2)
     return float(stats.norm.cdf(delta - z) + stats.norm.cdf(-delta - z))
