@@ -188,25 +188,28 @@ def _p_significant(deltas: np.ndarray, alpha: float) -> np.ndarray:
 
 
 class _PairPermutation:
-    """Pair level: delta = sum_u (C_u - 2 S_u) d_u / sum_u C_u den_u with S_u ~ Bin(C_u, 1/2);
-    units with the same |d_u| pool their copies, so a draw is one binomial per margin."""
+    """Pair level: delta = sum over swapping parts p of (C_p - 2 S_p) d_p / sum_u C_u den_u,
+    S_p ~ Bin(C_p, 1/2) the swapped copies of part p (a unit, or a row when rows swap one by
+    one); parts with the same |d_p| pool their copies, so a draw is one binomial per margin."""
 
-    def __init__(self, prob: Problem, codes: np.ndarray, n_units: int):
+    def __init__(self, prob: Problem, codes: np.ndarray, n_units: int, rows_swap: bool):
         num, den = (np.column_stack(t) for t in zip(*(pair_terms(prob.X[:, j], prob.y, prob.statistic)
                                                      for j in range(2))))
-        self.d = np.bincount(codes, weights=num[:, 0] - num[:, 1], minlength=n_units)
+        d_rows = num[:, 0] - num[:, 1]
+        self.d = np.bincount(codes, weights=d_rows, minlength=n_units)
         self.den = np.bincount(codes, weights=den[:, 0], minlength=n_units)
-        mags = np.round(np.abs(self.d), 9)
-        self.g, self.which = np.unique(mags[mags > 0], return_inverse=True)
-        self.units = np.flatnonzero(mags > 0)
+        d_parts, part_unit = (d_rows, codes) if rows_swap else (self.d, np.arange(n_units))
+        mags = np.round(np.abs(d_parts), 9)
+        self.g, which = np.unique(mags[mags > 0], return_inverse=True)
+        units = part_unit[mags > 0]
+        self.groups = [units[which.reshape(-1) == k] for k in range(self.g.size)]
 
     def deltas(self, C: np.ndarray, n_perm: int, rng) -> np.ndarray:
+        m = np.column_stack([C[:, u].sum(axis=1) for u in self.groups]) if self.groups \
+            else np.zeros((C.shape[0], 0), dtype=np.int64)
         with np.errstate(divide="ignore", invalid="ignore"):
             denom = C @ self.den
             obs = (C @ self.d) / denom
-            m = np.zeros((C.shape[0], self.g.size), dtype=np.int64)
-            for k in range(self.g.size):
-                m[:, k] = C[:, self.units[self.which == k]].sum(axis=1)
             flips = m[:, None, :] - 2 * rng.binomial(m[:, None, :], 0.5,
                                                      size=(C.shape[0], n_perm, self.g.size))
             perm = (flips @ self.g) / denom[:, None]
@@ -314,8 +317,8 @@ def _permutation_engine(prob: Problem, runit: str, punit: str, standardize: bool
     n_units = prob.n_units(runit)
     if runit == "both":
         return _MaterialisedPermutation(prob, runit, punit, standardize), "materialised"
-    if prob.level == "pair" and punit == runit:
-        return _PairPermutation(prob, codes, n_units), "batched"
+    if prob.level == "pair" and punit in (runit, "rows"):
+        return _PairPermutation(prob, codes, n_units, rows_swap=punit != runit), "batched"
     if prob.level == "item" and runit == "items" and punit == "items":
         return _ItemPermutation(prob, n_units), "batched"
     if (prob.level == "flat" and prob.epsilon == 0 and punit in (runit, "rows")
