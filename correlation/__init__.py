@@ -13,7 +13,7 @@ from .compare import (assign_clusters, compare_all, compare_metrics, paired_boot
 from .levels import LEVELS, PAIR_STATISTICS, UNITS, correlate
 from .power import (PowerCurve, binomial_test_power, correlation_difference_power,
                     minimum_detectable_difference, power_metric_vs_metric, power_metric_vs_value,
-                    power_verdicts, sign_test_power)
+                    power_verdicts, sign_test_power, sign_test_size, detectable_share)
 from .preferences import (PreferenceResult, pairwise_agreement, preference_margin,
                           preference_tie_calibration, socratis_outcomes)
 from .results import ClusterEntry, ComparisonResult, CorrelationResult, SignificanceClusters
@@ -29,7 +29,7 @@ __all__ = [
     "PreferenceResult", "human_ceiling",
     "CorrelationResult", "ComparisonResult", "ClusterEntry", "SignificanceClusters",
     "PowerCurve", "power_metric_vs_metric", "power_metric_vs_value", "power_verdicts",
-    "binomial_test_power", "sign_test_power", "correlation_difference_power",
+    "binomial_test_power", "sign_test_power", "sign_test_size", "detectable_share", "correlation_difference_power",
     "minimum_detectable_difference",
     "STATISTICS", "LEVELS", "PAIR_STATISTICS", "UNITS", "UndefinedCorrelationWarning",
 ]

@@ -42,6 +42,8 @@ Closed forms, for checking the simulation and for planning without a pilot:
   human scores, normal approximation on Fisher's z (Meng, Rosenthal & Rubin
   1992, Psychological Bulletin 111), with the variance of z for Spearman and
   Kendall from Bonett & Wright (2000, Psychometrika 65).
+- `sign_test_size`, `detectable_share`: the same, turned round: units needed
+  for an effect, and the effect k verdicts can detect.
 - `minimum_detectable_difference`: (z_{1-alpha/2} + z_power) x SE.
 
 Assumptions: the pilot is representative of the study to be run, and units
@@ -606,6 +608,13 @@ def binomial_test_power(n: int, p: float, p0: float = 0.5, alpha: float = 0.05) 
     return float(stats.binom.pmf(np.arange(n + 1), n, p)[rej].sum())
 
 
+def _sign_critical(k: np.ndarray, alpha: float) -> np.ndarray:
+    """Largest x with the two-sided sign-test p-value 2 P(Bin(k, 1/2) <= x) <= alpha (-1: none)."""
+    c = stats.binom.ppf(alpha / 2, k, 0.5)
+    c = np.where(stats.binom.cdf(c, k, 0.5) * 2 <= alpha, c, c - 1)
+    return c.astype(np.int64)
+
+
 def sign_test_power(n: int, p_plus: float, p_minus: float, alpha: float = 0.05,
                     n_permutations: int | None = None) -> float:
     """Exact power of the two-sided sign test on n units each +, - or tied with
@@ -622,23 +631,62 @@ def sign_test_power(n: int, p_plus: float, p_minus: float, alpha: float = 0.05,
     if q == 0 or n <= 0:
         return 0.0
     theta = p_plus / q
-    m = np.arange(n + 1)
-    pm = stats.binom.pmf(m, n, q)
+    pm = stats.binom.pmf(np.arange(n + 1), n, q)
+    if n_permutations is None:
+        k = np.arange(1, n + 1)
+        c = _sign_critical(k, alpha)
+        reject = np.where(c >= 0, stats.binom.cdf(c, k, theta) + stats.binom.sf(k - c - 1, k, theta), 0.0)
+        return float(pm[1:] @ reject)
     power = 0.0
+    # p_mc <= alpha  <=>  hits <= alpha (1 + draws) - 1
+    limit = math.floor(alpha * (1 + n_permutations) + 1e-9) - 1
+    if limit < 0:
+        return 0.0
     for k in range(1, n + 1):
         if pm[k] < 1e-15:
             continue
         x = np.arange(k + 1)
         low = np.minimum(x, k - x)
         pval = np.where(2 * x == k, 1.0, np.minimum(1.0, 2 * stats.binom.cdf(low, k, 0.5)))
-        if n_permutations is None:
-            reject = (pval <= alpha).astype(float)
-        else:
-            # p_mc <= alpha  <=>  hits <= alpha (1 + draws) - 1
-            limit = math.floor(alpha * (1 + n_permutations) + 1e-9) - 1
-            reject = stats.binom.cdf(limit, n_permutations, pval) if limit >= 0 else np.zeros(k + 1)
+        reject = stats.binom.cdf(limit, n_permutations, pval)
         power += pm[k] * float(stats.binom.pmf(x, k, theta) @ reject)
     return float(power)
+
+
+def sign_test_size(p_plus: float, p_minus: float, power: float = 0.8, alpha: float = 0.05,
+                   max_n: int = 1_000_000) -> int | None:
+    """Smallest n from which the exact sign test (`sign_test_power`) keeps power >= `power`:
+    the exact test's power saws up and down with n, so the answer is the first n after
+    the last one below the target, checked up to 25 % beyond the first n that reaches it.
+    None when even max_n units fall short."""
+    if p_plus == p_minus:
+        return None
+    hi = 8
+    while sign_test_power(hi, p_plus, p_minus, alpha) < power:
+        hi *= 2
+        if hi > max_n:
+            return None
+    lo = hi // 2
+    while hi - lo > 1:   # first n reaching the target, by bisection on the doubling bracket
+        mid = (lo + hi) // 2
+        lo, hi = (lo, mid) if sign_test_power(mid, p_plus, p_minus, alpha) >= power else (mid, hi)
+    first = hi
+    span = range(first, int(first * 1.25) + 2)
+    below = [n for n in span if sign_test_power(n, p_plus, p_minus, alpha) < power]
+    return below[-1] + 1 if below else first
+
+
+def detectable_share(k: int, power: float = 0.8, alpha: float = 0.05) -> float:
+    """Smallest share p >= 1/2 that the exact two-sided binomial test of 1/2 with k trials
+    detects with the given power (`binomial_test_power`, increasing in p on [1/2, 1]);
+    NaN when even p = 1 falls short."""
+    if k <= 0 or binomial_test_power(k, 1.0, 0.5, alpha) < power:
+        return math.nan
+    lo, hi = 0.5, 1.0
+    for _ in range(40):
+        mid = (lo + hi) / 2
+        lo, hi = (lo, mid) if binomial_test_power(k, mid, 0.5, alpha) >= power else (mid, hi)
+    return hi
 
 
 def fisher_z_se(n: int, statistic: str = "pearson", r: float = 0.0) -> float:

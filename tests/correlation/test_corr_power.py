@@ -16,7 +16,8 @@ from scipy import stats
 
 from correlation import (binomial_test_power, correlation_difference_power, minimum_detectable_difference,
                          power_metric_vs_metric, power_metric_vs_value, power_verdicts, sign_test_power)
-from correlation.power import _minlike_rejects, default_sizes, smallest_size
+from correlation.power import (_minlike_rejects, default_sizes, detectable_share, sign_test_size,
+                               smallest_size)
 
 
 def _within(curve, expected, margin=0.0):
@@ -276,3 +277,17 @@ def test_binomial_test_refuses_several_judgments_per_unit():
     with pytest.raises(ValueError, match="one judgment per unit"):
         power_metric_vs_value(a, human, "accuracy", "pair", items, value=0.5, test="binomial",
                               sizes=[20], n_simulations=10)
+
+
+def test_sign_test_size_is_where_the_power_stays_above_the_target():
+    n = sign_test_size(0.6, 0.25)
+    assert sign_test_power(n, 0.6, 0.25) >= 0.8
+    assert all(sign_test_power(m, 0.6, 0.25) >= 0.8 for m in range(n, int(n * 1.25)))
+    assert sign_test_power(n - 1, 0.6, 0.25) < 0.8
+    assert sign_test_size(0.3, 0.3) is None
+
+
+def test_detectable_share_reaches_the_power_just_there():
+    p = detectable_share(314)
+    assert binomial_test_power(314, p) >= 0.8 > binomial_test_power(314, p - 1e-3)
+    assert math.isnan(detectable_share(3))   # 3 verdicts cannot reach p <= 0.05
