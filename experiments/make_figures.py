@@ -19,6 +19,7 @@ from pathlib import Path
 from .plots.clusters import significance_matrix
 from .plots.common import Made, Results, Skip, illustrative_mark
 from .plots.forest import agreement_forest
+from .plots.power import power_curves
 from .plots.scatter import metric_vs_human
 from .socratis.table_figures import generator_table, subset_means_table
 from .socratis.verdict_figures import verdict_bars
@@ -33,6 +34,7 @@ FIGURES = [
     ("agreement forest plot", agreement_forest),
     ("significance matrix", significance_matrix),
     ("metric vs human scatter", metric_vs_human),
+    ("power curve", power_curves),
 ]
 
 
