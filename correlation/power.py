@@ -245,8 +245,9 @@ class _ItemPermutation:
 class _FlatPermutation:
     """Flat level: a study whose row copies swap Sw of W is the weighted data set
     [x_a; x_b] with weights [W - Sw, Sw] for metric a and [Sw, W - Sw] for metric b
-    (scores z-scored with the pilot's moments). Each study keeps only the rows it drew,
-    and its observed value and permutation draws are one batch of weight vectors."""
+    (scores z-scored with the pilot's moments). A small study keeps only the rows it
+    drew (its observed value and permutation draws are one batch); studies that draw
+    at least a quarter of the pilot's rows share one batch over all of them."""
 
     def __init__(self, prob: Problem, codes: np.ndarray, runit: str, punit: str,
                  standardize: bool):
@@ -256,38 +257,79 @@ class _FlatPermutation:
             X = (X - X.mean(axis=0)) / np.where(sd > 0, sd, 1.0)
         self.X, self.y, self.stat = X, prob.y, prob.statistic
         self.codes, self.same_unit = codes, punit == runit
+        self._whole = None
 
-    def _values(self, W: np.ndarray, x: np.ndarray, y: np.ndarray, batch) -> np.ndarray:
-        if self.stat == "pearson":
-            return weighted_pearson(W, x, y)
-        if self.stat == "spearman":
-            return weighted_spearman(W, x, y)
-        return tau_from_counts(batch.counts(weights=W), KENDALL_STATISTICS[self.stat])
+    def _data(self, rows: np.ndarray | None):
+        """Stacked (x, y) of the given rows (all when None) and its Kendall batch."""
+        if rows is None and self._whole is not None:
+            return self._whole
+        sel = slice(None) if rows is None else rows
+        x = np.concatenate([self.X[sel, 0], self.X[sel, 1]])
+        y = np.concatenate([self.y[sel], self.y[sel]])
+        # rows equal in both scores are one row with the summed weight (exact for every
+        # statistic here; metric scores repeated per rated caption make many)
+        xy, inv = np.unique(np.column_stack([x, y]), axis=0, return_inverse=True)
+        inv = inv.reshape(-1)
+        order = np.argsort(inv, kind="stable")
+        starts = np.flatnonzero(np.r_[True, np.diff(inv[order]) != 0])
+        merge = None
+        if xy.shape[0] < x.size:
+            merge = order, starts
+            x, y = xy[:, 0].copy(), xy[:, 1].copy()
+        data = x, y, KendallBatch(x, y) if self.stat in KENDALL_STATISTICS else None, merge
+        if rows is None:
+            self._whole = data
+        return data
+
+    def _delta(self, W: np.ndarray, Sw: np.ndarray, data) -> np.ndarray:
+        x, y, batch, merge = data
+        out = []
+        for weights in (np.concatenate([W - Sw, Sw], axis=1), np.concatenate([Sw, W - Sw], axis=1)):
+            if merge is not None:
+                weights = np.add.reduceat(np.take(weights, merge[0], axis=1), merge[1], axis=1)
+            if self.stat == "pearson":
+                out.append(weighted_pearson(weights, x, y))
+            elif self.stat == "spearman":
+                out.append(weighted_spearman(weights, x, y))
+            else:
+                out.append(tau_from_counts(batch.counts(weights=weights),
+                                           KENDALL_STATISTICS[self.stat]))
+        return out[0] - out[1]
+
+    def _swaps(self, cu: np.ndarray, local: np.ndarray, perm: np.ndarray, rng):
+        """Row weights and swapped copies for unit multiplicities cu (variants x units)."""
+        W = np.take(cu, local, axis=1)
+        if self.same_unit:   # every copy of a unit swaps as one
+            Sw = np.take(rng.binomial(cu, 0.5), local, axis=1)
+        else:                # unit copies hold rows that swap one by one
+            Sw = rng.binomial(W, 0.5)
+        Sw[perm == 0] = 0    # the observed study
+        return W, Sw
 
     def deltas(self, C: np.ndarray, n_perm: int, rng) -> np.ndarray:
+        n_rows = self.codes.size
         out = np.empty((C.shape[0], n_perm + 1))
-        for s in range(C.shape[0]):
+        drawn = (np.take(C, self.codes, axis=1) > 0).sum(axis=1)
+        large = np.flatnonzero(4 * drawn >= n_rows)
+        for s in np.flatnonzero(4 * drawn < n_rows):
             rows = np.flatnonzero(C[s][self.codes] > 0)
-            codes = self.codes[rows]
-            units, local = np.unique(codes, return_inverse=True)
-            x = np.concatenate([self.X[rows, 0], self.X[rows, 1]])
-            y = np.concatenate([self.y[rows], self.y[rows]])
-            batch = KendallBatch(x, y) if self.stat in KENDALL_STATISTICS else None
-            cu = C[s][units]
+            units, local = np.unique(self.codes[rows], return_inverse=True)
+            data = self._data(rows)
             per = max(1, _BLOCK // (2 * rows.size))
             for p0 in range(0, n_perm + 1, per):
-                k = min(per, n_perm + 1 - p0)
-                if self.same_unit:   # every copy of a unit swaps as one
-                    Su = rng.binomial(np.broadcast_to(cu, (k, cu.size)), 0.5)
-                    W, Sw = np.broadcast_to(cu[local], (k, rows.size)), Su[:, local]
-                else:                # unit copies hold rows that swap one by one
-                    W = np.broadcast_to(cu[local], (k, rows.size))
-                    Sw = rng.binomial(W, 0.5)
-                if p0 == 0:
-                    Sw[0] = 0        # the observed study
-                a = self._values(np.concatenate([W - Sw, Sw], axis=1), x, y, batch)
-                b = self._values(np.concatenate([Sw, W - Sw], axis=1), x, y, batch)
-                out[s, p0:p0 + k] = a - b
+                perm = np.arange(p0, min(n_perm + 1, p0 + per))
+                cu = np.broadcast_to(C[s][units], (perm.size, units.size))
+                out[s, perm] = self._delta(*self._swaps(cu, local, perm, rng), data)
+        if large.size:
+            data = self._data(None)
+            total = large.size * (n_perm + 1)
+            flat = out.reshape(-1)
+            per = max(1, _BLOCK // (2 * n_rows))
+            for v0 in range(0, total, per):
+                v = np.arange(v0, min(total, v0 + per))
+                sim, perm = large[v // (n_perm + 1)], v % (n_perm + 1)
+                flat[sim * (n_perm + 1) + perm] = self._delta(
+                    *self._swaps(C[sim], self.codes, perm, rng), data)
         return out
 
 

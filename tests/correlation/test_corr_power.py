@@ -213,22 +213,27 @@ def test_item_level_batched_path_agrees_with_materialising_each_study():
 
 
 def test_flat_batched_observed_values_equal_the_engines_on_the_materialised_study():
-    from correlation import kendall_tau, pearson
+    from correlation import kendall_tau, pearson, spearman
     from correlation._resample import materialise
     from correlation.levels import Problem
     from correlation.power import _FlatPermutation
 
-    a, b, y = _normal_pilot(300, 0.5, 0.3, 0.5, seed=8)
-    y = np.round(y)     # ties in the human scores
+    a, b, y_cont = _normal_pilot(300, 0.5, 0.3, 0.5, seed=8)
     items = np.arange(300) // 3
-    C = np.random.default_rng(0).multinomial(80, np.full(100, 0.01), size=2)
-    for statistic, f in (("kendall_c", lambda x, h: kendall_tau(x, h, variant="c")),
-                         ("pearson", pearson)):
-        prob = Problem([a, b], y, statistic, "flat", items)
-        got = _FlatPermutation(prob, items, "items", "rows", True).deltas(C, 0, np.random.default_rng(0))
-        for s in range(2):
-            idx, _, _ = materialise(prob, "items", (C[s],))
-            assert got[s, 0] == pytest.approx(f(a[idx], y[idx]) - f(b[idx], y[idx]), abs=1e-12)
+    # rounded human scores: ties, and rows equal in both scores (merged); continuous: none;
+    # a study drawing 80 of 100 items (compact rows) and one drawing 300 (all rows)
+    for y in (np.round(y_cont), y_cont):
+        for size in (80, 300):
+            C = np.random.default_rng(size).multinomial(size, np.full(100, 0.01), size=2)
+            for statistic, f in (("kendall_c", lambda x, h: kendall_tau(x, h, variant="c")),
+                                 ("pearson", pearson), ("spearman", spearman)):
+                prob = Problem([a, b], y, statistic, "flat", items)
+                got = _FlatPermutation(prob, items, "items", "rows", True).deltas(
+                    C, 0, np.random.default_rng(0))
+                for s in range(2):
+                    idx, _, _ = materialise(prob, "items", (C[s],))
+                    assert got[s, 0] == pytest.approx(f(a[idx], y[idx]) - f(b[idx], y[idx]),
+                                                      abs=1e-12)
 
 
 # -- bookkeeping -------------------------------------------------------------------------------
