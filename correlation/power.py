@@ -155,6 +155,8 @@ def _curve(comparison, test, statistic, level, unit, sizes, hits, n_sim, alpha, 
            pilot_units, effect, seed, notes) -> PowerCurve:
     power = np.asarray(hits, dtype=float) / n_sim
     se = np.sqrt(power * (1 - power) / n_sim)
+    log.info("%s, %s (%s): power %s at sizes %s", comparison, statistic, level,
+             np.round(power, 3).tolist(), list(sizes))
     return PowerCurve(comparison=comparison, test=test, statistic=statistic, level=level,
                       unit=unit, sizes=tuple(sizes), power=tuple(power.tolist()),
                       mc_se=tuple(se.tolist()), n_simulations=int(n_sim), alpha=float(alpha),

@@ -24,8 +24,6 @@ from .benchmarks import DATA_ENV, list_benchmarks, load_benchmark
 from .benchmarks.base import DataError
 from .pipeline.planning import CURVE_FILE, PlanSettings, plan, read_scores, results_benchmarks, write_curves
 
-log = logging.getLogger("experiments.plan_study")
-
 
 def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="python -m experiments.plan_study",
