@@ -109,6 +109,8 @@ class Benchmark:
     kind: str = ""  # names the extra tables a benchmark family reports (experiments.tables)
 
     def __post_init__(self) -> None:
+        if not self.samples:
+            raise DataError(f"{self.name}: the benchmark has no samples")
         ids = {s.id for s in self.samples}
         if len(ids) != len(self.samples):
             seen: set[str] = set()
