@@ -3,6 +3,7 @@ Nebula and Polaris. Each loader documents its sample ids and protocol.
 """
 from __future__ import annotations
 
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -20,26 +21,28 @@ def _image(image_root: str | None, name: str | None) -> str | None:
     return str(Path(image_root) / name) if image_root and name else None
 
 
-def load_pascal50s(folder: Path, image_root: str | None = None) -> Benchmark:
-    """PASCAL-50S (Vedantam et al. 2015, CIDEr): 4 x 1,000 caption pairs, the
-    human-preferred caption of each, 5 references per pair.
+@dataclass(frozen=True)
+class PascalPair:
+    """One PASCAL-50S pair as pascal_50s.json gives it (`label`: index of the preferred caption)."""
 
-    Sample ids `CAT/K/a` and `CAT/K/b` (K = the pair's position in its
-    category's list in pascal_50s.json). Standard number: per category, the
-    share of pairs where the metric scores the preferred caption higher.
-    A file may hold only some categories (the report notes which are absent);
-    a category it holds must have pairs.
-    """
-    path = require_file(Path(folder) / "pascal_50s.json", "pascal50s")
+    image: str | None
+    captions: tuple[str, str]
+    label: int
+    references: tuple[str, ...]
+
+
+def read_pascal50s(path: Path) -> dict[str, list[PascalPair]]:
+    """category -> its pairs in file order; a file may hold only some categories,
+    a category it holds must have pairs."""
     data = as_object(read_json(path), str(path), "the file")
     unknown = [c for c in data if c not in PASCAL_CATEGORIES]
     if unknown or not data:
         raise DataError(f"{path}: expected an object with categories {', '.join(PASCAL_CATEGORIES)}"
                         + (f", found {', '.join(map(repr, unknown))}" if unknown else ", found none"))
-    samples, cols = [], {"pair_ids": [], "sample_a": [], "sample_b": [], "outcome": [],
-                         "category": []}
+    categories: dict[str, list[PascalPair]] = {}
     for category in (c for c in PASCAL_CATEGORIES if c in data):
         pairs = as_list(data[category], f"{path}: {category}", "the category", nonempty=True)
+        categories[category] = []
         for k, pair in enumerate(pairs):
             where = f"{path}: {category} pair {k}"
             captions = as_texts(field(pair, "captions", where), where, "captions", count=2)
@@ -48,16 +51,35 @@ def load_pascal50s(folder: Path, image_root: str | None = None) -> Benchmark:
                 raise DataError(f"{where}: label must be 0 or 1, found {describe(label)}")
             references = as_texts(field(pair, "references", where), where, "references")
             image = as_optional_text(pair.get("image"), where, "image")
+            categories[category].append(PascalPair(image, captions, label, references))
+    return categories
+
+
+def load_pascal50s(folder: Path, image_root: str | None = None) -> Benchmark:
+    """PASCAL-50S (Vedantam et al. 2015, CIDEr): 4 x 1,000 caption pairs, the
+    human-preferred caption of each, 5 references per pair.
+
+    Sample ids `CAT/K/a` and `CAT/K/b` (K = the pair's position in its
+    category's list in pascal_50s.json). Standard number: per category, the
+    share of pairs where the metric scores the preferred caption higher.
+    A file may hold only some categories (the report notes which are absent).
+    """
+    path = require_file(Path(folder) / "pascal_50s.json", "pascal50s")
+    categories = read_pascal50s(path)
+    samples, cols = [], {"pair_ids": [], "sample_a": [], "sample_b": [], "outcome": [],
+                         "category": []}
+    for category, pairs in categories.items():
+        for k, pair in enumerate(pairs):
             ids = (f"{category}/{k}/a", f"{category}/{k}/b")
-            for sid, caption in zip(ids, captions):
-                samples.append(Sample(sid, caption, references,
-                                      _image(image_root, Path(image).name if image else None)))
+            image = _image(image_root, Path(pair.image).name if pair.image else None)
+            for sid, caption in zip(ids, pair.captions):
+                samples.append(Sample(sid, caption, pair.references, image))
             cols["pair_ids"].append(f"{category}/{k}")
             cols["sample_a"].append(ids[0])
             cols["sample_b"].append(ids[1])
-            cols["outcome"].append(A_BETTER if label == 0 else B_BETTER)
+            cols["outcome"].append(A_BETTER if pair.label == 0 else B_BETTER)
             cols["category"].append(category)
-    absent = [c for c in PASCAL_CATEGORIES if c not in data]
+    absent = [c for c in PASCAL_CATEGORIES if c not in categories]
     return Benchmark(
         name="pascal50s", samples=samples, preferences=Preferences(**cols),
         protocol=[ProtocolStep("accuracy", "pair", by="category")],
