@@ -173,6 +173,7 @@ def score_with_cache(metric: Metric, samples: Sequence[Sample],
     check_unique_ids(samples)
     if cache is None:
         return metric.score(samples), CacheStats(computed=len(samples))
+    metric.check_images(samples)
     metric.attach_cache(cache)
     signature = metric.signature()
     keys = cache_keys(metric, samples)
@@ -200,7 +201,7 @@ def score_with_cache(metric: Metric, samples: Sequence[Sample],
         bar = tqdm(total=len(todo), desc=metric.name, unit="sample",
                    disable=None if progress else True, leave=False)
         pending = [samples[i] for i in todo]
-        for start, stop, out in metric.iter_score(pending):
+        for start, stop, out in metric.iter_score(pending, images_checked=True):
             rows = []
             for j in range(start, stop):
                 i = todo[j]
