@@ -8,7 +8,6 @@ so the same results give the same files.
 from __future__ import annotations
 
 import csv
-import json
 import math
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -19,6 +18,8 @@ import numpy as np
 
 matplotlib.use("Agg")
 from matplotlib.figure import Figure  # noqa: E402
+
+from ..pipeline.results_folder import read_results  # noqa: E402
 
 DPI = 150
 PNG_METADATA = {"Software": None}
@@ -40,16 +41,19 @@ class Made:
 
 
 class Results:
-    """The files a run_correlation output folder holds, read on demand."""
+    """The files a run_correlation output folder holds, read on demand: only those its
+    run.json lists, each checked against the size and hash it records
+    (`ResultsError` otherwise: a truncated or edited file stops the figures)."""
 
     def __init__(self, folder: Path):
         self.folder = Path(folder)
-        self._record: dict | None = None
+        self.run = read_results(self.folder)
 
     def rows(self, name: str, required: Sequence[str] = ()) -> list[dict]:
-        """Rows of FOLDER/NAME; Skip when the file is missing, empty or lacks a column."""
-        path = self.folder / name
-        if not path.is_file():
+        """Rows of the run's file NAME; Skip when the run wrote no such file, or it is
+        empty or lacks a column."""
+        path = self.run.path(name)
+        if path is None:
             raise Skip(f"{name} not found in the results")
         with open(path, newline="", encoding="utf-8") as f:
             reader = csv.DictReader(f)
@@ -63,19 +67,17 @@ class Results:
         return rows
 
     def family_tables(self, table: str) -> dict[str, list[dict]]:
-        """{benchmark: rows} from every BENCHMARK.TABLE.csv for this table name."""
+        """{benchmark: rows} from every BENCHMARK.TABLE.csv the run wrote for this table name."""
         found = {}
-        for path in sorted(self.folder.glob(f"*.{table}.csv")):
-            benchmark = path.name[: -len(f".{table}.csv")]
-            if benchmark and "." not in benchmark:
-                found[benchmark] = self.rows(path.name)
+        for name in sorted(self.run.paths):
+            if name.endswith(f".{table}.csv"):
+                benchmark = name[: -len(f".{table}.csv")]
+                if benchmark and "." not in benchmark:
+                    found[benchmark] = self.rows(name)
         return found
 
     def run_record(self) -> dict:
-        if self._record is None:
-            path = self.folder / "run.json"
-            self._record = json.loads(path.read_text()) if path.is_file() else {}
-        return self._record
+        return self.run.record
 
     def label(self, benchmark: str) -> str:
         """The benchmark's name for titles; illustrative data (the demo) says so."""
