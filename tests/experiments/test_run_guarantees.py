@@ -32,7 +32,7 @@ def thumb_dir(tmp_path):
     with open(folder / "mscoco_THumB-1.0.jsonl", "w") as f:
         for seg in range(8):
             for k, system in enumerate(SYSTEMS):
-                f.write(json.dumps({"SYS": system, "seg_id": seg, "hyp": f"caption {seg} {system}",
+                f.write(json.dumps({"SYS": system, "seg_id": seg, "hyp": "word " * (1 + (seg * 5 + k * 3) % 7) + system,
                                     "human_score": round(float(rng.uniform(1, 5)), 2)}) + "\n")
     return tmp_path / "data"
 
@@ -154,8 +154,8 @@ def test_a_named_metric_that_cannot_run_fails_the_run_after_writing_the_rest(tmp
 
 
 @pytest.mark.parametrize("make,message", [
-    (lambda p: p.write_text("x") or p, "is a file, not a folder"),
-    (lambda p: p.write_text("x") or p / "sub", "which is a file"),
+    (lambda p: (p.write_text("x"), p)[1], "is a file, not a folder"),
+    (lambda p: (p.write_text("x"), p / "sub")[1], "which is a file"),
 ])
 def test_an_out_that_cannot_be_a_folder_stops_before_scoring(tmp_path, capsys, make, message):
     out = make(tmp_path / "target")
