@@ -14,7 +14,6 @@ import argparse
 import inspect
 import json
 import logging
-import math
 import sys
 import time
 from dataclasses import dataclass, field
@@ -27,7 +26,7 @@ from metrics import MetricError, ScoreCache, get_metric, list_metrics, score_wit
 from metrics.registry import metric_class
 from metrics.base import InputError, Metric
 
-from .pipeline.agreement import (AnalysisSettings, ComparisonRow, PairProbabilities, ResultRow,
+from .pipeline.agreement import (ComparisonRow, PairProbabilities, ResultRow,
                        annotate_clusters, compare, evaluate, human_ceilings, views)
 from .benchmarks.base import Benchmark, DataError
 from .benchmarks import DATA_ENV, list_benchmarks, load_benchmark
@@ -35,7 +34,7 @@ from .pipeline.external_scores import ExternalScores
 from .pipeline.finite import finite_or_nan
 from .pipeline.metric_options import UsageError, parse_metric_options
 from .pipeline.results_folder import OutputFolderError, ResultsWriter
-from .pipeline.family_tables import TableSettings, benchmark_tables
+from .pipeline.settings import AnalysisSettings
 
 log = logging.getLogger("experiments.run_correlation")
 PAIRWISE_METRIC = "vlm_judge_pairwise"
@@ -206,17 +205,6 @@ def external_run(bench: Benchmark, external: ExternalScores) -> MetricRun:
     return run
 
 
-def analysis_settings(args) -> AnalysisSettings:
-    for name, value, ok in (("--bootstrap", args.bootstrap, args.bootstrap >= 2),
-                            ("--permutations", args.permutations, args.permutations >= 1),
-                            ("--confidence", args.confidence, 0 < args.confidence < 1),
-                            ("--alpha", args.alpha, 0 < args.alpha < 1)):
-        if not ok:
-            raise UsageError(f"argument {name}: {value} is out of range")
-    return AnalysisSettings(args.bootstrap, args.confidence, args.ci_method, args.seed,
-                            args.alpha, args.permutations)
-
-
 def _selection(parser: argparse.ArgumentParser, args) -> tuple[list[str], list[str],
                                                                    list[ExternalScores]]:
     """Benchmarks, metrics and external scores to run; usage errors exit 2 naming the option."""
@@ -256,9 +244,10 @@ def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     try:
-        analysis = analysis_settings(args)
-    except UsageError as exc:
-        parser.error(str(exc))
+        analysis = AnalysisSettings.from_args(args)
+    except ValueError as exc:
+        option, _, problem = str(exc).partition(" ")
+        parser.error(f"argument {option}: {problem}")
     benchmarks, metric_names, externals = _selection(parser, args)
     selected = metric_names + (["vlm_judge"] if args.pairwise_judge else [])
     try:
@@ -288,7 +277,6 @@ def _run(args, writer: ResultsWriter, loaded: list[Benchmark], metric_names: lis
     comparisons: list[ComparisonRow] = []
     tables: dict[tuple[str, str], list[dict]] = {}
     clusters: dict[str, list] = {}
-    settings = TableSettings(args.bootstrap, args.confidence, args.seed)
     for bench in loaded:
         log.info("%s: %d samples", bench.name, len(bench.samples))
         for name in metric_names:
@@ -315,8 +303,9 @@ def _run(args, writer: ResultsWriter, loaded: list[Benchmark], metric_names: lis
         rows += bench_rows + human_ceilings(bench)
         clusters[bench.name] = bench_views
         per_sample = {m: v for m, v in scored.items() if isinstance(v, np.ndarray)}
-        for table, table_rows in benchmark_tables(bench, per_sample, settings).items():
-            tables[bench.name, table] = table_rows
+        if bench.tables is not None and per_sample:
+            for table, table_rows in bench.tables(bench, per_sample, analysis).items():
+                tables[bench.name, table] = table_rows
     from .pipeline.report import write_outputs
 
     write_outputs(writer, args, loaded, runs, rows, started, comparisons=comparisons,

@@ -1,7 +1,7 @@
 """Benchmark names users type, mapped to their loaders and files.
 
-`--data-dir` holds one folder per benchmark family, laid out as
-`../shared/data` is: flickr8k/, pascal50s/, thumb/, nebula/, polaris/, and
+`--data-dir` holds one folder per benchmark family:
+flickr8k/, pascal50s/, thumb/, nebula/, polaris/, fleur/, and
 socratis/ for the user's Socratis files. The demo ships inside the package.
 """
 from __future__ import annotations
@@ -13,12 +13,11 @@ from pathlib import Path
 from .base import Benchmark, DataError
 
 DATA_ENV = "METAEVAL_DATA_DIR"
-DEMO_DIR = Path(__file__).resolve().parent.parent / "socratis" / "demo_data"
 
 # name -> (family folder under --data-dir, module, loader function)
 _BENCHMARKS: dict[str, tuple[str, str, str]] = {
-    "demo": ("", "experiments.socratis.demo", "load_demo"),
-    "socratis": ("socratis", "experiments.socratis.data", "load_socratis"),
+    "demo": ("", "experiments.socratis.benchmark", "load_demo"),
+    "socratis": ("socratis", "experiments.socratis.benchmark", "load"),
     "flickr8k-expert": ("flickr8k", "experiments.benchmarks.flickr8k", "load_expert"),
     "flickr8k-cf": ("flickr8k", "experiments.benchmarks.flickr8k", "load_cf"),
     "pascal50s": ("pascal50s", "experiments.benchmarks.captions", "load_pascal50s"),
@@ -42,7 +41,9 @@ def default_data_dir() -> str | None:
 
 def load_benchmark(name: str, data_dir: str | os.PathLike | None = None,
                    image_root: str | None = None) -> Benchmark:
-    """Load benchmark `name` from `data_dir`/FAMILY (the demo needs no folder)."""
+    """Load benchmark `name` from `data_dir`/FAMILY (the demo needs no folder).
+
+    The benchmark's `name` is the registered name: loaders never set it."""
     try:
         family, module, loader = _BENCHMARKS[name]
     except KeyError:
@@ -50,7 +51,7 @@ def load_benchmark(name: str, data_dir: str | os.PathLike | None = None,
                         f"{', '.join(list_benchmarks())}") from None
     load = getattr(importlib.import_module(module), loader)
     if not family:
-        return load(image_root=image_root)
+        return _named(load(image_root=image_root), name)
     data_dir = data_dir or default_data_dir()
     if not data_dir:
         raise DataError(f"benchmark {name!r} needs --data-dir (or ${DATA_ENV}) pointing at a "
@@ -58,4 +59,9 @@ def load_benchmark(name: str, data_dir: str | os.PathLike | None = None,
     folder = Path(data_dir) / family
     if not folder.is_dir():
         raise DataError(f"benchmark {name!r}: folder not found: {folder}")
-    return load(folder, image_root=image_root)
+    return _named(load(folder, image_root=image_root), name)
+
+
+def _named(bench: Benchmark, name: str) -> Benchmark:
+    bench.name = name
+    return bench

@@ -81,7 +81,7 @@ def load_pascal50s(folder: Path, image_root: str | None = None) -> Benchmark:
             cols["category"].append(category)
     absent = [c for c in PASCAL_CATEGORIES if c not in categories]
     return Benchmark(
-        name="pascal50s", samples=samples, preferences=Preferences(**cols),
+        samples=samples, preferences=Preferences(**cols),
         protocol=[ProtocolStep("accuracy", "pair", by="category")],
         citation="Vedantam, Zitnick & Parikh 2015, CIDEr: Consensus-based Image Description "
                  "Evaluation, CVPR",
@@ -130,7 +130,7 @@ def load_thumb(folder: Path, image_root: str | None = None) -> Benchmark:
         items.append(seg)
         systems.append(system)
     return Benchmark(
-        name="thumb", samples=samples,
+        samples=samples,
         ratings=Ratings(ids, np.array(values), items=items, systems=systems),
         protocol=[ProtocolStep("pearson", "flat"), ProtocolStep("pearson", "item"),
                   ProtocolStep("pearson", "system")],
@@ -172,7 +172,7 @@ def load_nebula(folder: Path, image_root: str | None = None) -> Benchmark:
     samples, ratings = _scalar_rows(path, lambda k, row, where: f"nebula/{k}", "refs",
                                     image_root)
     return Benchmark(
-        name="nebula", samples=samples, ratings=ratings,
+        samples=samples, ratings=ratings,
         protocol=[ProtocolStep("kendall_c", "flat")],
         citation="Matsuda, Wada, Sugiura et al. 2024, DENEB: A Hallucination-Robust Automatic "
                  "Evaluation Metric for Image Captioning (Nebula dataset), ACCV",
@@ -193,7 +193,7 @@ def load_polaris(folder: Path, image_root: str | None = None) -> Benchmark:
     path = require_file(Path(folder) / "polaris_val.json", "polaris")
     samples, ratings = _scalar_rows(path, _polaris_id, None, image_root)
     return Benchmark(
-        name="polaris", samples=samples, ratings=ratings,
+        samples=samples, ratings=ratings,
         protocol=[ProtocolStep("kendall_c", "flat")],
         citation="Wada, Kaneda, Saito & Sugiura 2024, Polos: Multimodal Metric Learning from "
                  "Human Feedback for Image Captioning (Polaris dataset), CVPR",

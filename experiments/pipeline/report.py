@@ -15,8 +15,9 @@ from dataclasses import asdict, fields
 from importlib import metadata
 from typing import Sequence, TextIO
 
+from .agreement import HUMAN_CEILING, ComparisonRow, ResultRow
 from .results_folder import ResultsWriter
-from .agreement import HUMAN_CEILING, AnalysisSettings, ComparisonRow, ResultRow
+from .settings import AnalysisSettings
 
 CORRELATION_COLUMNS = [f.name for f in fields(ResultRow)]
 COMPARISON_COLUMNS = [f.name for f in fields(ComparisonRow)]
@@ -140,6 +141,14 @@ def markdown_rows(rows: Sequence[dict]) -> list[str]:
     return lines
 
 
+def family_table_files(tables: dict[tuple[str, str], list[dict]]) -> dict[str, list[dict]]:
+    """One file's rows per table name, each row led by the benchmark it belongs to."""
+    files: dict[str, list[dict]] = {}
+    for (bench_name, table), table_rows in tables.items():
+        files.setdefault(table, []).extend({"benchmark": bench_name, **row} for row in table_rows)
+    return files
+
+
 def write_outputs(writer: ResultsWriter, args, benchmarks, runs, rows: Sequence[ResultRow],
                   started: float, comparisons: Sequence[ComparisonRow] = (),
                   tables: dict[tuple[str, str], list[dict]] | None = None,
@@ -161,13 +170,14 @@ def write_outputs(writer: ResultsWriter, args, benchmarks, runs, rows: Sequence[
         write_rows(f, [asdict(c) for c in comparisons], COMPARISON_COLUMNS)
     with writer.open("judgments.csv") as f:
         write_judgments(f, benchmarks)
-    for (bench_name, table), table_rows in tables.items():
-        with writer.open(f"{bench_name}.{table}.csv") as f:
+    for table, table_rows in family_table_files(tables).items():
+        with writer.open(f"{table}.csv") as f:
             write_rows(f, table_rows)
     report = ["# Results", ""]
     for bench in benchmarks:
         report += [f"## {bench.name}", "", f"{len(bench.samples)} samples. Citation: {bench.citation}.", ""]
-        report += [f"- {note}" for note in bench.notes]
+        report += [f"- {note}" for note in ([bench.illustrative] if bench.illustrative else [])
+                   + bench.notes]
         report.append("")
     report += ["## Agreement with human judgments (x100)", ""]
     report += [f"- {line}" for line in settings.describe()]
@@ -200,6 +210,7 @@ def write_outputs(writer: ResultsWriter, args, benchmarks, runs, rows: Sequence[
         "versions": _versions(),
         "command": " ".join(sys.argv),
         "benchmarks": {b.name: {"samples": len(b.samples), "notes": b.notes,
+                                "illustrative": b.illustrative,
                                 "citation": b.citation} for b in benchmarks},
         "metrics": [{"benchmark": r.benchmark, "metric": r.metric, "signature": r.signature,
                      "skipped": r.skipped, "unscored": len(r.failures), "cached": r.cached,

@@ -36,8 +36,7 @@ from typing import Iterator
 RECORD = "run.json"
 PENDING = ".run.json.pending"
 # run.json written before records listed their files: these names were the package's.
-_LEGACY_OUTPUT = re.compile(r"^(scores|failures|correlations|comparisons|pairwise|judgments)\.csv$"
-                            r"|^report\.md$|^[^./]+\.[^./]+\.csv$")
+_LEGACY_OUTPUT = re.compile(r"^[^/]+\.csv$|^report\.md$")
 _TEMPORARY = re.compile(r"^\.(.+)\.([0-9a-f]{16})\.tmp$")
 
 
