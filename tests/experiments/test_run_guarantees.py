@@ -180,13 +180,13 @@ def test_a_rerun_owns_the_folder_and_make_figures_reads_only_its_files(thumb_dir
     out, figures = tmp_path / "out", tmp_path / "figures"
     assert main(["--metrics", "bleu1,rouge_l", "--out", str(out), "--bootstrap", "20",
                  "--quiet"]) == 0
-    assert (out / "demo.subset_means.csv").is_file()
+    assert (out / "subset_means.csv").is_file()
     assert main(["--benchmark", "thumb", "--data-dir", str(thumb_dir), "--metrics", "bleu1",
                  "--out", str(out), "--bootstrap", "20", "--quiet"]) == 0
     record = json.loads((out / "run.json").read_text())
     on_disk = sorted(p.name for p in out.iterdir())
     assert on_disk == sorted([*record["files"], "run.json"])
-    assert not any(name.startswith("demo.") for name in on_disk)
+    assert "subset_means.csv" not in on_disk
     assert make_figures(["--results", str(out), "--out", str(figures)]) == 0
     index = (figures / "README.md").read_text()
     assert "demo" not in index and "illustrative" not in index
