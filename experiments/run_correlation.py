@@ -21,8 +21,9 @@ from typing import Any
 
 import numpy as np
 
-from metrics import MetricError, ScoreCache, get_metric, list_metrics, score_with_cache
-from metrics.registry import metric_class
+from metrics import (LocalExecutor, MetricError, RayExecutor, ScoreCache, get_metric, list_metrics,
+                     score_with_cache)
+from metrics.registry import metric_class, metric_source
 from metrics.base import InputError, Metric
 
 from .pipeline.agreement import (ComparisonRow, PairProbabilities, ResultRow,
@@ -34,6 +35,8 @@ from .pipeline.finite import finite_or_nan
 from .pipeline.metric_options import UsageError, parse_metric_options
 from .pipeline.results_folder import OutputFolderError, ResultsWriter
 from .pipeline.settings import AnalysisSettings
+from .benchmarks.user_files import parse_protocol
+from .plugins import PluginError, format_inventory, inventory, load_plugins
 
 log = logging.getLogger("experiments.run_correlation")
 PAIRWISE_METRIC = "vlm_judge_pairwise"
@@ -65,10 +68,22 @@ def build_parser() -> argparse.ArgumentParser:
         prog="python -m experiments.run_correlation",
         description="Score benchmarks with metrics and measure agreement with human judgments.")
     p.add_argument("--benchmark", default="demo",
-                   help=f"comma-separated; one of: {', '.join(list_benchmarks())} (default: demo)")
+                   help=f"comma-separated; each one of: {', '.join(list_benchmarks())}, or "
+                        "NAME=FILE for your own ratings or preferences file (.csv or .jsonl; "
+                        "see the README) (default: demo)")
+    p.add_argument("--protocol", action="append", default=[], metavar="NAME=STAT@LEVEL[,...]",
+                   help="for your own file NAME: the statistics to report in place of its "
+                        "default, e.g. mine=pearson@flat,kendall_b@system; repeatable")
     p.add_argument("--metrics", default=None,
-                   help="comma-separated metric names (default: every registered metric; "
-                        "those that cannot run here are skipped with the reason)")
+                   help=f"comma-separated, of: {', '.join(list_metrics())} (default: every "
+                        "registered metric; those that cannot run here are skipped with the "
+                        "reason)")
+    p.add_argument("--plugin", action="append", default=[], metavar="MODULE",
+                   help="import MODULE first (the current folder is on the path); it registers "
+                        "its metrics and benchmarks; repeatable")
+    p.add_argument("--list", action="store_true",
+                   help="print every metric and benchmark, its source and whether it can run "
+                        "here, and exit")
     p.add_argument("--metric-scores", action="append", default=[], metavar="NAME=FILE.csv",
                    help="scores computed elsewhere (columns sample_id,score), joined on sample ids; "
                         "repeatable")
@@ -93,6 +108,15 @@ def build_parser() -> argparse.ArgumentParser:
                    help="significance level of the clusters (default 0.05)")
     p.add_argument("--device", default="cpu", help="cpu, cuda, mps or auto (model metrics)")
     p.add_argument("--batch-size", type=int, default=None, help="batch size for model metrics")
+    p.add_argument("--executor", choices=["local", "ray"], default="local",
+                   help="where model metrics score their chunks: here (default) or on Ray "
+                        "workers, streamed back into this machine's cache")
+    p.add_argument("--ray-address", default=None,
+                   help="Ray cluster address (default: start Ray on this machine)")
+    p.add_argument("--ray-workers", type=int, default=2,
+                   help="Ray actors per metric, each with one copy of the model (default 2)")
+    p.add_argument("--ray-gpus-per-worker", type=float, default=0.0,
+                   help="GPU share of each Ray actor, e.g. 1 or 0.5 (default 0)")
     p.add_argument("--cache-dir", default=None,
                    help="score cache folder (default: $METAEVAL_CACHE_DIR or ~/.cache/socratis-metaeval)")
     p.add_argument("--no-cache", action="store_true", help="score everything anew, write no cache")
@@ -128,6 +152,13 @@ def skipped(run: MetricRun, exc: Exception) -> MetricRun:
     return run
 
 
+def executor_for(args) -> LocalExecutor | RayExecutor:
+    if args.executor == "ray":
+        return RayExecutor(address=args.ray_address, workers=args.ray_workers,
+                           gpus_per_worker=args.ray_gpus_per_worker)
+    return LocalExecutor()
+
+
 def score_metric(bench: Benchmark, name: str, options: dict[str, Any], args,
                  cache: ScoreCache | None) -> MetricRun:
     run = MetricRun(bench.name, name)
@@ -135,7 +166,8 @@ def score_metric(bench: Benchmark, name: str, options: dict[str, Any], args,
     try:
         metric = make_metric(name, options, args.device, args.batch_size)
         run.signature = metric.signature()
-        output, stats = score_with_cache(metric, bench.samples, cache, progress=not args.quiet)
+        output, stats = score_with_cache(metric, bench.samples, cache, progress=not args.quiet,
+                                         executor=executor_for(args))
     except CANNOT_RUN as exc:
         return skipped(run, exc)
     ids = [s.id for s in bench.samples]
@@ -204,6 +236,23 @@ def external_run(bench: Benchmark, external: ExternalScores) -> MetricRun:
     return run
 
 
+def _plugins_first(argv: list[str] | None) -> list[str]:
+    """The --plugin modules, read before the full parser so that --help lists their names."""
+    pre = argparse.ArgumentParser(add_help=False)
+    pre.add_argument("--plugin", action="append", default=[])
+    return pre.parse_known_args(argv)[0].plugin
+
+
+def parse_protocols(items: list[str]) -> dict[str, list]:
+    out = {}
+    for item in items:
+        name, sep, spec = item.partition("=")
+        if not sep or not name.strip():
+            raise DataError(f"--protocol {item!r}: expected NAME=STAT@LEVEL[,STAT@LEVEL...]")
+        out[name.strip()] = parse_protocol(spec)
+    return out
+
+
 def _selection(parser: argparse.ArgumentParser, args) -> tuple[list[str], list[str],
                                                                    list[ExternalScores]]:
     """Benchmarks, metrics and external scores to run; usage errors exit 2 naming the option."""
@@ -240,8 +289,16 @@ def _selection(parser: argparse.ArgumentParser, args) -> tuple[list[str], list[s
 
 
 def main(argv: list[str] | None = None) -> int:
+    try:
+        load_plugins(_plugins_first(argv))
+    except PluginError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
     parser = build_parser()
     args = parser.parse_args(argv)
+    if args.list:
+        print(format_inventory(inventory(args.data_dir)))
+        return 0
     try:
         analysis = AnalysisSettings.from_args(args)
     except ValueError as exc:
@@ -250,13 +307,28 @@ def main(argv: list[str] | None = None) -> int:
     benchmarks, metric_names, externals = _selection(parser, args)
     selected = metric_names + (["vlm_judge"] if args.pairwise_judge else [])
     try:
+        if args.metrics is not None:
+            for name in metric_names:  # a plugin the user named must load; unnamed ones are skipped
+                if metric_source(name) != "built-in":
+                    metric_class(name)
         options = parse_metric_options(args.metric_option, selected)
     except UsageError as exc:
         parser.error(f"argument --metric-option: {exc}")
+    except MetricError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
     started = time.time()
     try:
-        loaded = [load_benchmark(name, args.data_dir, args.image_root) for name in benchmarks]
+        protocols = parse_protocols(args.protocol)
+        unused = set(protocols) - {b.partition("=")[0].strip() for b in benchmarks if "=" in b}
+        if unused:
+            raise DataError(f"--protocol for {', '.join(sorted(unused))}: no such NAME=FILE "
+                            "benchmark")
+        loaded = [load_benchmark(name, args.data_dir, args.image_root,
+                                 protocol=protocols.get(name.partition("=")[0].strip())
+                                 if "=" in name else None)
+                  for name in benchmarks]
         writer = ResultsWriter(args.out)
     except (DataError, OutputFolderError) as exc:
         print(f"error: {exc}", file=sys.stderr)

@@ -106,6 +106,11 @@ class Metric(ABC):
         """Every setting that changes this metric's numbers."""
         return {}
 
+    def check_ready(self) -> None:
+        """Raise MetricError saying why this metric cannot run on this machine (missing
+        weights, no Java), without loading anything heavy; a metric with nothing to
+        check returns."""
+
     def signature(self) -> str:
         """A stable string naming the metric and every setting behind a number."""
         parts = [self.name] + [
@@ -113,10 +118,10 @@ class Metric(ABC):
         ]
         return "|".join(parts)
 
-    def score(self, samples: Sequence[Sample]) -> MetricOutput:
-        """Score `samples`; one float per sample, in order."""
+    def score(self, samples: Sequence[Sample], *, images_checked: bool = False) -> MetricOutput:
+        """Score `samples`; one float per sample, in order (`images_checked`: see `iter_score`)."""
         samples = list(samples)
-        parts = [out for _, _, out in self.iter_score(samples)]
+        parts = [out for _, _, out in self.iter_score(samples, images_checked=images_checked)]
         output = MetricOutput.concatenate(parts)
         if len(parts) == 1:
             output.corpus_score = parts[0].corpus_score
