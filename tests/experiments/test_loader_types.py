@@ -199,3 +199,17 @@ def test_flickr8k_cf_share_must_be_a_finite_share(tmp_path):
     (folder / "CrowdFlowerAnnotations.txt").write_text("a.jpg\tb.jpg#0\t0.5\t1\t1.5\n")
     with pytest.raises(DataError, match=r"CrowdFlowerAnnotations.txt:1: vote count '1.5' is not a whole number"):
         load_cf(folder)
+
+
+def test_a_key_given_twice_on_a_json_lines_row_is_an_error(tmp_path):
+    from experiments.benchmarks.user_files import load_user_file
+
+    path = tmp_path / "mine.jsonl"
+    path.write_text('{"candidate": "x", "score": 1}\n{"candidate": "y", "score": 1, "score": 2}\n')
+    with pytest.raises(DataError, match=r"mine.jsonl:2: key 'score' appears twice"):
+        load_user_file("mine", path)
+    thumb_refs = tmp_path / "data" / "thumb"
+    thumb_refs.mkdir(parents=True)
+    (thumb_refs / "mscoco_references.jsonl").write_text('{"seg_id": 1, "refs": ["a"], "refs": "b"}\n')
+    with pytest.raises(DataError, match=r"references.jsonl:1: key 'refs' appears twice"):
+        load_benchmark("thumb", tmp_path / "data")
