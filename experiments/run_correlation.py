@@ -253,9 +253,10 @@ def parse_protocols(items: list[str]) -> dict[str, list]:
     return out
 
 
-def _selection(parser: argparse.ArgumentParser, args) -> tuple[list[str], list[str],
-                                                                   list[ExternalScores]]:
-    """Benchmarks, metrics and external scores to run; usage errors exit 2 naming the option."""
+def _selection(parser: argparse.ArgumentParser, args
+               ) -> tuple[list[str], list[str], list[tuple[str, Path]]]:
+    """Benchmarks, metrics and (name, file) of external scores to run; usage errors exit 2
+    naming the option."""
     benchmarks = [b.strip() for b in args.benchmark.split(",") if b.strip()]
     if not benchmarks:
         parser.error("argument --benchmark: no benchmark selected")
@@ -280,12 +281,7 @@ def _selection(parser: argparse.ArgumentParser, args) -> tuple[list[str], list[s
                          "give the file's scores another name")
         if name in external_names[:k]:
             parser.error(f"argument --metric-scores: {name} is given twice")
-    try:
-        externals = [ExternalScores.read(name.strip(), Path(path.strip()))
-                     for _, name, _, path in pairs]
-    except DataError as exc:
-        parser.exit(2, f"error: {exc}\n")
-    return benchmarks, names, externals
+    return benchmarks, names, [(name.strip(), Path(path.strip())) for _, name, _, path in pairs]
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -304,7 +300,7 @@ def main(argv: list[str] | None = None) -> int:
     except ValueError as exc:
         option, _, problem = str(exc).partition(" ")
         parser.error(f"argument {option}: {problem}")
-    benchmarks, metric_names, externals = _selection(parser, args)
+    benchmarks, metric_names, external_files = _selection(parser, args)
     selected = metric_names + (["vlm_judge"] if args.pairwise_judge else [])
     try:
         if args.metrics is not None:
@@ -329,6 +325,7 @@ def main(argv: list[str] | None = None) -> int:
                                  protocol=protocols.get(name.partition("=")[0].strip())
                                  if "=" in name else None)
                   for name in benchmarks]
+        externals = [ExternalScores.read(name, path) for name, path in external_files]
         writer = ResultsWriter(args.out)
     except (DataError, OutputFolderError) as exc:
         print(f"error: {exc}", file=sys.stderr)

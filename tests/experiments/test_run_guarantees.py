@@ -202,3 +202,11 @@ def test_make_figures_stops_on_a_cut_results_file(tmp_path, capsys):
     assert "correlations.csv is not the file the run wrote" in err
     assert not (tmp_path / "figures").exists()
 
+
+
+def test_a_bad_external_scores_file_is_a_data_error_before_the_out_folder(tmp_path, capsys):
+    path = tmp_path / "s.csv"
+    path.write_text("sample_id,score\nx,high\n")
+    assert main(["--metric-scores", f"ext={path}", "--out", str(tmp_path / "o")]) == 2
+    assert "s.csv:2: score 'high' is not a number" in capsys.readouterr().err
+    assert not (tmp_path / "o").exists()
