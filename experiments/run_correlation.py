@@ -197,8 +197,9 @@ def pairwise_run(bench: Benchmark, options: dict[str, Any], args,
     except CANNOT_RUN as exc:
         return skipped(run, exc)
     run.signature = output.signature
-    run.pairs = PairProbabilities(dict(zip(output.ids, map(float, output.prob_b_better))))
-    run.failures = dict(output.failures)
+    ids = list(output.ids)
+    probs, run.failures = finite_or_nan(output.prob_b_better, ids, output.failures)
+    run.pairs = PairProbabilities(dict(zip(ids, map(float, probs))))
     run.seconds = time.perf_counter() - start
     run.note = (f"{len(pairs)} pairs judged in both orders (answers kept in the score cache); "
                 f"position bias (mean P(slot B) - 0.5) "
