@@ -61,10 +61,11 @@ from scipy import stats
 from scipy.special import ndtri
 
 from ._kendall_engine import KendallBatch, tau_from_counts
+from ._problem import Problem, pair_terms
 from ._resample import materialise, weighted_pearson, weighted_spearman, weighted_values
 from ._validate import make_rng
 from .bootstrap import resolve_unit
-from .levels import Problem, pair_terms
+from .compare import _permutation_draws, _permutation_unit
 from .results import _ToDict
 from .statistics import KENDALL_STATISTICS
 
@@ -342,8 +343,6 @@ class _MaterialisedPermutation:
         self.prob, self.runit, self.punit, self.standardize = prob, runit, punit, standardize
 
     def deltas(self, C: np.ndarray, n_perm: int, rng) -> np.ndarray:
-        from .compare import _permutation_draws
-
         prob = self.prob
         out = np.full((C.shape[0], n_perm + 1), np.nan)
         for s in range(C.shape[0]):
@@ -387,8 +386,6 @@ def power_metric_vs_metric(metric_a, metric_b, human, statistic: str, level: str
     images), `permutation_unit` what swaps (default as in `compare`).
     sizes: candidate numbers of units (default `default_sizes`).
     """
-    from .compare import _permutation_unit
-
     prob = Problem([metric_a, metric_b], human, statistic, level, items, systems, epsilon,
                    names=tuple(names))
     runit = resolve_unit(prob, unit)

@@ -9,9 +9,10 @@
 Reads the pilot's scores from a run_correlation results folder (scores.csv and
 run.json; the judgments are loaded from the benchmark's files) or scores the
 metrics now (--benchmark, through the score cache), simulates studies of each
-candidate size, writes OUT/power_curve.csv (OUT defaults to the results
-folder, so `make_figures` draws the curve beside the other figures) and prints
-the smallest size that reaches the target power.
+candidate size, writes OUT/power_curve.csv with its run.json (OUT defaults
+to RESULTS-plan beside the results folder, or results/plan; a run's folder
+belongs to that run), prints the smallest size that reaches the target power;
+`python -m experiments.make_figures --results OUT` draws the curves.
 """
 from __future__ import annotations
 
@@ -22,7 +23,8 @@ from pathlib import Path
 
 from .benchmarks import DATA_ENV, list_benchmarks, load_benchmark
 from .benchmarks.base import DataError
-from .pipeline.planning import CURVE_FILE, PlanSettings, plan, read_scores, results_benchmarks, write_curves
+from .pipeline.planning import CURVE_FILE, PlanSettings, plan, read_pilot, read_scores, write_curves
+from .pipeline.results_folder import OutputFolderError, ResultsWriter
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -56,7 +58,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--alpha", type=float, default=0.05)
     p.add_argument("--power", type=float, default=0.8, help="target power (0.8)")
     p.add_argument("--seed", type=int, default=0)
-    p.add_argument("--out", default=None, help="output folder (default: --results, else results/plan)")
+    p.add_argument("--out", default=None,
+                   help="output folder (default: RESULTS-plan beside --results, else results/plan)")
     p.add_argument("--cache-dir", default=None)
     p.add_argument("--quiet", action="store_true", help="no progress bars")
     return p
@@ -89,38 +92,60 @@ def _score_now(bench, names, args) -> dict:
     return out
 
 
+def default_out(args) -> Path:
+    """A folder of its own: RESULTS-plan beside a results folder, else results/plan."""
+    if args.out:
+        return Path(args.out)
+    if args.results:
+        results = Path(args.results).resolve()
+        return results.parent / f"{results.name}-plan"
+    return Path("results/plan")
+
+
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
     try:
         settings = _settings(args)
-        curves = []
+        curves, benches = [], []
         if args.results:
-            results = Path(args.results)
-            names, run_args = results_benchmarks(results)
+            names, run_args, scores_file = read_pilot(Path(args.results))
             data_dir = args.data_dir or run_args.get("data_dir")
             image_root = args.image_root or run_args.get("image_root")
-            out = Path(args.out) if args.out else results
             for name in names:
                 bench = load_benchmark(name, data_dir, image_root)
-                scores = {} if settings.comparison == "verdicts" else read_scores(
-                    results / "scores.csv", bench)
                 if settings.comparison == "verdicts" and bench.preferences is None:
                     continue
+                scores = {} if settings.comparison == "verdicts" else read_scores(scores_file, bench)
                 curves += plan(bench, scores, settings, progress=not args.quiet)
+                benches.append(bench)
         else:
             bench = load_benchmark(args.benchmark, args.data_dir, args.image_root)
-            out = Path(args.out or "results/plan")
             wanted = [m for m in (settings.metric_a, settings.metric_b) if m]
             curves = plan(bench, _score_now(bench, wanted, args), settings,
                           progress=not args.quiet)
-    except (DataError, ValueError) as exc:
+            benches.append(bench)
+        if not curves:
+            raise DataError("nothing to plan for (no benchmark with human-study verdicts)")
+        out = default_out(args)
+        writer = ResultsWriter(out)
+    except (DataError, ValueError, OutputFolderError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
-    if not curves:
-        print("error: nothing to plan for (no benchmark with human-study verdicts)", file=sys.stderr)
-        return 2
-    write_curves(out / CURVE_FILE, curves)
+    try:
+        with writer.open(CURVE_FILE) as f:
+            write_curves(f, curves)
+        writer.commit({
+            "plan_command": "python -m experiments.plan_study " + " ".join(
+                sys.argv[1:] if argv is None else argv),
+            "plan": {k: (list(v) if isinstance(v, tuple) else v)
+                     for k, v in vars(settings).items()},
+            "pilot": str(args.results) if args.results else None,
+            "benchmarks": {b.name: {"samples": len(b.samples), "notes": b.notes,
+                                    "illustrative": b.illustrative, "citation": b.citation}
+                           for b in benches}})
+    finally:
+        writer.abandon()
     for planned in curves:
         print(planned.answer())
     print(f"power curves written to {out / CURVE_FILE}")

@@ -12,16 +12,17 @@ protocol (a statistic on a subset, as in the report) this module asks
 - ``verdicts``: Socratis' human-preferred and machine-preferred verdicts
   differ in frequency (exact sign test).
 
-and writes one row per (curve, size) to power_curve.csv. See docs/power.md.
+and writes one row per (curve, size) to power_curve.csv, in an output folder
+of its own (a run's folder belongs to that run), with a run.json that lets
+`make_figures` draw the curves. See docs/power.md.
 """
 from __future__ import annotations
 
 import csv
-import json
 import math
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Sequence
+from typing import Sequence, TextIO
 
 import numpy as np
 
@@ -121,17 +122,23 @@ def read_scores(path: Path, bench: Benchmark) -> dict[str, np.ndarray]:
     return scores
 
 
-def results_benchmarks(results: Path) -> tuple[list[str], dict]:
-    """Benchmark names and arguments of the run that wrote `results` (its run.json)."""
-    record = results / "run.json"
-    if not record.is_file():
-        raise DataError(f"{record} not found: give a run_correlation results folder")
-    run = json.loads(record.read_text())
-    args = run.get("arguments") or {}
+def read_pilot(results: Path) -> tuple[list[str], dict, Path]:
+    """Benchmark names and arguments of the run that wrote `results`, and its scores.csv,
+    every file checked against its run.json (`results_folder.read_results`)."""
+    from .results_folder import ResultsError, read_results
+
+    try:
+        run = read_results(results)
+    except ResultsError as exc:
+        raise DataError(str(exc)) from None
+    args = run.record.get("arguments") or {}
     names = [b.strip() for b in str(args.get("benchmark") or "").split(",") if b.strip()]
     if not names:
-        raise DataError(f"{record}: no benchmark named in its arguments")
-    return names, args
+        raise DataError(f"{results}/run.json: no benchmark named in its arguments")
+    scores = run.path("scores.csv")
+    if scores is None:
+        raise DataError(f"{results}: the run wrote no scores.csv")
+    return names, args, scores
 
 
 def verdict_counts_per_pair(bench: Benchmark) -> tuple[np.ndarray, np.ndarray]:
@@ -194,13 +201,12 @@ def plan(bench: Benchmark, scores: dict[str, np.ndarray], settings: PlanSettings
     return out
 
 
-def write_curves(path: Path, curves: Sequence[PlannedCurve]) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    with open(path, "w", newline="", encoding="utf-8") as f:
-        writer = csv.DictWriter(f, fieldnames=CURVE_COLUMNS, lineterminator="\n")
-        writer.writeheader()
-        for planned in curves:
-            for row in planned.rows():
-                writer.writerow({k: (repr(float(v)) if isinstance(v, float) and math.isfinite(v)
-                                     else ("nan" if isinstance(v, float) else v))
-                                 for k, v in row.items()})
+def write_curves(f: TextIO, curves: Sequence[PlannedCurve]) -> None:
+    """power_curve.csv: one row per curve and candidate size."""
+    writer = csv.DictWriter(f, fieldnames=CURVE_COLUMNS, lineterminator="\n")
+    writer.writeheader()
+    for planned in curves:
+        for row in planned.rows():
+            writer.writerow({k: (repr(float(v)) if isinstance(v, float) and math.isfinite(v)
+                                 else ("nan" if isinstance(v, float) else v))
+                             for k, v in row.items()})

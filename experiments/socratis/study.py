@@ -174,6 +174,8 @@ def sample_pairs(folder: Path, generations: Path, n: int | None, seed: int = 0,
     replacement; each pair's human reason goes left or right with
     probability 1/2. Returns the pairs and notes on what was left out.
     """
+    if n is not None and n < 1:
+        raise ValueError(f"the number of pairs to draw must be at least 1, found {n}")
     folder = Path(folder)
     items = read_official(require_file(folder / OFFICIAL_FILE, "socratis"))
     rows = read_generations(require_file(Path(generations), "generations"), items)
@@ -389,6 +391,17 @@ def _socratis_dir(args) -> Path:
     return Path(data_dir) / "socratis"
 
 
+def positive_int(text: str) -> int:
+    """argparse type: a whole number of at least 1 (argparse names the option in its error)."""
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a whole number, found {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be at least 1, found {value}")
+    return value
+
+
 def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="python -m experiments.human_study",
                                 description="Export Socratis pairs for annotation; import the verdicts.")
@@ -402,7 +415,8 @@ def build_parser() -> argparse.ArgumentParser:
     ex.add_argument("--generator", action="append", default=None,
                     help="only this generator's reasons; repeatable (default: all)")
     size = ex.add_mutually_exclusive_group()
-    size.add_argument("--n", type=int, default=None, help="pairs to draw (default: all candidates)")
+    size.add_argument("--n", type=positive_int, default=None,
+                      help="pairs to draw (default: all candidates)")
     size.add_argument("--n-for-effect", type=float, default=None, metavar="SHARE",
                       help="draw as many pairs as the exact sign test needs to detect this share "
                            "of human-preferred among decisive verdicts (e.g. 0.6) with --power "

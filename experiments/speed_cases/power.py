@@ -43,7 +43,7 @@ def _ours():
 def _baseline():
     """The obvious loop: per size and study, draw images, gather their rows, z-score, and
     per permutation draw swap rows at random and call scipy.stats.kendalltau twice."""
-    from correlation.power import default_sizes
+    from correlation import default_sizes
 
     a, b, human, images = _state["expert"]
     codes, starts = np.unique(images, return_index=True)

@@ -31,6 +31,11 @@ def read_rows(path):
         return list(csv.DictReader(f))
 
 
+def plan_rows(results):
+    """power_curve.csv of plan_study's default output folder, RESULTS-plan."""
+    return read_rows(results.parent / f"{results.name}-plan" / "power_curve.csv")
+
+
 def _power_within(rows, expected_at):
     for row in rows:
         n, p, se = int(row["n"]), float(row["power"]), float(row["mc_se"])
@@ -82,7 +87,7 @@ def test_how_many_pairs_to_tell_two_metrics_apart_on_socratis(socratis_pilot, ca
                       ",".join(map(str, sizes)), "--simulations", str(SIMS), "--permutations",
                       "200", "--quiet"]) == 0
     printed = capsys.readouterr().out
-    rows = read_rows(results / "power_curve.csv")
+    rows = plan_rows(results)
     accuracy = [r for r in rows if r["statistic"] == "accuracy"]
     assert [int(r["n"]) for r in accuracy] == sizes
     # McNemar on pairs: a pair is "sharp only right" / "blunt only right" with the
@@ -99,7 +104,7 @@ def test_verdict_counts_plan_matches_the_sign_test(socratis_pilot, capsys):
     sizes = [10, 20, 40, 80]
     assert plan_main(["--results", str(results), "--verdicts", "--sizes",
                       ",".join(map(str, sizes)), "--simulations", "2000", "--quiet"]) == 0
-    rows = read_rows(results / "power_curve.csv")
+    rows = plan_rows(results)
     assert {r["comparison"] for r in rows} == {"verdicts"}
     _power_within(rows, lambda n: sign_test_power(n, 223 / 372, 91 / 372))
     assert "human- vs machine-preferred verdicts" in capsys.readouterr().out
@@ -110,11 +115,15 @@ def test_power_curve_figure_is_drawn_when_the_results_hold_one(socratis_pilot, t
     assert plan_main(["--results", str(results), "--verdicts", "--sizes", "10,40",
                       "--simulations", "50", "--quiet"]) == 0
     out = tmp_path / "figures"
-    assert make_figures_main(["--results", str(results), "--out", str(out)]) == 0
+    plan = results.parent / f"{results.name}-plan"
+    assert make_figures_main(["--results", str(plan), "--out", str(out)]) == 0
     assert (out / "socratis_power_curve.png").is_file()
     drawn = read_rows(out / "socratis_power_curve.csv")
     assert [r["n"] for r in drawn] == ["10", "40"]
-    assert "power by study size" in (out / "README.md").read_text()
+    index = (out / "README.md").read_text()
+    assert "power by study size" in index and "python -m experiments.plan_study" in index
+    # the run's own folder is left as the run wrote it: make_figures still reads it
+    assert make_figures_main(["--results", str(results), "--out", str(tmp_path / "f2")]) == 0
 
 
 def test_the_report_marks_underpowered_comparisons(socratis_pilot):
