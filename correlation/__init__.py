@@ -7,18 +7,16 @@ Intervals are asked for with ``ci_method=`` ("bca" or "percentile")
 everywhere. See docs/correlation.md for every definition.
 
 `__all__` lists the functions users call and the warnings they may filter.
-The result types are in `correlation.results` (a power curve's in
-`correlation.power`), the warning classes in
-`correlation.warnings`; modules whose names start with "_" are internal.
+The result types are in `correlation.results`, the warning classes in
+`correlation.warnings`, statistical power (simulated from a pilot, closed
+forms, minimum detectable differences) in `correlation.power` (its own
+`__all__`; docs/power.md); modules whose names start with "_" are internal.
 """
 from .bootstrap import bootstrap_ci
 from .ceiling import human_ceiling
 from .compare import (assign_clusters, compare_all, compare_metrics, paired_bootstrap,
                       permutation_test, significance_clusters)
 from .levels import LEVELS, PAIR_STATISTICS, UNITS, correlate
-from .power import (binomial_test_power, correlation_difference_power, default_sizes,
-                    detectable_share, minimum_detectable_difference, power_metric_vs_metric, power_metric_vs_value,
-                    power_verdicts, sign_test_power, sign_test_size)
 from .preferences import (PreferenceResult, pairwise_agreement, preference_margin,
                           preference_tie_calibration)
 from .results import ClusterEntry, ComparisonResult, CorrelationResult, SignificanceClusters
@@ -33,10 +31,6 @@ __all__ = [
     # is one metric better than another?
     "compare_metrics", "paired_bootstrap", "permutation_test", "compare_all",
     "significance_clusters",
-    # statistical power: simulated from a pilot, and closed forms (docs/power.md)
-    "power_metric_vs_metric", "power_metric_vs_value", "power_verdicts", "default_sizes",
-    "binomial_test_power", "sign_test_power", "sign_test_size", "detectable_share",
-    "correlation_difference_power", "minimum_detectable_difference",
     # pairwise preferences
     "preference_margin", "pairwise_agreement", "preference_tie_calibration",
     # warnings

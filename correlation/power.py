@@ -69,6 +69,11 @@ from .compare import _permutation_draws, _permutation_unit
 from .results import _ToDict
 from .statistics import KENDALL_STATISTICS
 
+__all__ = ["PowerCurve", "power_metric_vs_metric", "power_metric_vs_value", "power_verdicts",
+           "default_sizes", "smallest_size", "binomial_test_power", "sign_test_power",
+           "sign_test_size", "detectable_share", "fisher_z_se", "pearson_equivalent",
+           "correlation_difference_power", "minimum_detectable_difference"]
+
 log = logging.getLogger(__name__)
 
 _TOL = 1e-12
@@ -506,13 +511,13 @@ def _binomial_hits(prob, codes, n_units, C, value, alpha) -> int:
 def power_metric_vs_value(metric, human, statistic: str, level: str = "flat", items=None,
                           systems=None, *, value: float, sizes: Sequence[int] | None = None,
                           n_simulations: int = 500, n_resamples: int = 1000,
-                          method: str = "bca", test: str = "bootstrap", alpha: float = 0.05,
+                          ci_method: str = "bca", test: str = "bootstrap", alpha: float = 0.05,
                           target_power: float = 0.8, unit: str | None = None, seed=0,
                           epsilon: float = 0.0, progress: bool = False) -> PowerCurve:
     """Power to tell a statistic from a fixed `value` (e.g. accuracy from chance, 0.5).
 
     test "bootstrap": significant when the bootstrap interval at level
-    1 - alpha (method "bca" or "percentile", n_resamples resamples of the
+    1 - alpha (ci_method "bca" or "percentile", n_resamples resamples of the
     study's units) excludes `value`, as the report's intervals. BCa needs an
     exact jackknife of each simulated study, available at pair level and at
     item level resampling items; elsewhere use "percentile".
@@ -527,8 +532,8 @@ def power_metric_vs_value(metric, human, statistic: str, level: str = "flat", it
     sizes = _check_common(sizes or default_sizes(n_units), n_simulations, alpha, target_power)
     if test not in ("bootstrap", "binomial"):
         raise ValueError(f"unknown test {test!r}; choose bootstrap or binomial")
-    if method not in ("bca", "percentile"):
-        raise ValueError(f"unknown interval method {method!r}; choose bca or percentile")
+    if ci_method not in ("bca", "percentile"):
+        raise ValueError(f"unknown interval method {ci_method!r}; choose bca or percentile")
     if not isinstance(n_resamples, (int, np.integer)) or n_resamples < 1:
         raise ValueError(f"n_resamples must be a positive integer, got {n_resamples!r}")
     codes = _unit_codes(prob, runit)
@@ -538,10 +543,10 @@ def power_metric_vs_value(metric, human, statistic: str, level: str = "flat", it
         if np.bincount(codes, minlength=n_units).max() > 1:
             raise ValueError("the binomial test needs one judgment per unit; several judgments "
                              "of a unit are not independent trials (use test='bootstrap')")
-    elif method == "bca" and not (level == "pair" or (level == "item" and runit == "items")):
+    elif ci_method == "bca" and not (level == "pair" or (level == "item" and runit == "items")):
         raise ValueError(f"BCa needs each simulated study's jackknife, which is exact and fast "
                          f"only at pair level or item level resampling items, not {level!r} "
-                         f"resampling {runit}; use method='percentile'")
+                         f"resampling {runit}; use ci_method='percentile'")
     rng = make_rng(seed)
     confidence = 1 - alpha
     classes = _pair_classes(prob, runit, n_units) if level == "pair" else None
@@ -559,7 +564,7 @@ def power_metric_vs_value(metric, human, statistic: str, level: str = "flat", it
                 R = rng.multinomial(n, K / n, size=(n_resamples, n_simulations)).transpose(1, 0, 2)
                 reps = (R @ cn) / (R @ cd)
                 loo = ((K @ cn)[:, None] - cn) / ((K @ cd)[:, None] - cd)
-            bounds = (_percentile_bounds(reps, confidence) if method == "percentile"
+            bounds = (_percentile_bounds(reps, confidence) if ci_method == "percentile"
                       else _bca_bounds(est, reps, loo, K, confidence))
         else:
             est = weighted_values(prob, runit, (C,))[:, 0]
@@ -569,12 +574,12 @@ def power_metric_vs_value(metric, human, statistic: str, level: str = "flat", it
                 Cb = C[s0:s0 + per]
                 reps = weighted_values(prob, runit, (_replicate_counts(rng, Cb, n_resamples),))
                 reps = reps[:, 0].reshape(Cb.shape[0], n_resamples)
-                bounds[s0:s0 + per] = (_percentile_bounds(reps, confidence) if method == "percentile"
+                bounds[s0:s0 + per] = (_percentile_bounds(reps, confidence) if ci_method == "percentile"
                                        else _bca_bounds(est[s0:s0 + per], reps,
                                                         _item_loo(prob, Cb), Cb, confidence))
         hits.append(int((np.isfinite(est) & ((bounds[:, 0] > value) | (bounds[:, 1] < value))).sum()))
     label = (f"exact two-sided binomial test against {value}, p <= {alpha}" if test == "binomial"
-             else f"{'BCa' if method == 'bca' else 'percentile'} bootstrap interval "
+             else f"{'BCa' if ci_method == 'bca' else 'percentile'} bootstrap interval "
                   f"({n_resamples} resamples of {runit}, {confidence:.0%}) excludes {value}")
     return _curve("metric vs value", label, statistic, level, runit, sizes, hits, n_simulations,
                   alpha, target_power, n_units, prob.point(0).value - value, seed, [])

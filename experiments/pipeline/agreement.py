@@ -271,7 +271,7 @@ def detectable(delta: float, se: float, alpha: float) -> tuple[float, bool | Non
     (z_{1-alpha/2} + z_0.8) se; underpowered when the observed |delta| is below it
     (None when either is undefined, or when se is 0: the two metrics' difference is the
     same on every resample, e.g. they never disagree)."""
-    from correlation import minimum_detectable_difference
+    from correlation.power import minimum_detectable_difference
 
     if not (np.isfinite(se) and np.isfinite(delta)):
         return float("nan"), None

@@ -157,7 +157,7 @@ def verdict_counts_per_pair(bench: Benchmark) -> tuple[np.ndarray, np.ndarray]:
 def plan(bench: Benchmark, scores: dict[str, np.ndarray], settings: PlanSettings,
          progress: bool = False) -> list[PlannedCurve]:
     """Power curves for `bench` (one per protocol view matching the settings)."""
-    from correlation import power_metric_vs_metric, power_metric_vs_value, power_verdicts
+    from correlation.power import power_metric_vs_metric, power_metric_vs_value, power_verdicts
 
     sizes = list(settings.sizes) if settings.sizes else None
     common = dict(sizes=sizes, n_simulations=settings.simulations, alpha=settings.alpha,
@@ -194,7 +194,8 @@ def plan(bench: Benchmark, scores: dict[str, np.ndarray], settings: PlanSettings
         else:
             curve = power_metric_vs_value(
                 a, view.human, step.statistic, step.level, view.items, view.systems,
-                value=settings.value, n_resamples=settings.bootstrap, method=settings.ci_method,
+                value=settings.value, n_resamples=settings.bootstrap,
+                ci_method=settings.ci_method,
                 **common)
         out.append(PlannedCurve(bench.name, view.subset, settings.metric_a,
                                 settings.metric_b or "", settings.value, curve))

@@ -264,7 +264,7 @@ def pairs_for_effect(human_share: float, tie_share: float = TIE_SHARE, power: fl
     machine-preferred verdicts are equally frequent" to reach `power` at `alpha` when
     a share `human_share` of decisive verdicts prefers the human reason and `tie_share`
     of all verdicts are ties (`correlation.sign_test_size`)."""
-    from correlation import sign_test_size
+    from correlation.power import sign_test_size
 
     if not 0 <= human_share <= 1 or human_share == 0.5:
         raise DataError(f"--n-for-effect must be a share in [0, 1] other than 0.5 (no effect), "

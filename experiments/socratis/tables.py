@@ -52,7 +52,7 @@ from typing import Callable, Sequence
 
 import numpy as np
 
-from correlation import detectable_share
+from correlation.power import detectable_share
 
 from ..benchmarks.base import Benchmark, scores_for
 from ..pipeline.settings import AnalysisSettings

@@ -33,7 +33,7 @@ def _setup() -> None:
 
 
 def _ours():
-    from correlation import power_metric_vs_metric
+    from correlation.power import power_metric_vs_metric
 
     a, b, human, images = _state["expert"]
     return power_metric_vs_metric(a, b, human, "kendall_c", items=images,
@@ -43,7 +43,7 @@ def _ours():
 def _baseline():
     """The obvious loop: per size and study, draw images, gather their rows, z-score, and
     per permutation draw swap rows at random and call scipy.stats.kendalltau twice."""
-    from correlation import default_sizes
+    from correlation.power import default_sizes
 
     a, b, human, images = _state["expert"]
     codes, starts = np.unique(images, return_index=True)

@@ -14,10 +14,10 @@ import numpy as np
 import pytest
 from scipy import stats
 
-from correlation import (binomial_test_power, correlation_difference_power, minimum_detectable_difference,
-                         power_metric_vs_metric, power_metric_vs_value, power_verdicts, sign_test_power)
-from correlation.power import (_minlike_rejects, default_sizes, detectable_share, sign_test_size,
-                               smallest_size)
+from correlation.power import (_minlike_rejects, binomial_test_power, correlation_difference_power,
+                               default_sizes, detectable_share, minimum_detectable_difference,
+                               power_metric_vs_metric, power_metric_vs_value, power_verdicts,
+                               sign_test_power, sign_test_size, smallest_size)
 
 
 def _within(curve, expected, margin=0.0):
@@ -149,7 +149,7 @@ def test_bootstrap_interval_power_is_close_to_the_binomial_tests(method):
     # The interval is a large-sample test: within 0.06 of the exact test's power.
     a, _, human, right_a, _ = _paired_outcomes(4000, 0.6, 0.04, seed=4)
     sizes = [150, 400]
-    curve = power_metric_vs_value(a, human, "accuracy", "pair", value=0.5, method=method,
+    curve = power_metric_vs_value(a, human, "accuracy", "pair", value=0.5, ci_method=method,
                                   n_resamples=400, sizes=sizes, n_simulations=600, seed=1)
     _within(curve, [binomial_test_power(n, right_a.mean(), 0.5) for n in sizes], margin=0.06)
 

@@ -14,7 +14,7 @@ import numpy as np
 import pytest
 from scipy import stats
 
-from correlation import binomial_test_power, sign_test_power, sign_test_size
+from correlation.power import binomial_test_power, sign_test_power, sign_test_size
 from experiments.human_study import main as human_study_main
 from experiments.make_figures import main as make_figures_main
 from experiments.pipeline.agreement import detectable
