@@ -12,7 +12,8 @@ from pathlib import Path
 
 import numpy as np
 
-from .common import Made, Results, Skip, new_figure, number, save, safe_stem
+from .common import (Made, ONE_COLUMN, OKABE_ITO, Results, Skip, TWO_COLUMN, new_figure, number,
+                     save, safe_stem, title)
 
 
 def metric_vs_human(results: Results, out: Path) -> list[Made]:
@@ -39,27 +40,30 @@ def metric_vs_human(results: Results, out: Path) -> list[Made]:
                 headline[r["metric"]] = (r["statistic"], r["level"], number(r["value"]))
         cols = min(4, len(metrics))
         rows_n = math.ceil(len(metrics) / cols)
-        fig = new_figure(2.6 * cols, 2.3 * rows_n)
+        width = ONE_COLUMN if cols == 1 else TWO_COLUMN
+        fig = new_figure(width, 0.4 + rows_n * min(2.6, width / cols + 0.3))
         axes = np.atleast_1d(fig.subplots(rows_n, cols, squeeze=False)).ravel()
         data = []
-        for ax, metric in zip(axes, metrics):
+        for k, (ax, metric) in enumerate(zip(axes, metrics)):
             points = [(number(s["score"]), human[s["sample_id"]], s["sample_id"])
                       for s in mine if s["metric"] == metric]
             x = np.array([p[0] for p in points])
             y = np.array([p[1] for p in points])
-            ax.scatter(x, y, s=4, alpha=0.4, color="#4C72B0", rasterized=True, linewidths=0)
-            title = metric
+            ax.scatter(x, y, s=3, alpha=0.35, color=OKABE_ITO["blue"], rasterized=True,
+                       linewidths=0)
+            heading = results.name(metric)
             if metric in headline and not math.isnan(headline[metric][2]):
                 statistic, level, value = headline[metric]
-                title += f"\n{statistic} ({level}) = {100 * value:.1f}"
-            ax.set_title(title, fontsize=8)
-            ax.set_xlabel("metric score", fontsize=8)
-            ax.set_ylabel("mean human rating", fontsize=8)
+                heading += f"\n{results.names.protocol(statistic, level)} = {100 * value:.1f}"
+            ax.set_title(heading, fontsize=7)
+            ax.set_xlabel("metric score", fontsize=7)
+            if k % cols == 0:
+                ax.set_ylabel("mean human rating", fontsize=7)
             data += [{"benchmark": bench, "sample_id": sid, "metric": metric, "score": sx,
                       "human": hy} for sx, hy, sid in points]
         for ax in axes[len(metrics):]:
             ax.axis("off")
-        fig.suptitle(f"{results.label(bench)}: metric score vs mean human rating", fontsize=10)
+        title(fig, f"{results.label(bench)}: metric score vs mean human rating", width, 9)
         stem = safe_stem(bench, "metric_vs_human")
         files = save(fig, out, stem, data, ["benchmark", "sample_id", "metric", "score", "human"])
         made.append(Made(stem, f"{results.label(bench)}: metric vs human rating", (
