@@ -25,7 +25,7 @@ COMMANDS = {
     "figures": ("experiments.make_figures", "figures and LaTeX tables from saved results"),
     "study": ("experiments.human_study", "the human-study kit (export, import)"),
     "generate": ("experiments.generate_reasons", "machine-written reasons for Socratis"),
-    "fetch": ("experiments.fetch", "fetch benchmark data"),
+    "fetch": ("experiments.fetch_data", "fetch public benchmark data from their authors"),
     "plan": ("experiments.plan", "plan a study"),
     "fleur": ("experiments.fleur_scores", "convert FLEUR's released scores"),
     "speed": ("experiments.speed", "time the project against its baselines"),

@@ -23,7 +23,7 @@ from pathlib import Path
 from .cli import add_common_arguments, setup_logging
 from .pipeline.latex import latex_tables
 from .plots.clusters import significance_matrix
-from .plots.common import Made, Results, Skip, illustrative_notes, paper_style, number
+from .plots.common import Made, Results, Skip, illustrative_mark, paper_style, number
 from .plots.forest import agreement_forest
 from .plots.names import DisplayNames, parse_display_names
 from .plots.scatter import metric_vs_human
@@ -116,7 +116,8 @@ def index_text(command: str, results: Path, made: list[Made], skipped: list[tupl
         lines += [f"Metrics that ran: {', '.join(ran)}."]
     lines += [""] if lines[-1] else []
     for name in sorted(run.get("benchmarks") or {}):
-        lines += [f"**{name}: {note}.**" for note in illustrative_notes(run, name)]
+        mark = illustrative_mark(run, name)
+        lines += [f"**{name}: {mark}.**"] if mark else []
     lines += [""] if lines[-1] else []
     figures = [m for m in made if not m.files[0].endswith(".tex")]
     tables = [m for m in made if m.files[0].endswith(".tex")]

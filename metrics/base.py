@@ -106,6 +106,11 @@ class Metric(ABC):
         """Every setting that changes this metric's numbers."""
         return {}
 
+    def check_ready(self) -> None:
+        """Raise MetricError saying why this metric cannot run on this machine (missing
+        weights, no Java), without loading anything heavy; a metric with nothing to
+        check returns."""
+
     def signature(self) -> str:
         """A stable string naming the metric and every setting behind a number."""
         parts = [self.name] + [

@@ -350,6 +350,11 @@ class ClipScore(Metric):
         return ("python -c \"import open_clip; open_clip.create_model_and_transforms("
                 f"'{self.model_name}', pretrained='{self.pretrained}')\"")
 
+    def check_ready(self) -> None:
+        """Weights cached, or the Hub reachable to fetch them (nothing is downloaded here)."""
+        if hub_unavailable():
+            self._checkpoint_path()
+
     def _checkpoint_path(self) -> str:
         """A local checkpoint file for the weights, downloading only when allowed."""
         if self._is_file:

@@ -1,12 +1,12 @@
 """The human study's verdicts as bars (Deng et al. 2023, arXiv:2308.16741:
 people preferred the human-written reason over twice as often as the machine's).
 
-Reads BENCHMARK.verdict_counts.csv (all generators together, and per
-generator) and, for the human/machine ratio's interval, BENCHMARK.study_summary.csv
-(one row per generator where the run wrote them; an older one-row summary
-is all generators together). Two figures: all generators (one column wide)
-and, where the study has several generators, the generators side by side
-(grouped bars, shares of each generator's verdicts).
+Reads verdict_counts.csv (all generators together, and per generator) and,
+for the human/machine ratio's interval, study_summary.csv (one row per
+benchmark and generator where the run wrote them; a summary without a
+generator column is all generators together). Two figures: all generators
+(one column wide) and, where the study has several generators, the
+generators side by side (grouped bars, shares of each generator's verdicts).
 """
 from __future__ import annotations
 
@@ -53,7 +53,7 @@ def ratio_text(ratio: tuple[float, float, float] | None, counts: dict[str, int])
 def verdict_bars(results: Results, out: Path) -> list[Made]:
     tables = results.family_tables("verdict_counts")
     if not tables:
-        raise Skip("no BENCHMARK.verdict_counts.csv (no human study among the results)")
+        raise Skip("no verdict_counts.csv (no human study among the results)")
     summaries = results.family_tables("study_summary")
     made = []
     for bench, rows in tables.items():
