@@ -15,7 +15,9 @@ import logging
 import os
 import sys
 import warnings
+from contextlib import contextmanager
 from importlib import metadata
+from typing import Iterator
 
 DISTRIBUTION = "socratis-metaeval"
 # subcommand -> (module with main(argv), what it does). A module this checkout lacks
@@ -39,22 +41,28 @@ def package_version() -> str:
         return "unknown (not installed)"
 
 
-def add_common_arguments(parser: argparse.ArgumentParser) -> None:
+def add_common_arguments(parser: argparse.ArgumentParser, version: bool = True,
+                         loudness: bool = True) -> None:
     """--version, -q/--quiet (errors and the final result only), -v/--verbose (debug logs)."""
-    parser.add_argument("--version", action="version",
-                        version=f"%(prog)s ({DISTRIBUTION} {package_version()})")
+    if version:
+        parser.add_argument("--version", action="version",
+                            version=f"%(prog)s ({DISTRIBUTION} {package_version()})")
+    if not loudness:
+        return
     loud = parser.add_mutually_exclusive_group()
     loud.add_argument("-q", "--quiet", action="store_true",
                       help="print only errors and the final result (no logs, no progress bars)")
     loud.add_argument("-v", "--verbose", action="store_true", help="debug logs")
 
 
-def setup_logging(args: argparse.Namespace) -> None:
-    """Log level from -q/-v; quiet also silences the libraries' own chatter (transformers'
-    and huggingface_hub's progress bars and notices, Python warnings)."""
+def setup_logging(args: argparse.Namespace, default: int = logging.INFO) -> None:
+    """Log level from -q/-v (else `default`); quiet also silences the libraries' own
+    chatter (transformers' and huggingface_hub's progress bars and notices, warnings)."""
     quiet, verbose = getattr(args, "quiet", False), getattr(args, "verbose", False)
-    level = logging.ERROR if quiet else logging.DEBUG if verbose else logging.INFO
-    logging.basicConfig(level=level, format="%(levelname)s %(name)s: %(message)s", force=True)
+    level = logging.ERROR if quiet else logging.DEBUG if verbose else default
+    # A no-op where logging is already set up (an embedding program, pytest): then the
+    # host decides what is shown.
+    logging.basicConfig(level=level, format="%(levelname)s %(name)s: %(message)s")
     for noisy in ("matplotlib", "PIL", "fontTools", "urllib3", "filelock", "httpx"):
         logging.getLogger(noisy).setLevel(max(level, logging.WARNING))
     if quiet:
@@ -62,13 +70,33 @@ def setup_logging(args: argparse.Namespace) -> None:
         os.environ.setdefault("HF_HUB_DISABLE_PROGRESS_BARS", "1")
         os.environ.setdefault("TRANSFORMERS_NO_ADVISORY_WARNINGS", "1")
         os.environ.setdefault("TQDM_DISABLE", "1")
-        warnings.filterwarnings("ignore")
+        warnings.simplefilter("ignore")
         try:  # only where transformers is already imported or importable cheaply
             if "transformers" in sys.modules:
                 sys.modules["transformers"].logging.set_verbosity_error()
                 sys.modules["transformers"].logging.disable_progress_bar()
         except AttributeError:
             pass
+
+
+@contextmanager
+def quiet_stderr(active: bool) -> Iterator[None]:
+    """While active, what child processes (the Java PTB tokenizer, METEOR) and C
+    libraries write to the standard error stream goes nowhere; Python's own errors are
+    reported after the block."""
+    if not active:
+        yield
+        return
+    sys.stderr.flush()
+    saved = os.dup(2)
+    try:
+        with open(os.devnull, "w") as devnull:
+            os.dup2(devnull.fileno(), 2)
+        yield
+    finally:
+        sys.stderr.flush()
+        os.dup2(saved, 2)
+        os.close(saved)
 
 
 def available() -> dict[str, tuple[str, str]]:

@@ -25,6 +25,7 @@ from pathlib import Path
 from .benchmarks.base import Benchmark, DataError
 from .benchmarks import load_benchmark
 from .benchmarks.files import read_text
+from .cli import add_common_arguments
 
 FIELDS = {"image file": "image", "caption": "caption", "model score": "model",
           "our score": "our", "label": "label"}
@@ -108,6 +109,7 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--score", choices=["our", "model"], default="our",
                    help="'our' = FLEUR's smoothed score (default), 'model' = the raw rating")
     p.add_argument("--out", required=True)
+    add_common_arguments(p, loudness=False)
     args = p.parse_args(argv)
     scores: dict[str, float] = {}
     try:

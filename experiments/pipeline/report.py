@@ -9,6 +9,7 @@ import csv
 import json
 import math
 import platform
+import shlex
 import sys
 import time
 from collections import Counter
@@ -17,7 +18,10 @@ from importlib import metadata
 from pathlib import Path
 from typing import Sequence
 
+from ..cli import package_version
+from ..plots.names import DisplayNames
 from .agreement import HUMAN_CEILING, ComparisonRow, ResultRow
+from .latex import latex_tables
 from .settings import AnalysisSettings
 
 CORRELATION_COLUMNS = [f.name for f in fields(ResultRow)]
@@ -161,7 +165,11 @@ def write_outputs(out: Path, args, benchmarks, runs, rows: Sequence[ResultRow],
                   started: float, comparisons: Sequence[ComparisonRow] = (),
                   tables: dict[tuple[str, str], list[dict]] | None = None,
                   clusters: dict | None = None,
-                  settings: AnalysisSettings = AnalysisSettings()) -> None:
+                  settings: AnalysisSettings = AnalysisSettings(),
+                  names: DisplayNames | None = None, command: str | None = None) -> None:
+    """Every output file; prints the agreement table (and, unless --quiet, which
+    metrics were skipped and where the files went). `command` is the command line
+    that reruns this (run.json), by default this process's arguments."""
     tables = tables or {}
     write_scores(out / "scores.csv", benchmarks, runs)
     write_pairwise(out / "pairwise.csv", runs)
@@ -203,10 +211,12 @@ def write_outputs(out: Path, args, benchmarks, runs, rows: Sequence[ResultRow],
         report += ["", f"## {bench_name}: {table.replace('_', ' ')}", ""]
         report += markdown_rows(table_rows)
     (out / "report.md").write_text("\n".join(report) + "\n")
+    write_latex(out / "latex", rows, tables, names, settings)
     record = {
         "arguments": vars(args),
+        "version": package_version(),
         "versions": _versions(),
-        "command": " ".join(sys.argv),
+        "command": command or "python -m experiments.run_correlation " + shlex.join(sys.argv[1:]),
         "benchmarks": {b.name: {"samples": len(b.samples), "notes": b.notes,
                                 "illustrative": b.illustrative,
                                 "citation": b.citation} for b in benchmarks},
@@ -218,8 +228,23 @@ def write_outputs(out: Path, args, benchmarks, runs, rows: Sequence[ResultRow],
     }
     (out / "run.json").write_text(json.dumps(record, indent=2, sort_keys=True) + "\n")
     print("\n".join(results_table(rows)))
+    if getattr(args, "quiet", False):
+        return
     skipped = [r for r in runs if r.skipped]
-    for r in skipped:
-        print(f"skipped {r.metric} on {r.benchmark}: {r.skipped}")
+    if skipped:  # each reason was logged once when the metric was skipped
+        print(f"\nskipped (reasons above and in report.md): "
+              + ", ".join(f"{r.metric}" + (f" on {r.benchmark}" if len(benchmarks) > 1 else "")
+                          for r in skipped))
     print(f"\nresults written to {out}/ (scores.csv, correlations.csv, comparisons.csv, "
-          "report.md, run.json)")
+          "report.md, run.json; LaTeX tables in latex/)")
+
+
+def write_latex(folder: Path, rows: Sequence[ResultRow], tables: dict[tuple[str, str], list[dict]],
+                names: DisplayNames | None, settings: AnalysisSettings) -> None:
+    """The agreement table, the clusters and the family tables as booktabs LaTeX."""
+    written = latex_tables([asdict(r) for r in rows], tables, names, settings.confidence,
+                           settings.alpha)
+    if written:
+        folder.mkdir(parents=True, exist_ok=True)
+    for name, text in written.items():
+        (folder / name).write_text(text, encoding="utf-8")

@@ -113,7 +113,7 @@ def test_verdicts_per_generator_with_their_ratios(socratis_results, tmp_path):
 
     draw(socratis_results, tmp_path / "figures")
     rows = read_csv(tmp_path / "figures" / "socratis_study_verdicts_by_generator.csv")
-    counts = read_csv(socratis_results / "socratis.verdict_counts.csv")
+    counts = [r for r in read_csv(socratis_results / "verdict_counts.csv") if r["benchmark"] == "socratis"]
     for generator in ("blip2", "text-only"):
         mine = {r["verdict"]: r for r in rows if r["generator"] == generator}
         source = {r["verdict"]: int(r["count"]) for r in counts if r["generator"] == generator}
