@@ -86,7 +86,7 @@ def significance_matrix(results: Results, out: Path) -> list[Made]:
         ax.tick_params(length=0)
         bench, statistic, level, subset = group
         what = results.names.protocol(statistic, level, subset)
-        title(fig, f"{results.label(bench)}: {what}. Paired-test p-values; blue: p ≤ {ALPHA}; "
+        title(fig, f"{results.label(bench)}: {what}. Paired-test p-values; blue: p\u00a0≤\u00a0{ALPHA}; "
                    "[significance cluster]", width)
         data = [{"benchmark": bench, "statistic": statistic, "level": level, "subset": subset,
                  "metric_row": a, "metric_col": b, "p_value": p[index[a], index[b]],

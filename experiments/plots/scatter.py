@@ -16,6 +16,33 @@ from .common import (Made, ONE_COLUMN, OKABE_ITO, Results, Skip, TWO_COLUMN, new
                      save, safe_stem, title)
 
 
+BOX_LEVELS = 12  # at most this many distinct human ratings: box plots, not points
+
+
+def draw_panel(ax, x: np.ndarray, y: np.ndarray) -> None:
+    """Points; where the human ratings take few values (Flickr8k's means of three 1-4
+    ratings), a box per rating level instead, as thousands of points on a few lines
+    hide their own density. Boxes: quartiles; whiskers: 5th and 95th percentiles."""
+    finite = np.isfinite(x) & np.isfinite(y)
+    x, y = x[finite], y[finite]
+    levels = np.unique(y)
+    if 1 < len(levels) <= BOX_LEVELS and len(x) > 10 * len(levels):
+        step = float(np.min(np.diff(levels)))
+        ax.boxplot([x[y == v] for v in levels], positions=levels, orientation="horizontal",
+                   widths=0.6 * step, whis=(5, 95), showfliers=False, patch_artist=True,
+                   boxprops={"facecolor": "#CCE3F0", "edgecolor": OKABE_ITO["blue"], "lw": 0.6},
+                   medianprops={"color": OKABE_ITO["vermillion"], "lw": 0.9},
+                   whiskerprops={"color": OKABE_ITO["blue"], "lw": 0.6},
+                   capprops={"color": OKABE_ITO["blue"], "lw": 0.6})
+        labels = [f"{v:g}" if abs(v * 3 - round(v * 3)) > 1e-9 or float(v).is_integer()
+                  else f"{v:.2f}" for v in levels]
+        ax.set_yticks(levels, labels if len(levels) <= 6 else
+                      [lab if float(v).is_integer() else "" for v, lab in zip(levels, labels)])
+    else:
+        ax.scatter(x, y, s=3, alpha=0.35, color=OKABE_ITO["blue"], rasterized=True,
+                   linewidths=0)
+
+
 def metric_vs_human(results: Results, out: Path) -> list[Made]:
     try:
         judgments = results.rows("judgments.csv", ["benchmark", "sample_id", "human"])
@@ -49,8 +76,7 @@ def metric_vs_human(results: Results, out: Path) -> list[Made]:
                       for s in mine if s["metric"] == metric]
             x = np.array([p[0] for p in points])
             y = np.array([p[1] for p in points])
-            ax.scatter(x, y, s=3, alpha=0.35, color=OKABE_ITO["blue"], rasterized=True,
-                       linewidths=0)
+            draw_panel(ax, x, y)
             heading = results.name(metric)
             if metric in headline and not math.isnan(headline[metric][2]):
                 statistic, level, value = headline[metric]
@@ -67,9 +93,11 @@ def metric_vs_human(results: Results, out: Path) -> list[Made]:
         stem = safe_stem(bench, "metric_vs_human")
         files = save(fig, out, stem, data, ["benchmark", "sample_id", "metric", "score", "human"])
         made.append(Made(stem, f"{results.label(bench)}: metric vs human rating", (
-            "One point per rated sample: the metric's score against the mean of its human "
-            "ratings (judgments.csv), one panel per metric, with the benchmark's reported "
-            "statistic in the panel title."), files))
+            "The metric's score against the mean of each sample's human ratings "
+            "(judgments.csv), one panel per metric, with the benchmark's reported statistic "
+            "in the panel title: one point per sample, or, where the ratings take at most "
+            f"{BOX_LEVELS} values, a box per rating (quartiles, whiskers at the 5th and 95th "
+            "percentiles, median in red)."), files))
     if not made:
         raise Skip("judgments.csv names no benchmark that scores.csv has scores for")
     return made
