@@ -13,7 +13,6 @@ from __future__ import annotations
 import math
 from pathlib import Path
 
-import numpy as np
 from matplotlib.lines import Line2D
 
 from .common import (Made, ONE_COLUMN, OKABE_ITO, Results, TWO_COLUMN, new_figure, number,
