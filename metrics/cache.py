@@ -11,6 +11,7 @@ never read.
 """
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import logging
@@ -54,10 +55,23 @@ class ScoreCache:
     def _open_checked(self) -> sqlite3.Connection:
         try:
             return self._open()
-        except sqlite3.DatabaseError as exc:
+        except sqlite3.DatabaseError:
+            pass
+        # Repair under an exclusive lock, and look again first: another run
+        # (or thread) that found the same damage may have rebuilt the file
+        # already, and must be the only one to warn and set it aside.
+        with _exclusive(self.path.with_name(f"{self.path.name}.lock")):
+            try:
+                return self._open()
+            except sqlite3.DatabaseError as exc:
+                damage = exc
             aside = self.path.with_name(f"{self.path.name}.damaged-{int(time.time())}")
+            n = 1
+            while aside.exists():
+                n += 1
+                aside = self.path.with_name(f"{self.path.name}.damaged-{int(time.time())}-{n}")
             log.warning("score cache %s is damaged (%s); set aside as %s and rebuilt",
-                        self.path, exc, aside)
+                        self.path, " ".join(str(damage).split()), aside)
             os.replace(self.path, aside)
             for suffix in ("-wal", "-shm"):
                 stale = Path(str(self.path) + suffix)
@@ -156,6 +170,22 @@ class ScoreCache:
                 return False
 
         return _Tx()
+
+
+@contextlib.contextmanager
+def _exclusive(lock_path: Path):
+    """An exclusive advisory lock on `lock_path` (POSIX flock; none elsewhere)."""
+    try:
+        import fcntl
+    except ImportError:  # Windows: repairs are not serialised
+        yield
+        return
+    with open(lock_path, "a") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
 
 
 @dataclass

@@ -18,6 +18,8 @@ from importlib import metadata
 from pathlib import Path
 from typing import Sequence
 
+from metrics.redaction import mask_secrets
+
 from ..cli import package_version
 from ..plots.names import DisplayNames
 from .agreement import HUMAN_CEILING, ComparisonRow, ResultRow
@@ -213,10 +215,12 @@ def write_outputs(out: Path, args, benchmarks, runs, rows: Sequence[ResultRow],
     (out / "report.md").write_text("\n".join(report) + "\n")
     write_latex(out / "latex", rows, tables, names, settings)
     record = {
-        "arguments": vars(args),
+        # A key in --metric-option or inside a URL must reach no file.
+        "arguments": mask_secrets(vars(args)),
         "version": package_version(),
         "versions": _versions(),
-        "command": command or "python -m experiments.run_correlation " + shlex.join(sys.argv[1:]),
+        "command": mask_secrets(command or "python -m experiments.run_correlation "
+                                + shlex.join(sys.argv[1:])),
         "benchmarks": {b.name: {"samples": len(b.samples), "notes": b.notes,
                                 "illustrative": b.illustrative,
                                 "citation": b.citation} for b in benchmarks},
