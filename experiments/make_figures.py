@@ -3,9 +3,11 @@
     python -m experiments.make_figures --results results --out figures
 
 Reads what run_correlation wrote (scores.csv, correlations.csv,
-comparisons.csv, judgments.csv, BENCHMARK.TABLE.csv, run.json) and writes,
-for each figure, STEM.png, STEM.pdf and the numbers behind it as STEM.csv;
-every table as LaTeX (STEM.tex, experiments/pipeline/latex.py); and
+comparisons.csv, judgments.csv, BENCHMARK.TABLE.csv), only the files its
+run.json lists and only when each has the size and hash run.json records
+(a cut or edited file stops it with a message), and writes, for each
+figure, STEM.png, STEM.pdf and the numbers behind it as STEM.csv; every
+table as LaTeX (STEM.tex, experiments/pipeline/latex.py); and
 OUT/README.md: what each figure and table shows and the command that made
 it. A figure these results cannot support is skipped, and the README and the
 log say why. Names on axes, legends and tables are display names
@@ -22,6 +24,7 @@ from pathlib import Path
 
 from .cli import add_common_arguments, setup_logging
 from .pipeline.latex import latex_tables
+from .pipeline.results_folder import ResultsError
 from .plots.clusters import significance_matrix
 from .plots.common import Made, Results, Skip, illustrative_mark, paper_style, number
 from .plots.forest import agreement_forest
@@ -57,11 +60,11 @@ TABLE_WHAT = {
 }
 
 
-def make_figures(results: Path, out: Path, names: DisplayNames | None = None
+def make_figures(results: Path | Results, out: Path, names: DisplayNames | None = None
                  ) -> tuple[list[Made], list[tuple[str, str]]]:
     """Draw every figure and write every table; returns what was made and (figure,
     reason) for what was not."""
-    source = Results(results, names)
+    source = results if isinstance(results, Results) else Results(results, names)
     made: list[Made] = []
     skipped: list[tuple[str, str]] = []
     for name, draw in FIGURES:
@@ -149,19 +152,21 @@ def main(argv: list[str] | None = None) -> int:
     args = p.parse_args(argv)
     setup_logging(args)
     results, out = Path(args.results), Path(args.out)
-    if not results.is_dir():
-        print(f"error: results folder not found: {results}", file=sys.stderr)
-        return 2
     try:
         names = DisplayNames(parse_display_names(args.display_name, args.display_names))
     except (OSError, ValueError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
-    made, skipped = make_figures(results, out, names)
+    try:
+        source = Results(results, names)
+    except ResultsError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    made, skipped = make_figures(source, out)
     command = f"python -m experiments.make_figures --results {args.results} --out {args.out}"
     out.mkdir(parents=True, exist_ok=True)
     (out / "README.md").write_text(index_text(command, results, made, skipped,
-                                              Results(results).run_record()))
+                                              source.run_record()))
     n_tables = sum(m.files[0].endswith(".tex") for m in made)
     if not args.quiet:
         print(f"{len(made) - n_tables} figures and {n_tables} LaTeX tables in {out}/ "

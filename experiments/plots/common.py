@@ -12,7 +12,6 @@ without dates or producer, so the same results give the same files.
 from __future__ import annotations
 
 import csv
-import json
 import math
 import textwrap
 from contextlib import contextmanager
@@ -26,6 +25,7 @@ import numpy as np
 matplotlib.use("Agg")
 from matplotlib.figure import Figure  # noqa: E402
 
+from ..pipeline.results_folder import read_results  # noqa: E402
 from .names import DisplayNames, mathtext_safe  # noqa: E402
 
 DPI = 300
@@ -64,17 +64,20 @@ class Made:
 
 
 class Results:
-    """The files a run_correlation output folder holds, read on demand."""
+    """The files a run_correlation output folder holds, read on demand: only those its
+    run.json lists, each checked against the size and hash it records
+    (`ResultsError` otherwise: a truncated or edited file stops the figures)."""
 
     def __init__(self, folder: Path, names: DisplayNames | None = None):
         self.folder = Path(folder)
         self.names = names or DisplayNames()
-        self._record: dict | None = None
+        self.run = read_results(self.folder)
 
     def rows(self, name: str, required: Sequence[str] = ()) -> list[dict]:
-        """Rows of FOLDER/NAME; Skip when the file is missing, empty or lacks a column."""
-        path = self.folder / name
-        if not path.is_file():
+        """Rows of the run's file NAME; Skip when the run wrote no such file, or it is
+        empty or lacks a column."""
+        path = self.run.path(name)
+        if path is None:
             raise Skip(f"{name} not found in the results")
         with open(path, newline="", encoding="utf-8") as f:
             reader = csv.DictReader(f)
@@ -90,7 +93,7 @@ class Results:
     def family_tables(self, table: str) -> dict[str, list[dict]]:
         """{benchmark: rows} of a benchmark family's table TABLE.csv (its `benchmark`
         column says whose each row is); empty when the run wrote no such table."""
-        if not (self.folder / f"{table}.csv").is_file():
+        if self.run.path(f"{table}.csv") is None:
             return {}
         found: dict[str, list[dict]] = {}
         for row in self.rows(f"{table}.csv", required=("benchmark",)):
@@ -98,10 +101,7 @@ class Results:
         return found
 
     def run_record(self) -> dict:
-        if self._record is None:
-            path = self.folder / "run.json"
-            self._record = json.loads(path.read_text()) if path.is_file() else {}
-        return self._record
+        return self.run.record
 
     def label(self, benchmark: str) -> str:
         """The benchmark's display name for titles; illustrative data (the demo) says so."""

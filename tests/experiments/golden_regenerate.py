@@ -31,10 +31,7 @@ def regenerate(name: str, data_dir: Path | None) -> None:
         for path in sorted(out.iterdir()):
             if path.name == "run.json" or (hashed and path.name in HASHED):
                 continue
-            if path.is_dir():  # latex/
-                shutil.copytree(path, golden / path.name)
-            else:
-                shutil.copy(path, golden / path.name)
+            shutil.copy(path, golden / path.name)
         if hashed:
             (golden / "SHA256SUMS").write_text("".join(
                 f"{hashlib.sha256((out / n).read_bytes()).hexdigest()}  {n}\n" for n in HASHED))

@@ -3,7 +3,6 @@ synthetic results folders shaped like real runs (Flickr8k, PASCAL-50S, THumB).""
 from __future__ import annotations
 
 import csv
-import json
 from contextlib import contextmanager
 from itertools import combinations
 from pathlib import Path
@@ -13,6 +12,8 @@ import numpy as np
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 from matplotlib.text import Text
+
+from experiments.pipeline.results_folder import ResultsWriter
 
 ALL_METRICS = ["bleu1", "bleu2", "bleu3", "bleu4", "meteor", "rouge_l", "cider", "spice",
                "bertscore", "bartscore", "clipscore", "refclipscore", "vlm_judge"]
@@ -65,8 +66,8 @@ def layout_problems(fig: Figure, margin_share: float = 0.2) -> list[str]:
     return problems
 
 
-def _write(path: Path, rows: list[dict]) -> None:
-    with open(path, "w", newline="") as f:
+def _write(results: ResultsWriter, name: str, rows: list[dict]) -> None:
+    with results.open(name) as f:
         writer = csv.DictWriter(f, fieldnames=list(rows[0]))
         writer.writeheader()
         writer.writerows(rows)
@@ -78,7 +79,7 @@ def write_results(folder: Path, panels: dict[str, list[tuple[str, str, str]]],
     """A results folder as run_correlation writes it: for each benchmark its
     (statistic, level, subset) panels, random values for `metrics`, every pair compared."""
     rng = np.random.default_rng(seed)
-    folder.mkdir(parents=True, exist_ok=True)
+    results = ResultsWriter(folder)
     correlations, comparisons, scores, judgments = [], [], [], []
     for bench, steps in panels.items():
         for statistic, level, subset in steps:
@@ -114,18 +115,18 @@ def write_results(folder: Path, panels: dict[str, list[tuple[str, str, str]]],
                 for m in metrics:
                     scores.append({"benchmark": bench, "sample_id": sample, "metric": m,
                                    "score": 0.2 * human + rng.normal(0, 0.3)})
-    _write(folder / "correlations.csv", correlations)
-    _write(folder / "comparisons.csv", comparisons)
+    _write(results, "correlations.csv", correlations)
+    _write(results, "comparisons.csv", comparisons)
     if ratings:
-        _write(folder / "judgments.csv", judgments)
-        _write(folder / "scores.csv", scores)
+        _write(results, "judgments.csv", judgments)
+        _write(results, "scores.csv", scores)
     run = {"command": "python -m experiments.run_correlation --benchmark "
                       + ",".join(panels) + " --metrics " + ",".join(metrics),
            "analysis": {"confidence": 0.95, "alpha": 0.05},
            "metrics": [{"benchmark": b, "metric": m, "skipped": None}
                        for b in panels for m in metrics],
            "benchmarks": {b: {"notes": []} for b in panels}}
-    (folder / "run.json").write_text(json.dumps(run))
+    results.commit(run)
     return folder
 
 
