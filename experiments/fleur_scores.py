@@ -30,6 +30,7 @@ from .benchmarks.base import Benchmark, DataError
 from .benchmarks import DATA_ENV, default_data_dir, load_benchmark
 from .benchmarks.captions import PascalPair, read_pascal50s
 from .benchmarks.files import read_text, require_file
+from .cli import add_common_arguments
 
 FIELDS = {"image file": "image", "caption": "caption", "model score": "model",
           "our score": "our", "label": "label"}
@@ -144,6 +145,7 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--score", choices=["our", "model"], default="our",
                    help="'our' = FLEUR's smoothed score (default), 'model' = the raw rating")
     p.add_argument("--out", required=True)
+    add_common_arguments(p, loudness=False)
     args = p.parse_args(argv)
     scores: dict[str, float] = {}
     try:

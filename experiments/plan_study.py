@@ -136,7 +136,7 @@ def main(argv: list[str] | None = None) -> int:
         with writer.open(CURVE_FILE) as f:
             write_curves(f, curves)
         writer.commit({
-            "plan_command": "python -m experiments.plan_study " + " ".join(
+            "command": "python -m experiments.plan_study " + " ".join(
                 sys.argv[1:] if argv is None else argv),
             "plan": {k: (list(v) if isinstance(v, tuple) else v)
                      for k, v in vars(settings).items()},

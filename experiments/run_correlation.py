@@ -13,6 +13,7 @@ from __future__ import annotations
 import argparse
 import inspect
 import logging
+import shlex
 import sys
 import time
 from dataclasses import dataclass, field
@@ -20,6 +21,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+from tqdm.auto import tqdm
 
 from metrics import (LocalExecutor, MetricError, RayExecutor, ScoreCache, get_metric, list_metrics,
                      score_with_cache)
@@ -36,6 +38,8 @@ from .pipeline.metric_options import UsageError, parse_metric_options
 from .pipeline.results_folder import OutputFolderError, ResultsWriter
 from .pipeline.settings import AnalysisSettings
 from .benchmarks.user_files import parse_protocol
+from .cli import add_common_arguments, quiet_stderr, setup_logging
+from .plots.names import DisplayNames, parse_display_names
 from .plugins import PluginError, format_inventory, inventory, load_plugins
 
 log = logging.getLogger("experiments.run_correlation")
@@ -123,7 +127,12 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--skip-unavailable", action="store_true",
                    help="a metric named in --metrics that cannot run here is skipped with the "
                         "reason instead of failing the run")
-    p.add_argument("--quiet", action="store_true", help="no progress bars")
+    p.add_argument("--display-name", action="append", default=[], metavar="KEY=TEXT",
+                   help="what the LaTeX tables (OUT/*.tex) call KEY, e.g. bleu4=BLEU@4; "
+                        "repeatable")
+    p.add_argument("--display-names", action="append", default=[], metavar="FILE",
+                   help="a file of KEY=TEXT lines, as --display-name")
+    add_common_arguments(p)
     return p
 
 
@@ -314,7 +323,12 @@ def main(argv: list[str] | None = None) -> int:
     except MetricError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
-    logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
+    setup_logging(args)
+    try:
+        names = DisplayNames(parse_display_names(args.display_name, args.display_names))
+    except (OSError, ValueError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
     started = time.time()
     try:
         protocols = parse_protocols(args.protocol)
@@ -331,15 +345,18 @@ def main(argv: list[str] | None = None) -> int:
     except (DataError, OutputFolderError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
+    command = "python -m experiments.run_correlation " + shlex.join(
+        sys.argv[1:] if argv is None else argv)
     try:
-        return _run(args, writer, loaded, metric_names, externals, options, analysis, started)
+        return _run(args, writer, loaded, metric_names, externals, options, analysis, started,
+                    names, command.strip())
     finally:
         writer.abandon()
 
 
 def _run(args, writer: ResultsWriter, loaded: list[Benchmark], metric_names: list[str],
          externals: list[ExternalScores], options: dict[str, dict[str, Any]],
-         analysis: AnalysisSettings, started: float) -> int:
+         analysis: AnalysisSettings, started: float, names: DisplayNames, command: str) -> int:
     cache = None if args.no_cache else ScoreCache(args.cache_dir)
     runs: list[MetricRun] = []
     rows: list[ResultRow] = []
@@ -348,12 +365,13 @@ def _run(args, writer: ResultsWriter, loaded: list[Benchmark], metric_names: lis
     clusters: dict[str, list] = {}
     for bench in loaded:
         log.info("%s: %d samples", bench.name, len(bench.samples))
-        for name in metric_names:
-            try:
-                runs.append(score_metric(bench, name, options.get(name, {}), args, cache))
-            except InputError as exc:
-                print(f"error: {bench.name}: {exc}", file=sys.stderr)
-                return 2
+        with quiet_stderr(args.quiet):  # the Java tokenizer's and METEOR's own lines
+            for name in metric_names:
+                try:
+                    runs.append(score_metric(bench, name, options.get(name, {}), args, cache))
+                except InputError as exc:
+                    print(f"error: {bench.name}: {exc}", file=sys.stderr)
+                    return 2
         for external in externals:
             try:
                 runs.append(external_run(bench, external))
@@ -365,20 +383,32 @@ def _run(args, writer: ResultsWriter, loaded: list[Benchmark], metric_names: lis
         scored = {r.metric: r.result for r in runs
                   if r.benchmark == bench.name and r.result is not None}
         bench_views = views(bench)
-        bench_rows = [row for metric, scores in scored.items()
-                      for row in evaluate(bench, metric, scores, analysis, bench_views)]
-        comparisons += compare(bench, scored, analysis, bench_views)
-        annotate_clusters(bench_rows, bench_views)
-        rows += bench_rows + human_ceilings(bench)
-        clusters[bench.name] = bench_views
         per_sample = {m: v for m, v in scored.items() if isinstance(v, np.ndarray)}
-        if bench.tables is not None and per_sample:
-            for table, table_rows in bench.tables(bench, per_sample, analysis).items():
-                tables[bench.name, table] = table_rows
+        with_tables = bench.tables is not None and bool(per_sample)
+        steps = len(bench_views) * (len(scored) + (len(scored) > 1)) + with_tables
+        with tqdm(total=steps, desc=f"{bench.name}: intervals and tests", unit="step",
+                  disable=args.quiet or not steps, leave=False) as bar:
+            bench_rows = []
+            for metric, scores in scored.items():
+                for view in bench_views:
+                    bench_rows += evaluate(bench, metric, scores, analysis, [view])
+                    bar.update()
+            if len(scored) > 1:
+                for view in bench_views:
+                    comparisons += compare(bench, scored, analysis, [view])
+                    bar.update()
+            annotate_clusters(bench_rows, bench_views)
+            rows += bench_rows + human_ceilings(bench)
+            clusters[bench.name] = bench_views
+            if with_tables:
+                for table, table_rows in bench.tables(bench, per_sample, analysis).items():
+                    tables[bench.name, table] = table_rows
+                bar.update()
     from .pipeline.report import write_outputs
 
     write_outputs(writer, args, loaded, runs, rows, started, comparisons=comparisons,
-                  tables=tables, clusters=clusters, settings=analysis)
+                  tables=tables, clusters=clusters, settings=analysis, names=names,
+                  command=command)
     named = args.metrics is not None and not args.skip_unavailable
     failed = [r for r in runs if r.skipped and named and r.metric in metric_names]
     for r in failed:

@@ -8,6 +8,7 @@ from __future__ import annotations
 import csv
 import math
 import platform
+import shlex
 import sys
 import time
 from collections import Counter
@@ -17,7 +18,10 @@ from typing import Sequence, TextIO
 
 from metrics.redaction import mask_secrets
 
+from ..cli import package_version
+from ..plots.names import DisplayNames
 from .agreement import HUMAN_CEILING, MDD_POWER, ComparisonRow, ResultRow
+from .latex import latex_tables
 from .results_folder import ResultsWriter
 from .settings import AnalysisSettings
 
@@ -177,8 +181,12 @@ def write_outputs(writer: ResultsWriter, args, benchmarks, runs, rows: Sequence[
                   started: float, comparisons: Sequence[ComparisonRow] = (),
                   tables: dict[tuple[str, str], list[dict]] | None = None,
                   clusters: dict | None = None,
-                  settings: AnalysisSettings = AnalysisSettings()) -> None:
-    """Every file of the run through `writer` (atomically; run.json, listing them, last)."""
+                  settings: AnalysisSettings = AnalysisSettings(),
+                  names: DisplayNames | None = None, command: str | None = None) -> None:
+    """Every file of the run through `writer` (atomically; run.json, listing them, last);
+    prints the agreement table (and, unless --quiet, which metrics were skipped and
+    where the files went). `command` is the command line that reruns this (run.json),
+    by default this process's arguments."""
     tables = tables or {}
     out = writer.folder
     with writer.open("scores.csv") as f:
@@ -231,11 +239,16 @@ def write_outputs(writer: ResultsWriter, args, benchmarks, runs, rows: Sequence[
         report += ["", f"## {bench_name}: {table.replace('_', ' ')}", ""]
         report += markdown_rows(table_rows)
     writer.write_text("report.md", "\n".join(report) + "\n")
+    for name, text in latex_tables([asdict(r) for r in rows], tables, names,
+                                   settings.confidence, settings.alpha).items():
+        writer.write_text(name, text)
     record = {
         # A key in --metric-option or inside a URL must reach no file.
         "arguments": mask_secrets(vars(args)),
+        "version": package_version(),
         "versions": _versions(),
-        "command": mask_secrets(" ".join(sys.argv)),
+        "command": mask_secrets(command or "python -m experiments.run_correlation "
+                                + shlex.join(sys.argv[1:])),
         "benchmarks": {b.name: {"samples": len(b.samples), "notes": b.notes,
                                 "illustrative": b.illustrative,
                                 "citation": b.citation} for b in benchmarks},
@@ -247,8 +260,12 @@ def write_outputs(writer: ResultsWriter, args, benchmarks, runs, rows: Sequence[
     }
     writer.commit(record)
     print("\n".join(results_table(rows)))
+    if getattr(args, "quiet", False):
+        return
     skipped = [r for r in runs if r.skipped]
-    for r in skipped:
-        print(f"skipped {r.metric} on {r.benchmark}: {r.skipped}")
+    if skipped:  # each reason was logged once when the metric was skipped
+        print(f"\nskipped (reasons above and in report.md): "
+              + ", ".join(f"{r.metric}" + (f" on {r.benchmark}" if len(benchmarks) > 1 else "")
+                          for r in skipped))
     print(f"\nresults written to {out}/ (scores.csv, correlations.csv, comparisons.csv, "
-          "report.md, run.json)")
+          "report.md, run.json; LaTeX tables as *.tex)")

@@ -10,19 +10,19 @@ from __future__ import annotations
 import math
 from pathlib import Path
 
-from .common import Made, Results, new_figure, number, save, safe_stem
+from .common import ONE_COLUMN, Made, Results, new_figure, number, save, safe_stem, title
 
 COLUMNS = ["benchmark", "comparison", "statistic", "level", "subset", "metric_a", "metric_b",
            "value", "unit", "n", "power", "mc_se", "target_power", "n_required", "pilot_units"]
 
 
-def _label(row: dict) -> str:
+def _label(results: Results, row: dict) -> str:
     if row["comparison"] == "verdicts":
         what = "human vs machine verdicts"
     elif row["comparison"] == "metric vs value":
-        what = f"{row['metric_a']} vs {row['value']}"
+        what = f"{results.name(row['metric_a'])} vs {row['value']}"
     else:
-        what = f"{row['metric_a']} vs {row['metric_b']}"
+        what = f"{results.name(row['metric_a'])} vs {results.name(row['metric_b'])}"
     return f"{what}{' (' + row['subset'] + ')' if row.get('subset') else ''}"
 
 
@@ -31,7 +31,7 @@ def power_curves(results: Results, out: Path) -> list[Made]:
     made = []
     for bench in dict.fromkeys(r["benchmark"] for r in rows):
         mine = [r for r in rows if r["benchmark"] == bench]
-        fig = new_figure(5.6, 3.6)
+        fig = new_figure(ONE_COLUMN, 2.8)
         ax = fig.subplots()
         curves = dict.fromkeys((r["comparison"], r["statistic"], r["subset"], r["metric_a"],
                                 r["metric_b"], r["value"]) for r in mine)
@@ -41,7 +41,7 @@ def power_curves(results: Results, out: Path) -> list[Made]:
             n = [number(r["n"]) for r in pts]
             p = [number(r["power"]) for r in pts]
             se = [number(r["mc_se"]) for r in pts]
-            line, = ax.plot(n, p, "o-", ms=3, lw=1, label=_label(pts[0]))
+            line, = ax.plot(n, p, "o-", ms=3, lw=1, label=_label(results, pts[0]))
             ax.fill_between(n, [max(0, a - 2 * b) for a, b in zip(p, se)],
                             [min(1, a + 2 * b) for a, b in zip(p, se)], color=line.get_color(),
                             alpha=0.15, lw=0)
@@ -57,9 +57,9 @@ def power_curves(results: Results, out: Path) -> list[Made]:
         unit = "pairs" if mine[0]["level"] == "pair" else mine[0]["unit"]
         ax.set_xlabel(f"{unit} judged (log scale)")
         ax.set_ylabel("power")
-        ax.legend(fontsize=7, loc="lower right")
-        ax.set_title(f"{results.label(bench)}: power by study size ({mine[0]['statistic']})",
-                     fontsize=9)
+        ax.legend(fontsize=6, loc="lower right")
+        title(fig, f"{results.label(bench)}: power by study size "
+                   f"({results.name(mine[0]['statistic'])})", ONE_COLUMN)
         stem = safe_stem(bench, "power_curve")
         files = save(fig, out, stem, mine, COLUMNS)
         made.append(Made(stem, f"{results.label(bench)}: power by study size", (

@@ -51,6 +51,7 @@ from ..benchmarks import DATA_ENV, default_data_dir
 from .data import (GENERATIONS_FILE, OFFICIAL_FILE, image_file, read_generations,
                                read_official)
 from ..benchmarks.files import require_file
+from ..cli import add_common_arguments, setup_logging
 
 log = logging.getLogger("experiments.generate_reasons")
 
@@ -390,7 +391,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--limit", type=int, default=None, help="only the first N items (a trial run)")
     p.add_argument("--cache-dir", default=None, help="cache folder (default $METAEVAL_CACHE_DIR)")
     p.add_argument("--no-cache", action="store_true", help="neither read nor write the cache")
-    p.add_argument("--quiet", action="store_true", help="no progress bar")
+    add_common_arguments(p)
     return p
 
 
@@ -406,7 +407,7 @@ def make_generator(args):
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
-    logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
+    setup_logging(args)
     try:
         if args.socratis_dir:
             folder = Path(args.socratis_dir)

@@ -55,6 +55,7 @@ from ..benchmarks import DATA_ENV, default_data_dir
 from .data import (GENERATIONS_FILE, OFFICIAL_FILE, STUDY_COLUMNS, read_generations,
                                read_official)
 from ..benchmarks.files import csv_rows, require_file
+from ..cli import add_common_arguments, setup_logging
 
 log = logging.getLogger("experiments.human_study")
 
@@ -405,6 +406,7 @@ def positive_int(text: str) -> int:
 def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="python -m experiments.human_study",
                                 description="Export Socratis pairs for annotation; import the verdicts.")
+    add_common_arguments(p, loudness=False)
     sub = p.add_subparsers(dest="command", required=True)
     ex = sub.add_parser("export", help="sample pairs and write the task and key files")
     ex.add_argument("--data-dir", default=None, help=f"folder holding socratis/ (default ${DATA_ENV})")
@@ -433,6 +435,7 @@ def build_parser() -> argparse.ArgumentParser:
     ex.add_argument("--id-prefix", default="pair", help="pair ids are PREFIX0001, ... (default pair)")
     ex.add_argument("--out", required=True, help="the task file to upload (CSV)")
     ex.add_argument("--key", required=True, help="the key file to keep (CSV)")
+    add_common_arguments(ex, version=False)
     im = sub.add_parser("import", help="map answers back to verdicts; write human_study.csv")
     im.add_argument("--key", required=True, help="the key file written by export")
     im.add_argument("--answers", required=True, action="append",
@@ -441,12 +444,13 @@ def build_parser() -> argparse.ArgumentParser:
     im.add_argument("--annotator-column", default="annotator")
     im.add_argument("--answer-column", default="answer")
     im.add_argument("--out", required=True, help="the human-study CSV to write")
+    add_common_arguments(im, version=False)
     return p
 
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
-    logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
+    setup_logging(args)
     try:
         if args.command == "export":
             if args.n_for_effect is not None:

@@ -13,7 +13,8 @@ from experiments.pipeline.results_folder import ResultsWriter
 from tests.helpers.files import read_csv, rewrite_result
 from tests.helpers.socratis_fixture import paper_counts_rows, write_socratis
 
-SOCRATIS_FIGURES = ["study_verdicts", "subset_means", "generator_means", "agreement_forest"]
+SOCRATIS_FIGURES = ["study_verdicts", "study_verdicts_by_generator", "agreement_forest"]
+SOCRATIS_TABLES = ["subset_means", "generator_means", "verdict_counts"]
 
 
 @pytest.fixture(scope="module")
@@ -47,17 +48,17 @@ def test_every_figure_is_written_with_its_data_and_indexed(demo_results, tmp_pat
         assert read_csv(out / f"{stem}.csv"), stem
     index = (out / "README.md").read_text()
     assert "**demo: illustrative data for a smoke run" in index
-    assert "## demo (illustrative data): human-study verdicts" in index
+    assert "## Demo (illustrative data): human-study verdicts" in index
     assert f"python -m experiments.make_figures --results {demo_results} --out {out}" in index
     # The demo has no ratings: the scatter plot is not drawn, and the index says why.
     assert "metric vs human scatter: no rating benchmark among the results" in index
-    # The subset table's CSV is the analysis table, pivoted.
-    subset = {(r["metric"], r["scored_reason"]): r for r in read_csv(out / "demo_subset_means.csv")}
-    source = {(r["metric"], r["subset"]): r for r in read_csv(demo_results / "subset_means.csv")
-              if r["benchmark"] == "demo"}
-    for (metric, side), row in subset.items():
-        for name in ("machine_better", "human_better", "both_good", "both_bad"):
-            assert float(row[f"{name}_mean"]) == float(source[metric, name][f"{side}_reason_mean"])
+    # The tables come as LaTeX, indexed; the subset table's numbers are the analysis table's.
+    for name in ["agreement", "clusters"] + [f"demo.{t}" for t in SOCRATIS_TABLES]:
+        assert f"[`{name}.tex`]({name}.tex)" in index
+    subset = (out / "demo.subset_means.tex").read_text()
+    for row in read_csv(demo_results / "subset_means.csv"):
+        if row["metric"] == "rouge_l" and row["benchmark"] == "demo":
+            assert f"{100 * float(row['machine_reason_mean']):.1f}" in subset
 
 
 def test_the_same_results_give_the_same_bytes(demo_results, tmp_path):
