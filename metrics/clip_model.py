@@ -34,7 +34,7 @@ from typing import Any, Sequence
 import numpy as np
 
 from .base import MetricError
-from .images import DEFAULT_MAX_IMAGE_PIXELS, ImageReadError, open_image
+from .images import DEFAULT_MAX_IMAGE_PIXELS, ImageReadError, forget_recent_bytes, open_image
 from .models import (hf_cache_dir, hf_cached_file, hub_unavailable, missing_weights,
                      path_digest, resolve_device)
 
@@ -323,13 +323,14 @@ class CallEmbeddings:
     """Embeddings of one scoring call: each distinct image path and text once.
 
     `prefix` is put before every text (with a space); `owner` names the
-    metric in log lines.
+    metric in log lines; `num_workers` processes read and preprocess images.
     """
 
     def __init__(self, model: ClipModel, prefix: str, batch_size: int,
                  max_image_pixels: int | None = DEFAULT_MAX_IMAGE_PIXELS,
-                 owner: str = "clipscore"):
+                 owner: str = "clipscore", num_workers: int = 0):
         self.model = model
+        self.num_workers = int(num_workers)
         self.prefix = prefix if not prefix or prefix.endswith(" ") else prefix + " "
         self.batch_size = batch_size
         self.max_image_pixels = max_image_pixels
@@ -355,20 +356,62 @@ class CallEmbeddings:
         return {t: self._texts[t] for t in texts}
 
     def images(self, paths: Sequence[str]) -> dict[str, np.ndarray | str]:
-        """path -> unit embedding, or path -> reason string when it cannot be read."""
+        """path -> unit embedding, or path -> reason string when it cannot be read.
+
+        New images are read and preprocessed in `num_workers` processes (a
+        torch DataLoader, in order) while the model encodes the previous
+        batch; the batches and numbers are the same for any worker count.
+        """
         model = self.model
         new = [p for p in dict.fromkeys(paths) if p not in self._images]
-        for start in range(0, len(new), self.batch_size):
-            part = new[start:start + self.batch_size]
-            pixels, ok = [], []
-            for path in part:
-                try:
-                    pixels.append(model.preprocess(open_image(path, self.max_image_pixels)))
-                    ok.append(path)
-                except ImageReadError as exc:
-                    self._images[path] = str(exc)
+        for batch in self._pixel_batches(new):
+            ok = []
+            for i, item in batch:
+                if isinstance(item, str):
+                    self._images[new[i]] = item
+                else:
+                    ok.append((new[i], item))
             if ok:
-                emb = model.encode_images(pixels, self.batch_size)
-                for path, vec in zip(ok, emb):
+                emb = model.encode_images([pixels for _, pixels in ok], self.batch_size)
+                for (path, _), vec in zip(ok, emb):
                     self._images[path] = vec
         return {p: self._images[p] for p in paths}
+
+    def _pixel_batches(self, paths: Sequence[str]):
+        files = ImageFiles(paths, self.model.preprocess, self.max_image_pixels)
+        if self.num_workers == 0 or len(paths) <= self.batch_size:
+            for start in range(0, len(paths), self.batch_size):
+                yield [files[i] for i in range(start, min(start + self.batch_size, len(paths)))]
+            return
+        from torch.utils.data import DataLoader
+
+        yield from DataLoader(files, batch_size=self.batch_size, shuffle=False,
+                              num_workers=self.num_workers, collate_fn=_as_list)
+        forget_recent_bytes(paths)  # the workers used their copies
+
+
+class ImageFiles:
+    """Image files as preprocessed pixels: item i is (i, tensor) or (i, reason)."""
+
+    def __init__(self, paths: Sequence[str], preprocess, max_pixels: int | None):
+        self.paths = list(paths)
+        self.preprocess = preprocess
+        self.max_pixels = max_pixels
+
+    def __len__(self) -> int:
+        return len(self.paths)
+
+    def __getitem__(self, i: int):
+        try:
+            return i, self.preprocess(open_image(self.paths[i], self.max_pixels))
+        except ImageReadError as exc:
+            return i, str(exc)
+
+
+def _as_list(batch: list) -> list:
+    return batch
+
+
+def default_workers() -> int:
+    """Image-reading processes: one per core but one, at most 8."""
+    return max(0, min(8, (os.cpu_count() or 1) - 1))

@@ -73,6 +73,9 @@ class ClipScore(Metric):
         (default: the standard one).
       max_image_pixels: images with more pixels are NaN with a reason instead
         of being decoded (None: no limit).
+      num_workers: processes that read and preprocess images while the model
+        encodes (None: one per core but one, at most 8; 0: in this process).
+        Changes no number.
     """
 
     name = "clipscore"
@@ -82,14 +85,17 @@ class ClipScore(Metric):
                  quick_gelu: bool | None = None, prefix: str = DEFAULT_PREFIX,
                  w: float = DEFAULT_W, device: str = "cpu", precision: str = "auto",
                  batch_size: int = 64, cache_dir: str | None = None,
-                 max_image_pixels: int | None = DEFAULT_MAX_IMAGE_PIXELS):
-        from .clip_model import PRECISIONS, ClipWeights
+                 max_image_pixels: int | None = DEFAULT_MAX_IMAGE_PIXELS,
+                 num_workers: int | None = None):
+        from .clip_model import PRECISIONS, ClipWeights, default_workers
 
         if precision not in PRECISIONS:
             raise MetricError(f"{self.name}: precision must be one of {PRECISIONS}, "
                               f"not {precision!r}")
         if int(batch_size) < 1:
             raise MetricError(f"{self.name}: batch_size must be at least 1")
+        if num_workers is not None and int(num_workers) < 0:
+            raise MetricError(f"{self.name}: num_workers must be 0 or more")
         if not pretrained:
             raise MetricError(
                 f"{self.name}: pretrained weights are required (an open_clip tag such as "
@@ -103,6 +109,7 @@ class ClipScore(Metric):
         self.precision = precision
         self.batch_size = int(batch_size)
         self.max_image_pixels = max_image_pixels
+        self.num_workers = default_workers() if num_workers is None else int(num_workers)
         self._bundle = None
         self._call = None
 
@@ -131,7 +138,7 @@ class ClipScore(Metric):
         self._call = None
         if samples:
             self._call = CallEmbeddings(self._load(), self.prefix, self.batch_size,
-                                        self.max_image_pixels, self.name)
+                                        self.max_image_pixels, self.name, self.num_workers)
 
     def _image_part(self, samples: Sequence[Sample]):
         """CLIP-S per sample, candidate embeddings, truncation flags, failures."""

@@ -11,6 +11,7 @@ from __future__ import annotations
 import io
 import os
 import threading
+from collections import OrderedDict
 from typing import Any
 
 # Pixels an image may have before it is refused rather than decoded (about
@@ -25,6 +26,52 @@ class ImageReadError(Exception):
 
 
 _PIL_LIMIT_LOCK = threading.Lock()
+
+# Bytes of image files read recently (to hash them for the score cache), kept
+# so that decoding them does not read the file again; bounded, oldest dropped.
+# Keyed by (absolute path, size, mtime), so a changed file is read afresh.
+RECENT_BYTES_BUDGET = 256 * 2 ** 20
+RECENT_FILE_MAX = 64 * 2 ** 20  # larger files are not kept
+_RECENT: "OrderedDict[tuple[str, int, int], bytes]" = OrderedDict()
+_RECENT_SIZE = [0]
+_RECENT_LOCK = threading.Lock()
+
+
+def file_key(path: str) -> tuple[str, int, int]:
+    st = os.stat(path)
+    return os.path.abspath(path), st.st_size, st.st_mtime_ns
+
+
+def keep_recent_bytes(key: tuple[str, int, int], data: bytes) -> None:
+    """Remember `data`, the bytes of the file `key` names, for `open_image`."""
+    if len(data) > RECENT_FILE_MAX:
+        return
+    with _RECENT_LOCK:
+        if key in _RECENT:
+            return
+        _RECENT[key] = data
+        _RECENT_SIZE[0] += len(data)
+        while _RECENT_SIZE[0] > RECENT_BYTES_BUDGET:
+            _, dropped = _RECENT.popitem(last=False)
+            _RECENT_SIZE[0] -= len(dropped)
+
+
+def forget_recent_bytes(paths) -> None:
+    """Drop the kept bytes of `paths` (decoded elsewhere, e.g. in worker processes)."""
+    for path in paths:
+        _take_recent_bytes(path)
+
+
+def _take_recent_bytes(path: str) -> bytes | None:
+    try:
+        key = file_key(path)
+    except OSError:
+        return None
+    with _RECENT_LOCK:
+        data = _RECENT.pop(key, None)
+        if data is not None:
+            _RECENT_SIZE[0] -= len(data)
+        return data
 
 
 def read_image_bytes(path: str) -> bytes:
@@ -43,7 +90,8 @@ def open_image(path: str, max_pixels: int | None = DEFAULT_MAX_IMAGE_PIXELS,
     """Open `path` with PIL, decode it fully and return it as an RGB image.
 
     `data`, when given, is the file's bytes already read (the file is then not
-    opened again). Raises ImageReadError with the reason for a missing,
+    opened again); bytes kept by `keep_recent_bytes` (the score cache's hash
+    of the same file, unchanged since) are used the same way. Raises ImageReadError with the reason for a missing,
     truncated, non-image or over-large file. Any PIL mode (L, RGBA, CMYK, P,
     I;16, ...) becomes RGB. EXIF orientation is not applied.
     """
@@ -51,6 +99,8 @@ def open_image(path: str, max_pixels: int | None = DEFAULT_MAX_IMAGE_PIXELS,
 
     if data is None and not (path and os.path.isfile(path)):
         raise ImageReadError(f"image file not found: {path}")
+    if data is None:
+        data = _take_recent_bytes(path)
     source = io.BytesIO(data) if data is not None else path
     try:
         # Only the header is read here; the pixel budget is checked below,

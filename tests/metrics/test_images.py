@@ -1,6 +1,8 @@
 """metrics.open_image: one reader, one set of checks, for every image-reading metric."""
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 import pytest
 from PIL import Image
@@ -60,3 +62,27 @@ def test_pixel_limit_is_ours_not_pils(png, monkeypatch):
     monkeypatch.setattr(Image, "MAX_IMAGE_PIXELS", 100)  # PIL's bomb check would refuse
     assert open_image(png, max_pixels=None).size == (40, 30)
     assert Image.MAX_IMAGE_PIXELS == 100  # and its global is left as it was
+
+
+def test_a_file_hashed_for_the_cache_is_not_read_again_to_decode(png, monkeypatch):
+    import builtins
+
+    from metrics import image_digest
+
+    reads = []
+    real_open = builtins.open
+
+    def counting_open(file, *args, **kwargs):
+        if str(file) == png:
+            reads.append(file)
+        return real_open(file, *args, **kwargs)
+
+    monkeypatch.setattr(builtins, "open", counting_open)
+    import hashlib
+
+    assert image_digest(png) == hashlib.sha256(Path(png).read_bytes()).hexdigest()
+    reads.clear()
+    first = np.asarray(open_image(png))
+    assert reads == []  # decoded from the bytes the hash read
+    np.testing.assert_array_equal(np.asarray(open_image(png)), first)  # later: from the file
+    assert reads  # (PIL opens the path itself, through builtins.open)
