@@ -106,6 +106,17 @@ class Metric(ABC):
         """Every setting that changes this metric's numbers."""
         return {}
 
+    def resolved_device(self) -> str | None:
+        """The device this metric computes on ("cpu", "cuda", "mps", ...), with
+        "auto" resolved; None for metrics that use none (n-gram metrics, a
+        served judge). Runs record it; it is not part of the signature."""
+        device = getattr(self, "device", None)
+        if device is None:
+            return None
+        from .models import resolve_device
+
+        return resolve_device(device)
+
     def signature(self) -> str:
         """A stable string naming the metric and every setting behind a number."""
         parts = [self.name] + [

@@ -123,3 +123,44 @@ def test_model_metrics_default_to_device_auto(monkeypatch):
     metrics.score("bartscore", CANDS, REFS, device="cpu")
     assert built == {"bleu4": {}, "bertscore": {"model": "x", "device": "auto"},
                      "bartscore": {"device": "cpu"}}
+
+
+def test_experiments_import_only_public_names_of_metrics():
+    """experiments/ uses `metrics` (and `metrics.vlm_judge`) through their __all__;
+    the speed cases, which time internals against baselines, are exempt."""
+    import ast
+    import importlib
+
+    public = {name: set(importlib.import_module(name).__all__)
+              for name in ("metrics", "metrics.vlm_judge")}
+    bad = []
+    for path in sorted((REPO / "experiments").rglob("*.py")):
+        if "speed_cases" in path.parts:
+            continue
+        for node in ast.walk(ast.parse(path.read_text(), str(path))):
+            where = f"{path.relative_to(REPO)}:{getattr(node, 'lineno', '?')}"
+            if isinstance(node, ast.Import):
+                bad += [f"{where} import {a.name}" for a in node.names
+                        if a.name.startswith("metrics.")]
+            elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module and (
+                    node.module == "metrics" or node.module.startswith("metrics.")):
+                names = public.get(node.module)
+                if names is None:
+                    bad.append(f"{where} from {node.module} import ...")
+                else:
+                    bad += [f"{where} from {node.module} import {a.name}" for a in node.names
+                            if a.name not in names]
+    assert not bad, "\n".join(bad)
+
+
+def test_resolved_device_says_where_a_metric_runs(tiny_clip, minilm_folder):
+    import torch
+
+    expected = "cuda" if torch.cuda.is_available() else (
+        "mps" if torch.backends.mps.is_available() else "cpu")
+    assert get_metric("bleu4").resolved_device() is None
+    assert get_metric("clipscore", model=tiny_clip[0], pretrained=tiny_clip[1],
+                      device="auto").resolved_device() == expected
+    assert metrics.BertScore(model=minilm_folder, num_layers=2).resolved_device() == "cpu"
+    judge = metrics.VlmJudge(backend="served", base_url="http://127.0.0.1:9/v1")
+    assert judge.resolved_device() is None
