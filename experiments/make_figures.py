@@ -17,7 +17,7 @@ import sys
 from pathlib import Path
 
 from .plots.clusters import significance_matrix
-from .plots.common import Made, Results, Skip, illustrative_notes
+from .plots.common import Made, Results, Skip, illustrative_mark
 from .plots.forest import agreement_forest
 from .plots.scatter import metric_vs_human
 from .socratis.table_figures import generator_table, subset_means_table
@@ -63,7 +63,8 @@ def index_text(command: str, results: Path, made: list[Made], skipped: list[tupl
                   f"{args.get('benchmark')} --metrics {args.get('metrics') or '(all)'} "
                   f"--bootstrap {args.get('bootstrap')} --seed {args.get('seed')}`.", ""]
     for name in sorted(run.get("benchmarks") or {}):
-        lines += [f"**{name}: {note}.**" for note in illustrative_notes(run, name)]
+        mark = illustrative_mark(run, name)
+        lines += [f"**{name}: {mark}.**"] if mark else []
     lines += [""] if lines[-1] else []
     for m in made:
         lines += [f"## {m.title}", "", " · ".join(f"[`{f}`]({f})" for f in m.files), "", m.what, ""]

@@ -23,16 +23,17 @@ from typing import Any
 
 import numpy as np
 
-from metrics import MetricError, ScoreCache, get_metric, list_metrics, score_with_cache
-from metrics.registry import metric_class
-from metrics.base import InputError, Metric
+from metrics import (InputError, Metric, MetricError, ScoreCache, get_metric, list_metrics,
+                     metric_class, metric_source, score_with_cache)
 
-from .pipeline.agreement import (AnalysisSettings, ComparisonRow, PairProbabilities, ResultRow,
+from .pipeline.agreement import (ComparisonRow, PairProbabilities, ResultRow,
                        annotate_clusters, compare, evaluate, human_ceilings, views)
 from .benchmarks.base import Benchmark, DataError
 from .benchmarks import DATA_ENV, list_benchmarks, load_benchmark
 from .pipeline.external_scores import ExternalScores, parse_metric_scores_arg
-from .pipeline.family_tables import TableSettings, benchmark_tables
+from .pipeline.settings import AnalysisSettings
+from .benchmarks.user_files import parse_protocol
+from .plugins import PluginError, format_inventory, inventory, load_plugins
 
 log = logging.getLogger("experiments.run_correlation")
 PAIRWISE_METRIC = "vlm_judge_pairwise"
@@ -53,6 +54,7 @@ class MetricRun:
     seconds: float = 0.0
     pairs: PairProbabilities | None = None  # a pairwise judge's P(B better) per pair
     note: str = ""
+    device: str | None = None  # where a model metric ran ("auto" resolved)
 
     @property
     def result(self) -> np.ndarray | PairProbabilities | None:
@@ -64,10 +66,22 @@ def build_parser() -> argparse.ArgumentParser:
         prog="python -m experiments.run_correlation",
         description="Score benchmarks with metrics and measure agreement with human judgments.")
     p.add_argument("--benchmark", default="demo",
-                   help=f"comma-separated; one of: {', '.join(list_benchmarks())} (default: demo)")
+                   help=f"comma-separated; each one of: {', '.join(list_benchmarks())}, or "
+                        "NAME=FILE for your own ratings or preferences file (.csv or .jsonl; "
+                        "see the README) (default: demo)")
+    p.add_argument("--protocol", action="append", default=[], metavar="NAME=STAT@LEVEL[,...]",
+                   help="for your own file NAME: the statistics to report in place of its "
+                        "default, e.g. mine=pearson@flat,kendall_b@system; repeatable")
     p.add_argument("--metrics", default=None,
-                   help="comma-separated metric names (default: every registered metric; "
-                        "those that cannot run here are skipped with the reason)")
+                   help=f"comma-separated, of: {', '.join(list_metrics())} (default: every "
+                        "registered metric; those that cannot run here are skipped with the "
+                        "reason)")
+    p.add_argument("--plugin", action="append", default=[], metavar="MODULE",
+                   help="import MODULE first (the current folder is on the path); it registers "
+                        "its metrics and benchmarks; repeatable")
+    p.add_argument("--list", action="store_true",
+                   help="print every metric and benchmark, its source and whether it can run "
+                        "here, and exit")
     p.add_argument("--metric-scores", action="append", default=[], metavar="NAME=FILE.csv",
                    help="scores computed elsewhere (columns sample_id,score), joined on sample ids; "
                         "repeatable")
@@ -90,7 +104,8 @@ def build_parser() -> argparse.ArgumentParser:
                    help="permutation-test draws per pair of metrics (default 1000)")
     p.add_argument("--alpha", type=float, default=0.05,
                    help="significance level of the clusters (default 0.05)")
-    p.add_argument("--device", default="cpu", help="cpu, cuda, mps or auto (model metrics)")
+    p.add_argument("--device", default="auto",
+                   help="model metrics: auto (default: cuda, then mps, then cpu), cpu, cuda, mps")
     p.add_argument("--batch-size", type=int, default=None, help="batch size for model metrics")
     p.add_argument("--cache-dir", default=None,
                    help="score cache folder (default: $METAEVAL_CACHE_DIR or ~/.cache/socratis-metaeval)")
@@ -150,6 +165,7 @@ def score_metric(bench: Benchmark, name: str, options: dict[str, Any], args,
     try:
         metric = make_metric(name, options, args.device, args.batch_size)
         run.signature = metric.signature()
+        run.device = metric.resolved_device()
         output, stats = score_with_cache(metric, bench.samples, cache, progress=not args.quiet)
     except CANNOT_RUN as exc:
         return skipped(run, exc)
@@ -174,6 +190,7 @@ def pairwise_run(bench: Benchmark, options: dict[str, Any], args,
     pairs = list(dict.fromkeys(zip(prefs.pair_ids, prefs.sample_a, prefs.sample_b)))
     try:
         judge = make_metric("vlm_judge", options, args.device, args.batch_size)
+        run.device = judge.resolved_device()
         if cache is not None:
             judge.attach_cache(cache)
         output = judge.compare([(pid, samples[a], samples[b]) for pid, a, b in pairs])
@@ -217,21 +234,35 @@ def external_run(bench: Benchmark, external: ExternalScores) -> MetricRun:
     return run
 
 
-def analysis_settings(args) -> AnalysisSettings:
-    for name, value, ok in (("--bootstrap", args.bootstrap, args.bootstrap >= 2),
-                            ("--permutations", args.permutations, args.permutations >= 1),
-                            ("--confidence", args.confidence, 0 < args.confidence < 1),
-                            ("--alpha", args.alpha, 0 < args.alpha < 1)):
-        if not ok:
-            raise ValueError(f"{name} {value} is out of range")
-    return AnalysisSettings(args.bootstrap, args.confidence, args.ci_method, args.seed,
-                            args.alpha, args.permutations)
+def _plugins_first(argv: list[str] | None) -> list[str]:
+    """The --plugin modules, read before the full parser so that --help lists their names."""
+    pre = argparse.ArgumentParser(add_help=False)
+    pre.add_argument("--plugin", action="append", default=[])
+    return pre.parse_known_args(argv)[0].plugin
+
+
+def parse_protocols(items: list[str]) -> dict[str, list]:
+    out = {}
+    for item in items:
+        name, sep, spec = item.partition("=")
+        if not sep or not name.strip():
+            raise DataError(f"--protocol {item!r}: expected NAME=STAT@LEVEL[,STAT@LEVEL...]")
+        out[name.strip()] = parse_protocol(spec)
+    return out
 
 
 def main(argv: list[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
     try:
-        analysis = analysis_settings(args)
+        load_plugins(_plugins_first(argv))
+    except PluginError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    args = build_parser().parse_args(argv)
+    if args.list:
+        print(format_inventory(inventory(args.data_dir)))
+        return 0
+    try:
+        analysis = AnalysisSettings.from_args(args)
     except ValueError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
@@ -252,9 +283,25 @@ def main(argv: list[str] | None = None) -> int:
         print(f"error: unknown metric(s) {', '.join(unknown)}; known metrics: "
               f"{', '.join(list_metrics())}", file=sys.stderr)
         return 2
+    if args.metrics is not None:
+        for name in metric_names:  # a plugin the user named must load; unnamed ones are skipped
+            if metric_source(name) != "built-in":
+                try:
+                    metric_class(name)
+                except MetricError as exc:
+                    print(f"error: {exc}", file=sys.stderr)
+                    return 2
     options = parse_metric_options(args.metric_option)
     try:
-        loaded = [load_benchmark(name, args.data_dir, args.image_root) for name in benchmarks]
+        protocols = parse_protocols(args.protocol)
+        unused = set(protocols) - {b.partition("=")[0].strip() for b in benchmarks if "=" in b}
+        if unused:
+            raise DataError(f"--protocol for {', '.join(sorted(unused))}: no such NAME=FILE "
+                            "benchmark")
+        loaded = [load_benchmark(name, args.data_dir, args.image_root,
+                                 protocol=protocols.get(name.partition("=")[0].strip())
+                                 if "=" in name else None)
+                  for name in benchmarks]
     except DataError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
@@ -266,7 +313,6 @@ def main(argv: list[str] | None = None) -> int:
     comparisons: list[ComparisonRow] = []
     tables: dict[tuple[str, str], list[dict]] = {}
     clusters: dict[str, list] = {}
-    settings = TableSettings(args.bootstrap, args.confidence, args.seed)
     for bench in loaded:
         log.info("%s: %d samples", bench.name, len(bench.samples))
         for name in metric_names:
@@ -293,8 +339,9 @@ def main(argv: list[str] | None = None) -> int:
         rows += bench_rows + human_ceilings(bench)
         clusters[bench.name] = bench_views
         per_sample = {m: v for m, v in scored.items() if isinstance(v, np.ndarray)}
-        for table, table_rows in benchmark_tables(bench, per_sample, settings).items():
-            tables[bench.name, table] = table_rows
+        if bench.tables is not None and per_sample:
+            for table, table_rows in bench.tables(bench, per_sample, analysis).items():
+                tables[bench.name, table] = table_rows
     from .pipeline.report import write_outputs
 
     write_outputs(out, args, loaded, runs, rows, started, comparisons=comparisons,

@@ -16,7 +16,7 @@ from .api import score
 from .base import InputError, Metric, MetricError, MetricOutput, Sample, image_digest
 from .cache import ScoreCache, default_cache_dir, score_with_cache
 from .images import DEFAULT_MAX_IMAGE_PIXELS, ImageReadError, open_image
-from .registry import get_metric, list_metrics, metric_class, register_metric
+from .registry import get_metric, list_metrics, metric_class, metric_source, register_metric
 
 # public name -> module that defines it, imported on first access
 _LAZY = {
@@ -31,7 +31,7 @@ _LAZY = {
 
 __all__ = [
     "score", "Sample", "Metric", "MetricOutput", "MetricError", "InputError",
-    "get_metric", "list_metrics", "metric_class", "register_metric",
+    "get_metric", "list_metrics", "metric_class", "metric_source", "register_metric",
     "ScoreCache", "score_with_cache", "default_cache_dir",
     "open_image", "ImageReadError", "DEFAULT_MAX_IMAGE_PIXELS", "image_digest",
     *_LAZY,

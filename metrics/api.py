@@ -53,7 +53,7 @@ def score(metric: str | Metric, candidates: Sequence[str],
         scorer = metric
     else:
         cls = metric_class(str(metric))
-        if "device" in inspect.signature(cls.__init__).parameters:
+        if "device" in inspect.signature(cls).parameters:
             options.setdefault("device", "auto")
         from .registry import get_metric
 

@@ -120,6 +120,9 @@ class BartScore(Metric):
     def _fetch_hint(self) -> str:
         return transformers_fetch_command(self.model_name, "AutoModelForSeq2SeqLM")
 
+    def check_ready(self) -> None:
+        hf_model_source(self.model_name, self.name, self._fetch_hint(), cache_dir=self.cache_dir)
+
     def _load(self):
         if self._model is not None:
             return self._model, self._tokenizer

@@ -106,6 +106,11 @@ class Metric(ABC):
         """Every setting that changes this metric's numbers."""
         return {}
 
+    def check_ready(self) -> None:
+        """Raise MetricError saying why this metric cannot run on this machine (missing
+        weights, no Java), without loading anything heavy; a metric with nothing to
+        check returns."""
+
     def resolved_device(self) -> str | None:
         """The device this metric computes on ("cpu", "cuda", "mps", ...), with
         "auto" resolved; None for metrics that use none (n-gram metrics, a

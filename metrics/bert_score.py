@@ -161,6 +161,9 @@ class BertScore(Metric):
     def _fetch_hint(self) -> str:
         return transformers_fetch_command(self.model_name, "AutoModel")
 
+    def check_ready(self) -> None:
+        hf_model_source(self.model_name, self.name, self._fetch_hint(), cache_dir=self.cache_dir)
+
     def _load(self):
         if self._scorer is not None:
             return self._scorer

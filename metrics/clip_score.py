@@ -127,6 +127,13 @@ class ClipScore(Metric):
         return {**self.weights.settings(), "prefix": self.prefix, "w": self.w,
                 "precision": self._resolved_precision()}
 
+    def check_ready(self) -> None:
+        """Weights cached, or the Hub reachable to fetch them (nothing is downloaded here)."""
+        from .models import hub_unavailable
+
+        if hub_unavailable():
+            self.weights.checkpoint_path()
+
     def _load(self):
         if self._bundle is None:
             self._bundle = self.weights.load(self.device, self._resolved_precision())

@@ -24,6 +24,7 @@ import io
 import json
 import logging
 import os
+import shutil
 import subprocess
 import tempfile
 import threading
@@ -80,6 +81,11 @@ class _PycocoMetric(Metric):
 
     def settings(self) -> dict:
         return {"impl": IMPLEMENTATION, "tokenizer": "ptb"}
+
+    def check_ready(self) -> None:
+        if shutil.which("java") is None:
+            raise MetricError(f"{self.name}: no `java` on PATH (the PTB tokenizer and METEOR "
+                              "are Java programs); install a Java runtime")
 
     def _prepare(self, samples: Sequence[Sample]) -> None:
         texts = [s.candidate for s in samples]

@@ -2,13 +2,26 @@
 
 Classes are imported only when asked for, so `import metrics` stays light
 (no torch, no Java) and a metric whose libraries are missing fails alone.
+
+Other packages add metrics without any change here, through the entry-point
+group `socratis_metaeval.metrics` (`name = "package.module:ClassOrFactory"`),
+or by calling `register_metric` from a module (`run_correlation --plugin`).
+A plugin is imported only when its metric is used; one that fails to import
+raises `MetricError` with its error there, and stays out of nobody's way
+otherwise.
 """
 from __future__ import annotations
 
+import functools
 import importlib
+import logging
+from importlib.metadata import entry_points
 from typing import Any
 
 from .base import Metric, MetricError
+
+ENTRY_POINT_GROUP = "socratis_metaeval.metrics"
+log = logging.getLogger(__name__)
 
 # name -> (module, class, fixed options)
 _REGISTRY: dict[str, tuple[str, str, dict[str, Any]]] = {
@@ -28,24 +41,58 @@ _REGISTRY: dict[str, tuple[str, str, dict[str, Any]]] = {
 }
 
 
+BUILT_IN = frozenset(_REGISTRY)
+_SOURCES: dict[str, str] = {}  # plugin metric name -> where it came from
+
+
 def register_metric(name: str, module: str, cls: str, **fixed: Any) -> None:
     """Make `get_metric(name)` build `module.cls(**fixed, **options)`."""
     _REGISTRY[name] = (module, cls, dict(fixed))
+    if name not in BUILT_IN:
+        _SOURCES.setdefault(name, f"plugin (module {module})")
+
+
+@functools.lru_cache(maxsize=None)
+def _discover() -> None:
+    """Register every metric installed packages declare as entry points (imports nothing)."""
+    for ep in entry_points(group=ENTRY_POINT_GROUP):
+        dist = getattr(ep.dist, "name", None) or "unknown package"
+        if ep.name in _REGISTRY:
+            log.warning("metric plugin %s from %s ignored: the name is taken by %s",
+                        ep.name, dist, metric_source(ep.name))
+            continue
+        module, _, attr = ep.value.partition(":")
+        _REGISTRY[ep.name] = (module.strip(), attr.strip(), {})
+        _SOURCES[ep.name] = f"plugin ({dist})"
 
 
 def list_metrics() -> list[str]:
-    """Every metric name `get_metric` accepts."""
+    """Every metric name `get_metric` accepts, plugins included."""
+    _discover()
     return sorted(_REGISTRY)
+
+
+def metric_source(name: str) -> str:
+    """'built-in', or 'plugin (PACKAGE)' / 'plugin (module MODULE)'."""
+    _discover()
+    return "built-in" if name in BUILT_IN else _SOURCES.get(name, "plugin")
 
 
 def metric_class(name: str) -> type[Metric]:
     """The class behind metric `name` (imports its module)."""
+    _discover()
     try:
         module, cls, _ = _REGISTRY[name]
     except KeyError:
         raise MetricError(
             f"unknown metric {name!r}; known metrics: {', '.join(list_metrics())}") from None
-    return getattr(importlib.import_module(module), cls)
+    if name in BUILT_IN:
+        return getattr(importlib.import_module(module), cls)
+    try:
+        return functools.reduce(getattr, cls.split("."), importlib.import_module(module))
+    except Exception as exc:  # a plugin's import may fail in any way: say which and why
+        raise MetricError(f"metric {name!r} from {metric_source(name)} could not be loaded "
+                          f"({module}:{cls}): {type(exc).__name__}: {exc}") from exc
 
 
 def get_metric(name: str, **options: Any) -> Metric:

@@ -8,11 +8,14 @@ papers report), and its citation.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Sequence
+from typing import TYPE_CHECKING, Callable, Sequence
 
 import numpy as np
 
-from metrics.base import Sample
+from metrics import Sample
+
+if TYPE_CHECKING:
+    from ..pipeline.settings import AnalysisSettings
 
 
 class DataError(ValueError):
@@ -99,21 +102,34 @@ class ProtocolStep:
 
 @dataclass
 class Benchmark:
-    name: str
+    """A benchmark's samples, the human judgments they are compared with, and how.
+
+    `name` is given by the registry (`load_benchmark` sets the name the user
+    typed), so a loader never spells it. `illustrative`, when not empty, marks
+    data made up for a smoke run (the demo) and says so in words; reports and
+    figures show it. `tables`, when a
+    benchmark family reports extra tables (Socratis), is called as
+    `tables(bench, {metric: per-sample scores}, settings)` and returns
+    `{table name: rows}`.
+    """
+
     samples: list[Sample]
     protocol: list[ProtocolStep]
     citation: str
     ratings: Ratings | None = None
     preferences: Preferences | None = None
     notes: list[str] = field(default_factory=list)
-    kind: str = ""  # names the extra tables a benchmark family reports (experiments.tables)
+    name: str = ""
+    illustrative: str = ""
+    tables: Callable[["Benchmark", dict[str, np.ndarray], "AnalysisSettings"],
+                     dict[str, list[dict]]] | None = None
 
     def __post_init__(self) -> None:
         ids = {s.id for s in self.samples}
         if len(ids) != len(self.samples):
             seen: set[str] = set()
             dup = next(s.id for s in self.samples if s.id in seen or seen.add(s.id))
-            raise DataError(f"{self.name}: duplicate sample id {dup!r}")
+            raise DataError(f"{self.name or 'benchmark'}: duplicate sample id {dup!r}")
         unknown = []
         if self.ratings is not None:
             unknown += [i for i in self.ratings.sample_ids if i not in ids]
@@ -121,7 +137,7 @@ class Benchmark:
             unknown += [i for i in self.preferences.sample_a + self.preferences.sample_b
                         if i not in ids]
         if unknown:
-            raise DataError(f"{self.name}: judgments name {len(unknown)} unknown sample ids, "
+            raise DataError(f"{self.name or 'benchmark'}: judgments name {len(unknown)} unknown sample ids, "
                             f"e.g. {unknown[0]!r}")
 
     def sample_index(self) -> dict[str, int]:

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import numpy as np
 
-from metrics.base import Sample
+from metrics import Sample
 
 from .base import A_BETTER, B_BETTER, Benchmark, DataError, Preferences, ProtocolStep, Ratings
 from .files import jsonl_rows, read_json, require_file, require_keys
@@ -52,7 +52,7 @@ def load_pascal50s(folder: Path, image_root: str | None = None) -> Benchmark:
             cols["outcome"].append(A_BETTER if pair["label"] == 0 else B_BETTER)
             cols["category"].append(category)
     return Benchmark(
-        name="pascal50s", samples=samples, preferences=Preferences(**cols),
+        samples=samples, preferences=Preferences(**cols),
         protocol=[ProtocolStep("accuracy", "pair", by="category")],
         citation="Vedantam, Zitnick & Parikh 2015, CIDEr: Consensus-based Image Description "
                  "Evaluation, CVPR")
@@ -86,7 +86,7 @@ def load_thumb(folder: Path, image_root: str | None = None) -> Benchmark:
         items.append(seg)
         systems.append(row["SYS"])
     return Benchmark(
-        name="thumb", samples=samples,
+        samples=samples,
         ratings=Ratings(ids, np.array(values), items=items, systems=systems),
         protocol=[ProtocolStep("pearson", "flat"), ProtocolStep("pearson", "item"),
                   ProtocolStep("pearson", "system")],
@@ -124,7 +124,7 @@ def load_nebula(folder: Path, image_root: str | None = None) -> Benchmark:
     path = require_file(Path(folder) / "nebula_test.json", "nebula")
     samples, ratings = _scalar_rows(path, lambda k, row: f"nebula/{k}", "refs", image_root)
     return Benchmark(
-        name="nebula", samples=samples, ratings=ratings,
+        samples=samples, ratings=ratings,
         protocol=[ProtocolStep("kendall_c", "flat")],
         citation="Matsuda, Wada, Sugiura et al. 2024, DENEB: A Hallucination-Robust Automatic "
                  "Evaluation Metric for Image Captioning (Nebula dataset), ACCV",
@@ -142,7 +142,7 @@ def load_polaris(folder: Path, image_root: str | None = None) -> Benchmark:
     samples, ratings = _scalar_rows(path, lambda k, row: str(row.get("id", f"polaris/{k}")), None,
                                     image_root)
     return Benchmark(
-        name="polaris", samples=samples, ratings=ratings,
+        samples=samples, ratings=ratings,
         protocol=[ProtocolStep("kendall_c", "flat")],
         citation="Wada, Kaneda, Saito & Sugiura 2024, Polos: Multimodal Metric Learning from "
                  "Human Feedback for Image Captioning (Polaris dataset), CVPR",

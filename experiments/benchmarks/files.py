@@ -10,11 +10,13 @@ from pathlib import Path
 from typing import Any, Iterator
 
 from .base import DataError
+from .sources import fetch_hint
 
 
 def require_file(path: Path, what: str) -> Path:
+    """`path`, or a DataError; for a public benchmark file the message says how to fetch it."""
     if not path.is_file():
-        raise DataError(f"{what}: file not found: {path}")
+        raise DataError(f"{what}: file not found: {path}{fetch_hint(path)}")
     return path
 
 

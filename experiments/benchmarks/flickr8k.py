@@ -25,7 +25,7 @@ from pathlib import Path
 
 import numpy as np
 
-from metrics.base import Sample
+from metrics import Sample
 
 from .base import Benchmark, DataError, ProtocolStep, Ratings
 from .files import read_json, require_file, tsv_rows
@@ -150,7 +150,7 @@ def load_expert_json(path: Path, image_root: str | None = None) -> Benchmark:
 def _expert_benchmark(samples, ids, values, items, annotators, note: str) -> Benchmark:
     """Flickr8k-Expert from either layout: tau-c over every expert rating."""
     return Benchmark(
-        name="flickr8k-expert", samples=samples,
+        samples=samples,
         ratings=Ratings(ids, np.array(values), items=items, annotators=annotators),
         protocol=[ProtocolStep("kendall_c", "flat")], citation=CITATION, notes=[note])
 
@@ -188,7 +188,7 @@ def load_cf(folder: Path, image_root: str | None = None) -> Benchmark:
         values.append(value)
         items.append(image)
     return Benchmark(
-        name="flickr8k-cf", samples=samples,
+        samples=samples,
         ratings=Ratings(ids, np.array(values), items=items),
         protocol=[ProtocolStep("kendall_b", "flat")], citation=CITATION,
         notes=[f"{pruned} references removed because they are judged candidates of their image"])

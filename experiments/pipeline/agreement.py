@@ -23,6 +23,7 @@ from typing import Callable
 import numpy as np
 
 from ..benchmarks.base import Benchmark, ProtocolStep, scores_for
+from .settings import AnalysisSettings
 
 HUMAN_CEILING = "human_ceiling"  # the metric name of ceiling rows in correlations.csv
 
@@ -37,32 +38,6 @@ class PairProbabilities:
     """
 
     prob_b_better: dict[str, float]
-
-
-@dataclass(frozen=True)
-class AnalysisSettings:
-    """How sure: bootstrap and permutation settings, stated in every report."""
-
-    n_resamples: int = 1000
-    confidence: float = 0.95
-    method: str = "bca"
-    seed: int = 0
-    alpha: float = 0.05
-    n_permutations: int = 1000
-
-    def describe(self) -> list[str]:
-        return [
-            f"Intervals: {self.confidence:.0%} {'BCa' if self.method == 'bca' else self.method} "
-            f"bootstrap, {self.n_resamples} resamples, seed {self.seed}, resampling the "
-            "benchmark's natural unit (the `unit` column: whole images or pairs, both "
-            "systems and images at system level; Deutsch et al. 2021).",
-            f"Comparisons (comparisons.csv): paired bootstrap of the difference a - b on the "
-            f"same resamples, and a two-sided paired permutation test ({self.n_permutations} "
-            "draws, metrics' z-scored scores swapped per unit; mt-metrics-eval).",
-            f"Significance clusters: metrics ranked by the statistic; one opens a new cluster "
-            f"when a metric of the current cluster beats it with one-sided permutation "
-            f"p <= {self.alpha} (mt-metrics-eval AssignRanks, WMT22/23).",
-        ]
 
 
 @dataclass
@@ -218,7 +193,7 @@ def evaluate(bench: Benchmark, metric: str, scores: np.ndarray | PairProbabiliti
         vector = view.metric_vector(scores)
         result, note = _quietly(lambda: correlate(
             vector, view.human, view.step.statistic, view.step.level, view.items, view.systems,
-            ci=settings.method, n_resamples=settings.n_resamples,
+            ci=settings.ci_method, n_resamples=settings.bootstrap,
             confidence=settings.confidence, seed=settings.seed))
         notes = "; ".join(n for n in (note, result.notes) if n)
         rows.append(ResultRow(bench.name, metric, view.step.statistic, view.step.level,
@@ -247,8 +222,8 @@ def compare(bench: Benchmark, scored: dict[str, np.ndarray | PairProbabilities],
             continue
         (results, view.clusters), note = _quietly(lambda: compare_all(
             vectors, view.human, view.step.statistic, view.step.level, view.items, view.systems,
-            method=settings.method, n_resamples=settings.n_resamples,
-            confidence=settings.confidence, n_permutations=settings.n_permutations,
+            method=settings.ci_method, n_resamples=settings.bootstrap,
+            confidence=settings.confidence, n_permutations=settings.permutations,
             permutation_unit=view.permutation_unit, seed=settings.seed, alpha=settings.alpha))
         cluster_of = {e.metric: e.cluster for e in view.clusters.entries}
         n = view.n(results[0].n if results else 0, *vectors.values())

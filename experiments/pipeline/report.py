@@ -17,7 +17,8 @@ from importlib import metadata
 from pathlib import Path
 from typing import Sequence
 
-from .agreement import HUMAN_CEILING, AnalysisSettings, ComparisonRow, ResultRow
+from .agreement import HUMAN_CEILING, ComparisonRow, ResultRow
+from .settings import AnalysisSettings
 
 CORRELATION_COLUMNS = [f.name for f in fields(ResultRow)]
 COMPARISON_COLUMNS = [f.name for f in fields(ComparisonRow)]
@@ -148,6 +149,14 @@ def markdown_rows(rows: Sequence[dict]) -> list[str]:
     return lines
 
 
+def family_table_files(tables: dict[tuple[str, str], list[dict]]) -> dict[str, list[dict]]:
+    """One file's rows per table name, each row led by the benchmark it belongs to."""
+    files: dict[str, list[dict]] = {}
+    for (bench_name, table), table_rows in tables.items():
+        files.setdefault(table, []).extend({"benchmark": bench_name, **row} for row in table_rows)
+    return files
+
+
 def write_outputs(out: Path, args, benchmarks, runs, rows: Sequence[ResultRow],
                   started: float, comparisons: Sequence[ComparisonRow] = (),
                   tables: dict[tuple[str, str], list[dict]] | None = None,
@@ -160,12 +169,13 @@ def write_outputs(out: Path, args, benchmarks, runs, rows: Sequence[ResultRow],
     write_rows(out / "correlations.csv", [asdict(r) for r in rows], CORRELATION_COLUMNS)
     write_rows(out / "comparisons.csv", [asdict(c) for c in comparisons], COMPARISON_COLUMNS)
     write_judgments(out / "judgments.csv", benchmarks)
-    for (bench_name, table), table_rows in tables.items():
-        write_rows(out / f"{bench_name}.{table}.csv", table_rows)
+    for table, table_rows in family_table_files(tables).items():
+        write_rows(out / f"{table}.csv", table_rows)
     report = ["# Results", ""]
     for bench in benchmarks:
         report += [f"## {bench.name}", "", f"{len(bench.samples)} samples. Citation: {bench.citation}.", ""]
-        report += [f"- {note}" for note in bench.notes]
+        report += [f"- {note}" for note in ([bench.illustrative] if bench.illustrative else [])
+                   + bench.notes]
         report.append("")
     report += ["## Agreement with human judgments (x100)", ""]
     report += [f"- {line}" for line in settings.describe()]
@@ -188,6 +198,7 @@ def write_outputs(out: Path, args, benchmarks, runs, rows: Sequence[ResultRow],
                       if run.failures else "")
             report.append(f"- {run.benchmark} / {run.metric}: `{run.signature}`; "
                           f"{run.computed} computed, {run.cached} from cache{failed}"
+                          + (f"; ran on {run.device}" if run.device else "")
                           + (f"; {run.note}" if run.note else ""))
     for (bench_name, table), table_rows in tables.items():
         report += ["", f"## {bench_name}: {table.replace('_', ' ')}", ""]
@@ -198,10 +209,12 @@ def write_outputs(out: Path, args, benchmarks, runs, rows: Sequence[ResultRow],
         "versions": _versions(),
         "command": " ".join(sys.argv),
         "benchmarks": {b.name: {"samples": len(b.samples), "notes": b.notes,
+                                "illustrative": b.illustrative,
                                 "citation": b.citation} for b in benchmarks},
         "metrics": [{"benchmark": r.benchmark, "metric": r.metric, "signature": r.signature,
                      "skipped": r.skipped, "unscored": len(r.failures), "cached": r.cached,
-                     "computed": r.computed, "seconds": round(r.seconds, 3)} for r in runs],
+                     "computed": r.computed, "seconds": round(r.seconds, 3),
+                     "device": r.device} for r in runs],
         "analysis": vars(settings),
         "seconds": round(time.time() - started, 3),
     }

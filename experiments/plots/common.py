@@ -63,12 +63,13 @@ class Results:
         return rows
 
     def family_tables(self, table: str) -> dict[str, list[dict]]:
-        """{benchmark: rows} from every BENCHMARK.TABLE.csv for this table name."""
-        found = {}
-        for path in sorted(self.folder.glob(f"*.{table}.csv")):
-            benchmark = path.name[: -len(f".{table}.csv")]
-            if benchmark and "." not in benchmark:
-                found[benchmark] = self.rows(path.name)
+        """{benchmark: rows} of a benchmark family's table TABLE.csv (its `benchmark`
+        column says whose each row is); empty when the run wrote no such table."""
+        if not (self.folder / f"{table}.csv").is_file():
+            return {}
+        found: dict[str, list[dict]] = {}
+        for row in self.rows(f"{table}.csv", required=("benchmark",)):
+            found.setdefault(row["benchmark"], []).append(row)
         return found
 
     def run_record(self) -> dict:
@@ -79,14 +80,13 @@ class Results:
 
     def label(self, benchmark: str) -> str:
         """The benchmark's name for titles; illustrative data (the demo) says so."""
-        illustrative = illustrative_notes(self.run_record(), benchmark)
+        illustrative = illustrative_mark(self.run_record(), benchmark)
         return f"{benchmark} (illustrative data)" if illustrative else benchmark
 
 
-def illustrative_notes(run: dict, benchmark: str) -> list[str]:
-    """The run record's notes saying a benchmark is illustrative data (the demo's)."""
-    notes = ((run.get("benchmarks") or {}).get(benchmark) or {}).get("notes") or []
-    return [str(n) for n in notes if str(n).startswith("illustrative data")]
+def illustrative_mark(run: dict, benchmark: str) -> str:
+    """Why a benchmark's data are illustrative (the demo's), from the run record; "" if real."""
+    return str(((run.get("benchmarks") or {}).get(benchmark) or {}).get("illustrative") or "")
 
 
 def number(text: object) -> float:

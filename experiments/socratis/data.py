@@ -33,18 +33,11 @@ from pathlib import Path
 
 import numpy as np
 
-from metrics.base import Sample
+from metrics import Sample
 
 from ..benchmarks.base import (A_BETTER, B_BETTER, TIE, Benchmark, DataError, Preferences,
-                         ProtocolStep)
-from ..pipeline.family_tables import register_tables
+                               ProtocolStep)
 from ..benchmarks.files import csv_rows, jsonl_rows, read_json, require_file, require_keys
-
-# The family's own tables (subset means, per-generator means, verdict counts):
-# registered here, beside the `kind="socratis"` this loader sets, so that any run
-# that loads a Socratis-shaped benchmark has them. The module is imported only
-# when the tables are made.
-register_tables("socratis", "experiments.socratis.tables:socratis_tables")
 
 OFFICIAL_FILE = "imCaptionEmotionExplanation_formatted.json"
 GENERATIONS_FILE = "generations.jsonl"
@@ -128,11 +121,13 @@ def _context(item: SocratisItem, emotion: str) -> dict[str, str]:
     return {"caption": item.caption, "emotion": emotion}
 
 
-def load_socratis(folder: Path, image_root: str | None = None,
-                  name: str = "socratis") -> Benchmark:
-    """The Socratis benchmark from `folder` (official JSON plus our optional files)."""
+def load_socratis(folder: Path, image_root: str | None = None) -> Benchmark:
+    """The Socratis judgments from `folder` (official JSON plus our optional files).
+
+    The benchmark's paper tables are attached by `experiments.socratis.benchmark`,
+    which the registry calls."""
     folder = Path(folder)
-    official = require_file(folder / OFFICIAL_FILE, name)
+    official = require_file(folder / OFFICIAL_FILE, "socratis")
     items = read_official(official)
     samples: list[Sample] = []
     notes: list[str] = []
@@ -148,8 +143,8 @@ def load_socratis(folder: Path, image_root: str | None = None,
                 ProtocolStep("acc23", "pair")] if preferences is not None else []
     if preferences is None:
         notes.append(f"no {STUDY_FILE}: no human verdicts, so no agreement is reported")
-    return Benchmark(name=name, samples=samples, protocol=protocol, citation=CITATION,
-                     preferences=preferences, notes=notes, kind="socratis")
+    return Benchmark(samples=samples, protocol=protocol, citation=CITATION,
+                     preferences=preferences, notes=notes)
 
 
 @dataclass

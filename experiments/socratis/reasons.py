@@ -321,7 +321,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--max-concurrency", type=int, default=4, help="served: requests in flight")
     p.add_argument("--timeout", type=float, default=120.0, help="served: seconds per request")
     p.add_argument("--max-retries", type=int, default=5, help="served: retries per request")
-    p.add_argument("--device", default="cpu", help="local: cpu, cuda, mps or auto")
+    p.add_argument("--device", default="auto",
+                   help="local: auto (default: cuda, then mps, then cpu), cpu, cuda, mps")
     p.add_argument("--dtype", default="auto", choices=["auto", "float32", "float16", "bfloat16"])
     p.add_argument("--batch-size", type=int, default=4, help="local: prompts per forward pass")
     p.add_argument("--chat-template", default="auto", choices=["auto", "yes", "no"],

@@ -34,7 +34,7 @@ def _draw_table(cells: list[list[str]], rows: list[str], columns: list[str], tit
 def subset_means_table(results: Results, out: Path) -> list[Made]:
     tables = results.family_tables("subset_means")
     if not tables:
-        raise Skip("no BENCHMARK.subset_means.csv (no human study, or no metric scored)")
+        raise Skip("no subset_means.csv (no human study, or no metric scored)")
     tests = results.family_tables("subset_tests")
     made = []
     for bench, rows in tables.items():
@@ -76,7 +76,7 @@ def subset_means_table(results: Results, out: Path) -> list[Made]:
 def generator_table(results: Results, out: Path) -> list[Made]:
     tables = results.family_tables("generator_means")
     if not tables:
-        raise Skip("no BENCHMARK.generator_means.csv (no generations.jsonl among the results)")
+        raise Skip("no generator_means.csv (no generations.jsonl among the results)")
     differences = results.family_tables("generator_differences")
     made = []
     for bench, rows in tables.items():

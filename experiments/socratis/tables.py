@@ -47,8 +47,8 @@ from typing import Callable, Sequence
 import numpy as np
 
 from ..benchmarks.base import Benchmark, scores_for
+from ..pipeline.settings import AnalysisSettings
 from .study import VERDICTS, agreement
-from ..pipeline.family_tables import TableSettings
 
 SUBSETS = {"machine": ("machine_better", "Machine-better"),
            "human": ("human_better", "Human-better"),
@@ -58,7 +58,7 @@ SIDES = ("machine", "human")  # the reason whose score is averaged
 
 
 def socratis_tables(bench: Benchmark, scores: dict[str, np.ndarray],
-                    settings: TableSettings) -> dict[str, list[dict]]:
+                    settings: AnalysisSettings) -> dict[str, list[dict]]:
     """Every Socratis table that `bench`'s files allow (see the module docstring)."""
     tables: dict[str, list[dict]] = {}
     prefs = bench.preferences
@@ -93,12 +93,12 @@ def socratis_tables(bench: Benchmark, scores: dict[str, np.ndarray],
 
 # -- intervals and tests ------------------------------------------------------
 
-def _scipy_method(settings: TableSettings) -> str:
-    return {"bca": "BCa", "percentile": "percentile"}[getattr(settings, "method", "bca")]
+def _scipy_method(settings: AnalysisSettings) -> str:
+    return {"bca": "BCa", "percentile": "percentile"}[settings.ci_method]
 
 
 def cluster_bootstrap(statistic: Callable, columns: Sequence[np.ndarray],
-                      settings: TableSettings) -> tuple[float, float, str]:
+                      settings: AnalysisSettings) -> tuple[float, float, str]:
     """Interval of `statistic(*columns, axis=-1)` resampling rows (clusters) of
     the columns together; (low, high, note)."""
     from scipy import stats
@@ -140,7 +140,7 @@ def _by_cluster(clusters: Sequence[str], keep: np.ndarray, values: np.ndarray):
 
 
 def subset_mean_rows(metric: str, pair_ids: Sequence[str], verdicts: Sequence[str],
-                     side_scores: dict[str, np.ndarray], settings: TableSettings) -> list[dict]:
+                     side_scores: dict[str, np.ndarray], settings: AnalysisSettings) -> list[dict]:
     """One row per verdict subset: mean score of each side's reason over the
     subset's judgments, with a pair-resampling bootstrap interval."""
     verdicts = np.asarray(verdicts)
@@ -167,7 +167,7 @@ def subset_mean_rows(metric: str, pair_ids: Sequence[str], verdicts: Sequence[st
 
 
 def subset_test_rows(metric: str, pair_ids: Sequence[str], verdicts: Sequence[str],
-                     side_scores: dict[str, np.ndarray], settings: TableSettings) -> list[dict]:
+                     side_scores: dict[str, np.ndarray], settings: AnalysisSettings) -> list[dict]:
     """Permutation test of mean(Machine-better) - mean(Human-better), per side."""
     from scipy import stats
 
@@ -180,7 +180,7 @@ def subset_test_rows(metric: str, pair_ids: Sequence[str], verdicts: Sequence[st
                "comparison": "Machine-better minus Human-better",
                "n_machine_better": int(pairs["m"].sum()), "n_human_better": int(pairs["h"].sum()),
                "difference": math.nan, "p_value": math.nan,
-               "n_permutations": settings.bootstrap, "method": "", "note": ""}
+               "n_permutations": settings.permutations, "method": "", "note": ""}
         if row["n_machine_better"] == 0 or row["n_human_better"] == 0:
             row["note"] = "one of the two subsets has no scored judgment"
             rows.append(row)
@@ -191,7 +191,7 @@ def subset_test_rows(metric: str, pair_ids: Sequence[str], verdicts: Sequence[st
             return (np.sum(x * mc, axis=axis) / mc.sum() - np.sum(x * hc, axis=axis) / hc.sum())
 
         res = stats.permutation_test((x,), statistic, permutation_type="pairings",
-                                     vectorized=True, n_resamples=settings.bootstrap,
+                                     vectorized=True, n_resamples=settings.permutations,
                                      alternative="two-sided",
                                      rng=np.random.default_rng(settings.seed))
         row.update(difference=float(res.statistic), p_value=float(res.pvalue),
@@ -215,7 +215,7 @@ def _pair_table(pair_ids, verdicts, values, finite) -> dict[str, np.ndarray]:
 # -- generators -----------------------------------------------------------------
 
 def generator_mean_rows(metric: str, generators: Sequence[str], items: Sequence[str],
-                        values: np.ndarray, settings: TableSettings) -> list[dict]:
+                        values: np.ndarray, settings: AnalysisSettings) -> list[dict]:
     """Mean score per generator, with an item-resampling bootstrap interval."""
     rows = []
     generators = np.asarray(generators)
@@ -234,7 +234,7 @@ def generator_mean_rows(metric: str, generators: Sequence[str], items: Sequence[
 
 def generator_difference_rows(metric: str, generators: Sequence[str], items: Sequence[str],
                               emotions: Sequence[str], values: np.ndarray,
-                              settings: TableSettings) -> list[dict]:
+                              settings: AnalysisSettings) -> list[dict]:
     """Paired mean difference between two generators on shared (item, emotion)."""
     from scipy import stats
 
@@ -250,13 +250,13 @@ def generator_difference_rows(metric: str, generators: Sequence[str], items: Seq
         row = {"metric": metric, "generator_a": a, "generator_b": b, "n": len(shared),
                "mean_difference": float(np.mean(x - y)) if shared else math.nan,
                "ci_low": math.nan, "ci_high": math.nan, "p_value": math.nan,
-               "n_permutations": settings.bootstrap}
+               "n_permutations": settings.permutations}
         if len(shared) >= 2:
             sums, counts = _by_cluster([k[0] for k in shared], np.ones(len(shared), bool), x - y)
             row["ci_low"], row["ci_high"], _ = cluster_bootstrap(_ratio, (sums, counts), settings)
             res = stats.permutation_test(
                 (x, y), lambda p, q, axis=-1: np.mean(p - q, axis=axis),
-                permutation_type="samples", vectorized=True, n_resamples=settings.bootstrap,
+                permutation_type="samples", vectorized=True, n_resamples=settings.permutations,
                 alternative="two-sided", rng=np.random.default_rng(settings.seed))
             row["p_value"] = float(res.pvalue)
         rows.append(row)
@@ -287,7 +287,7 @@ def human_machine_ratio(counts: Counter) -> float:
 
 
 def study_summary(pair_ids: Sequence[str], verdicts: Sequence[str],
-                  annotators: Sequence[str] | None, settings: TableSettings) -> dict:
+                  annotators: Sequence[str] | None, settings: AnalysisSettings) -> dict:
     counts = Counter(verdicts)
     every = np.ones(len(pair_ids), bool)
     verdicts_arr = np.asarray(verdicts)

@@ -1,8 +1,8 @@
 """The human study's verdicts as bars (Deng et al. 2023, arXiv:2308.16741:
 people preferred the human-written reason over twice as often as the machine's).
 
-Reads BENCHMARK.verdict_counts.csv (all generators together) and, for the
-ratio's interval, BENCHMARK.study_summary.csv.
+Reads verdict_counts.csv (all generators together) and, for the
+ratio's interval, study_summary.csv (one row per benchmark).
 """
 from __future__ import annotations
 
@@ -17,7 +17,7 @@ COLORS = {"human": "#4C72B0", "machine": "#DD8452", "both_good": "#55A868", "bot
 def verdict_bars(results: Results, out: Path) -> list[Made]:
     tables = results.family_tables("verdict_counts")
     if not tables:
-        raise Skip("no BENCHMARK.verdict_counts.csv (no human study among the results)")
+        raise Skip("no verdict_counts.csv (no human study among the results)")
     summaries = results.family_tables("study_summary")
     made = []
     for bench, rows in tables.items():

@@ -159,6 +159,11 @@ class VlmJudge(Metric):
         out.update(self.backend.decoding())
         return out
 
+    def check_ready(self) -> None:
+        """The local backend's weights are cached; a served backend is asked nothing here."""
+        if isinstance(self.backend, LocalBackend):
+            self.backend.check_available()
+
     def settings(self) -> dict[str, Any]:
         """Backend, model, template (name and text hash) and decoding settings.
 

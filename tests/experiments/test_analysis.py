@@ -17,7 +17,7 @@ from experiments.pipeline.agreement import (HUMAN_CEILING, AnalysisSettings, ann
 from experiments.benchmarks.base import Benchmark, Preferences, ProtocolStep, Ratings
 from metrics.base import Sample
 
-FAST = AnalysisSettings(n_resamples=300, n_permutations=300, seed=3)
+FAST = AnalysisSettings(bootstrap=300, permutations=300, seed=3)
 
 
 def rating_bench() -> Benchmark:
@@ -25,11 +25,11 @@ def rating_bench() -> Benchmark:
     ids = [f"{img}/{sys}" for img in ("i1", "i2", "i3") for sys in ("s1", "s2", "s3")]
     human = [1, 2, 3, 2, 1, 3, 3, 3, 1]
     return Benchmark(
-        "toy", [Sample(i, i, ("ref",)) for i in ids],
+        [Sample(i, i, ("ref",)) for i in ids],
         [ProtocolStep("pearson", "flat"), ProtocolStep("pearson", "item"),
          ProtocolStep("pearson", "system")], "toy",
         ratings=Ratings(ids, np.array(human, float), items=[i.split("/")[0] for i in ids],
-                        systems=[i.split("/")[1] for i in ids]))
+                        systems=[i.split("/")[1] for i in ids]), name="toy")
 
 
 def test_levels_match_direct_numpy():
@@ -61,9 +61,9 @@ def preference_bench() -> tuple[Benchmark, np.ndarray]:
             cols["sample_b"].append(b)
             cols["outcome"].append(outcome)
             cols["category"].append("odd" if k % 2 else "even")
-    bench = Benchmark("prefs", samples, [ProtocolStep("accuracy", "pair", by="category"),
-                                         ProtocolStep("acc23", "pair")], "toy",
-                      preferences=Preferences(**cols))
+    bench = Benchmark(samples, [ProtocolStep("accuracy", "pair", by="category"),
+                                ProtocolStep("acc23", "pair")], "toy",
+                      preferences=Preferences(**cols), name="prefs")
     return bench, rng.random(len(samples))
 
 
@@ -137,10 +137,11 @@ def test_human_ceiling_leaves_one_annotator_out():
     truth = rng.integers(1, 5, n)
     ratings = np.clip(truth[:, None] + rng.integers(-1, 2, (n, k)), 1, 4).astype(float)
     ids = [f"c{i}" for i in range(n) for _ in range(k)]
-    bench = Benchmark("experts", [Sample(f"c{i}", "x", ("r",)) for i in range(n)],
+    bench = Benchmark([Sample(f"c{i}", "x", ("r",)) for i in range(n)],
                       [ProtocolStep("kendall_c", "flat")], "toy",
                       ratings=Ratings(ids, ratings.reshape(-1),
-                                      annotators=[f"e{j}" for _ in range(n) for j in range(k)]))
+                                      annotators=[f"e{j}" for _ in range(n) for j in range(k)]),
+                      name="experts")
     (row,) = human_ceilings(bench)
     direct = [stats.kendalltau(ratings[:, a], np.delete(ratings, a, axis=1).mean(axis=1),
                                variant="c").statistic for a in range(k)]

@@ -7,7 +7,8 @@ import numpy as np
 import pytest
 
 from experiments.benchmarks.base import DataError
-from experiments.benchmarks import DEMO_DIR, load_benchmark
+from experiments.benchmarks import load_benchmark
+from experiments.socratis.benchmark import DEMO_DIR
 from experiments.pipeline.external_scores import ExternalScores
 from experiments.benchmarks.flickr8k import load_cf, load_expert
 from experiments.socratis.data import load_socratis

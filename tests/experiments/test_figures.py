@@ -52,7 +52,8 @@ def test_every_figure_is_written_with_its_data_and_indexed(demo_results, tmp_pat
     assert "metric vs human scatter: no rating benchmark among the results" in index
     # The subset table's CSV is the analysis table, pivoted.
     subset = {(r["metric"], r["scored_reason"]): r for r in read_csv(out / "demo_subset_means.csv")}
-    source = {(r["metric"], r["subset"]): r for r in read_csv(demo_results / "demo.subset_means.csv")}
+    source = {(r["metric"], r["subset"]): r for r in read_csv(demo_results / "subset_means.csv")
+              if r["benchmark"] == "demo"}
     for (metric, side), row in subset.items():
         for name in ("machine_better", "human_better", "both_good", "both_bad"):
             assert float(row[f"{name}_mean"]) == float(source[metric, name][f"{side}_reason_mean"])

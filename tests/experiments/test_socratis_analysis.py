@@ -1,4 +1,4 @@
-"""Socratis tables (experiments/socratis_analysis.py) against numbers worked out by hand."""
+"""Socratis tables (experiments/socratis/tables.py) against numbers worked out by hand."""
 from __future__ import annotations
 
 import math
@@ -7,7 +7,8 @@ import numpy as np
 import pytest
 
 from experiments.socratis.data import load_socratis
-from experiments.pipeline.family_tables import TableSettings, benchmark_tables
+from experiments.pipeline.settings import AnalysisSettings
+from experiments.socratis.tables import socratis_tables as benchmark_tables
 from tests.helpers.socratis_fixture import paper_counts_rows, study_row, write_socratis
 
 # Five pairs, their verdicts, and made-up scores of (machine reason, human reason).
@@ -25,7 +26,7 @@ SCORES = {"P1": (0.9, 0.2), "P2": (0.5, 0.6), "P3": (0.1, 0.7), "P4": (0.4, 0.8)
 # Both-bad:       P4         -> machine 0.4,                   human 0.8
 EXPECTED = {"machine_better": (2.3 / 3, 1.0 / 3, 3, 2), "human_better": (0.7 / 3, 2.0 / 3, 3, 2),
             "both_good": (0.5, 0.55, 2, 2), "both_bad": (0.4, 0.8, 1, 1)}
-SETTINGS = TableSettings(bootstrap=500, confidence=0.95, seed=0)
+SETTINGS = AnalysisSettings(bootstrap=500, confidence=0.95, seed=0)
 
 
 @pytest.fixture
@@ -130,3 +131,22 @@ def test_tables_are_reproducible_with_the_seed(bench):
     scores = {"made_up": hand_scores(bench)}
     first = benchmark_tables(bench, scores, SETTINGS)
     assert benchmark_tables(bench, scores, SETTINGS) == first
+
+
+def test_tables_follow_the_ci_method_and_the_permutation_count(bench):
+    from scipy import stats
+
+    settings = AnalysisSettings(bootstrap=300, permutations=57, ci_method="percentile", seed=4)
+    tables = benchmark_tables(bench, {"m": hand_scores(bench)}, settings)
+    assert {row["n_permutations"] for row in tables["subset_tests"]} == {57}
+    # Machine-better judgments: P1 twice (machine reason 0.9), P2 once (0.5); the
+    # mean's interval is scipy's percentile bootstrap of sum / count over pairs.
+    sums, counts = np.array([1.8, 0.5]), np.array([2.0, 1.0])
+    direct = stats.bootstrap((sums, counts),
+                             lambda s, c, axis=-1: s.sum(axis=axis) / c.sum(axis=axis),
+                             paired=True, vectorized=True, n_resamples=300,
+                             confidence_level=0.95, method="percentile",
+                             rng=np.random.default_rng(4)).confidence_interval
+    row = next(r for r in tables["subset_means"] if r["subset"] == "machine_better")
+    assert row["machine_reason_ci_low"] == pytest.approx(direct.low, abs=1e-12)
+    assert row["machine_reason_ci_high"] == pytest.approx(direct.high, abs=1e-12)

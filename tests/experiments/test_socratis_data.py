@@ -70,7 +70,19 @@ def test_pairs_use_the_items_reasons_less_the_pairs_human_reason(bench):
     assert list(prefs.outcome) == [B_BETTER, TIE, A_BETTER]
     assert prefs.verdict == ["machine", "both_good", "human"]
     assert prefs.category == ["blip2", "blip2", "text-only"]
-    assert bench.kind == "socratis"
+    assert bench.tables is None  # the paper tables come with the registered benchmark
+
+
+def test_the_registry_names_the_benchmark_and_attaches_its_tables(tmp_path):
+    from experiments.benchmarks import load_benchmark
+    from experiments.socratis.tables import socratis_tables
+
+    write_socratis(tmp_path / "socratis")
+    bench = load_benchmark("socratis", tmp_path)
+    assert bench.name == "socratis" and bench.tables is socratis_tables
+    assert not bench.illustrative
+    demo = load_benchmark("demo")
+    assert demo.name == "demo" and demo.illustrative.startswith("illustrative data")
 
 
 def test_missing_optional_files_narrow_the_run_and_say_so(tmp_path):

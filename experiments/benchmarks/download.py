@@ -1,0 +1,214 @@
+"""Download the public benchmark files and check them against the authors' releases.
+
+A file is written to a hidden temporary name beside its final place
+(`.NAME.part`) and renamed into place only once it is complete and its SHA-256
+matches `sources.py`: an interrupted download leaves nothing under the final
+name, and a second run fetches only what is missing or differs.
+"""
+from __future__ import annotations
+
+import hashlib
+import http.client
+import logging
+import os
+import shutil
+import urllib.error
+import urllib.request
+import zipfile
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Callable, Iterable
+
+from tqdm import tqdm
+
+from .base import DataError
+from .sources import Archive, DataFile, families
+
+log = logging.getLogger(__name__)
+CHUNK = 1 << 16
+
+# States a file can end in.
+OK, MISSING, DIFFERS, UNVERIFIED, FETCHED, FAILED, MANUAL = (
+    "ok", "missing", "differs", "unverified", "fetched", "failed", "manual")
+PROBLEMS = {MISSING, DIFFERS, FAILED, MANUAL}
+
+
+class FetchError(DataError):
+    """A download failed or gave other bytes than the authors' release."""
+
+
+@dataclass
+class FileStatus:
+    file: DataFile
+    state: str
+    detail: str = ""
+
+
+def sha256_of(path: Path) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as fh:
+        for block in iter(lambda: fh.read(CHUNK), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def check(files: Iterable[DataFile], data_dir: Path) -> list[FileStatus]:
+    """Compare each file under `data_dir` with its recorded SHA-256; downloads nothing."""
+    out = []
+    for f in files:
+        target = Path(data_dir) / f.path
+        if not target.is_file():
+            out.append(FileStatus(f, MISSING, str(target)))
+            continue
+        digest = sha256_of(target)
+        if f.sha256 is None:
+            out.append(FileStatus(f, UNVERIFIED, f"no recorded checksum; SHA-256 {digest}"))
+        elif digest != f.sha256:
+            out.append(FileStatus(f, DIFFERS, f"SHA-256 {digest}, the authors' release has "
+                                              f"{f.sha256}"))
+        else:
+            out.append(FileStatus(f, OK))
+    return out
+
+
+def fetch(files: Iterable[DataFile], data_dir: Path, *, verify: bool = True,
+          url_for: Callable[[str], str] | None = None, progress: bool = True,
+          timeout: float = 60.0) -> list[FileStatus]:
+    """Download every file that is missing or differs; return each file's final state.
+
+    `url_for` rewrites a recorded URL (the tests point it at a local server).
+    With `verify=False` a checksum mismatch is kept and reported as unverified.
+    """
+    url_for = url_for or (lambda url: url)
+    statuses = check(files, data_dir)
+    archives: dict[Archive, list[int]] = {}
+    for i, status in enumerate(statuses):
+        f = status.file
+        if status.state not in (MISSING, DIFFERS):
+            continue
+        if f.archive is not None:
+            archives.setdefault(f.archive, []).append(i)
+        elif f.url is None:
+            statuses[i] = FileStatus(f, MANUAL, _manual_hint(f))
+        else:
+            statuses[i] = _fetch_one(f, url_for(f.url), Path(data_dir), verify, progress, timeout)
+    for archive, indices in archives.items():
+        wanted = [statuses[i].file for i in indices]
+        for i, result in zip(indices, _fetch_archive(archive, wanted, url_for(archive.url),
+                                                     Path(data_dir), verify, progress, timeout)):
+            statuses[i] = result
+    return statuses
+
+
+def _manual_hint(f: DataFile) -> str:
+    how = families()[f.family].how_to_get
+    return f"no download location is known for this file: {how}" if how else \
+        "no download location is known for this file"
+
+
+def _part(target: Path) -> Path:
+    return target.with_name(f".{target.name}.part")
+
+
+def _fetch_one(f: DataFile, url: str, data_dir: Path, verify: bool, progress: bool,
+               timeout: float) -> FileStatus:
+    target = data_dir / f.path
+    target.parent.mkdir(parents=True, exist_ok=True)
+    part = _part(target)
+    try:
+        _download(url, part, f.name, progress, timeout)
+        status = _verify(f, part, target, url, verify)
+        os.replace(part, target)
+        return status
+    except FetchError as exc:
+        return FileStatus(f, FAILED, str(exc))
+    finally:
+        part.unlink(missing_ok=True)
+
+
+def _fetch_archive(archive: Archive, wanted: list[DataFile], url: str, data_dir: Path,
+                   verify: bool, progress: bool, timeout: float) -> list[FileStatus]:
+    folder = data_dir / wanted[0].family
+    folder.mkdir(parents=True, exist_ok=True)
+    part = _part(folder / archive.name)
+    try:
+        try:
+            _download(url, part, archive.name, progress, timeout)
+            if verify and archive.sha256 is not None:
+                digest = sha256_of(part)
+                if digest != archive.sha256:
+                    raise FetchError(f"{archive.name}: SHA-256 {digest} does not match the "
+                                     f"authors' release {archive.sha256} (from {url})")
+            zf = zipfile.ZipFile(part)
+        except (FetchError, zipfile.BadZipFile) as exc:
+            return [FileStatus(f, FAILED, f"{archive.name} from {url}: {exc}") for f in wanted]
+        with zf:
+            return [_extract(zf, f, archive, url, data_dir, verify) for f in wanted]
+    finally:
+        part.unlink(missing_ok=True)
+
+
+def _extract(zf: zipfile.ZipFile, f: DataFile, archive: Archive, url: str, data_dir: Path,
+             verify: bool) -> FileStatus:
+    members = [m for m in zf.infolist() if not m.is_dir() and Path(m.filename).name == f.member]
+    if len(members) != 1:
+        return FileStatus(f, FAILED, f"{archive.name} from {url} holds {len(members)} members "
+                                     f"named {f.member!r}, expected one")
+    target = data_dir / f.path
+    part = _part(target)
+    try:
+        with zf.open(members[0]) as src, open(part, "wb") as dst:
+            shutil.copyfileobj(src, dst, CHUNK)
+        status = _verify(f, part, target, f"{url} ({archive.name}: {members[0].filename})",
+                         verify)
+        os.replace(part, target)
+        return status
+    except FetchError as exc:
+        return FileStatus(f, FAILED, str(exc))
+    finally:
+        part.unlink(missing_ok=True)
+
+
+def _verify(f: DataFile, part: Path, target: Path, url: str, verify: bool) -> FileStatus:
+    digest = sha256_of(part)
+    if f.sha256 is None:
+        log.warning("%s: no recorded checksum for this file; SHA-256 of the download: %s",
+                    f.path, digest)
+        return FileStatus(f, UNVERIFIED, f"no recorded checksum; SHA-256 {digest}")
+    if digest == f.sha256:
+        return FileStatus(f, FETCHED)
+    message = (f"{target}: SHA-256 {digest} does not match the authors' release {f.sha256} "
+               f"(downloaded from {url})")
+    if verify:
+        raise FetchError(message + "; the file was not written (use --no-verify to keep it)")
+    log.warning("%s; kept because of --no-verify", message)
+    return FileStatus(f, UNVERIFIED, message + "; kept (--no-verify)")
+
+
+def _download(url: str, dest: Path, label: str, progress: bool, timeout: float) -> None:
+    request = urllib.request.Request(url, headers={"User-Agent": "socratis-metaeval"})
+    try:
+        with urllib.request.urlopen(request, timeout=timeout) as response:
+            length = response.headers.get("Content-Length")
+            total = int(length) if length and length.isdigit() else None
+            got = 0
+            with open(dest, "wb") as out, tqdm(total=total, unit="B", unit_scale=True,
+                                               desc=label, disable=not progress,
+                                               leave=False) as bar:
+                while True:
+                    block = response.read(CHUNK)
+                    if not block:
+                        break
+                    out.write(block)
+                    got += len(block)
+                    bar.update(len(block))
+    except urllib.error.HTTPError as exc:
+        raise FetchError(f"{url}: HTTP {exc.code} {exc.reason}") from None
+    except http.client.IncompleteRead:
+        raise FetchError(f"{url}: the connection closed before the end of the file "
+                         f"({dest.stat().st_size} bytes received)") from None
+    except (urllib.error.URLError, OSError, http.client.HTTPException) as exc:
+        reason = getattr(exc, "reason", exc)
+        raise FetchError(f"{url}: download failed ({reason})") from None
+    if total is not None and got != total:
+        raise FetchError(f"{url}: the connection closed after {got} of {total} bytes")

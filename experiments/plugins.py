@@ -1,0 +1,113 @@
+"""Metrics and benchmarks from outside this package, and what can run here.
+
+Installed packages declare entry points (groups `socratis_metaeval.metrics`
+and `socratis_metaeval.benchmarks`, see `metrics.registry` and
+`experiments.benchmarks`); a local module given to `--plugin MODULE` is
+imported and registers its own with `register_metric` / `register_benchmark`.
+`inventory()` is what `run_correlation --list` prints: every metric and
+benchmark with a one-line description, its source, and whether it can run on
+this machine.
+"""
+from __future__ import annotations
+
+import importlib
+import inspect
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+from metrics import MetricError, get_metric, list_metrics, metric_class, metric_source
+
+from .benchmarks import benchmark_loader, benchmark_source, default_data_dir, list_benchmarks
+from .benchmarks.base import DataError
+from .benchmarks.download import check
+from .benchmarks.sources import families, family_names
+
+
+class PluginError(Exception):
+    """A module named with --plugin could not be imported."""
+
+
+def load_plugins(modules: list[str]) -> None:
+    """Import each module (the current folder first on the path); its import registers
+    its metrics and benchmarks. A module that fails is an error: the user named it."""
+    if modules and "" not in sys.path and str(Path.cwd()) not in sys.path:
+        sys.path.insert(0, str(Path.cwd()))
+    for module in modules:
+        try:
+            importlib.import_module(module)
+        except Exception as exc:
+            raise PluginError(f"--plugin {module}: import failed: "
+                              f"{type(exc).__name__}: {exc}") from exc
+
+
+@dataclass
+class Entry:
+    kind: str         # metric or benchmark
+    name: str
+    source: str       # built-in, or plugin (...)
+    ready: str        # "yes", or "no: why"
+    description: str
+
+
+def _first_line(obj) -> str:
+    """The first sentence of the docstring's first paragraph (the module's, if it has none)."""
+    doc = (inspect.getdoc(obj) or inspect.getdoc(inspect.getmodule(obj)) or "").strip()
+    if not doc:
+        return "(no description)"
+    paragraph = " ".join(doc.split("\n\n")[0].split())
+    sentence = paragraph.split(". ")[0].rstrip(".")
+    return sentence if len(sentence) <= 110 else sentence[:107] + "..."
+
+
+def metric_entry(name: str) -> Entry:
+    source = metric_source(name)
+    try:
+        cls = metric_class(name)
+    except (MetricError, ImportError) as exc:
+        return Entry("metric", name, source, f"no: {exc}", "(could not be imported)")
+    description = _first_line(cls)
+    try:
+        metric = get_metric(name)
+        metric.check_ready()
+    except (MetricError, ImportError, OSError, TypeError) as exc:
+        return Entry("metric", name, source, f"no: {exc}", description)
+    return Entry("metric", name, source, "yes", description)
+
+
+def benchmark_entry(name: str, data_dir: str | None) -> Entry:
+    source = benchmark_source(name)
+    try:
+        family, load = benchmark_loader(name)
+    except (DataError, ImportError) as exc:
+        return Entry("benchmark", name, source, f"no: {exc}", "(could not be imported)")
+    description = _first_line(load)
+    if name not in family_names():
+        return Entry("benchmark", name, source, "yes" if family == "" else
+                     "not checked (reads --data-dir)", description)
+    if not data_dir:
+        return Entry("benchmark", name, source, "no: no --data-dir given", description)
+    files = families()[family_names()[name]].files
+    missing = [s.file.path for s in check(files, Path(data_dir)) if s.state == "missing"]
+    ready = ("yes" if not missing else
+             f"no: {len(missing)} of {len(files)} files missing under {data_dir} "
+             f"(python -m experiments.fetch_data {name} --data-dir {data_dir})")
+    return Entry("benchmark", name, source, ready, description)
+
+
+def inventory(data_dir: str | None = None) -> list[Entry]:
+    data_dir = data_dir or default_data_dir()
+    return ([metric_entry(m) for m in list_metrics()]
+            + [benchmark_entry(b, data_dir) for b in list_benchmarks()])
+
+
+def format_inventory(entries: list[Entry]) -> str:
+    lines = []
+    for kind in ("metric", "benchmark"):
+        rows = [e for e in entries if e.kind == kind]
+        width = max(len(e.name) for e in rows)
+        lines.append(f"{kind}s:")
+        for e in rows:
+            lines.append(f"  {e.name:<{width}}  {e.description}")
+            lines.append(f"  {'':<{width}}  source: {e.source}; can run here: {e.ready}")
+    return "\n".join(lines)
