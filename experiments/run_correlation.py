@@ -23,8 +23,8 @@ from typing import Any
 
 import numpy as np
 
-from metrics import (InputError, Metric, MetricError, ScoreCache, get_metric, list_metrics,
-                     metric_class, metric_source, score_with_cache)
+from metrics import (InputError, LocalExecutor, Metric, MetricError, RayExecutor, ScoreCache,
+                     get_metric, list_metrics, metric_class, metric_source, score_with_cache)
 
 from .pipeline.agreement import (ComparisonRow, PairProbabilities, ResultRow,
                        annotate_clusters, compare, evaluate, human_ceilings, views)
@@ -107,6 +107,15 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--device", default="auto",
                    help="model metrics: auto (default: cuda, then mps, then cpu), cpu, cuda, mps")
     p.add_argument("--batch-size", type=int, default=None, help="batch size for model metrics")
+    p.add_argument("--executor", choices=["local", "ray"], default="local",
+                   help="where model metrics score their chunks: here (default) or on Ray "
+                        "workers, streamed back into this machine's cache")
+    p.add_argument("--ray-address", default=None,
+                   help="Ray cluster address (default: start Ray on this machine)")
+    p.add_argument("--ray-workers", type=int, default=2,
+                   help="Ray actors per metric, each with one copy of the model (default 2)")
+    p.add_argument("--ray-gpus-per-worker", type=float, default=0.0,
+                   help="GPU share of each Ray actor, e.g. 1 or 0.5 (default 0)")
     p.add_argument("--cache-dir", default=None,
                    help="score cache folder (default: $METAEVAL_CACHE_DIR or ~/.cache/socratis-metaeval)")
     p.add_argument("--no-cache", action="store_true", help="score everything anew, write no cache")
@@ -158,6 +167,13 @@ def skipped(run: MetricRun, exc: Exception) -> MetricRun:
     return run
 
 
+def executor_for(args) -> LocalExecutor | RayExecutor:
+    if args.executor == "ray":
+        return RayExecutor(address=args.ray_address, workers=args.ray_workers,
+                           gpus_per_worker=args.ray_gpus_per_worker)
+    return LocalExecutor()
+
+
 def score_metric(bench: Benchmark, name: str, options: dict[str, Any], args,
                  cache: ScoreCache | None) -> MetricRun:
     run = MetricRun(bench.name, name)
@@ -166,7 +182,8 @@ def score_metric(bench: Benchmark, name: str, options: dict[str, Any], args,
         metric = make_metric(name, options, args.device, args.batch_size)
         run.signature = metric.signature()
         run.device = metric.resolved_device()
-        output, stats = score_with_cache(metric, bench.samples, cache, progress=not args.quiet)
+        output, stats = score_with_cache(metric, bench.samples, cache, progress=not args.quiet,
+                                         executor=executor_for(args))
     except CANNOT_RUN as exc:
         return skipped(run, exc)
     run.scores = output.scores

@@ -216,7 +216,8 @@ class BertScore(Metric):
         if not all(s.id in results for s in samples):
             p, r, f = self._bert_score(samples)
         else:
-            p, r, f = (np.array([results[s.id][k] for s in samples]) for k in range(3))
+            rows = [results.pop(s.id) for s in samples]  # handed out once, then dropped
+            p, r, f = (np.array([row[k] for row in rows]) for k in range(3))
         return MetricOutput(f, {}, {"P": p, "R": r})
 
 

@@ -25,6 +25,7 @@ import numpy as np
 from tqdm import tqdm
 
 from .base import Metric, MetricOutput, Sample, check_unique_ids, sample_key
+from .executors import LocalExecutor
 
 log = logging.getLogger(__name__)
 
@@ -94,6 +95,15 @@ class ScoreCache:
 
     def close(self) -> None:
         self._conn.close()
+
+    def __getstate__(self) -> dict:
+        # A copy sent to another process (a Ray worker) opens the same file anew.
+        return {"path": self.path}
+
+    def __setstate__(self, state: dict) -> None:
+        self.path = state["path"]
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        self._conn = self._open_checked()
 
     def get_scores(self, signature: str, keys: Sequence[str]) -> dict[str, tuple[float, dict]]:
         """Cached (score, extras) for those of `keys` that are cached."""
@@ -166,13 +176,19 @@ def cache_keys(metric: Metric, samples: Sequence[Sample]) -> list[str]:
 
 
 def score_with_cache(metric: Metric, samples: Sequence[Sample],
-                     cache: ScoreCache | None, progress: bool = True
-                     ) -> tuple[MetricOutput, CacheStats]:
-    """Score `samples` with `metric`, reading and writing `cache` as it goes."""
+                     cache: ScoreCache | None, progress: bool = True,
+                     executor=None) -> tuple[MetricOutput, CacheStats]:
+    """Score `samples` with `metric`, reading and writing `cache` as it goes.
+
+    `executor` (`metrics.executors`) scores the chunks the cache lacks: here
+    by default, or on Ray; chunks are committed as they arrive, in any order.
+    """
     samples = list(samples)
     check_unique_ids(samples)
+    executor = executor if executor is not None else LocalExecutor()
     if cache is None:
-        return metric.score(samples), CacheStats(computed=len(samples))
+        parts = list(executor.iter_score(metric, samples))
+        return _assemble(len(samples), parts), CacheStats(computed=len(samples))
     metric.attach_cache(cache)
     signature = metric.signature()
     keys = cache_keys(metric, samples)
@@ -200,7 +216,7 @@ def score_with_cache(metric: Metric, samples: Sequence[Sample],
         bar = tqdm(total=len(todo), desc=metric.name, unit="sample",
                    disable=None if progress else True, leave=False)
         pending = [samples[i] for i in todo]
-        for start, stop, out in metric.iter_score(pending):
+        for start, stop, out in executor.iter_score(metric, pending):
             rows = []
             for j in range(start, stop):
                 i = todo[j]
@@ -220,3 +236,13 @@ def score_with_cache(metric: Metric, samples: Sequence[Sample],
     if len(todo) == len(samples):
         output.corpus_score = corpus_score
     return output, stats
+
+
+def _assemble(n: int, parts: Sequence[tuple[int, int, MetricOutput]]) -> MetricOutput:
+    """One output from chunks that may have arrived in any order."""
+    parts = sorted(parts, key=lambda part: part[0])
+    output = MetricOutput.concatenate([out for _, _, out in parts]) if parts else \
+        MetricOutput(np.full(n, np.nan), {})
+    if len(parts) == 1:
+        output.corpus_score = parts[0][2].corpus_score
+    return output

@@ -25,3 +25,13 @@ def _isolated_cache(tmp_path_factory, monkeypatch):
     monkeypatch.setenv("METAEVAL_CACHE_DIR", str(tmp_path_factory.mktemp("cache")))
     monkeypatch.setenv("HF_HUB_OFFLINE", "1")
     monkeypatch.setenv("TRANSFORMERS_OFFLINE", "1")
+
+
+@pytest.fixture(scope="session")
+def local_ray():
+    """A Ray on this machine (127.0.0.1, two CPUs), started once for the tests that ask."""
+    ray = pytest.importorskip("ray", reason="Ray is an optional extra (pip install .[ray])")
+    ray.init(num_cpus=2, include_dashboard=False, log_to_driver=False,
+             configure_logging=False, _node_ip_address="127.0.0.1")
+    yield ray
+    ray.shutdown()

@@ -1,0 +1,91 @@
+"""Scoring on Ray workers gives the local path's scores and streams into the cache.
+
+Runs a Ray started by the test on this machine (127.0.0.1, two CPU workers),
+with a tiny random BART that the workers load from its folder.
+"""
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from metrics import (LocalExecutor, Metric, MetricOutput, RayExecutor, Sample, ScoreCache,
+                     get_metric, score_with_cache)
+
+ray = pytest.importorskip("ray", reason="Ray is an optional extra (pip install .[ray])")
+
+
+def samples(n: int) -> list[Sample]:
+    words = ["a", "dog", "runs", "on", "the", "grass", "cat", "sits", "mat", "red"]
+    rng = np.random.default_rng(7)
+    return [Sample(f"s{i}", " ".join(rng.choice(words, 4 + i % 3)),
+                   (" ".join(rng.choice(words, 5)), " ".join(rng.choice(words, 6))))
+            for i in range(n)]
+
+
+def bart(tiny_bart):
+    metric = get_metric("bartscore", model=tiny_bart, batch_size=4)
+    metric.chunk_size = 5  # several chunks, so several workers take part
+    return metric
+
+
+def test_ray_scores_equal_the_local_path(local_ray, tiny_bart):
+    data = samples(23)
+    local = score_with_cache(bart(tiny_bart), data, None, progress=False,
+                             executor=LocalExecutor())[0]
+    executor = RayExecutor(workers=2)
+    remote = score_with_cache(bart(tiny_bart), data, None, progress=False,
+                              executor=executor)[0]
+    assert executor.chunks_sent == 5
+    np.testing.assert_array_equal(remote.scores, local.scores)
+    assert np.isfinite(local.scores).all()
+
+
+def test_ray_chunks_stream_into_the_cache_and_are_never_scored_twice(local_ray, tiny_bart,
+                                                                     tmp_path):
+    data = samples(23)
+    cache = ScoreCache(tmp_path)
+    # A run killed after its first 10 samples were committed ...
+    first, stats = score_with_cache(bart(tiny_bart), data[:10], cache, progress=False,
+                                    executor=RayExecutor(workers=2))
+    assert stats.computed == 10
+    # ... resumes: only the 13 missing samples go to the workers.
+    executor = RayExecutor(workers=2)
+    resumed, stats = score_with_cache(bart(tiny_bart), data, cache, progress=False,
+                                      executor=executor)
+    assert (stats.cached, stats.computed) == (10, 13)
+    assert executor.chunks_sent == 3  # 13 samples in chunks of 5
+    np.testing.assert_array_equal(resumed.scores[:10], first.scores)
+    again, stats = score_with_cache(bart(tiny_bart), data, cache, progress=False,
+                                    executor=RayExecutor(workers=2))
+    assert (stats.cached, stats.computed) == (23, 0)
+    np.testing.assert_array_equal(again.scores, resumed.scores)
+
+
+def test_corpus_dependent_metrics_are_scored_on_the_driver(local_ray):
+    class CorpusMean(Metric):
+        """Each score is its length over the mean length of the call: it cannot be split."""
+
+        name = "corpus_mean"
+        corpus_dependent = True
+        chunk_size = 2
+
+        def _score_chunk(self, chunk):
+            lengths = np.array([len(s.candidate) for s in chunk], dtype=float)
+            return MetricOutput(lengths / lengths.mean(), {})
+
+    data = samples(7)
+    executor = RayExecutor(workers=2)
+    out = score_with_cache(CorpusMean(), data, None, progress=False, executor=executor)[0]
+    lengths = np.array([len(s.candidate) for s in data], dtype=float)
+    np.testing.assert_allclose(out.scores, lengths / lengths.mean(), rtol=0, atol=1e-15)
+    assert executor.chunks_sent == 0
+
+
+def test_the_default_path_does_not_import_ray():
+    import subprocess
+    import sys
+
+    code = ("import sys, metrics, experiments.run_correlation as r; "
+            "r.executor_for(r.build_parser().parse_args([])); "
+            "assert 'ray' not in sys.modules, 'ray imported'")
+    subprocess.run([sys.executable, "-c", code], check=True)
