@@ -9,10 +9,12 @@ into unit embeddings:
   it, sharing loaded models between metric objects of this process.
 - `ClipModel` is a loaded model: its image transform, tokenizer, and text
   and image encoders (float32, L2-normalised).
-- `CallEmbeddings` keeps the embeddings of one scoring call, so that each
-  distinct image (by path) and text is encoded once however many samples
-  and chunks share it; an image that cannot be read (see metrics.images)
-  gets the reason instead of an embedding.
+- `CallEmbeddings` keeps the embeddings of one scoring call (the most
+  recent `KEPT_EMBEDDINGS` images and texts, so memory stays bounded), so
+  that each distinct image (by path) and text is encoded once however many
+  samples and chunks share it; an image that cannot be read (see
+  metrics.images) gets the reason instead of an embedding. Images are read
+  and preprocessed in DataLoader worker processes.
 
 OpenAI's models use QuickGELU; open_clip 3.x only warns when a tag's
 activation differs from the architecture's config, so the activation is taken
@@ -319,8 +321,36 @@ class ClipWeights:
         return loaded
 
 
+# Embeddings a call keeps, each of images and texts (about 130 MB each for
+# ViT-B-32): the most recently used, so a call's memory does not grow with
+# its size, and samples sharing an image or text within that window (as a
+# benchmark's captions of one image are) encode it once.
+KEPT_EMBEDDINGS = 65536
+
+
+class _Recent:
+    """At most `size` entries; the least recently used goes first."""
+
+    def __init__(self, size: int):
+        self.size = size
+        self.items: OrderedDict = OrderedDict()
+
+    def get(self, key):
+        value = self.items.get(key)
+        if value is not None:
+            self.items.move_to_end(key)
+        return value
+
+    def put(self, key, value) -> None:
+        self.items[key] = value
+        self.items.move_to_end(key)
+        while len(self.items) > self.size:
+            self.items.popitem(last=False)
+
+
 class CallEmbeddings:
-    """Embeddings of one scoring call: each distinct image path and text once.
+    """Embeddings of one scoring call: each distinct image path and text once
+    (within the last `KEPT_EMBEDDINGS` of each).
 
     `prefix` is put before every text (with a space); `owner` names the
     metric in log lines; `num_workers` processes read and preprocess images.
@@ -335,25 +365,26 @@ class CallEmbeddings:
         self.batch_size = batch_size
         self.max_image_pixels = max_image_pixels
         self.owner = owner
-        self._images: dict[str, np.ndarray | str] = {}
-        self._texts: dict[str, tuple[np.ndarray, bool]] = {}
+        self._images = _Recent(KEPT_EMBEDDINGS)
+        self._texts = _Recent(KEPT_EMBEDDINGS)
 
     def texts(self, texts: Sequence[str]) -> dict[str, tuple[np.ndarray, bool]]:
         """text -> (unit embedding of prefix + text, whether it was truncated)."""
         model = self.model
-        new = [t for t in dict.fromkeys(texts) if t not in self._texts]
+        found = {t: v for t in dict.fromkeys(texts) if (v := self._texts.get(t)) is not None}
+        new = [t for t in dict.fromkeys(texts) if t not in found]
         if new:
             prompts = [self.prefix + t for t in new]
             emb = model.encode_texts(prompts, self.batch_size)
             for text, prompt, vec in zip(new, prompts, emb):
-                cut = model.token_count(prompt) > model.context_length
-                self._texts[text] = (vec, cut)
-            cut_now = sum(self._texts[t][1] for t in new)
+                found[text] = (vec.copy(), model.token_count(prompt) > model.context_length)
+                self._texts.put(text, found[text])
+            cut_now = sum(found[t][1] for t in new)
             if cut_now:
                 log.warning("%s: %d of %d new texts were longer than %d tokens and were "
                             "truncated (see the 'truncated' extra)", self.owner, cut_now,
                             len(new), model.context_length)
-        return {t: self._texts[t] for t in texts}
+        return {t: found[t] for t in texts}
 
     def images(self, paths: Sequence[str]) -> dict[str, np.ndarray | str]:
         """path -> unit embedding, or path -> reason string when it cannot be read.
@@ -363,19 +394,22 @@ class CallEmbeddings:
         batch; the batches and numbers are the same for any worker count.
         """
         model = self.model
-        new = [p for p in dict.fromkeys(paths) if p not in self._images]
+        found = {p: v for p in dict.fromkeys(paths) if (v := self._images.get(p)) is not None}
+        new = [p for p in dict.fromkeys(paths) if p not in found]
         for batch in self._pixel_batches(new):
             ok = []
             for i, item in batch:
                 if isinstance(item, str):
-                    self._images[new[i]] = item
+                    found[new[i]] = item
+                    self._images.put(new[i], item)
                 else:
                     ok.append((new[i], item))
             if ok:
                 emb = model.encode_images([pixels for _, pixels in ok], self.batch_size)
                 for (path, _), vec in zip(ok, emb):
-                    self._images[path] = vec
-        return {p: self._images[p] for p in paths}
+                    found[path] = vec.copy()
+                    self._images.put(path, found[path])
+        return {p: found[p] for p in paths}
 
     def _pixel_batches(self, paths: Sequence[str]):
         files = ImageFiles(paths, self.model.preprocess, self.max_image_pixels)
