@@ -1,29 +1,36 @@
 """Compare metric scores with human judgments (plain numpy/scipy).
 
 Knows nothing of metrics' insides or of benchmarks: every function takes
-arrays of scores (and optional item/system labels) and returns numbers or
-small result objects. See docs/correlation.md for every definition.
+arrays of scores, the metric's first and the human scores second (and
+optional item/system labels), and returns numbers or small result objects.
+Intervals are asked for with ``ci_method=`` ("bca" or "percentile")
+everywhere. See docs/correlation.md for every definition.
+
+`__all__` lists the functions users call and the warnings they may filter.
+The result types are in `correlation.results`, the warning classes in
+`correlation.warnings`; modules whose names start with "_" are internal.
 """
-from ._validate import UndefinedCorrelationWarning
 from .bootstrap import bootstrap_ci
 from .ceiling import human_ceiling
 from .compare import (assign_clusters, compare_all, compare_metrics, paired_bootstrap,
-                      permutation_test,
-                      significance_clusters)
+                      permutation_test, significance_clusters)
 from .levels import LEVELS, PAIR_STATISTICS, UNITS, correlate
 from .preferences import (PreferenceResult, pairwise_agreement, preference_margin,
-                          preference_tie_calibration, socratis_outcomes)
+                          preference_tie_calibration)
 from .results import ClusterEntry, ComparisonResult, CorrelationResult, SignificanceClusters
 from .statistics import STATISTICS, TieCalibration, kendall_tau, pearson, spearman, tie_calibration
+from .warnings import NonFiniteScoreWarning, UndefinedCorrelationWarning
 
 __all__ = [
-    "kendall_tau", "spearman", "pearson", "tie_calibration", "TieCalibration",
-    "correlate", "bootstrap_ci",
-    "paired_bootstrap", "permutation_test", "compare_metrics", "compare_all",
+    # one statistic, a float
+    "kendall_tau", "spearman", "pearson", "tie_calibration",
+    # a statistic at a level, with an interval
+    "correlate", "bootstrap_ci", "human_ceiling",
+    # is one metric better than another?
+    "compare_metrics", "paired_bootstrap", "permutation_test", "compare_all",
     "significance_clusters",
-    "assign_clusters",
-    "pairwise_agreement", "preference_margin", "preference_tie_calibration", "socratis_outcomes",
-    "PreferenceResult", "human_ceiling",
-    "CorrelationResult", "ComparisonResult", "ClusterEntry", "SignificanceClusters",
-    "STATISTICS", "LEVELS", "PAIR_STATISTICS", "UNITS", "UndefinedCorrelationWarning",
+    # pairwise preferences
+    "preference_margin", "pairwise_agreement", "preference_tie_calibration",
+    # warnings
+    "UndefinedCorrelationWarning", "NonFiniteScoreWarning",
 ]

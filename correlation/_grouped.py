@@ -10,6 +10,7 @@ from __future__ import annotations
 import numpy as np
 
 from ._kendall_engine import KendallCounts, kendall_counts, tau_from_counts
+from ._scaling import scale_exponents
 from .statistics import KENDALL_STATISTICS
 
 _MAX_ENUMERATED_PAIRS = 20_000_000
@@ -48,8 +49,9 @@ def grouped_kendall_counts(x, y, codes, n_groups: int, epsilon: float = 0.0) -> 
             i = (gs[b:b + step, None] + iu[None, :]).ravel()
             j = (gs[b:b + step, None] + ju[None, :]).ravel()
             grp = np.repeat(g[b:b + step], len(iu))
-            dx = xs[i] - xs[j]
-            dy = ys[i] - ys[j]
+            with np.errstate(over="ignore"):  # an infinite difference keeps its sign
+                dx = xs[i] - xs[j]
+                dy = ys[i] - ys[j]
             tx = np.abs(dx) <= epsilon
             ty = dy == 0
             disc = ~tx & ~ty & (np.sign(dx) != np.sign(dy))
@@ -59,7 +61,8 @@ def grouped_kendall_counts(x, y, codes, n_groups: int, epsilon: float = 0.0) -> 
             fields["txy"] += np.bincount(grp, weights=tx & ty, minlength=n_groups)
     for k in np.flatnonzero(~small & (sizes >= 2)):
         sl = slice(starts[k], starts[k] + sizes[k])
-        c = kendall_counts(xs[sl], ys[sl], epsilon)
+        with np.errstate(over="ignore"):  # huge scores: an overflowing difference is no tie
+            c = kendall_counts(xs[sl], ys[sl], epsilon)
         g = gids[k]
         fields["disc"][g], fields["tx"][g] = c.discordant, c.ties_metric
         fields["ty"][g], fields["txy"][g] = c.ties_human, c.ties_both
@@ -78,9 +81,21 @@ def _group_constant(v, codes, n_groups):
     return const
 
 
+def _group_rescaled(v, codes, n_groups: int) -> np.ndarray:
+    """v with each group scaled by the power of two that `correlation._scaling` picks for it
+    (extreme groups only), so no group's sums of squares over- or underflow."""
+    if v.size == 0:
+        return v
+    top = np.zeros(n_groups)
+    np.maximum.at(top, codes, np.abs(v))
+    k = scale_exponents(top)
+    return np.ldexp(v, k[codes]) if k.any() else v
+
+
 def grouped_pearson(x, y, codes, n_groups: int) -> np.ndarray:
     """Per-group Pearson r; NaN for groups with < 2 rows or a constant side."""
     cnt = np.bincount(codes, minlength=n_groups).astype(float)
+    x, y = _group_rescaled(x, codes, n_groups), _group_rescaled(y, codes, n_groups)
     with np.errstate(divide="ignore", invalid="ignore"):
         mx = np.bincount(codes, weights=x, minlength=n_groups) / cnt
         my = np.bincount(codes, weights=y, minlength=n_groups) / cnt

@@ -13,14 +13,20 @@ import warnings
 import numpy as np
 
 from ._kendall_engine import KendallBatch, dense_codes, leave_one_out_counts, tau_from_counts
-from .levels import Problem, level_point, pair_terms, round_averages
-from .statistics import KENDALL_STATISTICS, statistic_value
+from ._problem import Problem, level_point, pair_terms, round_averages
+from ._scaling import rescaled, rescaled_columns
+from .statistics import KENDALL_STATISTICS, pearson_value, statistic_value
 
 #: Elements per (copies x rows) block: bounds memory to tens of MB per array.
 _BLOCK_ELEMENTS = 2_500_000
 #: Up to this many units the jackknife leaves out each unit; above it, blocks.
 JACKKNIFE_MAX_UNITS = 1000
 JACKKNIFE_BLOCKS = 1000
+#: A leave-one-out variance below this share of the full one is recomputed, not downdated
+#: (downdating then keeps fewer than ~10 significant digits).
+_CANCELLATION = 1e-6
+#: Scores spanning more than this ratio of magnitudes get a scale per bootstrap copy.
+_MIXED_SCALES = 2.0 ** 400
 
 
 def block_size(n_rows: int) -> int:
@@ -132,15 +138,32 @@ def _class_count_nonzero(W: np.ndarray, v: np.ndarray) -> np.ndarray:
     return np.count_nonzero(sums, axis=1)
 
 
+def _centred_copies(W: np.ndarray, present: np.ndarray, sw: np.ndarray, v: np.ndarray) -> np.ndarray:
+    """v in every copy minus the copy's weighted mean (copies x rows), after scaling each copy by
+    the power of two that brings its largest present |v| into [0.5, 1): two passes, so data of
+    mixed scales keep their precision, and no sum of squares over- or underflows."""
+    a = np.abs(v)
+    nonzero = a[a > 0]
+    if nonzero.size == 0 or nonzero.max() / _MIXED_SCALES <= nonzero.min():
+        V = rescaled(v)[None, :]  # one scale serves every copy
+    else:
+        top = np.max(np.where(present, a[None, :], 0.0), axis=1)
+        V = np.ldexp(v[None, :], -np.frexp(top)[1][:, None])
+    return V - (np.einsum("ij,ij->i", W, np.broadcast_to(V, W.shape)) / sw)[:, None]
+
+
 def weighted_pearson(W: np.ndarray, x: np.ndarray, y: np.ndarray) -> np.ndarray:
-    """Pearson r of each copy (rows repeated by W), from weighted central moments."""
-    xm, ym = x - x.mean(), y - y.mean()
-    M = np.column_stack([np.ones_like(xm), xm, ym, xm * xm, ym * ym, xm * ym])
-    sw, sx, sy, sxx, syy, sxy = (W.astype(float) @ M).T
+    """Pearson r of each copy (rows repeated by W): the two-pass formula of `pearson_value`
+    on every copy at once."""
+    Wf = W.astype(float)
+    present = W > 0
+    sw = Wf.sum(axis=1)
     with np.errstate(divide="ignore", invalid="ignore"):
-        vx = sxx - sx * sx / sw
-        vy = syy - sy * sy / sw
-        r = np.clip((sxy - sx * sy / sw) / np.sqrt(vx) / np.sqrt(vy), -1.0, 1.0)
+        dx = _centred_copies(Wf, present, sw, x)
+        dy = _centred_copies(Wf, present, sw, y)
+        wdx = Wf * dx
+        r = np.clip(np.einsum("ij,ij->i", wdx, dy) / np.sqrt(np.einsum("ij,ij->i", wdx, dx))
+                    / np.sqrt(np.einsum("ij,ij->i", Wf * dy, dy)), -1.0, 1.0)
     const = (_class_count_nonzero(W, x) < 2) | (_class_count_nonzero(W, y) < 2)
     return np.where(const, np.nan, r)
 
@@ -187,6 +210,7 @@ def _kendall_batch(prob: Problem, j: int) -> KendallBatch:
 def _system_values(prob: Problem, unit: str, counts) -> np.ndarray:
     """System level: per-copy system averages, then the statistic over (copies of) systems."""
     s = prob.n_units("systems")
+    X, y = rescaled_columns(prob.X), rescaled(prob.y)  # as `level_point`: sums cannot overflow
     order = np.argsort(prob.systems, kind="stable")
     starts = np.flatnonzero(np.r_[True, np.diff(prob.systems[order]) != 0])
     c = counts[0].shape[0]
@@ -200,14 +224,14 @@ def _system_values(prob: Problem, unit: str, counts) -> np.ndarray:
         Wr, mult = np.take(counts[1], prob.items, axis=1), counts[0]
     if Wr is None:
         tot = np.broadcast_to(np.bincount(prob.systems, minlength=s).astype(float), (c, s))
-        sums = [np.broadcast_to(np.bincount(prob.systems, weights=prob.X[:, j], minlength=s), (c, s))
+        sums = [np.broadcast_to(np.bincount(prob.systems, weights=X[:, j], minlength=s), (c, s))
                 for j in range(prob.a)]
-        ysum = np.broadcast_to(np.bincount(prob.systems, weights=prob.y, minlength=s), (c, s))
+        ysum = np.broadcast_to(np.bincount(prob.systems, weights=y, minlength=s), (c, s))
     else:
         Wo = np.take(Wr, order, axis=1).astype(float)
         tot = np.add.reduceat(Wo, starts, axis=1)
-        sums = [np.add.reduceat(Wo * prob.X[order, j], starts, axis=1) for j in range(prob.a)]
-        ysum = np.add.reduceat(Wo * prob.y[order], starts, axis=1)
+        sums = [np.add.reduceat(Wo * X[order, j], starts, axis=1) for j in range(prob.a)]
+        ysum = np.add.reduceat(Wo * y[order], starts, axis=1)
     out = np.empty((c, prob.a))
     with np.errstate(divide="ignore", invalid="ignore"):
         ymean = round_averages(ysum / tot)
@@ -274,8 +298,15 @@ def replicate_values(prob: Problem, unit: str, n_resamples: int, rng) -> np.ndar
 # jackknife (for the BCa acceleration)
 
 def _loo_pearson(x: np.ndarray, y: np.ndarray) -> np.ndarray:
+    """Pearson r leaving out each row in turn, by downdating the sums in O(n).
+
+    Where leaving a row out removes nearly all of a side's variance (an outlier
+    far from the rest), downdating would cancel most digits; those rows are
+    recomputed directly with `pearson_value`.
+    """
     n = x.size
-    xm, ym = x - x.mean(), y - y.mean()
+    xs, ys = rescaled(x), rescaled(y)
+    xm, ym = xs - xs.mean(), ys - ys.mean()
     sx, sy = xm.sum(), ym.sum()
     sxx, syy, sxy = xm @ xm, ym @ ym, xm @ ym
     m = n - 1
@@ -287,6 +318,9 @@ def _loo_pearson(x: np.ndarray, y: np.ndarray) -> np.ndarray:
     cx, kx = dense_codes(x)
     cy, ky = dense_codes(y)
     const = (kx - (np.bincount(cx)[cx] == 1) < 2) | (ky - (np.bincount(cy)[cy] == 1) < 2)
+    ill = ~const & ((vx < _CANCELLATION * sxx) | (vy < _CANCELLATION * syy) | ~np.isfinite(r))
+    for i in np.flatnonzero(ill):
+        r[i] = pearson_value(np.delete(x, i), np.delete(y, i))[0]
     return np.where(const, np.nan, r)
 
 
@@ -350,9 +384,9 @@ def jackknife_values(prob: Problem, unit: str, rng) -> tuple[np.ndarray, str]:
 def standardized(prob: Problem) -> np.ndarray:
     """Metric columns as z-scores (mt-metrics-eval's PermutationSigDiff does this before
     swapping); pair-level outcomes are left as they are."""
-    X = prob.X.copy()
     if prob.level == "pair":
-        return X
+        return prob.X.copy()
+    X = rescaled_columns(prob.X).copy()  # z-scores unchanged; the variance cannot overflow
     sd = X.std(axis=0)
     X -= X.mean(axis=0)
     X /= np.where(sd > 0, sd, 1.0)
@@ -386,7 +420,8 @@ def swapped_values(prob: Problem, unit: str, swaps: np.ndarray, standardize: boo
         return np.column_stack([t[:c], t[c:]])
     if level == "flat" and stat == "pearson":
         out = []
-        ym = prob.y - prob.y.mean()
+        ys = rescaled(prob.y)
+        ym = ys - ys.mean()
         Cf = C.astype(float)
         for a_, b_ in ((0, 1), (1, 0)):
             xa, xb = X[:, a_], X[:, b_]

@@ -1,8 +1,10 @@
 """Input checks shared by every public function (internal).
 
-Conventions (DESIGN.md): a length mismatch is an error that names both lengths;
-NaN scores are dropped pairwise and counted; an undefined statistic is NaN with
-a warning that says why, never an exception.
+Conventions (docs/correlation.md): a length mismatch is an error that names
+both lengths; NaN scores are dropped pairwise and counted; an infinite score
+is NaN too (dropped, counted, and said: in a result's notes, or as a
+`NonFiniteScoreWarning` where a bare number is returned); an undefined
+statistic is NaN with a warning that says why, never an exception.
 """
 from __future__ import annotations
 
@@ -11,9 +13,7 @@ from typing import Sequence
 
 import numpy as np
 
-
-class UndefinedCorrelationWarning(RuntimeWarning):
-    """A statistic is undefined for the data given (and was returned as NaN)."""
+from .warnings import NonFiniteScoreWarning, UndefinedCorrelationWarning
 
 
 def undefined(reason: str, stacklevel: int = 3) -> float:
@@ -41,12 +41,37 @@ def check_lengths(named: Sequence[tuple[str, object]]) -> int:
     return lengths[0][1] if lengths else 0
 
 
-def paired_finite(metric, human, names=("metric", "human")):
-    """Float vectors with rows where either is NaN dropped; also the number dropped."""
+def infinite_count(values: np.ndarray) -> int:
+    """How many entries are +inf or -inf."""
+    return int(np.count_nonzero(np.isinf(values)))
+
+
+def infinite_note(counts: Sequence[tuple[str, int]]) -> str:
+    """The note for infinite scores treated as NaN, e.g. "2 infinite scores (1 in metric,
+    1 in human) treated as NaN: their rows dropped, counted in n_nan"; "" when none."""
+    total = sum(k for _, k in counts)
+    if not total:
+        return ""
+    where = ", ".join(f"{k} in {name}" for name, k in counts if k)
+    return (f"{total} infinite score{'s' if total > 1 else ''} ({where}) treated as NaN: "
+            "their rows dropped, counted in n_nan")
+
+
+def warn_infinite(counts: Sequence[tuple[str, int]], stacklevel: int = 3) -> None:
+    """`NonFiniteScoreWarning` with `infinite_note`, when there is anything to say."""
+    note = infinite_note(counts)
+    if note:
+        warnings.warn(note, NonFiniteScoreWarning, stacklevel=stacklevel)
+
+
+def paired_finite(metric, human, names=("metric", "human"), stacklevel: int = 4):
+    """Float vectors with rows where either is NaN or infinite dropped; also the number
+    dropped. Infinite scores are reported with a `NonFiniteScoreWarning`."""
     x = as_float_vector(metric, names[0])
     y = as_float_vector(human, names[1])
     check_lengths([(names[0], x), (names[1], y)])
-    keep = ~(np.isnan(x) | np.isnan(y))
+    warn_infinite([(names[0], infinite_count(x)), (names[1], infinite_count(y))], stacklevel)
+    keep = np.isfinite(x) & np.isfinite(y)
     n_nan = int(keep.size - np.count_nonzero(keep))
     if n_nan:
         x, y = x[keep], y[keep]
@@ -69,6 +94,21 @@ def label_codes(labels, name: str, n: int) -> np.ndarray | None:
         arr = np.array([repr(v) if not isinstance(v, str) else v for v in arr])
     _, codes = np.unique(arr, return_inverse=True)
     return codes.astype(np.int64).reshape(-1)
+
+
+def renamed_keyword(legacy: dict, old: str, new: str, value, default, function: str):
+    """The value for keyword `new`, or for its deprecated old name `old` (with a
+    DeprecationWarning) when that was given in `legacy` (a function's **kwargs)."""
+    unknown = sorted(set(legacy) - {old})
+    if unknown:
+        raise TypeError(f"{function}() got an unexpected keyword argument {unknown[0]!r}")
+    if old not in legacy:
+        return value
+    if value != default:
+        raise TypeError(f"{function}(): give {new}= only ({old}= is its deprecated name)")
+    warnings.warn(f"{function}({old}=...) is deprecated; use {new}=... (the same values)",
+                  DeprecationWarning, stacklevel=3)
+    return legacy[old]
 
 
 def make_rng(seed) -> np.random.Generator:

@@ -40,10 +40,12 @@ import warnings
 import numpy as np
 from scipy.special import ndtr, ndtri
 
+from ._problem import UNITS, Problem
 from ._resample import jackknife_values, replicate_values
-from ._validate import make_rng, undefined
-from .levels import UNITS, Problem
+from ._validate import make_rng, renamed_keyword, undefined
 from .results import CorrelationResult
+
+__all__ = ["bootstrap_ci", "METHODS"]
 
 METHODS = ("bca", "percentile")
 
@@ -99,6 +101,11 @@ def resampling_label(kind: str, method: str, n_resamples: int, unit: str, confid
     return label + f"; acceleration from {jnote}" if jnote else label
 
 
+def join_notes(*notes: str) -> str:
+    """The non-empty notes, joined with "; "."""
+    return "; ".join(n for n in notes if n)
+
+
 def percentile_interval(replicates: np.ndarray, confidence: float) -> tuple[float, float]:
     alpha = (1 - confidence) / 2
     lo, hi = np.percentile(replicates, [100 * alpha, 100 * (1 - alpha)])
@@ -148,15 +155,18 @@ def interval(estimate, replicates, jackknife, confidence, method) -> tuple[float
 
 
 def bootstrap_ci(metric, human, statistic: str, level: str = "flat", items=None, systems=None, *,
-                 method: str = "bca", n_resamples: int = 1000, confidence: float = 0.95,
-                 unit: str | None = None, seed=0, epsilon: float = 0.0) -> CorrelationResult:
+                 ci_method: str = "bca", n_resamples: int = 1000, confidence: float = 0.95,
+                 unit: str | None = None, seed=0, epsilon: float = 0.0,
+                 **deprecated) -> CorrelationResult:
     """Statistic with a bootstrap confidence interval (defaults: 1,000 resamples, 95 %, BCa).
 
-    Parameters as `correlation.correlate`, plus: method "bca" | "percentile";
-    unit "rows" | "items" | "systems" | "both" (None: the natural unit, see
-    the module docstring); seed an int or a numpy Generator (every draw comes
-    from it, so the same inputs and seed give the same interval).
+    Parameters as `correlation.correlate`, plus: ci_method "bca" | "percentile"
+    (``method=`` is its deprecated name); unit "rows" | "items" | "systems" |
+    "both" (None: the natural unit, see the module docstring); seed an int or
+    a numpy Generator (every draw comes from it, so the same inputs and seed
+    give the same interval).
     """
+    method = renamed_keyword(deprecated, "method", "ci_method", ci_method, "bca", "bootstrap_ci")
     check_settings(method, n_resamples, confidence)
     prob = Problem([metric], human, statistic, level, items, systems, epsilon)
     unit = resolve_unit(prob, unit)
@@ -169,8 +179,10 @@ def bootstrap_ci(metric, human, statistic: str, level: str = "flat", items=None,
         undefined(f"{statistic} at level {level!r} is undefined: {info.reason}")
         return CorrelationResult(method=resampling_label("bootstrap", method, n_resamples, unit,
                                                          confidence),
-                                 notes="no interval: the statistic is undefined", **common)
+                                 notes=join_notes(prob.notes, "no interval: the statistic is undefined"),
+                                 **common)
     reps, jk, jnote = replicates_and_jackknife(prob, unit, method, n_resamples, make_rng(seed))
     lo, hi, note = interval(info.value, reps[:, 0], jk[:, 0], confidence, method)
     label = resampling_label("bootstrap", method, n_resamples, unit, confidence, jnote)
-    return CorrelationResult(ci_low=lo, ci_high=hi, method=label, notes=note, **common)
+    return CorrelationResult(ci_low=lo, ci_high=hi, method=label, notes=join_notes(prob.notes, note),
+                             **common)

@@ -9,7 +9,8 @@ human score" better than one annotator agrees with the others. Definition
               statistic(ratings of a, mean rating of the other annotators)
 
 computed at the requested level, on the rows where annotator a and at least
-one other annotator gave a rating (NaN = no rating); annotator a plays the
+one other annotator gave a rating (NaN = no rating; an infinite rating is
+treated as none and counted in the notes); annotator a plays the
 "metric" and the mean of the others the "human". Annotators are the columns
 of the ratings matrix; if columns are rating slots rather than fixed people
 (as in Flickr8k-Expert's three expert columns), the ceiling is over slots.
@@ -26,9 +27,11 @@ import math
 
 import numpy as np
 
-from ._validate import undefined
-from .levels import Problem
+from ._problem import Problem
+from ._validate import infinite_count, undefined
 from .results import CorrelationResult
+
+__all__ = ["human_ceiling"]
 
 
 def human_ceiling(ratings, statistic: str = "kendall_c", level: str = "flat", items=None,
@@ -43,6 +46,9 @@ def human_ceiling(ratings, statistic: str = "kendall_c", level: str = "flat", it
     R = np.asarray(ratings, dtype=float)
     if R.ndim != 2:
         raise ValueError(f"ratings must be 2-D (rows x annotators), got shape {R.shape}")
+    n_infinite = infinite_count(R)
+    if n_infinite:
+        R = np.where(np.isinf(R), np.nan, R)
     k = R.shape[1]
     if k < 2:
         raise ValueError(f"the human ceiling needs at least two annotators (columns), got {k}")
@@ -62,12 +68,14 @@ def human_ceiling(ratings, statistic: str = "kendall_c", level: str = "flat", it
         value = math.nan
     else:
         value = float(vals[ok].mean())
+    infinite = (f"; {n_infinite} infinite rating{'s' if n_infinite > 1 else ''} treated as "
+                "missing (NaN)" if n_infinite else "")
     return CorrelationResult(statistic=statistic, level=level, value=value,
                              n=int(max(ns) if ns else 0), method=method,
                              n_dropped=int((~ok).sum()), epsilon=float(epsilon),
                              notes=f"{k} annotators; per annotator: {per}; "
                                    "n = most rows used by one annotator; n_dropped = annotators "
-                                   "for whom the statistic was undefined")
+                                   "for whom the statistic was undefined" + infinite)
 
 
 def _nanmean_rows(M: np.ndarray) -> np.ndarray:

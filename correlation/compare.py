@@ -28,12 +28,15 @@ from typing import Mapping
 
 import numpy as np
 
+from ._problem import Problem
 from ._resample import block_size, swapped_values
-from ._validate import make_rng, undefined
-from .bootstrap import (check_settings, interval, replicates_and_jackknife, resampling_label,
-                        resolve_unit, seed_record)
-from .levels import Problem
+from ._validate import make_rng, renamed_keyword, undefined
+from .bootstrap import (check_settings, interval, join_notes, replicates_and_jackknife,
+                        resampling_label, resolve_unit, seed_record)
 from .results import ClusterEntry, ComparisonResult, SignificanceClusters
+
+__all__ = ["compare_metrics", "paired_bootstrap", "permutation_test", "compare_all",
+           "significance_clusters", "assign_clusters", "ALTERNATIVES"]
 
 ALTERNATIVES = ("two-sided", "greater", "less")
 _TOL = 1e-12
@@ -146,14 +149,18 @@ def permutation_test(metric_a, metric_b, human, statistic: str, level: str = "fl
                             alternative=alternative, n=pa.n, n_nan=prob.n_nan,
                             method=_permutation_label(n_permutations, unit, standardize),
                             n_permutations=int(n_permutations), unit=unit, seed=seed_record(seed),
-                            epsilon=float(epsilon), notes=note)
+                            epsilon=float(epsilon), notes=join_notes(prob.notes, note))
 
 
 def paired_bootstrap(metric_a, metric_b, human, statistic: str, level: str = "flat", items=None,
-                     systems=None, *, method: str = "bca", n_resamples: int = 1000,
+                     systems=None, *, ci_method: str = "bca", n_resamples: int = 1000,
                      confidence: float = 0.95, unit: str | None = None, seed=0,
-                     epsilon: float = 0.0, names=("a", "b")) -> ComparisonResult:
-    """Bootstrap interval of statistic(a) - statistic(b), both on every same resample."""
+                     epsilon: float = 0.0, names=("a", "b"), **deprecated) -> ComparisonResult:
+    """Bootstrap interval of statistic(a) - statistic(b), both on every same resample.
+
+    ci_method: "bca" | "percentile" (``method=`` is its deprecated name).
+    """
+    method = renamed_keyword(deprecated, "method", "ci_method", ci_method, "bca", "paired_bootstrap")
     check_settings(method, n_resamples, confidence)
     prob = _problem(metric_a, metric_b, human, statistic, level, items, systems, epsilon, names)
     unit = resolve_unit(prob, unit)
@@ -172,7 +179,8 @@ def _paired_bootstrap(prob, pa, pb, unit, method, n_resamples, confidence, seed,
                             method=resampling_label("paired bootstrap", method, n_resamples, unit,
                                                     confidence, jnote),
                             confidence=confidence, n_resamples=int(n_resamples), unit=unit,
-                            seed=seed_record(seed), epsilon=prob.epsilon, notes=note)
+                            seed=seed_record(seed), epsilon=prob.epsilon,
+                            notes=join_notes(prob.notes, note))
 
 
 def _difference_interval(delta, reps, jk, a: int, b: int, confidence, method):
@@ -186,16 +194,18 @@ def _permutation_label(n_permutations: int, unit: str, standardize: bool) -> str
 
 
 def compare_metrics(metric_a, metric_b, human, statistic: str, level: str = "flat", items=None,
-                    systems=None, *, method: str = "bca", n_resamples: int = 1000,
+                    systems=None, *, ci_method: str = "bca", n_resamples: int = 1000,
                     confidence: float = 0.95, unit: str | None = None,
                     n_permutations: int = 1000, alternative: str = "two-sided",
                     permutation_unit: str | None = None, standardize: bool = True, seed=0,
-                    epsilon: float = 0.0, names=("a", "b")) -> ComparisonResult:
+                    epsilon: float = 0.0, names=("a", "b"), **deprecated) -> ComparisonResult:
     """Both tests at once: paired-bootstrap interval of a - b and the permutation p-value.
 
     Draws come from one Generator made from ``seed``: the bootstrap first, then
-    the permutations.
+    the permutations. ci_method: "bca" | "percentile" (``method=`` is its
+    deprecated name).
     """
+    method = renamed_keyword(deprecated, "method", "ci_method", ci_method, "bca", "compare_metrics")
     check_settings(method, n_resamples, confidence)
     prob = _problem(metric_a, metric_b, human, statistic, level, items, systems, epsilon, names)
     unit = resolve_unit(prob, unit)
@@ -254,6 +264,8 @@ def _ranking(scores: Mapping[str, object], human, statistic, level, items, syste
         notes.append("undefined (left out): " + ", ".join(undefined_names))
     if full.n_nan:
         notes.append(f"{full.n_nan} rows with a NaN score dropped for all metrics")
+    if full.notes:
+        notes.append(full.notes)
     ranked = sorted((j for j in range(full.a) if math.isfinite(vals[j].value)),
                     key=lambda j: (-vals[j].value, names[j]))
     return full, names, vals, ranked, notes
@@ -317,10 +329,10 @@ def significance_clusters(scores: Mapping[str, object], human, statistic: str, l
 
 
 def compare_all(scores: Mapping[str, object], human, statistic: str, level: str = "flat",
-                items=None, systems=None, *, method: str = "bca", n_resamples: int = 1000,
+                items=None, systems=None, *, ci_method: str = "bca", n_resamples: int = 1000,
                 confidence: float = 0.95, unit: str | None = None, n_permutations: int = 1000,
                 permutation_unit: str | None = None, standardize: bool = True, seed=0,
-                epsilon: float = 0.0, alpha: float = 0.05
+                epsilon: float = 0.0, alpha: float = 0.05, **deprecated
                 ) -> tuple[list[ComparisonResult], SignificanceClusters]:
     """Every two metrics compared, and the significance clusters, with the work shared.
 
@@ -333,7 +345,9 @@ def compare_all(scores: Mapping[str, object], human, statistic: str, level: str 
     replicates and jackknife values are computed once for all pairs) and of
     `significance_clusters(..., seed=seed)`, whose one-sided p-values come
     from the same permutation draws as the two-sided ones reported here.
+    ci_method: "bca" | "percentile" (``method=`` is its deprecated name).
     """
+    method = renamed_keyword(deprecated, "method", "ci_method", ci_method, "bca", "compare_all")
     check_settings(method, n_resamples, confidence)
     if not 0 < alpha < 1:
         raise ValueError(f"alpha must be between 0 and 1, got {alpha!r}")
@@ -350,7 +364,8 @@ def compare_all(scores: Mapping[str, object], human, statistic: str, level: str 
         a, b = ranked[r], ranked[c]
         pmat[r, c] = _p_value(delta, d, "greater")
         lo, hi, note = _difference_interval(delta, reps, jk, a, b, confidence, method)
-        notes_ab = [n for n in (note, _draws_note(delta, int(d.size), n_permutations)) if n]
+        notes_ab = [n for n in (full.notes, note, _draws_note(delta, int(d.size), n_permutations))
+                    if n]
         results.append(ComparisonResult(
             statistic=statistic, level=level, metric_a=names[a], metric_b=names[b],
             value_a=vals[a].value, value_b=vals[b].value, delta=delta, ci_low=lo, ci_high=hi,

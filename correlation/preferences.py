@@ -26,49 +26,25 @@ metric tie (epsilon = 0: only exact ties). Statistics:
   share of all pairs, human ties included, where the metric outcome equals the
   human outcome (a tie matches only a tie).
 
-For intervals and tests use `correlation.correlate` / `bootstrap_ci` /
-`compare_metrics` with ``level="pair"``, the margin as the metric and the
-outcome as the human score.
+Every function takes the metric's margin first and the human outcomes
+second, as `correlation.correlate` / `bootstrap_ci` / `compare_metrics` do
+with ``level="pair"`` (which give intervals and tests).
 """
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
-
 import numpy as np
 
-from ._validate import as_float_vector, check_lengths, undefined
-from .levels import pair_outcomes, pair_terms
-from .results import _ToDict
-from .statistics import TieCalibration
+from ._problem import pair_outcomes, pair_terms
+from ._validate import (as_float_vector, check_lengths, infinite_count, infinite_note, undefined,
+                        warn_infinite)
+from .results import PreferenceResult, TieCalibration
 
-#: Socratis verdict (A = the human-written reason, B = the machine-written one) -> outcome.
-SOCRATIS_OUTCOMES = {"human": 1, "machine": -1, "both_good": 0, "both_bad": 0}
+__all__ = ["preference_margin", "pairwise_agreement", "preference_tie_calibration",
+           "PreferenceResult"]
 
-
-def socratis_outcomes(verdicts) -> np.ndarray:
-    """Map Socratis verdicts to outcomes with A = human reason, B = machine reason.
-
-    "human" -> +1, "machine" -> -1, "both_good" and "both_bad" -> 0 (ties).
-    Matching ignores case and treats spaces and hyphens as underscores
-    ("Both good" is "both_good"). An unknown verdict raises ValueError naming
-    it and its position; None or NaN gives NaN (dropped later, and counted).
-    """
-    out = np.empty(len(verdicts), dtype=float)
-    for k, v in enumerate(verdicts):
-        if v is None or (isinstance(v, float) and math.isnan(v)):
-            out[k] = np.nan
-            continue
-        key = str(v).strip().lower().replace(" ", "_").replace("-", "_")
-        if key not in SOCRATIS_OUTCOMES:
-            raise ValueError(f"unknown Socratis verdict {v!r} at position {k}; expected one of "
-                             f"{', '.join(SOCRATIS_OUTCOMES)}")
-        out[k] = SOCRATIS_OUTCOMES[key]
-    return out
-
-
-def preference_margin(score_a=None, score_b=None, *, prob_b_better=None) -> np.ndarray:
-    """Per-pair metric margin, > 0 when the metric prefers A (see the module docstring)."""
+def _margin(score_a, score_b, prob_b_better):
+    """(margin, [(input name, infinite entries)]): infinite inputs give a NaN margin."""
     if prob_b_better is not None:
         if score_a is not None or score_b is not None:
             raise ValueError("give either score_a and score_b, or prob_b_better, not both")
@@ -77,45 +53,52 @@ def preference_margin(score_a=None, score_b=None, *, prob_b_better=None) -> np.n
         if bad.any():
             k = int(np.flatnonzero(bad)[0])
             raise ValueError(f"prob_b_better must lie in [0, 1]; got {p[k]!r} at position {k}")
-        return 0.5 - p
+        return np.where(np.isinf(p), np.nan, 0.5 - p), [("prob_b_better", infinite_count(p))]
     if score_a is None or score_b is None:
         raise ValueError("give score_a and score_b (or prob_b_better)")
     a = as_float_vector(score_a, "score_a")
     b = as_float_vector(score_b, "score_b")
     check_lengths([("score_a", a), ("score_b", b)])
-    return a - b
+    with np.errstate(over="ignore", invalid="ignore"):
+        margin = a - b
+    # two finite scores whose difference overflows keep their side (and exceed any epsilon)
+    margin = np.where(np.isfinite(a) & np.isfinite(b),
+                      np.clip(margin, -np.finfo(float).max, np.finfo(float).max), np.nan)
+    return margin, [("score_a", infinite_count(a)), ("score_b", infinite_count(b))]
 
 
-@dataclass(frozen=True)
-class PreferenceResult(_ToDict):
-    """Agreement of a metric with pairwise human preferences (see the module docstring).
+def preference_margin(score_a=None, score_b=None, *, prob_b_better=None) -> np.ndarray:
+    """Per-pair metric margin, > 0 when the metric prefers A (see the module docstring).
 
-    n: pairs used; n_decisive: pairs with a human preference; n_human_ties:
-    pairs judged a tie; n_metric_ties: decisive pairs the metric tied (counted
-    wrong by accuracy); n_nan: pairs dropped for NaN.
+    NaN where an input is NaN; an infinite input also gives NaN, with a
+    `NonFiniteScoreWarning` (so the pair is dropped, and counted, downstream).
     """
-
-    accuracy: float
-    tau_like: float
-    acc23: float
-    n: int
-    n_decisive: int
-    n_human_ties: int
-    n_metric_ties: int
-    n_nan: int
-    epsilon: float = 0.0
+    margin, counts = _margin(score_a, score_b, prob_b_better)
+    warn_infinite(counts)
+    return margin
 
 
-def pairwise_agreement(human, score_a=None, score_b=None, *, prob_b_better=None,
-                       epsilon: float = 0.0) -> PreferenceResult:
-    """accuracy, tau_like and acc23 of a metric against human outcomes (+1 A, -1 B, 0 tie)."""
+def _margin_and_outcomes(margin, human):
+    """Float margin and outcome vectors, rows with NaN or infinity in either dropped; the
+    kept mask; the infinite counts."""
+    m = as_float_vector(margin, "margin")
+    h = as_float_vector(human, "human")
+    check_lengths([("margin", m), ("human", h)])
+    keep = np.isfinite(m) & np.isfinite(h)
+    return m[keep], h[keep], keep, [("margin", infinite_count(m)), ("human", infinite_count(h))]
+
+
+def pairwise_agreement(margin, human, *, epsilon: float = 0.0) -> PreferenceResult:
+    """accuracy, tau_like and acc23 of a metric against human outcomes (+1 A, -1 B, 0 tie).
+
+    margin: the metric's per-pair margin, > 0 when it prefers A
+    (`preference_margin(score_a, score_b)` or `preference_margin(prob_b_better=p)`);
+    human: the outcomes. A pair with a NaN or infinite value is dropped and
+    counted in n_nan (infinite values also in notes).
+    """
     if not (math.isfinite(epsilon) and epsilon >= 0):
         raise ValueError(f"epsilon must be a finite number >= 0, got {epsilon!r}")
-    margin = preference_margin(score_a, score_b, prob_b_better=prob_b_better)
-    h = as_float_vector(human, "human")
-    check_lengths([("metric margin", margin), ("human", h)])
-    keep = ~(np.isnan(margin) | np.isnan(h))
-    margin, h = margin[keep], h[keep]
+    margin, h, keep, counts = _margin_and_outcomes(margin, human)
     bad = ~np.isin(h, (-1.0, 0.0, 1.0))
     if bad.any():
         k = int(np.flatnonzero(bad)[0])
@@ -135,22 +118,21 @@ def pairwise_agreement(human, score_a=None, score_b=None, *, prob_b_better=None,
                             n=int(h.size), n_decisive=int(decisive.sum()),
                             n_human_ties=int((~decisive).sum()),
                             n_metric_ties=int((decisive & (o == 0)).sum()),
-                            n_nan=int((~keep).sum()), epsilon=float(epsilon))
+                            n_nan=int((~keep).sum()), epsilon=float(epsilon),
+                            notes=infinite_note(counts))
 
 
-def preference_tie_calibration(human, score_a=None, score_b=None, *,
-                               prob_b_better=None) -> TieCalibration:
+def preference_tie_calibration(margin, human) -> TieCalibration:
     """Epsilon maximising pair-level acc23, by an exact sweep over the sorted |margin|.
 
-    Raising epsilon past |margin| of a pair turns the metric's choice into a
-    tie: +1 agreement if the humans tied, -1 if the metric had been right,
-    0 otherwise. Returns the smallest optimal epsilon and acc23 there.
+    margin and human as in `pairwise_agreement` (an infinite value is dropped
+    with a `NonFiniteScoreWarning`). Raising epsilon past |margin| of a pair
+    turns the metric's choice into a tie: +1 agreement if the humans tied, -1
+    if the metric had been right, 0 otherwise. Returns the smallest optimal
+    epsilon and acc23 there.
     """
-    margin = preference_margin(score_a, score_b, prob_b_better=prob_b_better)
-    h = as_float_vector(human, "human")
-    check_lengths([("metric margin", margin), ("human", h)])
-    keep = ~(np.isnan(margin) | np.isnan(h))
-    margin, h = margin[keep], h[keep]
+    margin, h, _, counts = _margin_and_outcomes(margin, human)
+    warn_infinite(counts)
     if h.size == 0:
         undefined("tie calibration is undefined: no pairs")
         return TieCalibration(math.nan, math.nan)

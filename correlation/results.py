@@ -8,9 +8,12 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field, fields
-from typing import Any
+from typing import Any, NamedTuple
 
 import numpy as np
+
+__all__ = ["CorrelationResult", "ComparisonResult", "ClusterEntry", "SignificanceClusters",
+           "PreferenceResult", "TieCalibration"]
 
 NAN = float("nan")
 
@@ -151,3 +154,32 @@ class SignificanceClusters(_ToDict):
         for e in self.entries:
             out.setdefault(e.cluster, []).append(e.metric)
         return [out[k] for k in sorted(out)]
+
+
+@dataclass(frozen=True)
+class PreferenceResult(_ToDict):
+    """Agreement of a metric with pairwise human preferences (see `correlation.preferences`).
+
+    n: pairs used; n_decisive: pairs with a human preference; n_human_ties:
+    pairs judged a tie; n_metric_ties: decisive pairs the metric tied (counted
+    wrong by accuracy); n_nan: pairs dropped for NaN (an infinite score counts
+    as NaN); notes: how many scores were infinite.
+    """
+
+    accuracy: float
+    tau_like: float
+    acc23: float
+    n: int
+    n_decisive: int
+    n_human_ties: int
+    n_metric_ties: int
+    n_nan: int
+    epsilon: float = 0.0
+    notes: str = ""
+
+
+class TieCalibration(NamedTuple):
+    """Result of `tie_calibration`: the chosen epsilon and acc23 at that epsilon."""
+
+    epsilon: float
+    acc23: float

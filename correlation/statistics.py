@@ -1,7 +1,8 @@
 """Correlation statistics between one metric's scores and human scores.
 
 Every function takes two equal-length vectors (metric first, human second),
-drops rows where either is NaN, and returns a float. Undefined cases (fewer
+drops rows where either is NaN or infinite (an infinite score is treated as
+NaN, with a `NonFiniteScoreWarning`), and returns a float. Undefined cases (fewer
 than two pairs, a constant vector) return NaN with an
 `UndefinedCorrelationWarning` that says why.
 
@@ -28,13 +29,16 @@ from __future__ import annotations
 
 import math
 import warnings
-from typing import NamedTuple
 
 import numpy as np
 from scipy.stats import rankdata
 
 from ._kendall_engine import VARIANTS, KendallCounts, kendall_counts, tau_from_counts
+from ._scaling import rescaled
 from ._validate import label_codes, make_rng, paired_finite, undefined
+from .results import TieCalibration
+
+__all__ = ["kendall_tau", "spearman", "pearson", "tie_calibration", "TieCalibration", "STATISTICS"]
 
 #: Statistic names used in results tables (DESIGN.md), mapped to Kendall variants.
 KENDALL_STATISTICS = {"kendall_b": "b", "kendall_c": "c", "kendall_23": "23", "acc23": "acc23"}
@@ -67,7 +71,8 @@ def kendall_value(x: np.ndarray, y: np.ndarray, variant: str, epsilon: float = 0
     """(value, reason or None) for clean float vectors; no warnings (internal)."""
     if x.size < 2:
         return float("nan"), "fewer than two (metric, human) pairs"
-    k = kendall_counts(x, y, float(epsilon))
+    with np.errstate(over="ignore"):  # huge scores: an overflowing difference is no tie
+        k = kendall_counts(x, y, float(epsilon))
     val = float(tau_from_counts(k, variant))
     return val, (None if not math.isnan(val) else _kendall_reason(k, variant))
 
@@ -93,19 +98,27 @@ def kendall_tau(metric, human, variant: str = "b", epsilon: float = 0.0) -> floa
 
 
 def pearson_value(x: np.ndarray, y: np.ndarray):
-    """(Pearson r, reason or None) for clean float vectors; no warnings (internal)."""
+    """(Pearson r, reason or None) for clean float vectors; no warnings (internal).
+
+    Each side is first rescaled by a power of two when its magnitude is extreme
+    (`correlation._scaling`), so subnormal or huge scores give scipy's r rather
+    than an overflow or a division by an underflowed norm.
+    """
     if x.size < 2:
         return float("nan"), "fewer than two (metric, human) pairs"
-    xm = x - x.mean()
-    ym = y - y.mean()
     if np.all(x == x[0]):
         return float("nan"), "the metric scores are constant"
     if np.all(y == y[0]):
         return float("nan"), "the human scores are constant"
+    x, y = rescaled(x), rescaled(y)
+    xm = x - x.mean()
+    ym = y - y.mean()
     nx = np.sqrt(np.dot(xm, xm))
     ny = np.sqrt(np.dot(ym, ym))
     r = float(np.dot(xm / nx, ym / ny))
-    return max(-1.0, min(1.0, r)), None
+    if math.isnan(r):  # not reached for finite, non-constant input; never let NaN pass as a value
+        return float("nan"), "the computation did not give a number"
+    return float(np.clip(r, -1.0, 1.0)), None
 
 
 def pearson(metric, human) -> float:
@@ -157,22 +170,17 @@ def check_statistic(statistic: str, epsilon: float = 0.0) -> None:
 # ---------------------------------------------------------------------------
 # tie calibration
 
-class TieCalibration(NamedTuple):
-    """Result of `tie_calibration`: the chosen epsilon and acc23 at that epsilon."""
-
-    epsilon: float
-    acc23: float
-
-
 def _pair_gains(x: np.ndarray, y: np.ndarray, i: np.ndarray, j: np.ndarray):
     """|metric difference| and the change in agreements when the pair becomes a metric tie."""
-    dx = x[i] - x[j]
-    dy = y[i] - y[j]
+    with np.errstate(over="ignore"):  # huge scores: an infinite difference keeps its sign
+        dx = x[i] - x[j]
+        dy = y[i] - y[j]
     ad = np.abs(dx)
     # A pair tied in the human score gains an agreement when the metric ties it;
     # a concordant pair loses one; a discordant pair stays a disagreement.
     gain = np.where(dy == 0, 1, np.where(np.sign(dx) == np.sign(dy), -1, 0)).astype(np.int8)
-    keep = (ad > 0) & (gain != 0)
+    # a difference that overflows (|m_i - m_j| > max float) is no candidate: no finite epsilon ties it
+    keep = (ad > 0) & (gain != 0) & np.isfinite(ad)
     return ad[keep], gain[keep]
 
 
@@ -227,7 +235,7 @@ def tie_calibration(metric, human, items=None, *, max_pairs: int | None = 20_000
     if items is not None:
         full = np.asarray(items)
         codes = label_codes(full, "items", len(np.asarray(metric)))
-        keep = ~(np.isnan(np.asarray(metric, dtype=float)) | np.isnan(np.asarray(human, dtype=float)))
+        keep = np.isfinite(np.asarray(metric, dtype=float)) & np.isfinite(np.asarray(human, dtype=float))
         return _tie_calibration_grouped(x, y, codes[keep], max_pairs)
     if n < 2:
         undefined("tie calibration is undefined: fewer than two (metric, human) pairs")

@@ -193,7 +193,7 @@ def evaluate(bench: Benchmark, metric: str, scores: np.ndarray | PairProbabiliti
         vector = view.metric_vector(scores)
         result, note = _quietly(lambda: correlate(
             vector, view.human, view.step.statistic, view.step.level, view.items, view.systems,
-            ci=settings.ci_method, n_resamples=settings.bootstrap,
+            ci_method=settings.ci_method, n_resamples=settings.bootstrap,
             confidence=settings.confidence, seed=settings.seed))
         notes = "; ".join(n for n in (note, result.notes) if n)
         rows.append(ResultRow(bench.name, metric, view.step.statistic, view.step.level,
@@ -222,7 +222,7 @@ def compare(bench: Benchmark, scored: dict[str, np.ndarray | PairProbabilities],
             continue
         (results, view.clusters), note = _quietly(lambda: compare_all(
             vectors, view.human, view.step.statistic, view.step.level, view.items, view.systems,
-            method=settings.ci_method, n_resamples=settings.bootstrap,
+            ci_method=settings.ci_method, n_resamples=settings.bootstrap,
             confidence=settings.confidence, n_permutations=settings.permutations,
             permutation_unit=view.permutation_unit, seed=settings.seed, alpha=settings.alpha))
         cluster_of = {e.metric: e.cluster for e in view.clusters.entries}

@@ -44,9 +44,33 @@ GENERATIONS_FILE = "generations.jsonl"
 STUDY_FILE = "human_study.csv"
 STUDY_COLUMNS = ["pair_id", "item_id", "emotion", "human_reason", "machine_reason",
                  "generator", "verdict", "annotator"]
+#: Verdict -> pair outcome, with A = the human-written reason and B = the machine-written one.
 VERDICT_OUTCOME = {"human": A_BETTER, "machine": B_BETTER, "both_good": TIE, "both_bad": TIE}
 CITATION = ("Deng, Ray, Tan, Gabriel, Plummer, Saenko 2023, Socratis: Are large multimodal "
             "models emotionally aware? (arXiv:2308.16741)")
+
+
+def verdict_key(text) -> str:
+    """A verdict as `VERDICT_OUTCOME` spells it: 'Both good', 'both-good', ' HUMAN ' -> both_good,
+    human (case ignored, spaces and hyphens as underscores)."""
+    return "_".join(str(text).strip().lower().replace("-", " ").replace("_", " ").split())
+
+
+def verdict_outcomes(verdicts) -> np.ndarray:
+    """Outcome per verdict for `correlation` (A = the human reason): human +1, machine -1,
+    both_good and both_bad 0 (a tie); None or NaN gives NaN (dropped and counted there).
+    An unknown verdict raises ValueError naming it and its position."""
+    out = np.empty(len(verdicts), dtype=float)
+    for k, verdict in enumerate(verdicts):
+        if verdict is None or (isinstance(verdict, float) and np.isnan(verdict)):
+            out[k] = np.nan
+            continue
+        key = verdict_key(verdict)
+        if key not in VERDICT_OUTCOME:
+            raise ValueError(f"unknown Socratis verdict {verdict!r} at position {k}; expected one "
+                             f"of {', '.join(VERDICT_OUTCOME)}")
+        out[k] = VERDICT_OUTCOME[key]
+    return out
 
 
 @dataclass
@@ -206,7 +230,7 @@ def _study(folder: Path, items: dict[str, SocratisItem], image_root: str | None,
     unmatched = 0
     for number, row in csv_rows(path, STUDY_COLUMNS):
         pair_id = row["pair_id"].strip()
-        verdict = row["verdict"].strip().lower()
+        verdict = verdict_key(row["verdict"])
         if verdict not in VERDICT_OUTCOME:
             raise DataError(f"{path}:{number}: unknown verdict {row['verdict']!r} "
                             f"(expected one of {', '.join(VERDICT_OUTCOME)})")

@@ -35,7 +35,7 @@ def _ours_cf():
     from correlation import bootstrap_ci
 
     metric, human = _state["cf"]
-    return bootstrap_ci(metric, human, "kendall_c", method="bca", n_resamples=N_RESAMPLES, seed=0)
+    return bootstrap_ci(metric, human, "kendall_c", ci_method="bca", n_resamples=N_RESAMPLES, seed=0)
 
 
 def _baseline_cf():

@@ -9,7 +9,7 @@ from correlation import UndefinedCorrelationWarning, bootstrap_ci, correlate
 from correlation._resample import (_materialised_values, draw_counts, jackknife_values, materialise,
                                    swapped_values, weighted_values)
 from correlation.bootstrap import bca_interval, percentile_interval
-from correlation.levels import Problem, level_point
+from correlation._problem import Problem, level_point
 
 
 def grouped_data(seed, n_items=9, n_systems=4):
@@ -112,7 +112,7 @@ def test_defaults_and_natural_units():
     assert bootstrap_ci(m, h, "kendall_c", "item", items=items).unit == "items"
     assert bootstrap_ci(m, h, "pearson", "system", systems=systems).unit == "systems"
     assert bootstrap_ci(m, h, "pearson", "system", items=items, systems=systems).unit == "both"
-    assert correlate(m, h, "kendall_c", ci="percentile").to_dict()["ci_low"] is not None
+    assert correlate(m, h, "kendall_c", ci_method="percentile").to_dict()["ci_low"] is not None
 
 
 def test_bca_equals_percentile_without_bias_or_skew():
@@ -138,7 +138,7 @@ def test_undefined_replicates_are_left_out_and_counted():
     # few rows with one high human score: some resamples miss it and are constant
     m = [0.1, 0.4, 0.3, 0.9, 0.2, 0.5]
     h = [0, 0, 0, 1, 0, 1]
-    r = bootstrap_ci(m, h, "kendall_b", n_resamples=300, method="percentile")
+    r = bootstrap_ci(m, h, "kendall_b", n_resamples=300, ci_method="percentile")
     assert "undefined and left out" in r.notes
     assert math.isfinite(r.ci_low)
 
@@ -151,7 +151,7 @@ def test_undefined_statistic_gives_nan_interval_not_a_crash():
 
 def test_bad_settings():
     with pytest.raises(ValueError, match="method"):
-        bootstrap_ci([1, 2, 3], [1, 2, 3], "pearson", method="basic")
+        bootstrap_ci([1, 2, 3], [1, 2, 3], "pearson", ci_method="basic")
     with pytest.raises(ValueError, match="confidence"):
         bootstrap_ci([1, 2, 3], [1, 2, 3], "pearson", confidence=95)
     with pytest.raises(ValueError, match="needs items"):

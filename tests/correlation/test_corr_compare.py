@@ -53,7 +53,7 @@ def test_paired_bootstrap_covers_the_true_difference():
 
 def test_paired_bootstrap_of_identical_metrics_is_zero_width():
     a, _, h = noisy_metrics(3, 300, 1.0, 1.0)
-    r = paired_bootstrap(a, a.copy(), h, "kendall_b", method="percentile", n_resamples=100)
+    r = paired_bootstrap(a, a.copy(), h, "kendall_b", ci_method="percentile", n_resamples=100)
     assert r.ci_low == r.ci_high == 0
 
 

@@ -1,11 +1,11 @@
-"""Pairwise preferences (hand-worked) and the Socratis verdict mapping."""
+"""Pairwise preferences, hand-worked: the metric's margin first, the human outcomes second."""
 import math
 
 import numpy as np
 import pytest
 
 from correlation import (UndefinedCorrelationWarning, bootstrap_ci, pairwise_agreement,
-                         preference_margin, preference_tie_calibration, socratis_outcomes)
+                         preference_margin, preference_tie_calibration)
 
 
 def test_hand_worked_scores():
@@ -15,7 +15,7 @@ def test_hand_worked_scores():
     # metric outcomes: +1 (0.9 > 0.2), -1, 0 (tie), 0 (tie), +1, -1
     # decisive pairs 0, 1, 3, 4, 5: right, right, tie (wrong), wrong, wrong -> accuracy 2/5
     # tau_like = (2 - 3) / 5; acc23 over all 6: pairs 0, 1 and the tie-tie pair 2 -> 3/6
-    r = pairwise_agreement(human, a, b)
+    r = pairwise_agreement(preference_margin(a, b), human)
     assert r.accuracy == pytest.approx(2 / 5)
     assert r.tau_like == pytest.approx(-1 / 5)
     assert r.acc23 == pytest.approx(3 / 6)
@@ -27,7 +27,7 @@ def test_probability_input():
     human = [1, -1, 0, -1]
     p = [0.2, 0.9, 0.5, 0.5]
     # outcomes +1, -1, 0, 0 -> decisive 0, 1, 3: right, right, tie -> 2/3; acc23: 3/4
-    r = pairwise_agreement(human, prob_b_better=p)
+    r = pairwise_agreement(preference_margin(prob_b_better=p), human)
     assert (r.accuracy, r.acc23) == (pytest.approx(2 / 3), pytest.approx(3 / 4))
     assert preference_margin(prob_b_better=p) == pytest.approx([0.3, -0.4, 0.0, 0.0])
     with pytest.raises(ValueError, match=r"\[0, 1\]"):
@@ -36,26 +36,18 @@ def test_probability_input():
         preference_margin([1], [2], prob_b_better=[0.5])
 
 
-def test_socratis_mapping():
-    verdicts = ["human", "Machine", "Both good", "both_bad", "both-good", None]
-    out = socratis_outcomes(verdicts)
-    assert out[:5].tolist() == [1, -1, 0, 0, 0] and math.isnan(out[5])
-    with pytest.raises(ValueError, match=r"'neither' at position 1"):
-        socratis_outcomes(["human", "neither"])
-
-
-def test_socratis_end_to_end_with_nan():
-    verdicts = ["human", "machine", "both_good", None]
+def test_end_to_end_with_a_missing_outcome():
+    outcomes = [1, -1, 0, np.nan]  # human better, machine better, a tie, no verdict
     human_reason_score = [0.8, 0.3, 0.5, 0.9]
     machine_reason_score = [0.6, 0.4, 0.5, 0.1]
-    r = pairwise_agreement(socratis_outcomes(verdicts), human_reason_score, machine_reason_score)
+    r = pairwise_agreement(preference_margin(human_reason_score, machine_reason_score), outcomes)
     # pair 0: human better, metric agrees; pair 1: machine better, metric agrees; pair 2: tie-tie
     assert (r.accuracy, r.acc23, r.n, r.n_nan) == (1.0, 1.0, 3, 1)
 
 
 def test_no_decisive_pairs_warn():
     with pytest.warns(UndefinedCorrelationWarning, match="decisive"):
-        r = pairwise_agreement([0, 0], [1, 2], [2, 1])
+        r = pairwise_agreement(preference_margin([1, 2], [2, 1]), [0, 0])
     assert math.isnan(r.accuracy) and r.acc23 == 0
 
 
@@ -63,7 +55,7 @@ def test_tie_calibration_for_preferences_is_exact():
     rng = np.random.default_rng(0)
     human = rng.choice([-1, 0, 1], size=80)
     margin = np.round(rng.normal(size=80) + 0.5 * human, 1)
-    eps, acc = preference_tie_calibration(human, margin, np.zeros(80))
+    eps, acc = preference_tie_calibration(margin, human)
 
     def acc23(e):
         o = np.sign(margin) * (np.abs(margin) > e)
@@ -80,3 +72,9 @@ def test_pair_level_bootstrap():
     margin = human * rng.normal(0.5, 1, 300)
     r = bootstrap_ci(margin, human, "accuracy", "pair")
     assert r.ci_low < r.value < r.ci_high and r.level == "pair"
+
+
+def test_human_outcomes_first_is_an_error_not_a_number():
+    """The old order (human first) must not pass silently: margins are no outcomes."""
+    with pytest.raises(ValueError, match="human outcomes must be"):
+        pairwise_agreement([1, -1, 0], [0.3, -0.2, 0.7])

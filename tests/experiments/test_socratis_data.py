@@ -1,10 +1,14 @@
 """The Socratis loader on a fixture with the release's quirks (tests/helpers/socratis_fixture.py)."""
 from __future__ import annotations
 
+import math
+
+import numpy as np
 import pytest
 
+from correlation import pairwise_agreement, preference_margin
 from experiments.benchmarks.base import A_BETTER, B_BETTER, TIE, DataError
-from experiments.socratis.data import load_socratis
+from experiments.socratis.data import VERDICT_OUTCOME, load_socratis, verdict_outcomes
 from tests.helpers.socratis_fixture import (ANGRY, HAPPY_0, HAPPY_1, PROUD, SAD, SAD_1,
                                             study_row, write_socratis)
 
@@ -99,3 +103,31 @@ def test_a_generation_for_an_unknown_item_names_the_line(tmp_path):
         f.write('{"item_id": "999", "emotion": "sad", "generator": "g", "reason": "r"}\n')
     with pytest.raises(DataError, match=r"generations\.jsonl:5: item_id '999'"):
         load_socratis(folder)
+
+
+def test_verdicts_map_to_outcomes_with_a_the_human_reason():
+    verdicts = ["human", "Machine", "Both good", "both_bad", "both-good", None]
+    out = verdict_outcomes(verdicts)
+    assert out[:5].tolist() == [A_BETTER, B_BETTER, TIE, TIE, TIE] == [1, -1, 0, 0, 0]
+    assert math.isnan(out[5])
+    with pytest.raises(ValueError, match=r"'neither' at position 1"):
+        verdict_outcomes(["human", "neither"])
+
+
+def test_the_loader_and_verdict_outcomes_share_one_mapping(tmp_path):
+    study = [study_row("q1", "Both good", "ann1"), study_row("q1", "MACHINE", "ann2"),
+             study_row("q2", "both-bad", "ann1", item_id="202", emotion="happy",
+                       human_reason=HAPPY_1, generator="text-only")]
+    prefs = load_socratis(write_socratis(tmp_path / "socratis", study)).preferences
+    assert prefs.verdict == ["both_good", "machine", "both_bad"]
+    assert list(prefs.outcome) == [VERDICT_OUTCOME[v] for v in prefs.verdict]
+    assert list(prefs.outcome) == verdict_outcomes(["Both good", "MACHINE", "both-bad"]).tolist()
+
+
+def test_verdicts_into_pairwise_agreement_with_a_missing_verdict():
+    outcomes = verdict_outcomes(["human", "machine", "both_good", None])
+    margin = preference_margin([0.8, 0.3, 0.5, 0.9], [0.6, 0.4, 0.5, 0.1])
+    r = pairwise_agreement(margin, outcomes)
+    # pair 0: human better, metric agrees; pair 1: machine better, metric agrees; pair 2: tie-tie
+    assert (r.accuracy, r.acc23, r.n, r.n_nan) == (1.0, 1.0, 3, 1)
+    assert np.isnan(outcomes[3])
