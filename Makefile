@@ -12,7 +12,7 @@ TORCH_PINS := torch==2.14.1 torchvision==0.29.1
 $(STAMP): setup.cfg pyproject.toml
 	test -x $(PY) || python3 -m venv $(VENV)
 	$(PY) -m pip install -q $(TORCH_PINS)
-	$(PY) -m pip install -q -e '.[test,ray]' $(TORCH_PINS)
+	$(PY) -m pip install -q -e '.[test,ray,java]' $(TORCH_PINS)
 	touch $(STAMP)
 
 run: $(STAMP)

@@ -3,7 +3,9 @@
     python -m experiments.make_figures --results results --out figures
 
 Reads what run_correlation wrote (scores.csv, correlations.csv,
-comparisons.csv, judgments.csv, BENCHMARK.TABLE.csv, run.json) and writes,
+comparisons.csv, judgments.csv, BENCHMARK.TABLE.csv), only the files its
+run.json lists and only when each has the size and hash run.json records
+(a cut or edited file stops it with a message), and writes,
 for each figure, STEM.png, STEM.pdf and the numbers behind it as STEM.csv,
 plus OUT/README.md: what each figure shows and the command that made it. A
 figure these results cannot support is skipped, and the README and the log
@@ -16,6 +18,7 @@ import logging
 import sys
 from pathlib import Path
 
+from .pipeline.results_folder import ResultsError
 from .plots.clusters import significance_matrix
 from .plots.common import Made, Results, Skip, illustrative_mark
 from .plots.forest import agreement_forest
@@ -36,9 +39,9 @@ FIGURES = [
 ]
 
 
-def make_figures(results: Path, out: Path) -> tuple[list[Made], list[tuple[str, str]]]:
+def make_figures(results: Path | Results, out: Path) -> tuple[list[Made], list[tuple[str, str]]]:
     """Draw every figure; returns what was made and (figure, reason) for what was not."""
-    source = Results(results)
+    source = results if isinstance(results, Results) else Results(results)
     made: list[Made] = []
     skipped: list[tuple[str, str]] = []
     for name, draw in FIGURES:
@@ -83,14 +86,16 @@ def main(argv: list[str] | None = None) -> int:
     args = p.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
     results, out = Path(args.results), Path(args.out)
-    if not results.is_dir():
-        print(f"error: results folder not found: {results}", file=sys.stderr)
+    try:
+        source = Results(results)
+    except ResultsError as exc:
+        print(f"error: {exc}", file=sys.stderr)
         return 2
-    made, skipped = make_figures(results, out)
+    made, skipped = make_figures(source, out)
     command = f"python -m experiments.make_figures --results {args.results} --out {args.out}"
     out.mkdir(parents=True, exist_ok=True)
     (out / "README.md").write_text(index_text(command, results, made, skipped,
-                                              Results(results).run_record()))
+                                              source.run_record()))
     print(f"{len(made)} figures in {out}/ (index: {out / 'README.md'})"
           + (f"; {len(skipped)} not drawn, see the index" if skipped else ""))
     return 0

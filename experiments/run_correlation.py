@@ -12,9 +12,7 @@ from __future__ import annotations
 
 import argparse
 import inspect
-import json
 import logging
-import math
 import sys
 import time
 from dataclasses import dataclass, field
@@ -30,7 +28,10 @@ from .pipeline.agreement import (ComparisonRow, PairProbabilities, ResultRow,
                        annotate_clusters, compare, evaluate, human_ceilings, views)
 from .benchmarks.base import Benchmark, DataError
 from .benchmarks import DATA_ENV, list_benchmarks, load_benchmark
-from .pipeline.external_scores import ExternalScores, parse_metric_scores_arg
+from .pipeline.external_scores import ExternalScores
+from .pipeline.finite import finite_or_nan
+from .pipeline.metric_options import UsageError, parse_metric_options
+from .pipeline.results_folder import OutputFolderError, ResultsWriter
 from .pipeline.settings import AnalysisSettings
 from .benchmarks.user_files import parse_protocol
 from .plugins import PluginError, format_inventory, inventory, load_plugins
@@ -119,27 +120,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--cache-dir", default=None,
                    help="score cache folder (default: $METAEVAL_CACHE_DIR or ~/.cache/socratis-metaeval)")
     p.add_argument("--no-cache", action="store_true", help="score everything anew, write no cache")
+    p.add_argument("--skip-unavailable", action="store_true",
+                   help="a metric named in --metrics that cannot run here is skipped with the "
+                        "reason instead of failing the run")
     p.add_argument("--quiet", action="store_true", help="no progress bars")
     return p
-
-
-def parse_metric_options(items: list[str]) -> dict[str, dict[str, Any]]:
-    """['clipscore.model=ViT-B-16', ...] -> {'clipscore': {'model': 'ViT-B-16'}}."""
-    options: dict[str, dict[str, Any]] = {}
-    for item in items:
-        key, sep, value = item.partition("=")
-        metric, dot, name = key.partition(".")
-        if not sep or not dot or not metric or not name:
-            raise SystemExit(f"--metric-option {item!r}: expected METRIC.KEY=VALUE")
-        options.setdefault(metric, {})[name] = _parse_value(value)
-    return options
-
-
-def _parse_value(text: str) -> Any:
-    try:
-        return json.loads(text)
-    except json.JSONDecodeError:
-        return text
 
 
 def make_metric(name: str, options: dict[str, Any], device: str,
@@ -186,8 +171,8 @@ def score_metric(bench: Benchmark, name: str, options: dict[str, Any], args,
                                          executor=executor_for(args))
     except CANNOT_RUN as exc:
         return skipped(run, exc)
-    run.scores = output.scores
-    run.failures = output.failures
+    ids = [s.id for s in bench.samples]
+    run.scores, run.failures = finite_or_nan(output.scores, ids, output.failures)
     run.note = extras_note(output.extras)
     run.cached, run.computed = stats.cached, stats.computed
     run.seconds = time.perf_counter() - start
@@ -214,8 +199,9 @@ def pairwise_run(bench: Benchmark, options: dict[str, Any], args,
     except CANNOT_RUN as exc:
         return skipped(run, exc)
     run.signature = output.signature
-    run.pairs = PairProbabilities(dict(zip(output.ids, map(float, output.prob_b_better))))
-    run.failures = dict(output.failures)
+    ids = list(output.ids)
+    probs, run.failures = finite_or_nan(output.prob_b_better, ids, output.failures)
+    run.pairs = PairProbabilities(dict(zip(ids, map(float, probs))))
     run.seconds = time.perf_counter() - start
     run.note = (f"{len(pairs)} pairs judged in both orders (answers kept in the score cache); "
                 f"position bias (mean P(slot B) - 0.5) "
@@ -245,9 +231,11 @@ def extras_note(extras: dict[str, np.ndarray]) -> str:
 
 def external_run(bench: Benchmark, external: ExternalScores) -> MetricRun:
     run = MetricRun(bench.name, external.name, signature=f"external:{external.path}")
-    run.scores = external.align(bench)
-    run.failures = {s.id: "no score in the external file" for s, v in
-                    zip(bench.samples, run.scores) if not math.isfinite(v)}
+    scores = external.align(bench)
+    missing = {s.id: "no score in the external file" for s in bench.samples
+               if s.id not in external.scores}
+    where = {i: f"{external.path}:{line}" for i, line in external.lines.items()}
+    run.scores, run.failures = finite_or_nan(scores, [s.id for s in bench.samples], missing, where)
     return run
 
 
@@ -268,47 +256,68 @@ def parse_protocols(items: list[str]) -> dict[str, list]:
     return out
 
 
+def _selection(parser: argparse.ArgumentParser, args
+               ) -> tuple[list[str], list[str], list[tuple[str, Path]]]:
+    """Benchmarks, metrics and (name, file) of external scores to run; usage errors exit 2
+    naming the option."""
+    benchmarks = [b.strip() for b in args.benchmark.split(",") if b.strip()]
+    if not benchmarks:
+        parser.error("argument --benchmark: no benchmark selected")
+    names = ([m.strip() for m in args.metrics.split(",") if m.strip()]
+             if args.metrics is not None else None)
+    pairs = [(item, *item.partition("=")) for item in args.metric_scores]
+    for item, name, sep, path in pairs:
+        if not sep or not name.strip() or not path.strip():
+            parser.error(f"argument --metric-scores: {item!r}: expected NAME=FILE.csv")
+    external_names = [name.strip() for _, name, _, _ in pairs]
+    if names is None:
+        names = [] if external_names else list_metrics()
+    if not names and not external_names:
+        parser.error("argument --metrics: no metric selected")
+    unknown = [m for m in names if m not in list_metrics()]
+    if unknown:
+        parser.error(f"argument --metrics: unknown metric(s) {', '.join(unknown)}; known metrics: "
+                     f"{', '.join(list_metrics())}")
+    for k, name in enumerate(external_names):
+        if name in names or name == PAIRWISE_METRIC:
+            parser.error(f"argument --metric-scores: {name} is also a computed metric; "
+                         "give the file's scores another name")
+        if name in external_names[:k]:
+            parser.error(f"argument --metric-scores: {name} is given twice")
+    return benchmarks, names, [(name.strip(), Path(path.strip())) for _, name, _, path in pairs]
+
+
 def main(argv: list[str] | None = None) -> int:
     try:
         load_plugins(_plugins_first(argv))
     except PluginError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
-    args = build_parser().parse_args(argv)
+    parser = build_parser()
+    args = parser.parse_args(argv)
     if args.list:
         print(format_inventory(inventory(args.data_dir)))
         return 0
     try:
         analysis = AnalysisSettings.from_args(args)
     except ValueError as exc:
+        option, _, problem = str(exc).partition(" ")
+        parser.error(f"argument {option}: {problem}")
+    benchmarks, metric_names, external_files = _selection(parser, args)
+    selected = metric_names + (["vlm_judge"] if args.pairwise_judge else [])
+    try:
+        if args.metrics is not None:
+            for name in metric_names:  # a plugin the user named must load; unnamed ones are skipped
+                if metric_source(name) != "built-in":
+                    metric_class(name)
+        options = parse_metric_options(args.metric_option, selected)
+    except UsageError as exc:
+        parser.error(f"argument --metric-option: {exc}")
+    except MetricError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
     started = time.time()
-    benchmarks = [b.strip() for b in args.benchmark.split(",") if b.strip()]
-    metric_names = ([m.strip() for m in args.metrics.split(",") if m.strip()]
-                    if args.metrics is not None else None)
-    try:
-        externals = [parse_metric_scores_arg(item) for item in args.metric_scores]
-    except DataError as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return 2
-    if metric_names is None:
-        metric_names = [] if externals else list_metrics()
-    unknown = [m for m in metric_names if m not in list_metrics()]
-    if unknown:
-        print(f"error: unknown metric(s) {', '.join(unknown)}; known metrics: "
-              f"{', '.join(list_metrics())}", file=sys.stderr)
-        return 2
-    if args.metrics is not None:
-        for name in metric_names:  # a plugin the user named must load; unnamed ones are skipped
-            if metric_source(name) != "built-in":
-                try:
-                    metric_class(name)
-                except MetricError as exc:
-                    print(f"error: {exc}", file=sys.stderr)
-                    return 2
-    options = parse_metric_options(args.metric_option)
     try:
         protocols = parse_protocols(args.protocol)
         unused = set(protocols) - {b.partition("=")[0].strip() for b in benchmarks if "=" in b}
@@ -319,12 +328,21 @@ def main(argv: list[str] | None = None) -> int:
                                  protocol=protocols.get(name.partition("=")[0].strip())
                                  if "=" in name else None)
                   for name in benchmarks]
-    except DataError as exc:
+        externals = [ExternalScores.read(name, path) for name, path in external_files]
+        writer = ResultsWriter(args.out)
+    except (DataError, OutputFolderError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
+    try:
+        return _run(args, writer, loaded, metric_names, externals, options, analysis, started)
+    finally:
+        writer.abandon()
+
+
+def _run(args, writer: ResultsWriter, loaded: list[Benchmark], metric_names: list[str],
+         externals: list[ExternalScores], options: dict[str, dict[str, Any]],
+         analysis: AnalysisSettings, started: float) -> int:
     cache = None if args.no_cache else ScoreCache(args.cache_dir)
-    out = Path(args.out)
-    out.mkdir(parents=True, exist_ok=True)
     runs: list[MetricRun] = []
     rows: list[ResultRow] = []
     comparisons: list[ComparisonRow] = []
@@ -361,8 +379,16 @@ def main(argv: list[str] | None = None) -> int:
                 tables[bench.name, table] = table_rows
     from .pipeline.report import write_outputs
 
-    write_outputs(out, args, loaded, runs, rows, started, comparisons=comparisons,
+    write_outputs(writer, args, loaded, runs, rows, started, comparisons=comparisons,
                   tables=tables, clusters=clusters, settings=analysis)
+    named = args.metrics is not None and not args.skip_unavailable
+    failed = [r for r in runs if r.skipped and named and r.metric in metric_names]
+    for r in failed:
+        print(f"error: {r.metric} could not run on {r.benchmark}: {r.skipped}", file=sys.stderr)
+    if failed:
+        print(f"error: {len(failed)} metric run(s) named in --metrics could not run; the rest is "
+              f"in {writer.folder}/ (give --skip-unavailable to skip them)", file=sys.stderr)
+        return 1
     return 0
 
 

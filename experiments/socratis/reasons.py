@@ -185,7 +185,7 @@ class ServedGenerator:
 
     def __init__(self, base_url: str, model: str, api_key_env: str = "OPENAI_API_KEY",
                  max_new_tokens: int = 50, temperature: float = 0.0, seed: int = 0,
-                 max_concurrency: int = 4, timeout: float = 120.0, max_retries: int = 5,
+                 max_concurrency: int = 64, timeout: float = 120.0, max_retries: int = 5,
                  text_only: bool = False, revision: str | None = None):
         from metrics.vlm_judge import ServedBackend
 
@@ -315,10 +315,11 @@ def build_parser() -> argparse.ArgumentParser:
                    help="local: hub id (in the local cache) or folder; served: the server's model name")
     p.add_argument("--revision", default=None, help="hub revision (local) or a label (served)")
     p.add_argument("--base-url", default=None,
-                   help="an OpenAI-compatible server, e.g. http://localhost:8000/v1 (served backend)")
+                   help="an OpenAI-compatible server, e.g. http://localhost:8000/v1 (served backend); several, comma-separated, share the requests")
     p.add_argument("--api-key-env", default="OPENAI_API_KEY",
                    help="environment variable holding the server's key (default OPENAI_API_KEY)")
-    p.add_argument("--max-concurrency", type=int, default=4, help="served: requests in flight")
+    p.add_argument("--max-concurrency", type=int, default=64,
+                   help="served: requests in flight (across every --base-url)")
     p.add_argument("--timeout", type=float, default=120.0, help="served: seconds per request")
     p.add_argument("--max-retries", type=int, default=5, help="served: retries per request")
     p.add_argument("--device", default="auto",

@@ -168,6 +168,8 @@ def sample_pairs(folder: Path, generations: Path, n: int | None, seed: int = 0,
     replacement; each pair's human reason goes left or right with
     probability 1/2. Returns the pairs and notes on what was left out.
     """
+    if n is not None and n < 1:
+        raise ValueError(f"the number of pairs to draw must be at least 1, found {n}")
     folder = Path(folder)
     items = read_official(require_file(folder / OFFICIAL_FILE, "socratis"))
     rows = read_generations(require_file(Path(generations), "generations"), items)
@@ -355,6 +357,17 @@ def _socratis_dir(args) -> Path:
     return Path(data_dir) / "socratis"
 
 
+def positive_int(text: str) -> int:
+    """argparse type: a whole number of at least 1 (argparse names the option in its error)."""
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a whole number, found {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be at least 1, found {value}")
+    return value
+
+
 def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="python -m experiments.human_study",
                                 description="Export Socratis pairs for annotation; import the verdicts.")
@@ -367,7 +380,7 @@ def build_parser() -> argparse.ArgumentParser:
                     help=f"machine reasons (default SOCRATIS_DIR/{GENERATIONS_FILE})")
     ex.add_argument("--generator", action="append", default=None,
                     help="only this generator's reasons; repeatable (default: all)")
-    ex.add_argument("--n", type=int, default=None, help="pairs to draw (default: all candidates)")
+    ex.add_argument("--n", type=positive_int, default=None, help="pairs to draw (default: all candidates)")
     ex.add_argument("--seed", type=int, default=0, help="seed of every draw (default 0)")
     ex.add_argument("--image-url", default=None,
                     help="prefix for the image column, e.g. https://host/socratis/images "

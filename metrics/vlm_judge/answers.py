@@ -84,17 +84,29 @@ def parse_rating(text: str, template: Template) -> tuple[str, int] | None:
 
 def expected_rating(top: Mapping[str, float], template: Template) -> tuple[float, float] | None:
     """(expected rating, probability mass on the scale) from one position's
-    log-probabilities, or None when no alternative spells a label."""
-    mass: dict[str, float] = {}
+    log-probabilities, or None when no alternative spells a label.
+
+    The normalisation runs in log space (log-sum-exp), so any finite
+    log-probability gives a rating: a server that sends 800 for a token
+    (not a log-probability, but seen in the wild) does not overflow. The mass
+    is then reported as it is, above 1 or infinite, for the reader to judge."""
+    logits: dict[str, list[float]] = {}
     for token, logprob in top.items():
         label = label_of(token, template)
-        if label is not None and logprob is not None and math.isfinite(logprob):
-            mass[label] = mass.get(label, 0.0) + math.exp(logprob)
-    total = sum(mass.values())
-    if total <= 0.0:
+        if (label is not None and isinstance(logprob, (int, float))
+                and not isinstance(logprob, bool) and math.isfinite(logprob)):
+            logits.setdefault(label, []).append(float(logprob))
+    if not logits:
         return None
+    peak = max(max(v) for v in logits.values())
+    # p(l) / exp(peak): every term is in (0, 1], the largest is 1.
+    scaled = {lab: math.fsum(math.exp(lp - peak) for lp in lps) for lab, lps in logits.items()}
+    total = math.fsum(scaled.values())
     value = dict(zip(template.labels, template.values))
-    return sum(value[lab] * p for lab, p in mass.items()) / total, total
+    rating = math.fsum(value[lab] * p for lab, p in scaled.items()) / total
+    log_mass = peak + math.log(total)
+    mass = math.exp(log_mass) if log_mass < 709.0 else math.inf
+    return rating, mass
 
 
 def _token_index(tokens: list[str], text: str, offset: int) -> int | None:
@@ -112,8 +124,21 @@ def _token_index(tokens: list[str], text: str, offset: int) -> int | None:
     return None
 
 
-def interpret(answer: Mapping[str, Any], template: Template) -> Judgement:
-    """The score an answer gives under `template`'s scale."""
+def interpret(answer: Any, template: Template) -> Judgement:
+    """The score an answer gives under `template`'s scale; an answer that
+    cannot be read (a wrong type anywhere, a number out of range) is NaN with
+    the reason, never an exception."""
+    try:
+        return _interpret(answer, template)
+    except (TypeError, ValueError, KeyError, AttributeError, OverflowError,
+            ZeroDivisionError) as exc:
+        return Judgement(error=f"the judge's answer could not be read "
+                               f"({type(exc).__name__}: {exc})")
+
+
+def _interpret(answer: Any, template: Template) -> Judgement:
+    if not isinstance(answer, Mapping):
+        return Judgement(error="the answer is not a JSON object")
     text = answer.get("text")
     if not isinstance(text, str):
         return Judgement(error="the answer has no text")
@@ -130,9 +155,11 @@ def interpret(answer: Mapping[str, Any], template: Template) -> Judgement:
     label, offset = parsed
     raw = dict(zip(template.labels, template.values))[label]
     tokens, top = answer.get("tokens"), answer.get("top")
-    if tokens and top and len(tokens) == len(top):
-        i = _token_index(list(tokens), text, offset)
-        if i is not None and label_of(tokens[i], template) == label and top[i]:
+    if (isinstance(tokens, list) and isinstance(top, list) and tokens and len(tokens) == len(top)
+            and all(isinstance(t, str) for t in tokens)):
+        i = _token_index(tokens, text, offset)
+        if (i is not None and label_of(tokens[i], template) == label
+                and isinstance(top[i], Mapping) and top[i]):
             expected = expected_rating(top[i], template)
             if expected is not None:
                 return Judgement(score=expected[0], raw_rating=raw,

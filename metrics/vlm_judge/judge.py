@@ -29,7 +29,8 @@ from ..base import (InputError, Metric, MetricError, MetricOutput, Sample, _form
 from ..cache import ScoreCache
 from .answers import Judgement, interpret
 from .local import LocalBackend, resolve_dtype
-from .served import Request, ServedBackend
+from .served import (DEFAULT_CONCURRENCY, DEFAULT_STOP_AFTER_FAILURES, KEY_ADVICE, Request,
+                     ServedBackend)
 from .templates import MissingPlaceholder, Template, load_template, sample_fields
 
 log = logging.getLogger(__name__)
@@ -86,15 +87,19 @@ class VlmJudge(Metric):
                  backend: str = "auto", model: str = DEFAULT_MODEL, model_revision: str | None = None,
                  max_tokens: int = 8,
                  # served
-                 base_url: str | None = None, api_key_env: str = "OPENAI_API_KEY",
-                 max_concurrency: int = 4, timeout: float = 120.0, max_retries: int = 5,
+                 base_url: str | Sequence[str] | None = None, api_key_env: str = "OPENAI_API_KEY",
+                 max_concurrency: int = DEFAULT_CONCURRENCY, timeout: float = 120.0,
+                 max_retries: int = 5, stop_after_failures: int = DEFAULT_STOP_AFTER_FAILURES,
                  backoff_base: float = 1.0, backoff_max: float = 60.0, seed: int = 0,
                  temperature: float = 0.0, logprobs: bool = True, top_logprobs: int = 20,
                  extra_body: Mapping[str, Any] | str | None = None,
                  # local
                  device: str = "cpu", dtype: str = "auto", batch_size: int = 4,
                  # response cache
-                 cache_dir: str | None = None, response_cache: bool = True):
+                 cache_dir: str | None = None, response_cache: bool = True,
+                 api_key: Any = None):
+        if api_key is not None:
+            raise MetricError(f"vlm_judge: api_key is not an option: {KEY_ADVICE}")
         self.template = load_template(template)
         if self.template.pairwise:
             raise MetricError(f"vlm_judge: template {self.template.name!r} is pairwise; "
@@ -119,10 +124,11 @@ class VlmJudge(Metric):
         self.max_tokens = _as_int(max_tokens, "max_tokens", minimum=1)
         if backend == "served":
             self.backend: ServedBackend | LocalBackend = ServedBackend(
-                base_url=str(base_url), model=self.model, api_key_env=str(api_key_env),
+                base_url=base_url, model=self.model, api_key_env=str(api_key_env),
                 max_concurrency=_as_int(max_concurrency, "max_concurrency", minimum=1),
                 timeout=_as_float(timeout, "timeout"),
                 max_retries=_as_int(max_retries, "max_retries", minimum=0),
+                stop_after_failures=_as_int(stop_after_failures, "stop_after_failures", minimum=0),
                 backoff_base=_as_float(backoff_base, "backoff_base"),
                 backoff_max=_as_float(backoff_max, "backoff_max"),
                 seed=_as_int(seed, "seed"), temperature=_as_float(temperature, "temperature"),
@@ -306,16 +312,17 @@ class VlmJudge(Metric):
         """One Judgement per request (None stays None); cached answers are
         read, the rest asked once per distinct key and cached as they come."""
         cache = self._response_cache()
-        answers: dict[str, dict] = {}
+        judged: dict[str, Judgement | None] = {}
         errors: dict[str, str] = {}
         todo: dict[str, Request] = {}
         for r in requests:
-            if r is None or r.key in answers or r.key in todo:
+            if r is None or r.key in judged or r.key in todo:
                 continue
             stored = cache.get_blob(CACHE_NAMESPACE, r.key) if cache else None
-            if stored is not None:
-                answers[r.key] = json.loads(stored)
-            else:
+            judgement = _judge_safely(_loads(stored), template) if stored is not None else None
+            if judgement is not None:
+                judged[r.key] = judgement
+            else:  # not cached, or cached by an older version in a form that no longer reads
                 todo[r.key] = r
         if todo:
             pending = list(todo.values())
@@ -327,10 +334,11 @@ class VlmJudge(Metric):
                     if answer is None:
                         errors[key] = error or "no answer"
                     else:
-                        answers[key] = answer
-                        if cache:
-                            cache.put_blob(CACHE_NAMESPACE, key, self.backend.redact(
-                                json.dumps(answer, ensure_ascii=False)))
+                        judged[key] = _judge_safely(answer, template)
+                        # Only an answer that was read without crashing is kept.
+                        if cache and judged[key] is not None:
+                            cache.put_blob(CACHE_NAMESPACE, key,
+                                           json.dumps(answer, ensure_ascii=False))
                     bar.update(1)
             finally:
                 bar.close()
@@ -338,11 +346,32 @@ class VlmJudge(Metric):
         for r in requests:
             if r is None:
                 out.append(None)
-            elif r.key in answers:
-                out.append(interpret(answers[r.key], template))
+            elif judged.get(r.key) is not None:
+                out.append(judged[r.key])
+            elif r.key in judged:
+                out.append(Judgement(error="the judge's answer could not be read"))
             else:
                 out.append(Judgement(error=errors.get(r.key, "no answer")))
         return out
+
+
+def _loads(text: str) -> Any:
+    try:
+        return json.loads(text)
+    except ValueError:
+        return None
+
+
+def _judge_safely(answer: Any, template: Template) -> Judgement | None:
+    """The answer's Judgement, or None when reading it crashed (a bug:
+    logged, and the answer is neither used nor cached)."""
+    if answer is None:
+        return None
+    try:
+        return interpret(answer, template)
+    except Exception:
+        log.exception("vlm_judge: reading an answer failed; it is not cached")
+        return None
 
 
 def _as_int(value: Any, name: str, minimum: int | None = None) -> int:

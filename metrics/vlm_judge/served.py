@@ -1,39 +1,69 @@
 """The served backend: any OpenAI-compatible chat completions server.
 
-vLLM (``vllm serve MODEL``), Ollama, or a hosted API. Stdlib only: one POST
-to ``{base_url}/chat/completions`` per request, run on a thread pool of
-``max_concurrency`` workers. 429, 408, 409, 5xx, timeouts and dropped
-connections are retried with exponential backoff and jitter (a random
-generator seeded per request, so the waits are reproducible), honouring a
-server's Retry-After up to ``backoff_max`` seconds. The API key is read from
-the environment at request time and removed from every message this module
-returns or logs.
+vLLM (``vllm serve MODEL``), Ollama, or a hosted API. One POST to
+``{base_url}/chat/completions`` per request, sent by an asyncio client
+(httpx2, one pool of kept-alive connections) with at most
+``max_concurrency`` requests in flight across all servers; with several
+``base_url``s (replicas of one model) each request goes to the server with
+the fewest requests outstanding.
+
+Retries: 429, 408, 409, 5xx, timeouts and dropped connections are retried
+with exponential backoff and jitter (a random generator seeded per request,
+so the waits are reproducible), honouring a server's Retry-After up to
+``backoff_max`` seconds.
+
+Failing fast: before the first request each server is asked once for
+``GET {base_url}/models`` (a few seconds at most); a server that cannot be
+reached, or that refuses the API key, stops the run with a `MetricError`
+before anything is asked. A malformed ``base_url`` is refused when the
+backend is made. When ``stop_after_failures`` requests in a row fail for the
+same reason, the run stops with that reason; the answers received until then
+are already in the response cache.
+
+Secrets: the API key is read from the environment at request time and sent
+only in the Authorization header. Error texts (a server may echo the key
+back) have it redacted when it is long enough to be a key (see
+metrics.redaction), and URLs in messages have their credentials masked; the
+model's answers are never altered.
 """
 from __future__ import annotations
 
+import asyncio
 import base64
 import email.utils
+import inspect
 import io
 import json
 import logging
 import math
 import os
+import queue
 import random
-import socket
 import threading
 import time
-import urllib.error
-import urllib.request
-from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import dataclass
 from typing import Any, Callable, Iterator, Sequence
+from urllib.parse import urlsplit
 
+from ..base import MetricError
+from ..redaction import mask_text, mask_url, redact_key
 from .templates import Template
 
+__all__ = ["DEFAULT_CONCURRENCY", "DEFAULT_STOP_AFTER_FAILURES", "Request", "RunStopped",
+           "ServedBackend", "image_data_url", "parse_base_urls"]
+
 log = logging.getLogger(__name__)
+# httpx2 logs every request at INFO: noise in a run of thousands.
+logging.getLogger("httpx2").setLevel(logging.WARNING)
 
 RETRY_STATUS = {408, 409, 429}
+DEFAULT_CONCURRENCY = 64
+DEFAULT_STOP_AFTER_FAILURES = 8
+PREFLIGHT_TIMEOUT = 5.0
 _SENT_AS_IS = {"PNG": "image/png", "JPEG": "image/jpeg", "WEBP": "image/webp", "GIF": "image/gif"}
+KEY_ADVICE = ("pass the key through the environment: set $OPENAI_API_KEY, or name another "
+              "variable with api_key_env (an option or a URL is recorded with the run's "
+              "arguments)")
 
 
 @dataclass(frozen=True)
@@ -62,15 +92,72 @@ def image_data_url(path: str) -> str:
     return f"data:{mime};base64,{base64.b64encode(data).decode('ascii')}"
 
 
-class ServedBackend:
-    """Asks an OpenAI-compatible server; see the module docstring."""
+def parse_base_urls(base_url: str | Sequence[str]) -> list[str]:
+    """One or more server URLs (a list, or one string separated by commas),
+    each an http(s) URL with a host; anything else is a MetricError now
+    rather than a retried request later."""
+    items = [base_url] if isinstance(base_url, str) else list(base_url)
+    urls = [u.strip().rstrip("/") for item in items for u in str(item).split(",") if u.strip()]
+    if not urls:
+        raise MetricError("vlm_judge: base_url is empty; give the server's address, "
+                          "e.g. http://localhost:8000/v1")
+    for url in urls:
+        shown = mask_url(url)
+        try:
+            parts = urlsplit(url)
+            parts.port  # raises on a port that is not a number
+        except ValueError as exc:
+            raise MetricError(f"vlm_judge: base_url {shown!r} is not a valid URL ({exc})") from None
+        if parts.scheme not in ("http", "https") or not parts.hostname:
+            raise MetricError(f"vlm_judge: base_url {shown!r} is not an http:// or https:// URL "
+                              "with a host, e.g. http://localhost:8000/v1")
+        if parts.password:
+            log.warning("vlm_judge: base_url %s carries a password; %s", shown, KEY_ADVICE)
+    if len(set(urls)) != len(urls):
+        raise MetricError("vlm_judge: base_url names the same server twice")
+    return urls
 
-    def __init__(self, base_url: str, model: str, api_key_env: str = "OPENAI_API_KEY",
-                 max_concurrency: int = 4, timeout: float = 120.0, max_retries: int = 5,
-                 backoff_base: float = 1.0, backoff_max: float = 60.0, seed: int = 0,
-                 temperature: float = 0.0, max_tokens: int = 8, logprobs: bool = True,
-                 top_logprobs: int = 20, extra_body: dict | None = None):
-        self.url = base_url.rstrip("/") + "/chat/completions"
+
+class RunStopped(MetricError):
+    """The served judge stopped: its server cannot be reached, refuses the
+    key, or fails every request for one reason."""
+
+
+class _Control:
+    """Lets the thread that consumes results cancel the event loop's run."""
+
+    def __init__(self) -> None:
+        self.lock = threading.Lock()
+        self.loop: asyncio.AbstractEventLoop | None = None
+        self.task: asyncio.Task | None = None
+        self.cancelled = False
+
+    def register(self) -> bool:
+        with self.lock:
+            self.loop, self.task = asyncio.get_running_loop(), asyncio.current_task()
+            return not self.cancelled
+
+    def cancel(self) -> None:
+        with self.lock:
+            self.cancelled = True
+            if self.loop is not None and self.task is not None:
+                self.loop.call_soon_threadsafe(self.task.cancel)
+
+
+_DONE = object()
+
+
+class ServedBackend:
+    """Asks OpenAI-compatible servers; see the module docstring."""
+
+    def __init__(self, base_url: str | Sequence[str], model: str,
+                 api_key_env: str = "OPENAI_API_KEY",
+                 max_concurrency: int = DEFAULT_CONCURRENCY, timeout: float = 120.0,
+                 max_retries: int = 5, backoff_base: float = 1.0, backoff_max: float = 60.0,
+                 seed: int = 0, temperature: float = 0.0, max_tokens: int = 8,
+                 logprobs: bool = True, top_logprobs: int = 20, extra_body: dict | None = None,
+                 stop_after_failures: int = DEFAULT_STOP_AFTER_FAILURES):
+        self.base_urls = parse_base_urls(base_url)
         self.model = model
         self.api_key_env = api_key_env
         self.max_concurrency = max(1, int(max_concurrency))
@@ -84,9 +171,13 @@ class ServedBackend:
         self.logprobs = bool(logprobs)
         self.top_logprobs = int(top_logprobs)
         self.extra_body = dict(extra_body or {})
-        self.sleep: Callable[[float], None] = time.sleep  # tests replace it
+        self.stop_after_failures = max(0, int(stop_after_failures))
+        # Waits between tries; tests replace it (a plain function or a coroutine function).
+        self.sleep: Callable[[float], Any] = asyncio.sleep
         self._server_has_logprobs = True
-        self._lock = threading.Lock()
+        self._checked = False
+        self._outstanding = [0] * len(self.base_urls)
+        self._sent = [0] * len(self.base_urls)
 
     def decoding(self) -> dict[str, Any]:
         """Request settings that change the answer."""
@@ -98,29 +189,142 @@ class ServedBackend:
             out["extra_body"] = self.extra_body
         return out
 
+    @property
+    def sent_per_server(self) -> dict[str, int]:
+        """How many requests (tries included) went to each server (URLs masked)."""
+        return {mask_url(u): n for u, n in zip(self.base_urls, self._sent)}
+
     # -- the key never leaves this object ---------------------------------
     def _key(self) -> str | None:
         return os.environ.get(self.api_key_env) or None
 
     def redact(self, text: str) -> str:
+        """An error text as it may be shown: URLs' credentials masked, and the
+        API key (when long enough to be one) replaced."""
+        return redact_key(mask_text(text), self._key())
+
+    def _headers(self) -> dict[str, str]:
+        headers = {"Content-Type": "application/json", "Accept": "application/json"}
         key = self._key()
-        return text.replace(key, "[API key]") if key else text
+        if key:
+            headers["Authorization"] = f"Bearer {key}"
+        return headers
 
     # -- requests -----------------------------------------------------------
-    def run(self, requests: Sequence[Request], template: Template
+    def run(self, requests: Sequence[Request], template: Template | None = None
             ) -> Iterator[tuple[int, dict | None, str | None]]:
-        """Yield (index, answer, error) as each request finishes."""
+        """Yield (index, answer, error) as each request finishes.
+
+        Raises RunStopped (a MetricError) when a server cannot be reached or
+        requests keep failing for one reason; what was yielded before stays
+        valid. The requests run on an event loop in a helper thread, so this
+        works the same inside a program that runs its own loop."""
+        requests = list(requests)
         if not requests:
             return
-        pool = ThreadPoolExecutor(max_workers=min(self.max_concurrency, len(requests)),
-                                  thread_name_prefix="vlm-judge")
+        results: queue.Queue = queue.Queue()
+        control = _Control()
+
+        def work() -> None:
+            try:
+                asyncio.run(self._run_all(requests, results, control))
+            except asyncio.CancelledError:
+                pass
+            except BaseException as exc:  # handed to the consuming thread
+                results.put(exc)
+            finally:
+                results.put(_DONE)
+
+        thread = threading.Thread(target=work, name="vlm-judge-client", daemon=True)
+        thread.start()
         try:
-            futures = {pool.submit(self._ask, r): i for i, r in enumerate(requests)}
-            for future in as_completed(futures):
-                answer, error = future.result()
-                yield futures[future], answer, error
+            while True:
+                item = results.get()
+                if item is _DONE:
+                    break
+                if isinstance(item, BaseException):
+                    raise item
+                yield item
         finally:
-            pool.shutdown(wait=True, cancel_futures=True)
+            control.cancel()
+            thread.join()
+
+    async def _run_all(self, requests: list[Request], results: queue.Queue,
+                       control: _Control) -> None:
+        import httpx2
+
+        if not control.register():
+            return
+        try:
+            limits = httpx2.Limits(max_connections=self.max_concurrency,
+                                   max_keepalive_connections=self.max_concurrency)
+            async with httpx2.AsyncClient(limits=limits, timeout=httpx2.Timeout(self.timeout or None),
+                                          follow_redirects=False) as client:
+                if not self._checked:
+                    await self._preflight(client, httpx2)
+                    self._checked = True
+                streak = _Streak(self.stop_after_failures)
+                todo = iter(range(len(requests)))
+
+                async def worker() -> None:
+                    for i in todo:  # shared: each index is taken by one worker
+                        answer, error = await self._ask(client, httpx2, requests[i])
+                        results.put((i, answer, error))
+                        streak.add(error)
+
+                workers = [asyncio.create_task(worker())
+                           for _ in range(min(self.max_concurrency, len(requests)))]
+                try:
+                    done, _ = await asyncio.wait(workers, return_when=asyncio.FIRST_EXCEPTION)
+                    for task in done:
+                        task.result()  # a worker's RunStopped
+                finally:
+                    for task in workers:
+                        task.cancel()
+                    await asyncio.gather(*workers, return_exceptions=True)
+        finally:
+            with control.lock:
+                control.loop = control.task = None
+
+    async def _preflight(self, client: Any, httpx2: Any) -> None:
+        """One GET /models per server, a few seconds at most: stop now, not
+        after every request has timed out, when a server is not there."""
+        wait = min(PREFLIGHT_TIMEOUT, self.timeout) if self.timeout > 0 else PREFLIGHT_TIMEOUT
+        for base in self.base_urls:
+            shown = mask_url(base)
+            try:
+                resp = await client.get(base + "/models", headers=self._headers(),
+                                        timeout=httpx2.Timeout(wait))
+            except (httpx2.ConnectError, httpx2.ConnectTimeout) as exc:
+                raise RunStopped(self.redact(
+                    f"vlm_judge: cannot reach the server at {shown} ({_why(exc)}); nothing was "
+                    "asked. Start the server or fix base_url.")) from None
+            except httpx2.TimeoutException:
+                log.warning("vlm_judge: %s did not answer GET /models within %g s; going on",
+                            shown, wait)
+                continue
+            except httpx2.TransportError as exc:
+                raise RunStopped(self.redact(
+                    f"vlm_judge: the server at {shown} cannot be used ({_why(exc)}); "
+                    "nothing was asked.")) from None
+            if resp.status_code in (401, 403):
+                body = " ".join(resp.text.split())[:200]
+                where = (f"${self.api_key_env} is not set" if not self._key()
+                         else f"check ${self.api_key_env}")
+                raise RunStopped(self.redact(
+                    f"vlm_judge: the server at {shown} refused the API key (HTTP "
+                    f"{resp.status_code}: {body}); {where}; {KEY_ADVICE}. Nothing was asked."))
+            if resp.status_code == 200:
+                self._check_model(resp, shown)
+
+    def _check_model(self, resp: Any, shown: str) -> None:
+        try:
+            served = [m.get("id") for m in resp.json().get("data", []) if isinstance(m, dict)]
+        except (ValueError, AttributeError):
+            return
+        if served and self.model not in served:
+            log.warning("vlm_judge: %s serves %s, not %r: requests may fail",
+                        shown, ", ".join(map(str, served[:5])), self.model)
 
     def _body(self, request: Request, logprobs: bool) -> bytes:
         content: list[dict[str, Any]] = []
@@ -140,29 +344,38 @@ class ServedBackend:
         body.update(self.extra_body)
         return json.dumps(body).encode("utf-8")
 
-    def _ask(self, request: Request) -> tuple[dict | None, str | None]:
+    async def _ask(self, client: Any, httpx2: Any, request: Request
+                   ) -> tuple[dict | None, str | None]:
         try:
-            return self._ask_with_retries(request)
+            return await self._ask_with_retries(client, httpx2, request)
+        except asyncio.CancelledError:
+            raise
         except Exception as exc:  # a bug or an unreadable image: this request only
             return None, self.redact(f"{type(exc).__name__}: {exc}")
 
-    def _ask_with_retries(self, request: Request) -> tuple[dict | None, str | None]:
+    async def _ask_with_retries(self, client: Any, httpx2: Any, request: Request
+                                ) -> tuple[dict | None, str | None]:
         rng = random.Random(f"{self.seed}:{request.key}")
         tries = self.max_retries + 1
         attempt = 0
         error = "no attempt made"
+        bodies: dict[bool, bytes] = {}
         while attempt < tries:
             with_logprobs = self.logprobs and self._server_has_logprobs
-            status, headers, payload, error = self._post(self._body(request, with_logprobs))
+            if with_logprobs not in bodies:
+                # Reading and encoding an image blocks: not on the event loop.
+                bodies[with_logprobs] = (await asyncio.to_thread(self._body, request, with_logprobs)
+                                         if request.image is not None
+                                         else self._body(request, with_logprobs))
+            status, headers, payload, error = await self._post(client, httpx2,
+                                                               bodies[with_logprobs])
             if status == 200:
                 return self._read_answer(payload)
             if (status == 400 and with_logprobs and "logprob" in payload.lower()):
-                with self._lock:
-                    if self._server_has_logprobs:
-                        log.warning("vlm_judge: the server at %s rejects logprobs; asking "
-                                    "without them (scores fall back to parsed ratings)",
-                                    self.url)
-                    self._server_has_logprobs = False
+                if self._server_has_logprobs:
+                    log.warning("vlm_judge: the server rejects logprobs; asking without them "
+                                "(scores fall back to parsed ratings)")
+                self._server_has_logprobs = False
                 continue  # not a retry: the same request without logprobs
             retryable = status is None or status in RETRY_STATUS or 500 <= status < 600
             attempt += 1
@@ -174,37 +387,34 @@ class ServedBackend:
                 delay = step / 2 + rng.uniform(0, step / 2)
             log.warning("vlm_judge: %s: %s; try %d of %d in %.2f s",
                         request.label, error, attempt + 1, tries, delay)
-            self.sleep(delay)
+            waited = self.sleep(delay)
+            if inspect.isawaitable(waited):
+                await waited
         if attempt >= tries and tries > 1:
             error = f"{error} (gave up after {tries} tries)"
         return None, error
 
-    def _post(self, body: bytes) -> tuple[int | None, Any, str, str]:
-        """(status, headers, body text, error text); status None when no reply came."""
-        headers = {"Content-Type": "application/json", "Accept": "application/json"}
-        key = self._key()
-        if key:
-            headers["Authorization"] = f"Bearer {key}"
-        req = urllib.request.Request(self.url, data=body, headers=headers, method="POST")
+    async def _post(self, client: Any, httpx2: Any, body: bytes
+                    ) -> tuple[int | None, Any, str, str]:
+        """(status, headers, body text, error text); status None when no reply
+        came. Sent to the server with the fewest requests outstanding."""
+        j = min(range(len(self.base_urls)), key=lambda k: (self._outstanding[k], self._sent[k]))
+        self._outstanding[j] += 1
+        self._sent[j] += 1
         try:
-            with urllib.request.urlopen(req, timeout=self.timeout) as resp:
-                text = resp.read().decode("utf-8", errors="replace")
-                return resp.status, resp.headers, text, ""
-        except urllib.error.HTTPError as exc:
-            try:
-                text = exc.read().decode("utf-8", errors="replace")
-            except Exception:
-                text = ""
-            shown = " ".join(text.split())[:300]
-            return exc.code, exc.headers, text, self.redact(f"HTTP {exc.code}: {shown}")
-        except (TimeoutError, socket.timeout):
+            resp = await client.post(self.base_urls[j] + "/chat/completions", content=body,
+                                     headers=self._headers())
+            text = resp.content.decode("utf-8", errors="replace")
+        except httpx2.TimeoutException:
             return None, None, "", f"no answer within {self.timeout:g} s (timeout)"
-        except urllib.error.URLError as exc:
-            if isinstance(exc.reason, (TimeoutError, socket.timeout)):
-                return None, None, "", f"no answer within {self.timeout:g} s (timeout)"
-            return None, None, "", self.redact(f"connection failed: {exc.reason}")
-        except (ConnectionError, OSError) as exc:
-            return None, None, "", self.redact(f"connection failed: {exc}")
+        except httpx2.TransportError as exc:
+            return None, None, "", self.redact(f"connection failed: {_why(exc)}")
+        finally:
+            self._outstanding[j] -= 1
+        if resp.status_code == 200:
+            return 200, resp.headers, text, ""
+        shown = " ".join(text.split())[:300]
+        return resp.status_code, resp.headers, text, self.redact(f"HTTP {resp.status_code}: {shown}")
 
     def _retry_after(self, headers: Any) -> float | None:
         value = headers.get("Retry-After") if headers is not None else None
@@ -254,7 +464,37 @@ class ServedBackend:
         if not isinstance(text, str):
             return malformed("the message has no text content")
         tokens, top = _read_logprobs(choice.get("logprobs"))
-        return {"text": self.redact(text), "tokens": tokens, "top": top}, None
+        return {"text": text, "tokens": tokens, "top": top}, None
+
+
+class _Streak:
+    """Stops a run when `limit` requests in a row (in the order they finish)
+    fail with the same error; 0 never stops."""
+
+    def __init__(self, limit: int):
+        self.limit = limit
+        self.reason: str | None = None
+        self.count = 0
+        self.answered = 0
+
+    def add(self, error: str | None) -> None:
+        if error is None:
+            self.reason, self.count = None, 0
+            self.answered += 1
+            return
+        self.count = self.count + 1 if error == self.reason else 1
+        self.reason = error
+        if self.limit and self.count >= self.limit:
+            raise RunStopped(
+                f"vlm_judge: stopped after {self.count} requests in a row failed with: "
+                f"{error}. The {self.answered} answers received before are kept in the "
+                "response cache; fix the cause and run again (stop_after_failures=0 "
+                "never stops).")
+
+
+def _why(exc: BaseException) -> str:
+    text = str(exc).strip()
+    return f"{type(exc).__name__}: {text}" if text else type(exc).__name__
 
 
 def _read_logprobs(logprobs: Any) -> tuple[list[str] | None, list[dict] | None]:

@@ -9,7 +9,8 @@ from PIL import Image
 
 from experiments.make_figures import FIGURES, main as make_figures
 from experiments.run_correlation import main as run_correlation
-from tests.helpers.files import read_csv
+from experiments.pipeline.results_folder import ResultsWriter
+from tests.helpers.files import read_csv, rewrite_result
 from tests.helpers.socratis_fixture import paper_counts_rows, write_socratis
 
 SOCRATIS_FIGURES = ["study_verdicts", "subset_means", "generator_means", "agreement_forest"]
@@ -74,10 +75,8 @@ def test_scatter_plots_for_a_rating_benchmark(demo_results, tmp_path):
     results = tmp_path / "results"
     shutil.copytree(demo_results, results)
     scores = [r for r in read_csv(results / "scores.csv") if r["metric"] == "rouge_l"]
-    with open(results / "judgments.csv", "w", newline="") as f:
-        f.write("benchmark,sample_id,human,n_judgments\n")
-        for k, r in enumerate(scores[:30]):
-            f.write(f"demo,{r['sample_id']},{k % 4 + 1},3\n")
+    rewrite_result(results, "judgments.csv", "benchmark,sample_id,human,n_judgments\n" + "".join(
+        f"demo,{r['sample_id']},{k % 4 + 1},3\n" for k, r in enumerate(scores[:30])))
     out = tmp_path / "figures"
     assert make_figures(["--results", str(results), "--out", str(out)]) == 0
     assert "demo_metric_vs_human" in stems_in_index(out)
@@ -92,10 +91,10 @@ def test_scatter_plots_for_a_rating_benchmark(demo_results, tmp_path):
 def test_significance_matrix_from_saved_comparisons(demo_results, tmp_path):
     results = tmp_path / "results"
     shutil.copytree(demo_results, results)
-    with open(results / "comparisons.csv", "w", newline="") as f:
-        f.write("benchmark,statistic,level,metric_a,metric_b,delta,ci_low,ci_high,p_value,"
-                "cluster_a,cluster_b\n"
-                "demo,accuracy,pair,rouge_l,bleu1,0.02,-0.01,0.05,0.04,1,2\n")
+    rewrite_result(results, "comparisons.csv",
+                   "benchmark,statistic,level,metric_a,metric_b,delta,ci_low,ci_high,p_value,"
+                   "cluster_a,cluster_b\n"
+                   "demo,accuracy,pair,rouge_l,bleu1,0.02,-0.01,0.05,0.04,1,2\n")
     out = tmp_path / "figures"
     assert make_figures(["--results", str(results), "--out", str(out)]) == 0
     (stem,) = [s for s in stems_in_index(out) if "significance" in s]
@@ -125,6 +124,11 @@ def test_missing_results_are_an_error_and_unknown_files_are_skipped(tmp_path, ca
     assert "results folder not found" in capsys.readouterr().err
     empty = tmp_path / "empty"
     empty.mkdir()
+    (empty / "correlations.csv").write_text("benchmark,metric\n")  # not listed by any run.json
+    assert make_figures(["--results", str(empty), "--out", str(tmp_path / "f")]) == 2
+    assert "has no run.json" in capsys.readouterr().err
+    (empty / "correlations.csv").unlink()
+    ResultsWriter(empty).commit({})  # a run that wrote nothing
     assert make_figures(["--results", str(empty), "--out", str(tmp_path / "f")]) == 0
     index = (tmp_path / "f" / "README.md").read_text()
     assert index.count("\n- ") == len(FIGURES)  # every figure listed as not drawn, with why

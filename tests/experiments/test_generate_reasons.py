@@ -192,6 +192,21 @@ def test_failed_requests_are_reported_and_retried_next_time(socratis, tmp_path, 
     assert len(rows(out)) == 5
 
 
+def test_an_unreachable_server_is_an_error_before_any_request(socratis, tmp_path, capsys):
+    """The same served client as the judge: checked once, a clear message, exit 2."""
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    args = ("--base-url", f"http://127.0.0.1:{port}/v1", "--model", "m", "--generator", "served",
+            "--max-retries", "5")
+    assert run(socratis, *args, out=tmp_path / "g.jsonl", cache=tmp_path / "c") == 2
+    err = capsys.readouterr().err
+    assert f"cannot reach the server at http://127.0.0.1:{port}/v1" in err
+    assert "try 2 of 6" not in err and not (tmp_path / "g.jsonl").exists()
+
+
 def test_a_killed_run_resumes_without_asking_again(socratis, tmp_path):
     """The third request hangs; the process is killed once two answers are cached.
     The next run asks only the three unfinished ones and writes what a clean run writes."""

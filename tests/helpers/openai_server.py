@@ -26,20 +26,48 @@ class LoopbackServer:
     """`reply(body, n)` -> (status, payload) or (status, headers, payload, delay)
     for the n-th request (0-based); a str payload is sent as it is, anything
     else as JSON. Records every body, Authorization header, and the most
-    requests in flight at once."""
+    requests in flight at once: a request counts from the moment its body has
+    arrived until just before its answer is sent (after that the client may
+    already send the next one).
 
-    def __init__(self, reply: Callable[[dict, int], tuple]):
+    `models`: the ids GET /v1/models lists (404 when None); `keep_alive`:
+    HTTP/1.1 connections kept open (True) or one connection per request. `after_reply(n)`:
+    called by the handler thread once the n-th answer was sent, as a slow
+    machine would delay that thread. `hold_until_filled(limit, total)`:
+    holds a reply until the client has filled its slots. `require_key`: every
+    request without that Bearer key is answered 401."""
+
+    def __init__(self, reply: Callable[[dict, int], tuple], models: list[str] | None = None,
+                 keep_alive: bool = True, require_key: str | None = None):
         self.reply = reply
+        self.require_key = require_key
+        self.models = models
+        self.after_reply: Callable[[int], None] | None = None
         self.bodies: list[dict] = []
         self.auth: list[str | None] = []
+        self.gets: list[str] = []
         self.in_flight = 0
         self.max_in_flight = 0
+        self.released = 0
         self.lock = threading.Lock()
+        self.arrived = threading.Condition(self.lock)
         outer = self
 
         class Handler(BaseHTTPRequestHandler):
+            # HTTP/1.1 keeps connections open, as vLLM does; 1.0 closes each one.
+            protocol_version = "HTTP/1.1" if keep_alive else "HTTP/1.0"
+
             def log_message(self, *args):
                 pass
+
+            def _send(self, status: int, headers: dict, data: bytes) -> None:
+                self.send_response(status)
+                for k, v in headers.items():
+                    self.send_header(k, v)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(data)))
+                self.end_headers()
+                self.wfile.write(data)
 
             def do_POST(self):
                 raw = self.rfile.read(int(self.headers.get("Content-Length", 0)))
@@ -49,8 +77,20 @@ class LoopbackServer:
                     outer.auth.append(self.headers.get("Authorization"))
                     outer.in_flight += 1
                     outer.max_in_flight = max(outer.max_in_flight, outer.in_flight)
+                    outer.arrived.notify_all()
+                counted = [True]
+
+                def done() -> None:
+                    with outer.lock:
+                        if counted[0]:
+                            outer.in_flight -= 1
+                            counted[0] = False
+
                 try:
-                    if self.path != "/v1/chat/completions":
+                    if outer.require_key and self.headers.get("Authorization") != f"Bearer {outer.require_key}":
+                        answer = (401, {"error": {"message": "Incorrect API key provided",
+                                                  "code": "invalid_api_key"}})
+                    elif self.path != "/v1/chat/completions":
                         answer = (404, {"error": "no such path"})
                     else:
                         answer = outer.reply(outer.bodies[n], n)
@@ -58,23 +98,49 @@ class LoopbackServer:
                         answer if len(answer) == 4 else (answer[0], {}, answer[1], 0.0))
                     time.sleep(delay)
                     data = payload.encode() if isinstance(payload, str) else json.dumps(payload).encode()
-                    self.send_response(status)
-                    for k, v in headers.items():
-                        self.send_header(k, v)
-                    self.send_header("Content-Type", "application/json")
-                    self.send_header("Content-Length", str(len(data)))
-                    self.end_headers()
-                    self.wfile.write(data)
+                    done()
+                    self._send(status, headers, data)
                 except (BrokenPipeError, ConnectionResetError):
                     pass  # the client timed out and went away
                 finally:
-                    with outer.lock:
-                        outer.in_flight -= 1
+                    done()
+                if outer.after_reply is not None:
+                    outer.after_reply(n)
+
+            def do_GET(self):
+                with outer.lock:
+                    outer.gets.append(self.path)
+                if outer.require_key and self.headers.get("Authorization") != f"Bearer {outer.require_key}":
+                    status, payload = 401, {"error": {"message": "Incorrect API key provided"}}
+                elif self.path == "/v1/models" and outer.models is not None:
+                    status, payload = 200, {"object": "list",
+                                            "data": [{"id": m} for m in outer.models]}
+                else:
+                    status, payload = 404, {"error": "no such path"}
+                self._send(status, {}, json.dumps(payload).encode())
 
         self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
         self.httpd.daemon_threads = True
         self.thread = threading.Thread(target=self.httpd.serve_forever, args=(0.05,), daemon=True)
         self.thread.start()
+
+    def wait_for_requests(self, k: int, timeout: float = 30.0) -> bool:
+        """Block until at least k requests have arrived (True), or `timeout` passes."""
+        with self.arrived:
+            return self.arrived.wait_for(lambda: len(self.bodies) >= k, timeout)
+
+    def hold_until_filled(self, limit: int, total: int, timeout: float = 30.0) -> bool:
+        """Called in a reply: hold it until the client has every request it
+        may send in flight, min(limit, requests not yet released), counted
+        in events, not time; False when `timeout` passed first. A client that
+        keeps fewer in flight than `limit` stalls here; every reply held so
+        lets `max_in_flight` reach `limit` on any machine."""
+        with self.arrived:
+            ok = self.arrived.wait_for(
+                lambda: self.in_flight >= min(limit, total - self.released), timeout)
+            self.released += 1
+            self.arrived.notify_all()
+            return ok
 
     @property
     def url(self) -> str:

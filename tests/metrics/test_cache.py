@@ -148,3 +148,52 @@ def test_two_runs_sharing_one_cache(tmp_path):
     out, stats = score_with_cache(metric, SAMPLES, cache, progress=False)
     assert stats.computed == 0 and metric.scored == 0
     np.testing.assert_array_equal(out.scores, SlowLengthMetric().score(SAMPLES).scores)
+
+
+def test_a_damaged_file_found_by_two_openers_is_repaired_and_reported_once(tmp_path, caplog,
+                                                                            monkeypatch):
+    """Two runs (here threads, each with its own connection) open the same
+    damaged cache; both see the damage before either repairs it. One sets it
+    aside and warns; the other finds the rebuilt file and says nothing."""
+    import logging
+    import threading
+
+    path = tmp_path / "scores.sqlite"
+    path.write_bytes(b"this is not a database" * 100)
+    original = ScoreCache._open
+    both_failed = threading.Barrier(2, timeout=30)
+    first_call = threading.local()
+
+    def open_in_step(self):
+        if getattr(first_call, "done", False):
+            return original(self)
+        first_call.done = True
+        try:
+            return original(self)
+        finally:
+            both_failed.wait()  # neither goes on before both have looked once
+
+    monkeypatch.setattr(ScoreCache, "_open", open_in_step)
+    caches, errors = [], []
+
+    def open_cache():
+        try:
+            caches.append(ScoreCache(tmp_path))
+        except Exception as exc:  # noqa: BLE001 - reported by the assertion below
+            errors.append(exc)
+
+    with caplog.at_level(logging.WARNING, logger="metrics.cache"):
+        threads = [threading.Thread(target=open_cache) for _ in range(2)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+    assert errors == []
+    warnings = [r for r in caplog.records if "is damaged" in r.getMessage()]
+    assert len(warnings) == 1
+    assert len(list(tmp_path.glob("scores.sqlite.damaged-*"))) == 1
+    monkeypatch.setattr(ScoreCache, "_open", original)
+    again = ScoreCache(tmp_path)  # the rebuilt file is sound: no further warning
+    again.put_scores("sig", [("k", 1.0, {})])
+    assert again.get_scores("sig", ["k"]) == {"k": (1.0, {})}
+    assert len([r for r in caplog.records if "is damaged" in r.getMessage()]) == 1

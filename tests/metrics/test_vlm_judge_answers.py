@@ -100,3 +100,33 @@ def test_unparseable_answers_are_errors_with_the_answer_shown():
     j = interpret({"text": "The reason is fine."}, t)
     assert math.isnan(j.score) and "no rating (1 2 3 4 5)" in j.error and "fine" in j.error
     assert "empty" in interpret({"text": "  "}, t).error
+
+
+def test_a_huge_logprob_gives_a_rating_not_an_overflow():
+    """Logprobs past exp's range (about 709) once raised OverflowError."""
+    t = load_template("socratis_reason")
+    score, mass = expected_rating({"4": 800.0, "3": 799.0, "5": -2.0}, t)
+    # Softmax over the labels, by hand: weights 1, e^-1, e^-802.
+    w3 = math.exp(-1.0)
+    assert score == pytest.approx((4 + 3 * w3) / (1 + w3), rel=1e-12)
+    assert mass == math.inf
+    # Ordinary logprobs keep their exact mass.
+    score, mass = expected_rating({"2": math.log(0.25), "1": math.log(0.25)}, t)
+    assert (score, mass) == (pytest.approx(1.5), pytest.approx(0.5))
+    j = interpret({"text": "4", "tokens": ["4"], "top": [{"4": 800.0, "3": 799.0}]}, t)
+    assert j.used_probabilities and j.score == pytest.approx((4 + 3 * w3) / (1 + w3))
+
+
+@pytest.mark.parametrize("answer", [
+    ["4"],                                                    # not an object
+    {"text": 4},                                              # text not a string
+    {"text": "4", "tokens": ["4"], "top": [{"4": "high"}]},  # logprob not a number
+    {"text": "4", "tokens": ["4"], "top": ["4"]},             # alternatives not a mapping
+    {"text": "4", "tokens": [4], "top": [{"4": -1.0}]},       # token not a string
+])
+def test_an_unreadable_answer_is_nan_or_the_parsed_rating_never_an_exception(answer):
+    j = interpret(answer, load_template("socratis_reason"))
+    if isinstance(answer, dict) and isinstance(answer.get("text"), str):
+        assert (j.score, j.used_probabilities) == (4.0, False)  # the logprobs are ignored
+    else:
+        assert math.isnan(j.score) and j.error

@@ -16,7 +16,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from metrics import InputError, ScoreCache, Sample, default_cache_dir, get_metric, score_with_cache
+from metrics import InputError, MetricError, ScoreCache, Sample, default_cache_dir, get_metric, score_with_cache
 from metrics.vlm_judge import VlmJudge
 from tests.helpers.openai_server import LoopbackServer
 
@@ -27,8 +27,8 @@ KEY = "sk-test-Zq81SECRETkey"
 def serve():
     servers = []
 
-    def start(reply):
-        servers.append(LoopbackServer(reply))
+    def start(reply, **options):
+        servers.append(LoopbackServer(reply, **options))
         return servers[-1]
 
     yield start
@@ -124,13 +124,29 @@ def test_a_server_that_rejects_logprobs_is_asked_again_without(serve, image):
 
 @pytest.mark.parametrize("limit", [4, 1])
 def test_requests_overlap_up_to_the_concurrency_limit(serve, image, limit):
-    server = serve(lambda body, n: ok(completion("3"), delay=0.15))
+    """Exact, whatever the machine's load: each reply is held (on events, not
+    time) until the client has as many requests in flight as it may."""
+
+    def reply(body, n):
+        assert server.hold_until_filled(limit, total=8)
+        return ok(completion("3"))
+
+    server = serve(reply)
     out = make_judge(server, max_concurrency=limit).score(socratis(image, 8))
     assert len(server.bodies) == 8 and np.all(out.scores == 3)
-    if limit == 1:
-        assert server.max_in_flight == 1
-    else:
-        assert 1 < server.max_in_flight <= limit
+    assert server.max_in_flight == limit
+
+
+def test_a_lingering_handler_thread_is_not_a_request_in_flight(serve, image):
+    """Why the limit-1 case once saw 2 in flight: the test server counted a
+    request until its handler thread ended, after the answer had gone out, and
+    on a loaded machine the client's next request arrived first. Here every
+    handler thread lingers until the next request has arrived."""
+    server = serve(lambda body, n: ok(completion("3")), keep_alive=False)
+    server.after_reply = lambda n: n + 1 < 3 and server.wait_for_requests(n + 2, timeout=10)
+    out = make_judge(server, max_concurrency=1).score(socratis(image, 3))
+    assert np.all(out.scores == 3) and len(server.bodies) == 3
+    assert server.max_in_flight == 1
 
 
 def test_retries_on_429_500_and_timeout_then_success(serve, image, caplog):
@@ -210,13 +226,14 @@ def test_the_api_key_never_leaks(serve, image, caplog, monkeypatch):
             return 401, {}, {"error": f"Incorrect API key provided: {KEY}"}, 0.0
         if "reason number 1" in _prompt(body) and n < 3:
             return 429, {"Retry-After": "0"}, {"error": f"rate limit for key {KEY}"}, 0.0
-        return ok(completion(f"4 ({KEY})", None))
+        return ok(completion("4", None))
 
     server = serve(reply)
     with caplog.at_level(logging.DEBUG):
         judge = make_judge(server, api_key_env="JUDGE_KEY", max_concurrency=1)
         output, _ = score_with_cache(judge, socratis(image, 3), ScoreCache(), progress=False)
     assert set(server.auth) == {f"Bearer {KEY}"}  # it was sent ...
+    assert "[API key]" in output.failures["s0"]
     assert "Incorrect API key" in output.failures["s0"]
     assert output.scores[1] == 4 and output.scores[2] == 4
     # ... and is nowhere else.
@@ -228,6 +245,37 @@ def test_the_api_key_never_leaks(serve, image, caplog, monkeypatch):
     assert cache_files
     for path in cache_files:
         assert KEY.encode() not in path.read_bytes(), path
+
+
+def test_a_short_key_does_not_touch_answers_or_errors(serve, image, monkeypatch):
+    """A local server's placeholder key ("4") once turned every "4" into "[API key]"."""
+    monkeypatch.setenv("OPENAI_API_KEY", "4")
+
+    def reply(body, n):
+        if "reason number 0" in _prompt(body):
+            return 400, {}, {"error": "image 4 of 4 is too large"}, 0.0
+        return ok(completion("4", RATING_TOP))
+
+    server = serve(reply)
+    out = make_judge(server).score(socratis(image, 3))
+    assert set(server.auth) == {"Bearer 4"}
+    np.testing.assert_allclose(out.scores[1:], [RATING_EXPECTED] * 2)
+    assert "image 4 of 4 is too large" in out.failures["s0"]
+    assert "[API key]" not in json.dumps(out.failures)
+
+
+def test_an_answer_is_kept_as_the_model_wrote_it(serve, image, monkeypatch):
+    """Only places a key can reach are redacted: headers, echoed errors, URLs."""
+    monkeypatch.setenv("OPENAI_API_KEY", KEY)
+    server = serve(lambda body, n: ok(completion("4 (the reason is fine)")))
+    judge = make_judge(server)
+    cache = ScoreCache()
+    score_with_cache(judge, socratis(image), cache, progress=False)
+    from metrics.vlm_judge.judge import CACHE_NAMESPACE
+
+    (stored,) = [json.loads(v) for (v,) in cache._conn.execute(
+        "SELECT value FROM blobs WHERE namespace=?", (CACHE_NAMESPACE,))]
+    assert stored["text"] == "4 (the reason is fine)"
 
 
 def test_a_second_run_asks_nothing_and_every_setting_names_its_answers(serve, image, tmp_path):
@@ -360,3 +408,115 @@ def test_context_the_prompt_does_not_show_may_differ(serve, image):
     assert out.failures == {} and len(server.bodies) == 2
     # "A" in both orders: each reason wins once, P(b better) = (0 + 1) / 2.
     np.testing.assert_allclose(out.prob_b_better, [0.5])
+
+
+# -- failing fast ---------------------------------------------------------------------------
+def _closed_port() -> int:
+    """A loopback port nothing listens on (bound, then released)."""
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def test_an_unreachable_server_stops_before_any_request(image):
+    """A refused connection once took 1,074 s of retries for 240 samples."""
+    judge = VlmJudge(base_url=f"http://127.0.0.1:{_closed_port()}/v1", model="m",
+                     backoff_base=0.01)
+    waits: list[float] = []
+    judge.backend.sleep = waits.append
+    with pytest.raises(MetricError, match=r"cannot reach the server at http://127\.0\.0\.1:\d+/v1"):
+        judge.score(socratis(image, 20))
+    assert waits == []  # no request was tried, so none was retried
+
+
+@pytest.mark.parametrize("url", ["htp://localhost:8000/v1", "localhost:8000/v1",
+                                 "http://:8000/v1", "http://localhost:80x0/v1", " , "])
+def test_a_malformed_base_url_is_refused_when_the_judge_is_made(url):
+    with pytest.raises(MetricError, match="base_url"):
+        VlmJudge(base_url=url, model="m")
+
+
+def test_a_refused_key_stops_before_scoring_and_says_where_keys_go(serve, image, monkeypatch):
+    monkeypatch.setenv("OPENAI_API_KEY", "sk-wrong-0123456789")
+    server = serve(lambda body, n: ok(completion("3")), require_key=KEY)
+    with pytest.raises(MetricError, match=r"refused the API key \(HTTP 401.*OPENAI_API_KEY"):
+        make_judge(server).score(socratis(image, 5))
+    assert server.bodies == [] and server.gets == ["/v1/models"]
+    monkeypatch.setenv("OPENAI_API_KEY", KEY)
+    assert np.all(make_judge(server).score(socratis(image, 2)).scores == 3)
+
+
+def test_the_server_is_checked_once_per_judge(serve, image):
+    server = serve(lambda body, n: ok(completion("3")), models=["judge-model"])
+    judge = make_judge(server, response_cache=False)
+    judge.score(socratis(image, 3))
+    judge.score(socratis(image, 3))
+    assert server.gets == ["/v1/models"] and len(server.bodies) == 6
+
+
+def test_failures_in_a_row_stop_the_run_and_keep_what_was_answered(serve, image):
+    healthy = [True]
+
+    def reply(body, n):
+        return ok(completion("4")) if n < 2 or healthy[0] is None else (503, {}, "overloaded", 0.0)
+
+    healthy[0] = False
+    server = serve(reply)
+    samples = socratis(image, 20)
+    judge = make_judge(server, max_concurrency=1, max_retries=1, stop_after_failures=3)
+    with pytest.raises(MetricError, match=r"stopped after 3 requests in a row failed with: "
+                                          r"HTTP 503: overloaded .*2 answers received"):
+        judge.score(samples)
+    assert len(server.bodies) == 2 + 3 * 2  # two answers, then three requests tried twice
+    healthy[0] = None  # the server recovers: the two answers come from the cache
+    out = make_judge(server, max_concurrency=1).score(samples)
+    assert np.all(out.scores == 4) and len(server.bodies) == 8 + 18
+
+
+def test_different_failures_do_not_stop_the_run(serve, image):
+    def reply(body, n):
+        return (400, {}, {"error": f"request {n} is bad"}, 0.0) if n % 2 else ok(completion("2"))
+
+    server = serve(reply)
+    out = make_judge(server, max_concurrency=1, stop_after_failures=2).score(socratis(image, 10))
+    assert np.sum(out.scores == 2) == 5 and len(out.failures) == 5
+
+
+def test_a_huge_logprob_is_scored_and_an_unreadable_cached_answer_is_asked_again(serve, image):
+    """The raw answer used to be cached before reading it crashed, so every rerun crashed."""
+    top = [{"token": "4", "logprob": 800.0,
+            "top_logprobs": [{"token": "4", "logprob": 800.0}, {"token": "3", "logprob": 799.0}]}]
+    body = {"choices": [{"message": {"content": "4"}, "logprobs": {"content": top}}]}
+    server = serve(lambda b, n: ok(body))
+    cache = ScoreCache()
+    judge = make_judge(server)
+    judge.attach_cache(cache)
+    out = judge.score(socratis(image))
+    w3 = math.exp(-1.0)
+    assert out.scores[0] == pytest.approx((4 + 3 * w3) / (1 + w3)) and out.failures == {}
+    from metrics.vlm_judge.judge import CACHE_NAMESPACE
+
+    cache._conn.execute("UPDATE blobs SET value='[1, 2' WHERE namespace=?", (CACHE_NAMESPACE,))
+    again = make_judge(server)
+    again.attach_cache(cache)
+    assert again.score(socratis(image)).scores[0] == pytest.approx(out.scores[0])
+    assert len(server.bodies) == 2
+
+
+def test_an_api_key_option_is_refused_with_the_way_to_pass_it():
+    with pytest.raises(MetricError, match=r"api_key is not an option.*\$OPENAI_API_KEY"):
+        get_metric("vlm_judge", base_url="http://localhost:8000/v1", api_key="sk-abcdefgh123")
+
+
+def test_several_servers_share_the_requests(serve, image):
+    servers = [serve(lambda body, n: ok(completion("5"))) for _ in range(2)]
+    judge = make_judge(servers[0], base_url=f"{servers[0].url},{servers[1].url}",
+                       max_concurrency=4)
+    out = judge.score(socratis(image, 16))
+    assert np.all(out.scores == 5)
+    assert len(servers[0].bodies) + len(servers[1].bodies) == 16
+    # The first four requests alternate (each goes to the server with fewer outstanding).
+    assert len(servers[0].bodies) >= 2 and len(servers[1].bodies) >= 2
+    assert sum(judge.backend.sent_per_server.values()) == 16
