@@ -23,10 +23,8 @@ from typing import Any
 import numpy as np
 from tqdm.auto import tqdm
 
-from metrics import (LocalExecutor, MetricError, RayExecutor, ScoreCache, get_metric, list_metrics,
-                     score_with_cache)
-from metrics.registry import metric_class, metric_source
-from metrics.base import InputError, Metric
+from metrics import (InputError, LocalExecutor, Metric, MetricError, RayExecutor, ScoreCache,
+                     get_metric, list_metrics, metric_class, metric_source, score_with_cache)
 
 from .pipeline.agreement import (ComparisonRow, PairProbabilities, ResultRow,
                        annotate_clusters, compare, evaluate, human_ceilings, views)
@@ -61,6 +59,7 @@ class MetricRun:
     seconds: float = 0.0
     pairs: PairProbabilities | None = None  # a pairwise judge's P(B better) per pair
     note: str = ""
+    device: str | None = None  # where a model metric ran ("auto" resolved)
 
     @property
     def result(self) -> np.ndarray | PairProbabilities | None:
@@ -110,7 +109,8 @@ def build_parser() -> argparse.ArgumentParser:
                    help="permutation-test draws per pair of metrics (default 1000)")
     p.add_argument("--alpha", type=float, default=0.05,
                    help="significance level of the clusters (default 0.05)")
-    p.add_argument("--device", default="cpu", help="cpu, cuda, mps or auto (model metrics)")
+    p.add_argument("--device", default="auto",
+                   help="model metrics: auto (default: cuda, then mps, then cpu), cpu, cuda, mps")
     p.add_argument("--batch-size", type=int, default=None, help="batch size for model metrics")
     p.add_argument("--executor", choices=["local", "ray"], default="local",
                    help="where model metrics score their chunks: here (default) or on Ray "
@@ -175,6 +175,7 @@ def score_metric(bench: Benchmark, name: str, options: dict[str, Any], args,
     try:
         metric = make_metric(name, options, args.device, args.batch_size)
         run.signature = metric.signature()
+        run.device = metric.resolved_device()
         output, stats = score_with_cache(metric, bench.samples, cache, progress=not args.quiet,
                                          executor=executor_for(args))
     except CANNOT_RUN as exc:
@@ -200,6 +201,7 @@ def pairwise_run(bench: Benchmark, options: dict[str, Any], args,
     pairs = list(dict.fromkeys(zip(prefs.pair_ids, prefs.sample_a, prefs.sample_b)))
     try:
         judge = make_metric("vlm_judge", options, args.device, args.batch_size)
+        run.device = judge.resolved_device()
         if cache is not None:
             judge.attach_cache(cache)
         output = judge.compare([(pid, samples[a], samples[b]) for pid, a, b in pairs])

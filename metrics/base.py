@@ -111,6 +111,17 @@ class Metric(ABC):
         weights, no Java), without loading anything heavy; a metric with nothing to
         check returns."""
 
+    def resolved_device(self) -> str | None:
+        """The device this metric computes on ("cpu", "cuda", "mps", ...), with
+        "auto" resolved; None for metrics that use none (n-gram metrics, a
+        served judge). Runs record it; it is not part of the signature."""
+        device = getattr(self, "device", None)
+        if device is None:
+            return None
+        from .models import resolve_device
+
+        return resolve_device(device)
+
     def signature(self) -> str:
         """A stable string naming the metric and every setting behind a number."""
         parts = [self.name] + [
@@ -235,15 +246,24 @@ _IMAGE_HASHES: dict[tuple[str, int, int], str] = {}
 
 
 def image_digest(path: str) -> str:
-    """SHA-256 of an image file's bytes, memoised by (path, size, mtime)."""
-    st = os.stat(path)
-    key = (os.path.abspath(path), st.st_size, st.st_mtime_ns)
+    """SHA-256 of an image file's bytes, memoised by (path, size, mtime).
+
+    The bytes read are handed to metrics.images, so that decoding the image
+    next does not read the file a second time."""
+    from .images import RECENT_FILE_MAX, file_key, keep_recent_bytes
+
+    key = file_key(path)
     digest = _IMAGE_HASHES.get(key)
     if digest is None:
         h = hashlib.sha256()
         with open(path, "rb") as f:
-            for block in iter(lambda: f.read(1 << 20), b""):
-                h.update(block)
+            if key[1] <= RECENT_FILE_MAX:
+                data = f.read()
+                h.update(data)
+                keep_recent_bytes(key, data)
+            else:  # large files (model weights) are hashed block by block
+                for block in iter(lambda: f.read(1 << 20), b""):
+                    h.update(block)
         digest = h.hexdigest()
         _IMAGE_HASHES[key] = digest
     return digest

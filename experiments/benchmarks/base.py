@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Callable, Sequence
 
 import numpy as np
 
-from metrics.base import Sample
+from metrics import Sample
 
 if TYPE_CHECKING:
     from ..pipeline.settings import AnalysisSettings

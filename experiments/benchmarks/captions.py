@@ -8,7 +8,7 @@ from pathlib import Path
 
 import numpy as np
 
-from metrics.base import Sample
+from metrics import Sample
 
 from .base import A_BETTER, B_BETTER, Benchmark, DataError, Preferences, ProtocolStep, Ratings
 from .files import (as_id, as_list, as_number, as_object, as_optional_text, as_text, as_texts,

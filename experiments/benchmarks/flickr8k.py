@@ -25,7 +25,7 @@ from pathlib import Path
 
 import numpy as np
 
-from metrics.base import Sample
+from metrics import Sample
 
 from .base import Benchmark, DataError, ProtocolStep, Ratings
 from .files import (as_list, as_number, as_object, as_optional_text, as_text, as_texts, field,

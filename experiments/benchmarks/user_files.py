@@ -54,7 +54,7 @@ from typing import Any, Iterator
 
 import numpy as np
 
-from metrics.base import Sample
+from metrics import Sample
 
 from .base import A_BETTER, B_BETTER, TIE, Benchmark, DataError, Preferences, ProtocolStep, Ratings
 from .files import jsonl_rows, read_text, require_file

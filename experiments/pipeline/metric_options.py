@@ -13,7 +13,7 @@ import types
 import typing
 from typing import Any, Iterable
 
-from metrics.registry import metric_class
+from metrics import metric_class
 
 
 class UsageError(ValueError):

@@ -234,6 +234,7 @@ def write_outputs(writer: ResultsWriter, args, benchmarks, runs, rows: Sequence[
                       if run.failures else "")
             report.append(f"- {run.benchmark} / {run.metric}: `{run.signature}`; "
                           f"{run.computed} computed, {run.cached} from cache{failed}"
+                          + (f"; ran on {run.device}" if run.device else "")
                           + (f"; {run.note}" if run.note else ""))
     for (bench_name, table), table_rows in tables.items():
         report += ["", f"## {bench_name}: {table.replace('_', ' ')}", ""]
@@ -254,7 +255,8 @@ def write_outputs(writer: ResultsWriter, args, benchmarks, runs, rows: Sequence[
                                 "citation": b.citation} for b in benchmarks},
         "metrics": [{"benchmark": r.benchmark, "metric": r.metric, "signature": r.signature,
                      "skipped": r.skipped, "unscored": len(r.failures), "cached": r.cached,
-                     "computed": r.computed, "seconds": round(r.seconds, 3)} for r in runs],
+                     "computed": r.computed, "seconds": round(r.seconds, 3),
+                     "device": r.device} for r in runs],
         "analysis": vars(settings),
         "seconds": round(time.time() - started, 3),
     }
