@@ -28,6 +28,7 @@ from .pipeline.results_folder import ResultsError
 from .plots.clusters import significance_matrix
 from .plots.common import Made, Results, Skip, illustrative_mark, paper_style, number
 from .plots.forest import agreement_forest
+from .plots.power import power_curves
 from .plots.names import DisplayNames, parse_display_names
 from .plots.scatter import metric_vs_human
 from .socratis.verdict_figures import verdict_bars
@@ -40,6 +41,7 @@ FIGURES = [
     ("agreement forest plot", agreement_forest),
     ("significance matrix", significance_matrix),
     ("metric vs human scatter", metric_vs_human),
+    ("power curve", power_curves),
 ]
 
 

@@ -79,6 +79,8 @@ class ComparisonRow:
     unit: str
     cluster_a: int | None = None
     cluster_b: int | None = None
+    mdd: float = float("nan")
+    underpowered: bool | None = None
     notes: str = ""
 
 
@@ -249,13 +251,34 @@ def compare(bench: Benchmark, scored: dict[str, np.ndarray | PairProbabilities],
         n = view.n(results[0].n if results else 0, *vectors.values())
         for result in results:
             notes = "; ".join(x for x in (note, result.notes) if x)
+            mdd, underpowered = detectable(result.delta, result.se, settings.alpha)
             rows.append(ComparisonRow(bench.name, view.step.statistic, view.step.level,
                                       view.subset, result.metric_a, result.metric_b,
                                       result.value_a, result.value_b, result.delta,
                                       result.ci_low, result.ci_high, result.p_value, n,
                                       result.unit or "", cluster_of.get(result.metric_a),
-                                      cluster_of.get(result.metric_b), notes))
+                                      cluster_of.get(result.metric_b), mdd, underpowered, notes))
     return rows
+
+
+#: Power at which run_correlation reports each comparison's minimum detectable difference.
+MDD_POWER = 0.8
+
+
+def detectable(delta: float, se: float, alpha: float) -> tuple[float, bool | None]:
+    """(minimum detectable difference, underpowered): the difference a two-sided test at
+    alpha detects with power MDD_POWER given the paired-bootstrap standard error se,
+    (z_{1-alpha/2} + z_0.8) se; underpowered when the observed |delta| is below it
+    (None when either is undefined, or when se is 0: the two metrics' difference is the
+    same on every resample, e.g. they never disagree)."""
+    from correlation.power import minimum_detectable_difference
+
+    if not (np.isfinite(se) and np.isfinite(delta)):
+        return float("nan"), None
+    if se == 0:
+        return 0.0, None
+    mdd = minimum_detectable_difference(se, alpha, MDD_POWER)
+    return mdd, bool(abs(delta) < mdd)
 
 
 def annotate_clusters(rows: list[ResultRow], bench_views: list[View]) -> None:

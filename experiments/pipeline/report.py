@@ -20,7 +20,7 @@ from metrics.redaction import mask_secrets
 
 from ..cli import package_version
 from ..plots.names import DisplayNames
-from .agreement import HUMAN_CEILING, ComparisonRow, ResultRow
+from .agreement import HUMAN_CEILING, MDD_POWER, ComparisonRow, ResultRow
 from .latex import latex_tables
 from .results_folder import ResultsWriter
 from .settings import AnalysisSettings
@@ -147,6 +147,28 @@ def markdown_rows(rows: Sequence[dict]) -> list[str]:
     return lines
 
 
+def power_lines(comparisons: Sequence[ComparisonRow], alpha: float) -> list[str]:
+    """Each comparison's observed difference beside its minimum detectable difference."""
+    if not comparisons:
+        return []
+    lines = [f"Minimum detectable difference (MDD): the difference a two-sided test at alpha "
+             f"{alpha} detects with power {MDD_POWER:.0%} at this run's size, "
+             f"(z_(1-alpha/2) + z_{MDD_POWER}) x the paired-bootstrap standard error of the "
+             "difference (docs/power.md). **underpowered**: the observed |difference| is below "
+             "it, so the data could not have told the two metrics apart reliably even if they "
+             "differ by that much. Plan a larger study with `python -m experiments.plan_study`.",
+             "", "| benchmark | statistic | subset | a | b | delta (x100) | MDD (x100) | p | flag |",
+             "|---|---|---|---|---|---|---|---|---|"]
+    for c in comparisons:
+        flag = {True: "**underpowered**", False: "", None: "—"}[c.underpowered]
+        p = "—" if c.p_value is None or math.isnan(c.p_value) else f"{c.p_value:.3g}"
+        lines.append(f"| {c.benchmark} | {c.statistic} ({c.level}) | {c.subset} | {c.metric_a} | "
+                     f"{c.metric_b} | {x100(c.delta)} | {x100(c.mdd)} | {p} | {flag} |")
+    under = sum(1 for c in comparisons if c.underpowered)
+    lines += ["", f"{under} of {len(comparisons)} comparisons underpowered."]
+    return lines
+
+
 def family_table_files(tables: dict[tuple[str, str], list[dict]]) -> dict[str, list[dict]]:
     """One file's rows per table name, each row led by the benchmark it belongs to."""
     files: dict[str, list[dict]] = {}
@@ -199,6 +221,8 @@ def write_outputs(writer: ResultsWriter, args, benchmarks, runs, rows: Sequence[
     report += ["", "## Significance clusters", ""]
     report += (cluster_lines(clusters or {}) or ["(fewer than two metrics were scored)"])
     report += ["", f"Every pair of metrics: comparisons.csv ({len(comparisons)} rows)."]
+    if comparisons:
+        report += ["", "## Power of the comparisons", "", *power_lines(comparisons, settings.alpha)]
     report += ["", "## Metrics", ""]
     for run in runs:
         if run.skipped:

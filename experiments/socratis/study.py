@@ -12,6 +12,12 @@ good, or both bad.
     python -m experiments.human_study import --key study/key.csv \\
         --answers answers.csv --out DATA/socratis/human_study.csv
 
+`export --n-for-effect SHARE` (instead of `--n`) draws as many pairs as the
+exact sign test needs to detect that share of human-preferred among the
+decisive verdicts with `--power` (0.8) at `--alpha` (0.05), one annotator per
+pair, `--tie-share` of verdicts expected to be ties (default the paper's,
+58 of 372); see docs/power.md.
+
 `export` writes two files. The task file (upload it) shows each pair with
 the reasons on a random side: `pair_id, item_id, image, caption, emotion,
 reason_left, reason_right`. The key file (keep it; never upload it) says
@@ -247,6 +253,34 @@ def export_study(folder: Path, generations: Path, task: Path, key: Path, n: int 
     return pairs
 
 
+# -- how many pairs ------------------------------------------------------------
+
+#: Share of tied verdicts (both good, both bad) in Deng et al. (2023): (47 + 11) / 372.
+TIE_SHARE = 58 / 372
+
+
+def pairs_for_effect(human_share: float, tie_share: float = TIE_SHARE, power: float = 0.8,
+                     alpha: float = 0.05) -> int:
+    """Pairs (one annotator each) for the exact two-sided sign test of "human- and
+    machine-preferred verdicts are equally frequent" to reach `power` at `alpha` when
+    a share `human_share` of decisive verdicts prefers the human reason and `tie_share`
+    of all verdicts are ties (`correlation.sign_test_size`)."""
+    from correlation.power import sign_test_size
+
+    if not 0 <= human_share <= 1 or human_share == 0.5:
+        raise DataError(f"--n-for-effect must be a share in [0, 1] other than 0.5 (no effect), "
+                        f"got {human_share}")
+    if not 0 <= tie_share < 1:
+        raise DataError(f"--tie-share must lie in [0, 1), got {tie_share}")
+    if not (0 < power < 1 and 0 < alpha < 1):
+        raise DataError(f"--power and --alpha must lie in (0, 1), got {power}, {alpha}")
+    n = sign_test_size(human_share * (1 - tie_share), (1 - human_share) * (1 - tie_share),
+                       power, alpha)
+    if n is None:
+        raise DataError(f"no study size up to a million pairs reaches power {power}")
+    return n
+
+
 # -- import -------------------------------------------------------------------
 
 def normalise_answer(text: str) -> str:
@@ -382,7 +416,18 @@ def build_parser() -> argparse.ArgumentParser:
                     help=f"machine reasons (default SOCRATIS_DIR/{GENERATIONS_FILE})")
     ex.add_argument("--generator", action="append", default=None,
                     help="only this generator's reasons; repeatable (default: all)")
-    ex.add_argument("--n", type=positive_int, default=None, help="pairs to draw (default: all candidates)")
+    size = ex.add_mutually_exclusive_group()
+    size.add_argument("--n", type=positive_int, default=None,
+                      help="pairs to draw (default: all candidates)")
+    size.add_argument("--n-for-effect", type=float, default=None, metavar="SHARE",
+                      help="draw as many pairs as the exact sign test needs to detect this share "
+                           "of human-preferred among decisive verdicts (e.g. 0.6) with --power "
+                           "at --alpha, one annotator per pair (docs/power.md)")
+    ex.add_argument("--tie-share", type=float, default=TIE_SHARE,
+                    help=f"expected share of both-good / both-bad verdicts, with --n-for-effect "
+                         f"(default {TIE_SHARE:.3f}, the share in Deng et al. 2023: 58 of 372)")
+    ex.add_argument("--power", type=float, default=0.8, help="target power (default 0.8)")
+    ex.add_argument("--alpha", type=float, default=0.05, help="significance level (default 0.05)")
     ex.add_argument("--seed", type=int, default=0, help="seed of every draw (default 0)")
     ex.add_argument("--image-url", default=None,
                     help="prefix for the image column, e.g. https://host/socratis/images "
@@ -408,6 +453,11 @@ def main(argv: list[str] | None = None) -> int:
     setup_logging(args)
     try:
         if args.command == "export":
+            if args.n_for_effect is not None:
+                args.n = pairs_for_effect(args.n_for_effect, args.tie_share, args.power, args.alpha)
+                print(f"{args.n} pairs give {args.power:.0%} power to detect a human-preferred "
+                      f"share of {args.n_for_effect} among decisive verdicts at alpha "
+                      f"{args.alpha} ({args.tie_share:.1%} ties expected; exact sign test)")
             folder = _socratis_dir(args)
             generations = Path(args.generations) if args.generations else folder / GENERATIONS_FILE
             pairs = export_study(folder, generations, Path(args.out), Path(args.key), args.n,

@@ -19,6 +19,12 @@ any metric:
   (the paper: 223 human, 91 machine, 47 both good, 11 both bad), the ratio
   of human-preferred to machine-preferred, and the annotators' agreement;
   for all generators together and, where there are several, per generator.
+  The summary also says what the collected verdicts could detect:
+  `detectable_human_share`, the smallest share of human-preferred among the
+  decisive (human or machine) verdicts that the exact two-sided sign test at
+  alpha finds with power 0.8 with this many decisive verdicts
+  (`correlation.power.detectable_share`; docs/power.md), and the same as a ratio
+  human / machine (`detectable_ratio`). A share of 1/2 is no preference.
 
 Units. A judgment is one annotator's verdict on one pair; a pair judged by
 k annotators adds k judgments, each to the subset of its verdict, so the
@@ -46,6 +52,8 @@ from itertools import combinations
 from typing import Callable, Sequence
 
 import numpy as np
+
+from correlation.power import detectable_share
 
 from ..benchmarks.base import Benchmark, scores_for
 from ..pipeline.settings import AnalysisSettings
@@ -315,9 +323,18 @@ def study_summary(pair_ids: Sequence[str], verdicts: Sequence[str],
     if math.isfinite(ratio):
         low, high, _ = cluster_bootstrap(_ratio, (humans, machines), settings)
     agree = agreement(pair_ids, verdicts)
+    decisive = counts["human"] + counts["machine"]
+    share = detectable_share(decisive, DETECT_POWER, settings.alpha)
     return {"n_judgments": len(verdicts), "n_pairs": len(set(pair_ids)),
             "n_annotators": len(set(annotators)) if annotators is not None else math.nan,
             **{v: counts[v] for v in VERDICTS},
             "human_machine_ratio": ratio, "ratio_ci_low": low, "ratio_ci_high": high,
             "agreement_pairs": agree.n_pairs, "percent_agreement": agree.percent,
-            "fleiss_kappa": agree.kappa}
+            "fleiss_kappa": agree.kappa,
+            "detectable_human_share": share,
+            "detectable_ratio": (math.nan if math.isnan(share) else
+                                 share / (1 - share) if share < 1 else math.inf)}
+
+
+#: Power at which the study summary states the smallest detectable preference.
+DETECT_POWER = 0.8
