@@ -176,7 +176,8 @@ def _paired_bootstrap(prob, pa, pb, unit, method, n_resamples, confidence, seed,
     lo, hi, note = _difference_interval(delta, reps, jk, 0, 1, confidence, method)
     return ComparisonResult(statistic=prob.statistic, level=prob.level, metric_a=prob.names[0],
                             metric_b=prob.names[1], value_a=pa.value, value_b=pb.value, delta=delta,
-                            ci_low=lo, ci_high=hi, n=pa.n, n_nan=prob.n_nan,
+                            ci_low=lo, ci_high=hi, se=_difference_se(reps, 0, 1), n=pa.n,
+                            n_nan=prob.n_nan,
                             method=resampling_label("paired bootstrap", method, n_resamples, unit,
                                                     confidence, jnote),
                             confidence=confidence, n_resamples=int(n_resamples), unit=unit,
@@ -187,6 +188,13 @@ def _paired_bootstrap(prob, pa, pb, unit, method, n_resamples, confidence, seed,
 def _difference_interval(delta, reps, jk, a: int, b: int, confidence, method):
     """Interval of column a minus column b from the same replicates and jackknife values."""
     return interval(delta, reps[:, a] - reps[:, b], jk[:, a] - jk[:, b], confidence, method)
+
+
+def _difference_se(reps, a: int, b: int) -> float:
+    """Bootstrap standard error of column a minus column b (finite replicates, ddof 1)."""
+    d = reps[:, a] - reps[:, b]
+    d = d[np.isfinite(d)]
+    return float(d.std(ddof=1)) if d.size > 1 else math.nan
 
 
 def _permutation_label(n_permutations: int, unit: str, standardize: bool) -> str:
@@ -371,6 +379,7 @@ def compare_all(scores: Mapping[str, object], human, statistic: str, level: str 
         results.append(ComparisonResult(
             statistic=statistic, level=level, metric_a=names[a], metric_b=names[b],
             value_a=vals[a].value, value_b=vals[b].value, delta=delta, ci_low=lo, ci_high=hi,
+            se=_difference_se(reps, a, b),
             p_value=_p_value(delta, d, "two-sided"), alternative="two-sided", n=vals[a].n,
             n_nan=full.n_nan,
             method=label + "; " + _permutation_label(n_permutations, punit, standardize),

@@ -92,7 +92,8 @@ class ComparisonResult(_ToDict):
     """Two metrics scored against the same human judgments.
 
     delta = value_a - value_b. ci_low/ci_high: paired-bootstrap interval of
-    delta (NaN if not computed). p_value: paired permutation test (NaN if not
+    delta (NaN if not computed); se: standard deviation of the paired-bootstrap
+    replicates of delta, its standard error (NaN if not computed). p_value: paired permutation test (NaN if not
     computed), for the hypothesis named by `alternative` ("two-sided": the
     statistics differ; "greater": a is better than b; "less": a is worse).
     """
@@ -107,6 +108,7 @@ class ComparisonResult(_ToDict):
     ci_low: float = NAN
     ci_high: float = NAN
     p_value: float = NAN
+    se: float = NAN
     alternative: str = "two-sided"
     n: int = 0
     n_nan: int = 0

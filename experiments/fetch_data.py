@@ -18,6 +18,7 @@ from pathlib import Path
 from .benchmarks import DATA_ENV, default_data_dir
 from .benchmarks.download import PROBLEMS, FileStatus, check, fetch
 from .benchmarks.sources import families, family_names
+from .cli import add_common_arguments, setup_logging
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -34,7 +35,7 @@ def build_parser() -> argparse.ArgumentParser:
                    help="verify the files already there; download nothing")
     p.add_argument("--no-verify", action="store_true",
                    help="keep a download whose SHA-256 differs (reported as unverified)")
-    p.add_argument("--quiet", action="store_true", help="no progress bars")
+    add_common_arguments(p)
     return p
 
 
@@ -63,7 +64,7 @@ def describe(status: FileStatus) -> str:
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
-    logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(message)s")
+    setup_logging(args, default=logging.WARNING)
     data_dir = args.data_dir or default_data_dir()
     if not data_dir:
         print(f"error: give --data-dir (or set ${DATA_ENV})", file=sys.stderr)

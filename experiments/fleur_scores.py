@@ -11,7 +11,11 @@ them as `sample_id,score` for `run_correlation --metric-scores`:
 
 Flickr8k blocks are matched to samples by (judged image, caption text);
 PASCAL-50S blocks hold a pair each (`label :` and both captions) in the order
-of pascal_50s.json, one file per category.
+of pascal_50s.json, one file per category: each block's image and captions
+must be those of the pair it is assigned to (an error names the block
+otherwise), and the number of `label :` lines that differ from
+pascal_50s.json's labels is reported (FLEUR's released files differ in 35
+of 4,000; the scores are used, their labels are not).
 """
 from __future__ import annotations
 
@@ -23,8 +27,10 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from .benchmarks.base import Benchmark, DataError
-from .benchmarks import load_benchmark
-from .benchmarks.files import read_text
+from .benchmarks import DATA_ENV, default_data_dir, load_benchmark
+from .benchmarks.captions import PascalPair, read_pascal50s
+from .benchmarks.files import read_text, require_file
+from .cli import add_common_arguments
 
 FIELDS = {"image file": "image", "caption": "caption", "model score": "model",
           "our score": "our", "label": "label"}
@@ -35,6 +41,7 @@ class FleurBlock:
     line: int
     image: str
     captions: list[tuple[str, dict[str, float]]]
+    label: int | None = None
 
 
 def parse_fleur(path: Path) -> list[FleurBlock]:
@@ -52,6 +59,10 @@ def parse_fleur(path: Path) -> list[FleurBlock]:
             blocks.append(FleurBlock(number, Path(value.strip()).name, []))
         elif not blocks:
             raise DataError(f"{path}:{number}: {key.strip()!r} before any 'image file :' line")
+        elif field == "label":
+            if value.strip() not in ("0", "1"):
+                raise DataError(f"{path}:{number}: label {value.strip()!r} is not 0 or 1")
+            blocks[-1].label = int(value)
         elif field == "caption":
             blocks[-1].captions.append((value.strip(), {}))
         elif field in ("model", "our"):
@@ -86,16 +97,41 @@ def flickr8k_scores(blocks: list[FleurBlock], bench: Benchmark, field: str,
     return scores
 
 
-def pascal_scores(blocks: list[FleurBlock], category: str, field: str,
-                  path: Path) -> dict[str, float]:
+@dataclass
+class PascalScores:
+    scores: dict[str, float]
+    labels_differ: int  # blocks whose `label :` is not pascal_50s.json's label
+    labelled: int       # blocks with a `label :` line
+
+
+def pascal_scores(blocks: list[FleurBlock], category: str, field: str, path: Path,
+                  pairs: list[PascalPair]) -> PascalScores:
+    """Block K scores pair K of `category`, once its image and captions are checked to be
+    that pair's (`pairs`: the category in pascal_50s.json)."""
+    if len(blocks) != len(pairs):
+        raise DataError(f"{path}: {len(blocks)} blocks, but pascal_50s.json has {len(pairs)} "
+                        f"{category} pairs")
     scores: dict[str, float] = {}
-    for k, block in enumerate(blocks):
+    differ = labelled = 0
+    for k, (block, pair) in enumerate(zip(blocks, pairs)):
         if len(block.captions) != 2:
             raise DataError(f"{path}:{block.line}: a PASCAL-50S block holds 2 captions, "
                             f"found {len(block.captions)}")
-        for side, (_, values) in zip("ab", block.captions):
+        image = Path(pair.image).name if pair.image else None
+        if image is not None and image != block.image:
+            raise DataError(f"{path}:{block.line}: block {k} is for image {block.image}, but "
+                            f"{category} pair {k} is for {image}")
+        for side, expected, (caption, values) in zip("ab", pair.captions, block.captions):
+            if _normalise(caption) != _normalise(expected):
+                raise DataError(f"{path}:{block.line}: block {k}'s caption {side} "
+                                f"{caption[:50]!r} is not {category} pair {k}'s {expected[:50]!r}")
+            if field not in values:
+                raise DataError(f"{path}:{block.line}: caption {caption[:50]!r} has no {field} score")
             scores[f"{category}/{k}/{side}"] = values[field]
-    return scores
+        if block.label is not None:
+            labelled += 1
+            differ += block.label != pair.label
+    return PascalScores(scores, differ, labelled)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -104,13 +140,24 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--fleur", required=True, nargs="+", help="FLEUR output file(s)")
     p.add_argument("--benchmark", required=True, choices=["flickr8k-expert", "flickr8k-cf",
                                                           "pascal50s"])
-    p.add_argument("--data-dir", default=None)
+    p.add_argument("--data-dir", default=None,
+                   help="folder holding flickr8k/ or pascal50s/ (default: $METAEVAL_DATA_DIR)")
     p.add_argument("--score", choices=["our", "model"], default="our",
                    help="'our' = FLEUR's smoothed score (default), 'model' = the raw rating")
     p.add_argument("--out", required=True)
+    add_common_arguments(p, loudness=False)
     args = p.parse_args(argv)
     scores: dict[str, float] = {}
     try:
+        if args.benchmark == "pascal50s":
+            data_dir = args.data_dir or default_data_dir()
+            if not data_dir:
+                raise DataError(f"pascal50s needs --data-dir (or ${DATA_ENV}) pointing at a "
+                                "folder that holds pascal50s/pascal_50s.json")
+            pascal = read_pascal50s(require_file(Path(data_dir) / "pascal50s" / "pascal_50s.json",
+                                                 "pascal50s"))
+        else:
+            bench = load_benchmark(args.benchmark, args.data_dir)
         for name in args.fleur:
             path = Path(name)
             blocks = parse_fleur(path)
@@ -118,9 +165,14 @@ def main(argv: list[str] | None = None) -> int:
                 match = re.search(r"(HC|HI|HM|MM)", path.stem)
                 if not match:
                     raise DataError(f"{path}: file name names no PASCAL-50S category")
-                scores.update(pascal_scores(blocks, match.group(1), args.score, path))
+                if match.group(1) not in pascal:
+                    raise DataError(f"{path}: pascal_50s.json has no {match.group(1)} pairs")
+                result = pascal_scores(blocks, match.group(1), args.score, path,
+                                       pascal[match.group(1)])
+                scores.update(result.scores)
+                print(f"{path.name}: {result.labels_differ} of {result.labelled} 'label :' lines "
+                      f"differ from pascal_50s.json's labels (scores used, labels not)")
             else:
-                bench = load_benchmark(args.benchmark, args.data_dir)
                 scores.update(flickr8k_scores(blocks, bench, args.score, path))
     except DataError as exc:
         print(f"error: {exc}", file=sys.stderr)

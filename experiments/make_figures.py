@@ -3,11 +3,17 @@
     python -m experiments.make_figures --results results --out figures
 
 Reads what run_correlation wrote (scores.csv, correlations.csv,
-comparisons.csv, judgments.csv, BENCHMARK.TABLE.csv, run.json) and writes,
-for each figure, STEM.png, STEM.pdf and the numbers behind it as STEM.csv,
-plus OUT/README.md: what each figure shows and the command that made it. A
-figure these results cannot support is skipped, and the README and the log
-say why. The same results give the same files, byte for byte.
+comparisons.csv, judgments.csv, BENCHMARK.TABLE.csv), only the files its
+run.json lists and only when each has the size and hash run.json records
+(a cut or edited file stops it with a message), and writes, for each
+figure, STEM.png, STEM.pdf and the numbers behind it as STEM.csv; every
+table as LaTeX (STEM.tex, experiments/pipeline/latex.py); and
+OUT/README.md: what each figure and table shows and the command that made
+it. A figure these results cannot support is skipped, and the README and the
+log say why. Names on axes, legends and tables are display names
+(experiments/plots/names.py), which `--display-name KEY=TEXT` or
+`--display-names FILE` override. The same results give the same files, byte
+for byte.
 """
 from __future__ import annotations
 
@@ -16,11 +22,15 @@ import logging
 import sys
 from pathlib import Path
 
+from .cli import add_common_arguments, setup_logging
+from .pipeline.latex import latex_tables
+from .pipeline.results_folder import ResultsError
 from .plots.clusters import significance_matrix
-from .plots.common import Made, Results, Skip, illustrative_mark
+from .plots.common import Made, Results, Skip, illustrative_mark, paper_style, number
 from .plots.forest import agreement_forest
+from .plots.power import power_curves
+from .plots.names import DisplayNames, parse_display_names
 from .plots.scatter import metric_vs_human
-from .socratis.table_figures import generator_table, subset_means_table
 from .socratis.verdict_figures import verdict_bars
 
 log = logging.getLogger("experiments.make_figures")
@@ -28,26 +38,72 @@ log = logging.getLogger("experiments.make_figures")
 # (name in the index, function): each returns the figures it made or raises Skip.
 FIGURES = [
     ("human-study verdicts", verdict_bars),
-    ("subset means", subset_means_table),
-    ("per-generator means", generator_table),
     ("agreement forest plot", agreement_forest),
     ("significance matrix", significance_matrix),
     ("metric vs human scatter", metric_vs_human),
+    ("power curve", power_curves),
 ]
 
 
-def make_figures(results: Path, out: Path) -> tuple[list[Made], list[tuple[str, str]]]:
-    """Draw every figure; returns what was made and (figure, reason) for what was not."""
-    source = Results(results)
+FAMILY_TABLES = ["subset_means", "subset_tests", "generator_means", "generator_differences",
+                 "verdict_counts", "study_summary"]
+TABLE_WHAT = {
+    "agreement": "Every metric's agreement with the human judgments (x100) with its interval, "
+                 "the best metric per column in bold, significance clusters as superscripts.",
+    "clusters": "The significance clusters of every benchmark and statistic, best first.",
+    "subset_means": "The Socratis paper's table: mean score of the machine-written (and of the "
+                    "human-written) reason per verdict subset, with intervals resampling pairs, "
+                    "and the permutation p-value of Machine-better vs Human-better.",
+    "generator_means": "Each generator's mean score with intervals resampling items, and the "
+                       "paired difference between generators with its sign-flip permutation "
+                       "p-value (BLIP-2 vs text-only FLAN-T5 in the Socratis paper).",
+    "verdict_counts": "The human study's verdict counts, all generators together and per "
+                      "generator, and the human/machine ratio with its interval.",
+}
+
+
+def make_figures(results: Path | Results, out: Path, names: DisplayNames | None = None
+                 ) -> tuple[list[Made], list[tuple[str, str]]]:
+    """Draw every figure and write every table; returns what was made and (figure,
+    reason) for what was not."""
+    source = results if isinstance(results, Results) else Results(results, names)
     made: list[Made] = []
     skipped: list[tuple[str, str]] = []
     for name, draw in FIGURES:
         try:
-            made += draw(source, out)
+            with paper_style():
+                made += draw(source, out)
         except Skip as exc:
             log.info("skipping the %s: %s", name, exc)
             skipped.append((name, str(exc)))
+    made += write_tables(source, out)
     return made, skipped
+
+
+def write_tables(source: Results, out: Path) -> list[Made]:
+    """The LaTeX tables of these results (experiments/pipeline/latex.py)."""
+    try:
+        correlations = source.rows("correlations.csv", ["benchmark", "metric", "statistic",
+                                                        "level", "value"])
+    except Skip:
+        correlations = []
+    family = {(bench, table): rows for table in FAMILY_TABLES
+              for bench, rows in source.family_tables(table).items()}
+    analysis = source.run_record().get("analysis") or {}
+    confidence = number(analysis.get("confidence"))
+    alpha = number(analysis.get("alpha"))
+    tables = latex_tables(correlations, family, source.names,
+                          0.95 if confidence != confidence else confidence,
+                          0.05 if alpha != alpha else alpha)
+    made = []
+    out.mkdir(parents=True, exist_ok=True)
+    for name, text in tables.items():
+        (out / name).write_text(text, encoding="utf-8")
+        stem = name[: -len(".tex")]
+        bench, _, kind = stem.rpartition(".")
+        title = (f"{source.label(bench)}: " if bench else "") + f"table: {kind.replace('_', ' ')}"
+        made.append(Made(stem, title, TABLE_WHAT.get(kind, ""), [name]))
+    return made
 
 
 def index_text(command: str, results: Path, made: list[Made], skipped: list[tuple[str, str]],
@@ -57,17 +113,26 @@ def index_text(command: str, results: Path, made: list[Made], skipped: list[tupl
              f"Drawn by `{command}` from the saved results in `{results}` (nothing is "
              "rescored); run it again to redraw them. Each figure comes as PNG and PDF, with "
              "the numbers behind it as CSV.", ""]
-    args = run.get("arguments") or {}
-    if args:
-        lines += [f"The results: `python -m experiments.run_correlation --benchmark "
-                  f"{args.get('benchmark')} --metrics {args.get('metrics') or '(all)'} "
-                  f"--bootstrap {args.get('bootstrap')} --seed {args.get('seed')}`.", ""]
+    if run.get("command"):
+        lines += [f"The results: `{run['command']}`."]
+    ran = sorted(dict.fromkeys(m["metric"] for m in run.get("metrics") or []
+                               if not m.get("skipped")))
+    if ran:
+        lines += [f"Metrics that ran: {', '.join(ran)}."]
+    lines += [""] if lines[-1] else []
     for name in sorted(run.get("benchmarks") or {}):
         mark = illustrative_mark(run, name)
         lines += [f"**{name}: {mark}.**"] if mark else []
     lines += [""] if lines[-1] else []
-    for m in made:
+    figures = [m for m in made if not m.files[0].endswith(".tex")]
+    tables = [m for m in made if m.files[0].endswith(".tex")]
+    for m in figures:
         lines += [f"## {m.title}", "", " · ".join(f"[`{f}`]({f})" for f in m.files), "", m.what, ""]
+    if tables:
+        lines += ["## LaTeX tables", "", "Each needs `\\usepackage{booktabs}`; `\\input` it "
+                  "where the table goes.", ""]
+        lines += [f"- [`{m.files[0]}`]({m.files[0]}): {m.what}" for m in tables]
+        lines.append("")
     if skipped:
         lines += ["## Not drawn", ""]
         lines += [f"- {name}: {reason}" for name, reason in skipped]
@@ -80,19 +145,35 @@ def main(argv: list[str] | None = None) -> int:
                                 description="Figures from saved results (no rescoring).")
     p.add_argument("--results", default="results", help="a run_correlation output folder")
     p.add_argument("--out", default="figures", help="where the figures go (default figures)")
+    p.add_argument("--display-name", action="append", default=[], metavar="KEY=TEXT",
+                   help="what figures and tables call KEY (a metric, statistic, benchmark, "
+                        "verdict or generator), e.g. bleu4=BLEU@4; repeatable")
+    p.add_argument("--display-names", action="append", default=[], metavar="FILE",
+                   help="a file of KEY=TEXT lines, as --display-name")
+    add_common_arguments(p)
     args = p.parse_args(argv)
-    logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
+    setup_logging(args)
     results, out = Path(args.results), Path(args.out)
-    if not results.is_dir():
-        print(f"error: results folder not found: {results}", file=sys.stderr)
+    try:
+        names = DisplayNames(parse_display_names(args.display_name, args.display_names))
+    except (OSError, ValueError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
         return 2
-    made, skipped = make_figures(results, out)
+    try:
+        source = Results(results, names)
+    except ResultsError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    made, skipped = make_figures(source, out)
     command = f"python -m experiments.make_figures --results {args.results} --out {args.out}"
     out.mkdir(parents=True, exist_ok=True)
     (out / "README.md").write_text(index_text(command, results, made, skipped,
-                                              Results(results).run_record()))
-    print(f"{len(made)} figures in {out}/ (index: {out / 'README.md'})"
-          + (f"; {len(skipped)} not drawn, see the index" if skipped else ""))
+                                              source.run_record()))
+    n_tables = sum(m.files[0].endswith(".tex") for m in made)
+    if not args.quiet:
+        print(f"{len(made) - n_tables} figures and {n_tables} LaTeX tables in {out}/ "
+              f"(index: {out / 'README.md'})"
+              + (f"; {len(skipped)} not drawn, see the index" if skipped else ""))
     return 0
 
 

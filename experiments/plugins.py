@@ -16,8 +16,7 @@ import sys
 from dataclasses import dataclass
 from pathlib import Path
 
-from metrics import MetricError, list_metrics
-from metrics.registry import get_metric, metric_class, metric_source
+from metrics import MetricError, get_metric, list_metrics, metric_class, metric_source
 
 from .benchmarks import benchmark_loader, benchmark_source, default_data_dir, list_benchmarks
 from .benchmarks.base import DataError

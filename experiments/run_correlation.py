@@ -12,9 +12,8 @@ from __future__ import annotations
 
 import argparse
 import inspect
-import json
 import logging
-import math
+import shlex
 import sys
 import time
 from dataclasses import dataclass, field
@@ -22,20 +21,24 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+from tqdm.auto import tqdm
 
-from metrics import (LocalExecutor, MetricError, RayExecutor, ScoreCache, get_metric, list_metrics,
-                     score_with_cache)
-from metrics.registry import metric_class, metric_source
-from metrics.base import InputError, Metric
+from metrics import (InputError, LocalExecutor, Metric, MetricError, RayExecutor, ScoreCache,
+                     get_metric, list_metrics, metric_class, metric_source, score_with_cache)
 
+from .pipeline.parallel import analyse, default_workers
 from .pipeline.agreement import (ComparisonRow, PairProbabilities, ResultRow,
                        annotate_clusters, human_ceilings, views)
-from .pipeline.parallel import analyse, default_workers
 from .benchmarks.base import Benchmark, DataError
 from .benchmarks import DATA_ENV, list_benchmarks, load_benchmark
-from .pipeline.external_scores import ExternalScores, parse_metric_scores_arg
+from .pipeline.external_scores import ExternalScores
+from .pipeline.finite import finite_or_nan
+from .pipeline.metric_options import UsageError, parse_metric_options
+from .pipeline.results_folder import OutputFolderError, ResultsWriter
 from .pipeline.settings import AnalysisSettings
 from .benchmarks.user_files import parse_protocol
+from .cli import add_common_arguments, quiet_stderr, setup_logging
+from .plots.names import DisplayNames, parse_display_names
 from .plugins import PluginError, format_inventory, inventory, load_plugins
 
 log = logging.getLogger("experiments.run_correlation")
@@ -57,6 +60,7 @@ class MetricRun:
     seconds: float = 0.0
     pairs: PairProbabilities | None = None  # a pairwise judge's P(B better) per pair
     note: str = ""
+    device: str | None = None  # where a model metric ran ("auto" resolved)
 
     @property
     def result(self) -> np.ndarray | PairProbabilities | None:
@@ -106,7 +110,8 @@ def build_parser() -> argparse.ArgumentParser:
                    help="permutation-test draws per pair of metrics (default 1000)")
     p.add_argument("--alpha", type=float, default=0.05,
                    help="significance level of the clusters (default 0.05)")
-    p.add_argument("--device", default="cpu", help="cpu, cuda, mps or auto (model metrics)")
+    p.add_argument("--device", default="auto",
+                   help="model metrics: auto (default: cuda, then mps, then cpu), cpu, cuda, mps")
     p.add_argument("--batch-size", type=int, default=None, help="batch size for model metrics")
     p.add_argument("--executor", choices=["local", "ray"], default="local",
                    help="where model metrics score their chunks: here (default) or on Ray "
@@ -118,32 +123,21 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--ray-gpus-per-worker", type=float, default=0.0,
                    help="GPU share of each Ray actor, e.g. 1 or 0.5 (default 0)")
     p.add_argument("--workers", type=int, default=None,
-                   help="processes for the analysis, one benchmark view each (default: every "
-                        "core); the numbers do not depend on it")
+                   help="processes for the intervals and tests (default: every core); the "
+                        "numbers do not depend on it")
     p.add_argument("--cache-dir", default=None,
                    help="score cache folder (default: $METAEVAL_CACHE_DIR or ~/.cache/socratis-metaeval)")
     p.add_argument("--no-cache", action="store_true", help="score everything anew, write no cache")
-    p.add_argument("--quiet", action="store_true", help="no progress bars")
+    p.add_argument("--skip-unavailable", action="store_true",
+                   help="a metric named in --metrics that cannot run here is skipped with the "
+                        "reason instead of failing the run")
+    p.add_argument("--display-name", action="append", default=[], metavar="KEY=TEXT",
+                   help="what the LaTeX tables (OUT/*.tex) call KEY, e.g. bleu4=BLEU@4; "
+                        "repeatable")
+    p.add_argument("--display-names", action="append", default=[], metavar="FILE",
+                   help="a file of KEY=TEXT lines, as --display-name")
+    add_common_arguments(p)
     return p
-
-
-def parse_metric_options(items: list[str]) -> dict[str, dict[str, Any]]:
-    """['clipscore.model=ViT-B-16', ...] -> {'clipscore': {'model': 'ViT-B-16'}}."""
-    options: dict[str, dict[str, Any]] = {}
-    for item in items:
-        key, sep, value = item.partition("=")
-        metric, dot, name = key.partition(".")
-        if not sep or not dot or not metric or not name:
-            raise SystemExit(f"--metric-option {item!r}: expected METRIC.KEY=VALUE")
-        options.setdefault(metric, {})[name] = _parse_value(value)
-    return options
-
-
-def _parse_value(text: str) -> Any:
-    try:
-        return json.loads(text)
-    except json.JSONDecodeError:
-        return text
 
 
 def make_metric(name: str, options: dict[str, Any], device: str,
@@ -185,12 +179,13 @@ def score_metric(bench: Benchmark, name: str, options: dict[str, Any], args,
     try:
         metric = make_metric(name, options, args.device, args.batch_size)
         run.signature = metric.signature()
+        run.device = metric.resolved_device()
         output, stats = score_with_cache(metric, bench.samples, cache, progress=not args.quiet,
                                          executor=executor_for(args))
     except CANNOT_RUN as exc:
         return skipped(run, exc)
-    run.scores = output.scores
-    run.failures = output.failures
+    ids = [s.id for s in bench.samples]
+    run.scores, run.failures = finite_or_nan(output.scores, ids, output.failures)
     run.note = extras_note(output.extras)
     run.cached, run.computed = stats.cached, stats.computed
     run.seconds = time.perf_counter() - start
@@ -210,14 +205,16 @@ def pairwise_run(bench: Benchmark, options: dict[str, Any], args,
     pairs = list(dict.fromkeys(zip(prefs.pair_ids, prefs.sample_a, prefs.sample_b)))
     try:
         judge = make_metric("vlm_judge", options, args.device, args.batch_size)
+        run.device = judge.resolved_device()
         if cache is not None:
             judge.attach_cache(cache)
         output = judge.compare([(pid, samples[a], samples[b]) for pid, a, b in pairs])
     except CANNOT_RUN as exc:
         return skipped(run, exc)
     run.signature = output.signature
-    run.pairs = PairProbabilities(dict(zip(output.ids, map(float, output.prob_b_better))))
-    run.failures = dict(output.failures)
+    ids = list(output.ids)
+    probs, run.failures = finite_or_nan(output.prob_b_better, ids, output.failures)
+    run.pairs = PairProbabilities(dict(zip(ids, map(float, probs))))
     run.seconds = time.perf_counter() - start
     run.note = (f"{len(pairs)} pairs judged in both orders (answers kept in the score cache); "
                 f"position bias (mean P(slot B) - 0.5) "
@@ -247,9 +244,11 @@ def extras_note(extras: dict[str, np.ndarray]) -> str:
 
 def external_run(bench: Benchmark, external: ExternalScores) -> MetricRun:
     run = MetricRun(bench.name, external.name, signature=f"external:{external.path}")
-    run.scores = external.align(bench)
-    run.failures = {s.id: "no score in the external file" for s, v in
-                    zip(bench.samples, run.scores) if not math.isfinite(v)}
+    scores = external.align(bench)
+    missing = {s.id: "no score in the external file" for s in bench.samples
+               if s.id not in external.scores}
+    where = {i: f"{external.path}:{line}" for i, line in external.lines.items()}
+    run.scores, run.failures = finite_or_nan(scores, [s.id for s in bench.samples], missing, where)
     return run
 
 
@@ -270,50 +269,75 @@ def parse_protocols(items: list[str]) -> dict[str, list]:
     return out
 
 
+def _selection(parser: argparse.ArgumentParser, args
+               ) -> tuple[list[str], list[str], list[tuple[str, Path]]]:
+    """Benchmarks, metrics and (name, file) of external scores to run; usage errors exit 2
+    naming the option."""
+    benchmarks = [b.strip() for b in args.benchmark.split(",") if b.strip()]
+    if not benchmarks:
+        parser.error("argument --benchmark: no benchmark selected")
+    names = ([m.strip() for m in args.metrics.split(",") if m.strip()]
+             if args.metrics is not None else None)
+    pairs = [(item, *item.partition("=")) for item in args.metric_scores]
+    for item, name, sep, path in pairs:
+        if not sep or not name.strip() or not path.strip():
+            parser.error(f"argument --metric-scores: {item!r}: expected NAME=FILE.csv")
+    external_names = [name.strip() for _, name, _, _ in pairs]
+    if names is None:
+        names = [] if external_names else list_metrics()
+    if not names and not external_names:
+        parser.error("argument --metrics: no metric selected")
+    unknown = [m for m in names if m not in list_metrics()]
+    if unknown:
+        parser.error(f"argument --metrics: unknown metric(s) {', '.join(unknown)}; known metrics: "
+                     f"{', '.join(list_metrics())}")
+    for k, name in enumerate(external_names):
+        if name in names or name == PAIRWISE_METRIC:
+            parser.error(f"argument --metric-scores: {name} is also a computed metric; "
+                         "give the file's scores another name")
+        if name in external_names[:k]:
+            parser.error(f"argument --metric-scores: {name} is given twice")
+    return benchmarks, names, [(name.strip(), Path(path.strip())) for _, name, _, path in pairs]
+
+
 def main(argv: list[str] | None = None) -> int:
     try:
         load_plugins(_plugins_first(argv))
     except PluginError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
-    args = build_parser().parse_args(argv)
+    parser = build_parser()
+    args = parser.parse_args(argv)
     if args.list:
         print(format_inventory(inventory(args.data_dir)))
         return 0
     try:
         analysis = AnalysisSettings.from_args(args)
     except ValueError as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return 2
+        option, _, problem = str(exc).partition(" ")
+        parser.error(f"argument {option}: {problem}")
     if args.workers is not None and args.workers < 1:
-        print(f"error: --workers must be at least 1, got {args.workers}", file=sys.stderr)
-        return 2
-    logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
-    started = time.time()
-    benchmarks = [b.strip() for b in args.benchmark.split(",") if b.strip()]
-    metric_names = ([m.strip() for m in args.metrics.split(",") if m.strip()]
-                    if args.metrics is not None else None)
+        parser.error(f"argument --workers: must be at least 1, got {args.workers}")
+    benchmarks, metric_names, external_files = _selection(parser, args)
+    selected = metric_names + (["vlm_judge"] if args.pairwise_judge else [])
     try:
-        externals = [parse_metric_scores_arg(item) for item in args.metric_scores]
-    except DataError as exc:
+        if args.metrics is not None:
+            for name in metric_names:  # a plugin the user named must load; unnamed ones are skipped
+                if metric_source(name) != "built-in":
+                    metric_class(name)
+        options = parse_metric_options(args.metric_option, selected)
+    except UsageError as exc:
+        parser.error(f"argument --metric-option: {exc}")
+    except MetricError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
-    if metric_names is None:
-        metric_names = [] if externals else list_metrics()
-    unknown = [m for m in metric_names if m not in list_metrics()]
-    if unknown:
-        print(f"error: unknown metric(s) {', '.join(unknown)}; known metrics: "
-              f"{', '.join(list_metrics())}", file=sys.stderr)
+    setup_logging(args)
+    try:
+        names = DisplayNames(parse_display_names(args.display_name, args.display_names))
+    except (OSError, ValueError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
         return 2
-    if args.metrics is not None:
-        for name in metric_names:  # a plugin the user named must load; unnamed ones are skipped
-            if metric_source(name) != "built-in":
-                try:
-                    metric_class(name)
-                except MetricError as exc:
-                    print(f"error: {exc}", file=sys.stderr)
-                    return 2
-    options = parse_metric_options(args.metric_option)
+    started = time.time()
     try:
         protocols = parse_protocols(args.protocol)
         unused = set(protocols) - {b.partition("=")[0].strip() for b in benchmarks if "=" in b}
@@ -324,26 +348,38 @@ def main(argv: list[str] | None = None) -> int:
                                  protocol=protocols.get(name.partition("=")[0].strip())
                                  if "=" in name else None)
                   for name in benchmarks]
-    except DataError as exc:
+        externals = [ExternalScores.read(name, path) for name, path in external_files]
+        writer = ResultsWriter(args.out)
+    except (DataError, OutputFolderError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
+    command = "python -m experiments.run_correlation " + shlex.join(
+        sys.argv[1:] if argv is None else argv)
+    try:
+        return _run(args, writer, loaded, metric_names, externals, options, analysis, started,
+                    names, command.strip())
+    finally:
+        writer.abandon()
+
+
+def _run(args, writer: ResultsWriter, loaded: list[Benchmark], metric_names: list[str],
+         externals: list[ExternalScores], options: dict[str, dict[str, Any]],
+         analysis: AnalysisSettings, started: float, names: DisplayNames, command: str) -> int:
     cache = None if args.no_cache else ScoreCache(args.cache_dir)
-    out = Path(args.out)
-    out.mkdir(parents=True, exist_ok=True)
     runs: list[MetricRun] = []
     rows: list[ResultRow] = []
     comparisons: list[ComparisonRow] = []
     tables: dict[tuple[str, str], list[dict]] = {}
     clusters: dict[str, list] = {}
-    jobs = []
     for bench in loaded:
         log.info("%s: %d samples", bench.name, len(bench.samples))
-        for name in metric_names:
-            try:
-                runs.append(score_metric(bench, name, options.get(name, {}), args, cache))
-            except InputError as exc:
-                print(f"error: {bench.name}: {exc}", file=sys.stderr)
-                return 2
+        with quiet_stderr(args.quiet):  # the Java tokenizer's and METEOR's own lines
+            for name in metric_names:
+                try:
+                    runs.append(score_metric(bench, name, options.get(name, {}), args, cache))
+                except InputError as exc:
+                    print(f"error: {bench.name}: {exc}", file=sys.stderr)
+                    return 2
         for external in externals:
             try:
                 runs.append(external_run(bench, external))
@@ -354,23 +390,38 @@ def main(argv: list[str] | None = None) -> int:
             runs.append(pairwise_run(bench, options.get("vlm_judge", {}), args, cache))
         scored = {r.metric: r.result for r in runs
                   if r.benchmark == bench.name and r.result is not None}
-        jobs.append((bench, scored, views(bench)))
-    # every (benchmark, view, metric) interval, then every view's comparisons, on all cores;
-    # each metric is resampled once for its interval and its comparisons
-    analysed = analyse(jobs, analysis, args.workers or default_workers())
-    for (bench, scored, bench_views), (bench_rows, bench_comparisons) in zip(jobs, analysed):
-        comparisons += bench_comparisons
-        annotate_clusters(bench_rows, bench_views)
-        rows += bench_rows + human_ceilings(bench)
-        clusters[bench.name] = bench_views
+        bench_views = views(bench)
         per_sample = {m: v for m, v in scored.items() if isinstance(v, np.ndarray)}
-        if bench.tables is not None and per_sample:
-            for table, table_rows in bench.tables(bench, per_sample, analysis).items():
-                tables[bench.name, table] = table_rows
+        with_tables = bench.tables is not None and bool(per_sample)
+        steps = len(bench_views) * (len(scored) + (len(scored) > 1)) + with_tables
+        with tqdm(total=steps, desc=f"{bench.name}: intervals and tests", unit="step",
+                  disable=args.quiet or not steps, leave=False) as bar:
+            # each (view, metric) interval, then each view's tests, on --workers processes;
+            # the tests reuse the intervals' bootstrap replicates
+            [(bench_rows, bench_comparisons)] = analyse(
+                [(bench, scored, bench_views)], analysis, args.workers or default_workers(),
+                progress=bar.update)
+            comparisons += bench_comparisons
+            annotate_clusters(bench_rows, bench_views)
+            rows += bench_rows + human_ceilings(bench)
+            clusters[bench.name] = bench_views
+            if with_tables:
+                for table, table_rows in bench.tables(bench, per_sample, analysis).items():
+                    tables[bench.name, table] = table_rows
+                bar.update()
     from .pipeline.report import write_outputs
 
-    write_outputs(out, args, loaded, runs, rows, started, comparisons=comparisons,
-                  tables=tables, clusters=clusters, settings=analysis)
+    write_outputs(writer, args, loaded, runs, rows, started, comparisons=comparisons,
+                  tables=tables, clusters=clusters, settings=analysis, names=names,
+                  command=command)
+    named = args.metrics is not None and not args.skip_unavailable
+    failed = [r for r in runs if r.skipped and named and r.metric in metric_names]
+    for r in failed:
+        print(f"error: {r.metric} could not run on {r.benchmark}: {r.skipped}", file=sys.stderr)
+    if failed:
+        print(f"error: {len(failed)} metric run(s) named in --metrics could not run; the rest is "
+              f"in {writer.folder}/ (give --skip-unavailable to skip them)", file=sys.stderr)
+        return 1
     return 0
 
 

@@ -18,6 +18,7 @@ from pathlib import Path
 
 from . import speed_cases
 from .speed_cases import BenchCase
+from .cli import add_common_arguments
 
 
 def discover() -> list[BenchCase]:
@@ -48,6 +49,7 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--out", default="results/bench.json")
     p.add_argument("--memory", action="store_true",
                    help="also trace peak Python memory (slows both sides)")
+    add_common_arguments(p, loudness=False)
     args = p.parse_args(argv)
     rows = []
     print(f"{'case':58s} {'ours s':>9s} {'base s':>9s} {'ratio':>7s} {'target':>7s}")

@@ -111,6 +111,17 @@ class Metric(ABC):
         weights, no Java), without loading anything heavy; a metric with nothing to
         check returns."""
 
+    def resolved_device(self) -> str | None:
+        """The device this metric computes on ("cpu", "cuda", "mps", ...), with
+        "auto" resolved; None for metrics that use none (n-gram metrics, a
+        served judge). Runs record it; it is not part of the signature."""
+        device = getattr(self, "device", None)
+        if device is None:
+            return None
+        from .models import resolve_device
+
+        return resolve_device(device)
+
     def signature(self) -> str:
         """A stable string naming the metric and every setting behind a number."""
         parts = [self.name] + [
@@ -118,23 +129,28 @@ class Metric(ABC):
         ]
         return "|".join(parts)
 
-    def score(self, samples: Sequence[Sample]) -> MetricOutput:
-        """Score `samples`; one float per sample, in order."""
+    def score(self, samples: Sequence[Sample], *, images_checked: bool = False) -> MetricOutput:
+        """Score `samples`; one float per sample, in order (`images_checked`: see `iter_score`)."""
         samples = list(samples)
-        parts = [out for _, _, out in self.iter_score(samples)]
+        parts = [out for _, _, out in self.iter_score(samples, images_checked=images_checked)]
         output = MetricOutput.concatenate(parts)
         if len(parts) == 1:
             output.corpus_score = parts[0].corpus_score
         return output
 
-    def iter_score(self, samples: Sequence[Sample]) -> Iterator[tuple[int, int, MetricOutput]]:
+    def iter_score(self, samples: Sequence[Sample], *, images_checked: bool = False
+                   ) -> Iterator[tuple[int, int, MetricOutput]]:
         """Yield (start, stop, output) for consecutive chunks of `samples`.
 
         Chunks let the score cache write results as they are computed, so a
-        killed run loses at most one chunk.
+        killed run loses at most one chunk. `images_checked`: the caller ran
+        `check_images` on the whole set these samples are part of (the score
+        cache scores only the samples it lacks).
         """
         samples = list(samples)
         check_unique_ids(samples)
+        if not images_checked:
+            self.check_images(samples)
         scorable, failures = self._screen(samples)
         if self.corpus_dependent:
             bounds = [(0, len(samples))]
@@ -167,7 +183,6 @@ class Metric(ABC):
         """Mark samples this metric cannot score, with the reason."""
         ok = [True] * len(samples)
         failures: dict[str, str] = {}
-        missing_images = 0
         for i, s in enumerate(samples):
             reason = None
             if not s.candidate or not s.candidate.strip():
@@ -179,16 +194,22 @@ class Metric(ABC):
                     reason = "no image given"
                 elif not os.path.isfile(s.image):
                     reason = f"image file not found: {s.image}"
-                    missing_images += 1
             if reason:
                 ok[i] = False
                 failures[s.id] = reason
-        if self.needs_image and samples and missing_images == len(samples):
-            raise InputError(
-                f"{self.name}: none of the {len(samples)} images exist "
-                f"(first: sample {samples[0].id!r} -> {samples[0].image}); "
-                "check --image-root")
         return ok, failures
+
+    def check_images(self, samples: Sequence[Sample]) -> None:
+        """For an image metric, an InputError when not one of the samples' images
+        exists (a wrong image root, not a few missing files: those are NaN)."""
+        if not self.needs_image or not samples:
+            return
+        given = [s for s in samples if s.image]
+        if given and not any(os.path.isfile(s.image) for s in given):
+            raise InputError(
+                f"{self.name}: none of the {len(given)} images exist "
+                f"(first: sample {given[0].id!r} -> {given[0].image}); "
+                "check --image-root")
 
     def attach_cache(self, cache) -> None:
         """Offered the run's score cache before scoring; metrics that keep raw
@@ -225,15 +246,24 @@ _IMAGE_HASHES: dict[tuple[str, int, int], str] = {}
 
 
 def image_digest(path: str) -> str:
-    """SHA-256 of an image file's bytes, memoised by (path, size, mtime)."""
-    st = os.stat(path)
-    key = (os.path.abspath(path), st.st_size, st.st_mtime_ns)
+    """SHA-256 of an image file's bytes, memoised by (path, size, mtime).
+
+    The bytes read are handed to metrics.images, so that decoding the image
+    next does not read the file a second time."""
+    from .images import RECENT_FILE_MAX, file_key, keep_recent_bytes
+
+    key = file_key(path)
     digest = _IMAGE_HASHES.get(key)
     if digest is None:
         h = hashlib.sha256()
         with open(path, "rb") as f:
-            for block in iter(lambda: f.read(1 << 20), b""):
-                h.update(block)
+            if key[1] <= RECENT_FILE_MAX:
+                data = f.read()
+                h.update(data)
+                keep_recent_bytes(key, data)
+            else:  # large files (model weights) are hashed block by block
+                for block in iter(lambda: f.read(1 << 20), b""):
+                    h.update(block)
         digest = h.hexdigest()
         _IMAGE_HASHES[key] = digest
     return digest

@@ -14,6 +14,12 @@ and hands it the candidates and their reference lists.
   `get_idf_dict` over every reference of every sample), so a sample's score
   depends on the other samples; the metric is then corpus-dependent and
   always scores (and caches) the whole call at once.
+- One call, one bert-score call: bert-score embeds the distinct sentences of
+  a call in length-sorted, padded batches, so a sentence's embedding (and a
+  score, by up to ~1e-3) depends on the other sentences of the call. The
+  whole call is therefore scored at once, each distinct sentence embedded
+  once, and its F1 equals `bert_score.score` on the same samples whatever
+  the chunk size; the chunks only hand the results to the score cache.
 - Baseline rescaling: bert-score ships baseline files per Hub model name, in
   its package at `rescale_baseline/<lang>/<model>.tsv`. For a local model
   folder, or a model without a shipped file, pass `baseline_path`.
@@ -31,6 +37,8 @@ import logging
 import os
 import warnings
 from typing import Any, Sequence
+
+import numpy as np
 
 from .base import Metric, MetricError, MetricOutput, Sample
 from .models import hf_model_source, path_digest, resolve_device, transformers_fetch_command
@@ -110,6 +118,7 @@ class BertScore(Metric):
             raise MetricError(f"{self.name}: baseline_path is used only with "
                               "rescale_with_baseline=True")
         self._scorer = None
+        self._results: dict[str, tuple[float, float, float]] = {}
 
     def _resolve_baseline(self, baseline_path: str | None) -> str:
         if baseline_path is not None:
@@ -181,10 +190,16 @@ class BertScore(Metric):
 
     # -- scoring -------------------------------------------------------------
     def _prepare(self, samples: Sequence[Sample]) -> None:
+        # bert-score's numbers depend on which sentences share a call (they
+        # are embedded in length-sorted, padded batches), so the whole call is
+        # scored at once, as one bert_score.score on every sample would, and
+        # the chunks only hand out the results.
+        self._results = {}
         if samples:
-            self._load()
+            p, r, f = self._bert_score(samples)
+            self._results = {s.id: (p[i], r[i], f[i]) for i, s in enumerate(samples)}
 
-    def _score_chunk(self, samples: Sequence[Sample]) -> MetricOutput:
+    def _bert_score(self, samples: Sequence[Sample]):
         scorer = self._load()
         cands = [s.candidate for s in samples]
         refs = [[r for r in s.references if r and r.strip()] for s in samples]
@@ -194,7 +209,16 @@ class BertScore(Metric):
                 warnings.filterwarnings("ignore", message="Overwriting the previous")
                 scorer.compute_idf([r for group in refs for r in group])
         p, r, f = scorer.score(cands, refs, batch_size=self.batch_size)
-        return MetricOutput(f.numpy(), {}, {"P": p.numpy(), "R": r.numpy()})
+        return p.numpy(), r.numpy(), f.numpy()
+
+    def _score_chunk(self, samples: Sequence[Sample]) -> MetricOutput:
+        results = self._results
+        if not all(s.id in results for s in samples):
+            p, r, f = self._bert_score(samples)
+        else:
+            rows = [results.pop(s.id) for s in samples]  # handed out once, then dropped
+            p, r, f = (np.array([row[k] for row in rows]) for k in range(3))
+        return MetricOutput(f, {}, {"P": p, "R": r})
 
 
 def _with_prefix_space(tokenizer, source: str, use_fast: bool):

@@ -216,8 +216,9 @@ def score_with_cache(metric: Metric, samples: Sequence[Sample],
     samples = list(samples)
     check_unique_ids(samples)
     executor = executor if executor is not None else LocalExecutor()
+    metric.check_images(samples)  # the whole set: a warm cache may lack only a missing image
     if cache is None:
-        parts = list(executor.iter_score(metric, samples))
+        parts = list(executor.iter_score(metric, samples, images_checked=True))
         return _assemble(len(samples), parts), CacheStats(computed=len(samples))
     metric.attach_cache(cache)
     signature = metric.signature()
@@ -246,7 +247,7 @@ def score_with_cache(metric: Metric, samples: Sequence[Sample],
         bar = tqdm(total=len(todo), desc=metric.name, unit="sample",
                    disable=None if progress else True, leave=False)
         pending = [samples[i] for i in todo]
-        for start, stop, out in executor.iter_score(metric, pending):
+        for start, stop, out in executor.iter_score(metric, pending, images_checked=True):
             rows = []
             for j in range(start, stop):
                 i = todo[j]

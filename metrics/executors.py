@@ -37,8 +37,9 @@ class LocalExecutor:
 
     name = "local"
 
-    def iter_score(self, metric: Metric, samples: Sequence[Sample]) -> Iterator[Chunk]:
-        yield from metric.iter_score(samples)
+    def iter_score(self, metric: Metric, samples: Sequence[Sample], *,
+                   images_checked: bool = False) -> Iterator[Chunk]:
+        yield from metric.iter_score(samples, images_checked=images_checked)
 
     def describe(self) -> str:
         return "local"
@@ -53,7 +54,7 @@ class _MetricWorker:
         self.metric = metric
 
     def score(self, start: int, samples: list[Sample]) -> Chunk:
-        out = self.metric.score(samples)
+        out = self.metric.score(samples, images_checked=True)  # the driver checked the whole set
         return start, start + len(samples), out
 
 
@@ -108,19 +109,21 @@ class RayExecutor:
         size = metric.chunk_size
         return [(i, list(samples[i:i + size])) for i in range(0, len(samples), size)]
 
-    def iter_score(self, metric: Metric, samples: Sequence[Sample]) -> Iterator[Chunk]:
+    def iter_score(self, metric: Metric, samples: Sequence[Sample], *,
+                   images_checked: bool = False) -> Iterator[Chunk]:
         samples = list(samples)
         check_unique_ids(samples)
         if metric.corpus_dependent:
             log.info("%s scores the whole call at once (corpus-dependent): scored here, "
                      "not on Ray", metric.name)
-            yield from metric.iter_score(samples)
+            yield from metric.iter_score(samples, images_checked=images_checked)
             return
         chunks = self.chunks(metric, samples)
         if not chunks:
             return
-        # Screening raises at once for what no worker could score (no image exists).
-        metric._screen(samples)
+        # Raise at once for what no worker could score (no image exists).
+        if not images_checked:
+            metric.check_images(samples)
         ray = self._ray()
         worker_class = ray.remote(num_cpus=self.cpus_per_worker,
                                   num_gpus=self.gpus_per_worker)(_MetricWorker)

@@ -15,6 +15,11 @@ from typing import Sequence
 
 from .base import MetricError, image_digest
 
+__all__ = ["resolve_device", "hf_cache_dir", "hf_cache_dirs", "hf_cached_snapshot",
+           "hf_cached_file", "hf_model_source", "missing_weights", "hub_offline",
+           "hub_reachable", "hub_unavailable", "path_digest", "transformers_fetch_command",
+           "HF_WEIGHT_FILES"]
+
 
 def resolve_device(device: str | None = "cpu") -> str:
     """'auto' picks cuda, then mps, then cpu; an explicit device must exist."""

@@ -281,3 +281,12 @@ class Spice(_PycocoMetric):
         failures = {samples[i].id: "SPICE returned no score"
                     for i in range(len(samples)) if np.isnan(scores[i])}
         return MetricOutput(scores, failures)
+
+
+def clear_memos() -> None:
+    """Forget the tokenised texts and BLEU results kept in this process (a cold start)."""
+    _TOKENIZED.clear()
+    _BLEU_RESULTS.clear()
+
+
+__all__ = ["Bleu", "Meteor", "RougeL", "Cider", "Spice", "ptb_tokenize", "clear_memos"]

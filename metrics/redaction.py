@@ -35,7 +35,10 @@ _URL = re.compile(r"\b[A-Za-z][A-Za-z0-9+.-]*://[^\s'\"<>]+")
 _ASSIGNMENT = re.compile(r"(?P<name>[A-Za-z0-9_.-]+)=(?P<value>[^\s]+)")
 # "--api-key VALUE" in a command line.
 _FLAG_VALUE = re.compile(r"(?P<flag>--?[A-Za-z0-9_-]+)(?P<sep>\s+)(?P<value>[^\s-][^\s]*)")
-_BEARER = re.compile(r"(?i)\b(bearer|basic)\s+[A-Za-z0-9._~+/=-]+")
+# An Authorization header's credentials, or "Bearer <token>" anywhere ("basic
+# auth failed" in an error text is prose, not a credential).
+_AUTH_HEADER = re.compile(r"(?i)\b(authorization\s*[:=]\s*(?:bearer|basic|token)\s+)\S+")
+_BEARER = re.compile(r"\b(Bearer\s+)[A-Za-z0-9._~+/=-]{8,}")
 
 
 def is_secret_name(name: str) -> bool:
@@ -86,7 +89,8 @@ def mask_text(text: str) -> str:
 
     text = _ASSIGNMENT.sub(assignment, text)
     text = _FLAG_VALUE.sub(flag_value, text)
-    return _BEARER.sub(lambda m: f"{m.group(1)} {MASK}", text)
+    text = _AUTH_HEADER.sub(lambda m: f"{m.group(1)}{MASK}", text)
+    return _BEARER.sub(lambda m: f"{m.group(1)}{MASK}", text)
 
 
 def mask_secrets(obj: Any) -> Any:

@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Callable, Sequence
 
 import numpy as np
 
-from metrics.base import Sample
+from metrics import Sample
 
 if TYPE_CHECKING:
     from ..pipeline.settings import AnalysisSettings
@@ -125,6 +125,8 @@ class Benchmark:
                      dict[str, list[dict]]] | None = None
 
     def __post_init__(self) -> None:
+        if not self.samples:
+            raise DataError(f"{self.name}: the benchmark has no samples")
         ids = {s.id for s in self.samples}
         if len(ids) != len(self.samples):
             seen: set[str] = set()

@@ -1,11 +1,18 @@
 """Careful readers for the text files benchmarks ship as.
 
-Every error names the file and the line, so a user can open it and see.
+Every error names the file and the line (or, in a JSON file, the entry), so
+a user can open it and see. The typed accessors at the end (`field`,
+`as_text`, `as_texts`, `as_number`, ...) are what every loader reads a
+parsed value through: a value of the wrong type (a number where text is
+expected, text where a list is, null) is a `DataError` naming the place,
+never a traceback and never a silently converted value (a string is not a
+list of its characters).
 """
 from __future__ import annotations
 
 import csv
 import json
+import math
 from pathlib import Path
 from typing import Any, Iterator
 
@@ -63,12 +70,50 @@ def csv_rows(path: Path, required: list[str]) -> Iterator[tuple[int, dict[str, s
         yield number, dict(zip(header, row))
 
 
+class _DuplicateKey(Exception):
+    def __init__(self, key: str) -> None:
+        self.key = key
+
+
+def _refuse_duplicates(pairs: list[tuple[str, Any]]) -> dict:
+    obj: dict = {}
+    for key, value in pairs:
+        if key in obj:
+            raise _DuplicateKey(key)
+        obj[key] = value
+    return obj
+
+
+def _loads(text: str) -> Any:
+    """json.loads that refuses an object with a key twice (json keeps the last silently)."""
+    return json.loads(text, object_pairs_hook=_refuse_duplicates)
+
+
+def _duplicate_line(text: str, key: str) -> int | None:
+    """The line of the second `"key":` in the text, where a reader would look."""
+    needle = json.dumps(key)
+    starts = [i for i in _find_all(text, needle) if text[i + len(needle):].lstrip().startswith(":")]
+    return text.count("\n", 0, starts[1]) + 1 if len(starts) >= 2 else None
+
+
+def _find_all(text: str, needle: str) -> Iterator[int]:
+    start = text.find(needle)
+    while start >= 0:
+        yield start
+        start = text.find(needle, start + 1)
+
+
 def read_json(path: Path) -> Any:
+    """The parsed file; invalid JSON or a key repeated within one object is a DataError."""
     text = read_text(path)
     try:
-        return json.loads(text)
+        return _loads(text)
     except json.JSONDecodeError as exc:
         raise DataError(f"{path}:{exc.lineno}: invalid JSON ({exc.msg})") from None
+    except _DuplicateKey as dup:
+        line = _duplicate_line(text, dup.key)
+        raise DataError(f"{path}{f':{line}' if line else ''}: key {dup.key!r} appears twice in "
+                        "one object (the second would silently replace the first)") from None
 
 
 def jsonl_rows(path: Path) -> Iterator[tuple[int, dict]]:
@@ -77,12 +122,12 @@ def jsonl_rows(path: Path) -> Iterator[tuple[int, dict]]:
         if not line.strip():
             continue
         try:
-            obj = json.loads(line)
+            obj = _loads(line)
         except json.JSONDecodeError as exc:
             raise DataError(f"{path}:{number}: invalid JSON ({exc.msg})") from None
-        if not isinstance(obj, dict):
-            raise DataError(f"{path}:{number}: expected a JSON object, found {type(obj).__name__}")
-        yield number, obj
+        except _DuplicateKey as dup:
+            raise DataError(f"{path}:{number}: key {dup.key!r} appears twice") from None
+        yield number, as_object(obj, f"{path}:{number}", "the line")
 
 
 def require_keys(obj: dict, keys: list[str], path: Path, number: int) -> None:
@@ -91,7 +136,105 @@ def require_keys(obj: dict, keys: list[str], path: Path, number: int) -> None:
         raise DataError(f"{path}:{number}: missing field(s) {', '.join(missing)}")
 
 
-def nonempty(text: Any, path: Path, number: int, what: str) -> str:
-    if not isinstance(text, str) or not text.strip():
-        raise DataError(f"{path}:{number}: empty {what}")
-    return text
+# Typed accessors. `where` names the place ("FILE:LINE", "FILE: HC pair 3"),
+# `what` the value ("caption", "references").
+
+def describe(value: Any) -> str:
+    """A JSON value's type and a glimpse of it, for messages."""
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return f"true/false ({json.dumps(value)})"
+    if isinstance(value, (int, float)):
+        return f"a number ({value!r})"
+    if isinstance(value, str):
+        return f"text ({value[:40]!r})"
+    if isinstance(value, list):
+        return f"a list of {len(value)}"
+    if isinstance(value, dict):
+        return "an object"
+    return type(value).__name__
+
+
+def _wrong(where: str, what: str, expected: str, value: Any) -> DataError:
+    return DataError(f"{where}: {what} must be {expected}, found {describe(value)}")
+
+
+def as_object(value: Any, where: str, what: str = "entry") -> dict:
+    if not isinstance(value, dict):
+        raise _wrong(where, what, "a JSON object", value)
+    return value
+
+
+def field(obj: Any, key: str, where: str) -> Any:
+    """obj[key] of a JSON object; a missing field, or obj not an object, is a DataError."""
+    obj = as_object(obj, where)
+    if key not in obj:
+        raise DataError(f"{where}: missing field {key!r}")
+    return obj[key]
+
+
+def as_list(value: Any, where: str, what: str, *, nonempty: bool = False) -> list:
+    if not isinstance(value, list):
+        raise _wrong(where, what, "a list", value)
+    if nonempty and not value:
+        raise DataError(f"{where}: {what} is an empty list")
+    return value
+
+
+def as_text(value: Any, where: str, what: str, *, nonempty: bool = False) -> str:
+    if not isinstance(value, str):
+        raise _wrong(where, what, "text", value)
+    if nonempty and not value.strip():
+        raise DataError(f"{where}: empty {what}")
+    return value
+
+
+def as_optional_text(value: Any, where: str, what: str) -> str | None:
+    """Text, or None for null (fields a release leaves unset)."""
+    return None if value is None else as_text(value, where, what)
+
+
+def as_id(value: Any, where: str, what: str) -> str:
+    """An identifier given as text or as a whole number, as text."""
+    if isinstance(value, int) and not isinstance(value, bool):
+        return str(value)
+    return as_text(value, where, what, nonempty=True)
+
+
+def as_texts(value: Any, where: str, what: str, *, count: int | None = None,
+             nonempty: bool = False) -> tuple[str, ...]:
+    """A list of texts (never a string read as its characters)."""
+    items = as_list(value, where, what, nonempty=nonempty)
+    if count is not None and len(items) != count:
+        raise DataError(f"{where}: {what} must hold {count} texts, found {len(items)}")
+    for k, item in enumerate(items):
+        as_text(item, where, f"{what}[{k}]")
+    return tuple(items)
+
+
+def _check_range(value: float, where: str, what: str, low: float | None,
+                 high: float | None) -> float:
+    if not math.isfinite(value):
+        raise DataError(f"{where}: {what} {value} is not a finite number")
+    if (low is not None and value < low) or (high is not None and value > high):
+        raise DataError(f"{where}: {what} {value} is outside [{low}, {high}]")
+    return value
+
+
+def as_number(value: Any, where: str, what: str, *, low: float | None = None,
+              high: float | None = None) -> float:
+    """A JSON number, finite and within [low, high] where given (text is refused)."""
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        raise _wrong(where, what, "a number", value)
+    return _check_range(float(value), where, what, low, high)
+
+
+def parse_number(text: str, where: str, what: str, *, low: float | None = None,
+                 high: float | None = None) -> float:
+    """A number written in a text file's field, finite and within [low, high]."""
+    try:
+        value = float(text)
+    except ValueError:
+        raise DataError(f"{where}: {what} {text!r} is not a number") from None
+    return _check_range(value, where, what, low, high)

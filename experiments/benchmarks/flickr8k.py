@@ -25,10 +25,11 @@ from pathlib import Path
 
 import numpy as np
 
-from metrics.base import Sample
+from metrics import Sample
 
 from .base import Benchmark, DataError, ProtocolStep, Ratings
-from .files import read_json, require_file, tsv_rows
+from .files import (as_list, as_number, as_object, as_optional_text, as_text, as_texts, field,
+                    parse_number, read_json, require_file, tsv_rows)
 
 CITATION = ("Hodosh, Young & Hockenmaier 2013, Framing Image Description as a Ranking "
             "Task, JAIR 47; protocol of Hessel et al. 2021, CLIPScore, EMNLP")
@@ -93,12 +94,7 @@ def load_expert(folder: Path, image_root: str | None = None) -> Benchmark:
         samples.append(Sample(sample_id, candidate, tuple(references),
                               _image_path(image_root, image)))
         for k, rating in enumerate(ratings):
-            try:
-                value = float(rating)
-            except ValueError:
-                raise DataError(f"{raw}:{number}: rating {rating!r} is not a number") from None
-            if not 1 <= value <= 4:
-                raise DataError(f"{raw}:{number}: rating {value} outside 1-4")
+            value = parse_number(rating, f"{raw}:{number}", "rating", low=1, high=4)
             ids.append(sample_id)
             values.append(value)
             items.append(image)
@@ -114,32 +110,29 @@ def load_expert_json(path: Path, image_root: str | None = None) -> Benchmark:
     Sample ids are `IMAGE_ID#K`, K numbering the image's distinct captions in
     the order they first appear (the layout carries no caption ids).
     """
-    data = read_json(path)
-    if not isinstance(data, dict):
-        raise DataError(f"{path}: expected an object keyed by image id")
+    data = as_object(read_json(path), str(path), "the file (an object keyed by image id)")
+    if not data:
+        raise DataError(f"{path}: no images")
     samples, ids, values, items, annotators = [], [], [], [], []
     rows_per_sample: dict[str, int] = defaultdict(int)
     for image_id, entry in data.items():
-        for key in ("ground_truth", "human_judgement"):
-            if key not in entry:
-                raise DataError(f"{path}: image {image_id!r}: missing field {key!r}")
-        refs = tuple(entry["ground_truth"])
+        where = f"{path}: image {image_id!r}"
+        refs = as_texts(field(entry, "ground_truth", where), where, "ground_truth")
+        judgements = as_list(field(entry, "human_judgement", where), where, "human_judgement",
+                             nonempty=True)
+        entry_image = as_optional_text(entry.get("image_path"), where, "image_path")
         seen: dict[str, str] = {}
-        for row_number, row in enumerate(entry["human_judgement"]):
+        for row_number, row in enumerate(judgements):
             where = f"{path}: image {image_id!r}, judgement {row_number}"
-            for key in ("caption", "rating"):
-                if key not in row:
-                    raise DataError(f"{where}: missing field {key!r}")
-            caption = row["caption"]
-            if not isinstance(caption, str) or not caption.strip():
-                raise DataError(f"{where}: empty caption")
+            caption = as_text(field(row, "caption", where), where, "caption", nonempty=True)
+            value = as_number(field(row, "rating", where), where, "rating", low=1, high=4)
             if caption not in seen:
                 seen[caption] = f"{image_id}#{len(seen)}"
-                image = row.get("image_path") or entry.get("image_path")
+                image = as_optional_text(row.get("image_path"), where, "image_path") or entry_image
                 samples.append(Sample(seen[caption], caption, refs,
                                       _image_path(image_root, Path(image).name) if image else None))
             ids.append(seen[caption])
-            values.append(float(row["rating"]))
+            values.append(value)
             items.append(image_id)
             rows_per_sample[seen[caption]] += 1
             annotators.append(f"expert{rows_per_sample[seen[caption]]}")
@@ -168,11 +161,11 @@ def load_cf(folder: Path, image_root: str | None = None) -> Benchmark:
             raise DataError(f"{raw}:{number}: caption id {caption_id!r} not in Flickr8k.token.txt")
         if image_key(image) not in refs:
             raise DataError(f"{raw}:{number}: image {image!r} has no references")
-        try:
-            value = float(share)
-            int(yes), int(no)
-        except ValueError:
-            raise DataError(f"{raw}:{number}: vote columns must be numbers") from None
+        where = f"{raw}:{number}"
+        value = parse_number(share, where, "share of yes votes", low=0, high=1)
+        for votes in (yes, no):
+            if not votes.strip().isdigit():
+                raise DataError(f"{where}: vote count {votes!r} is not a whole number")
         candidate = captions[caption_id]
         image_refs = references.setdefault(image, [text for _, text in refs[image_key(image)]])
         if candidate in image_refs:

@@ -54,10 +54,10 @@ from typing import Any, Iterator
 
 import numpy as np
 
-from metrics.base import Sample
+from metrics import Sample
 
 from .base import A_BETTER, B_BETTER, TIE, Benchmark, DataError, Preferences, ProtocolStep, Ratings
-from .files import read_text, require_file
+from .files import jsonl_rows, read_text, require_file
 
 STATISTICS = ("kendall_b", "kendall_c", "kendall_23", "acc23", "spearman", "pearson",
               "accuracy", "tau_like")
@@ -167,16 +167,7 @@ def _csv_rows(path: Path) -> Iterator[tuple[int, dict[str, Any]]]:
 
 
 def _jsonl_rows(path: Path) -> Iterator[tuple[int, dict[str, Any]]]:
-    for number, line in enumerate(read_text(path).splitlines(), start=1):
-        if not line.strip():
-            continue
-        try:
-            obj = json.loads(line)
-        except json.JSONDecodeError as exc:
-            raise DataError(f"{path}:{number}: invalid JSON ({exc.msg})") from None
-        if not isinstance(obj, dict):
-            raise DataError(f"{path}:{number}: expected a JSON object, found {type(obj).__name__}")
-        yield number, obj
+    yield from jsonl_rows(path)  # a key given twice on a line is an error, not the last one
 
 
 def _check_columns(path: Path, number: int, row: dict, known: tuple[str, ...],

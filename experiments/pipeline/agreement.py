@@ -16,6 +16,7 @@ the arrays and records what the engine said about undefined cases.
 """
 from __future__ import annotations
 
+import math
 import warnings
 from dataclasses import asdict, dataclass, field
 from typing import TYPE_CHECKING, Callable
@@ -81,6 +82,8 @@ class ComparisonRow:
     unit: str
     cluster_a: int | None = None
     cluster_b: int | None = None
+    mdd: float = float("nan")
+    underpowered: bool | None = None
     notes: str = ""
 
 
@@ -183,17 +186,33 @@ def _quietly(call):
     return result, "; ".join(dict.fromkeys(str(w.message) for w in caught))
 
 
+def _finite(scores: np.ndarray | PairProbabilities) -> tuple[np.ndarray | PairProbabilities, str]:
+    """The scores with +-inf made NaN, and a note saying how many were."""
+    if isinstance(scores, PairProbabilities):
+        values = scores.prob_b_better
+        bad = [k for k, v in values.items() if math.isinf(v)]
+        fixed = PairProbabilities({k: (math.nan if k in bad else v) for k, v in values.items()})
+        count = len(bad)
+    else:
+        scores = np.asarray(scores, dtype=float)
+        infinite = np.isinf(scores)
+        fixed, count = np.where(infinite, np.nan, scores), int(infinite.sum())
+    return (fixed, f"{count} non-finite score(s) treated as NaN") if count else (scores, "")
+
+
 def evaluate(bench: Benchmark, metric: str, scores: np.ndarray | PairProbabilities,
              settings: AnalysisSettings = AnalysisSettings(),
              bench_views: list[View] | None = None,
              replicates: ReplicateCache | None = None) -> list[ResultRow]:
     """Every number of `bench`'s protocol for one metric's per-sample `scores`.
 
-    `replicates` keeps each interval's bootstrap replicates for `compare` on the same
-    views, which then resamples no metric twice (same numbers with or without it).
-    """
+    A score that is not a finite number (+-inf) counts as NaN: dropped, counted
+    in `n_nan`, and said in `notes`. `replicates` keeps each interval's bootstrap
+    replicates for `compare` on the same views, which then resamples no metric
+    twice (same numbers with or without it)."""
     from correlation import correlate
 
+    scores, nonfinite = _finite(scores)
     rows = []
     for view in bench_views if bench_views is not None else views(bench):
         if not view.accepts(scores):
@@ -203,7 +222,7 @@ def evaluate(bench: Benchmark, metric: str, scores: np.ndarray | PairProbabiliti
             vector, view.human, view.step.statistic, view.step.level, view.items, view.systems,
             ci_method=settings.ci_method, n_resamples=settings.bootstrap,
             confidence=settings.confidence, seed=settings.seed, cache=replicates))
-        notes = "; ".join(n for n in (note, result.notes) if n)
+        notes = "; ".join(n for n in (nonfinite, note, result.notes) if n)
         rows.append(ResultRow(bench.name, metric, view.step.statistic, view.step.level,
                               result.value, result.ci_low, result.ci_high,
                               view.n(result.n, vector), view.subset, result.unit or "",
@@ -225,6 +244,7 @@ def compare(bench: Benchmark, scored: dict[str, np.ndarray | PairProbabilities],
     """
     from correlation import compare_all
 
+    scored = {name: _finite(s)[0] for name, s in scored.items()}
     rows: list[ComparisonRow] = []
     for view in bench_views if bench_views is not None else views(bench):
         vectors = {name: view.metric_vector(s) for name, s in scored.items() if view.accepts(s)}
@@ -240,13 +260,34 @@ def compare(bench: Benchmark, scored: dict[str, np.ndarray | PairProbabilities],
         n = view.n(results[0].n if results else 0, *vectors.values())
         for result in results:
             notes = "; ".join(x for x in (note, result.notes) if x)
+            mdd, underpowered = detectable(result.delta, result.se, settings.alpha)
             rows.append(ComparisonRow(bench.name, view.step.statistic, view.step.level,
                                       view.subset, result.metric_a, result.metric_b,
                                       result.value_a, result.value_b, result.delta,
                                       result.ci_low, result.ci_high, result.p_value, n,
                                       result.unit or "", cluster_of.get(result.metric_a),
-                                      cluster_of.get(result.metric_b), notes))
+                                      cluster_of.get(result.metric_b), mdd, underpowered, notes))
     return rows
+
+
+#: Power at which run_correlation reports each comparison's minimum detectable difference.
+MDD_POWER = 0.8
+
+
+def detectable(delta: float, se: float, alpha: float) -> tuple[float, bool | None]:
+    """(minimum detectable difference, underpowered): the difference a two-sided test at
+    alpha detects with power MDD_POWER given the paired-bootstrap standard error se,
+    (z_{1-alpha/2} + z_0.8) se; underpowered when the observed |delta| is below it
+    (None when either is undefined, or when se is 0: the two metrics' difference is the
+    same on every resample, e.g. they never disagree)."""
+    from correlation.power import minimum_detectable_difference
+
+    if not (np.isfinite(se) and np.isfinite(delta)):
+        return float("nan"), None
+    if se == 0:
+        return 0.0, None
+    mdd = minimum_detectable_difference(se, alpha, MDD_POWER)
+    return mdd, bool(abs(delta) < mdd)
 
 
 def annotate_clusters(rows: list[ResultRow], bench_views: list[View]) -> None:

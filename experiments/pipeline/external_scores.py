@@ -52,9 +52,3 @@ class ExternalScores:
                 f"its ids look like {bench.samples[0].id!r})")
         return np.array([self.scores.get(s.id, np.nan) for s in bench.samples])
 
-
-def parse_metric_scores_arg(item: str) -> ExternalScores:
-    name, sep, path = item.partition("=")
-    if not sep or not name.strip() or not path.strip():
-        raise SystemExit(f"--metric-scores {item!r}: expected NAME=FILE.csv")
-    return ExternalScores.read(name.strip(), Path(path.strip()))

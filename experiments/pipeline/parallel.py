@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import multiprocessing
 import os
+from typing import Callable
 
 from .agreement import ComparisonRow, ResultRow, compare, evaluate
 from .settings import AnalysisSettings
@@ -55,41 +56,53 @@ def _compare_task(task):
     return rows, view.clusters
 
 
-def _map(fn, tasks: list, workers: int, context: tuple) -> list:
+def _map(fn, tasks: list, workers: int, context: tuple, progress) -> list:
     global _CONTEXT
     _CONTEXT = context
+    out = []
     try:
         if workers > 1 and len(tasks) > 1 and "fork" in multiprocessing.get_all_start_methods():
             with multiprocessing.get_context("fork").Pool(min(workers, len(tasks))) as pool:
-                return pool.map(fn, tasks, chunksize=1)
-        return [fn(t) for t in tasks]
+                for result in pool.imap(fn, tasks, chunksize=1):
+                    out.append(result)
+                    progress()
+        else:
+            for task in tasks:
+                out.append(fn(task))
+                progress()
+        return out
     finally:
         _CONTEXT = None
 
 
-def analyse(jobs: list[tuple], settings: AnalysisSettings, workers: int = 1
+def analyse(jobs: list[tuple], settings: AnalysisSettings, workers: int = 1,
+            progress: Callable[[], object] = lambda: None
             ) -> list[tuple[list[ResultRow], list[ComparisonRow]]]:
     """For each (benchmark, {metric: scores}, views) of `jobs`: (result rows, comparison
     rows), as `evaluate` per metric then `compare` would give them; each view's clusters
-    are set on the view."""
+    are set on the view. `progress` is called after every finished task."""
     from correlation.replicates import ReplicateCache
 
     units = [(b, v, m) for b, (_, scored, bench_views) in enumerate(jobs)
              for m in scored for v in range(len(bench_views))]
-    intervals = dict(zip(units, _map(_interval_task, units, workers, (jobs, settings, None))))
-    caches = {(b, v): ReplicateCache() for b, (_, _, bench_views) in enumerate(jobs)
-              for v in range(len(bench_views))}
+    intervals = dict(zip(units, _map(_interval_task, units, workers, (jobs, settings, None),
+                                     progress)))
+    caches = {(b, v): ReplicateCache() for b, (_, scored, bench_views) in enumerate(jobs)
+              if len(scored) > 1 for v in range(len(bench_views))}
     for (b, v, _), (_, entries) in intervals.items():
-        caches[b, v].update(entries)
+        if (b, v) in caches:
+            caches[b, v].update(entries)
     pairs = list(caches)
-    compared = dict(zip(pairs, _map(_compare_task, pairs, workers, (jobs, settings, caches))))
+    compared = dict(zip(pairs, _map(_compare_task, pairs, workers, (jobs, settings, caches),
+                                    progress)))
     out = []
     for b, (_, scored, bench_views) in enumerate(jobs):
         rows = [row for m in scored for v in range(len(bench_views))
                 for row in intervals[b, v, m][0]]
         comparisons = []
         for v, view in enumerate(bench_views):
-            view_rows, view.clusters = compared[b, v]
-            comparisons += view_rows
+            if (b, v) in compared:
+                view_rows, view.clusters = compared[b, v]
+                comparisons += view_rows
         out.append((rows, comparisons))
     return out

@@ -6,20 +6,23 @@ report show them x100, as papers do.
 from __future__ import annotations
 
 import csv
-import json
 import math
 import platform
+import shlex
 import sys
 import time
 from collections import Counter
 from dataclasses import asdict, fields
 from importlib import metadata
-from pathlib import Path
-from typing import Sequence
+from typing import Sequence, TextIO
 
 from metrics.redaction import mask_secrets
 
-from .agreement import HUMAN_CEILING, ComparisonRow, ResultRow
+from ..cli import package_version
+from ..plots.names import DisplayNames
+from .agreement import HUMAN_CEILING, MDD_POWER, ComparisonRow, ResultRow
+from .latex import latex_tables
+from .results_folder import ResultsWriter
 from .settings import AnalysisSettings
 
 CORRELATION_COLUMNS = [f.name for f in fields(ResultRow)]
@@ -32,38 +35,33 @@ def _fmt(value: float) -> str:
     return "nan" if value is None or (isinstance(value, float) and math.isnan(value)) else repr(float(value))
 
 
-def write_scores(path: Path, benchmarks, runs) -> None:
-    with open(path, "w", newline="") as f:
-        w = csv.writer(f)
-        w.writerow(["benchmark", "sample_id", "metric", "score"])
-        by_name = {b.name: b for b in benchmarks}
-        for run in runs:
-            if run.scores is None:
-                continue
-            for sample, score in zip(by_name[run.benchmark].samples, run.scores):
-                w.writerow([run.benchmark, sample.id, run.metric, _fmt(score)])
+def write_scores(f: TextIO, benchmarks, runs) -> None:
+    w = csv.writer(f)
+    w.writerow(["benchmark", "sample_id", "metric", "score"])
+    by_name = {b.name: b for b in benchmarks}
+    for run in runs:
+        if run.scores is None:
+            continue
+        for sample, score in zip(by_name[run.benchmark].samples, run.scores):
+            w.writerow([run.benchmark, sample.id, run.metric, _fmt(score)])
 
 
-def write_pairwise(path: Path, runs) -> None:
-    """A pairwise judge's P(B better) per pair (written only when one ran)."""
+def write_pairwise(f: TextIO, runs) -> None:
+    """A pairwise judge's P(B better) per pair."""
     pair_runs = [r for r in runs if r.pairs is not None]
-    if not pair_runs:
-        return
-    with open(path, "w", newline="") as f:
-        w = csv.writer(f)
-        w.writerow(["benchmark", "pair_id", "metric", "prob_b_better"])
-        for run in pair_runs:
-            for pair_id, prob in run.pairs.prob_b_better.items():
-                w.writerow([run.benchmark, pair_id, run.metric, _fmt(prob)])
+    w = csv.writer(f)
+    w.writerow(["benchmark", "pair_id", "metric", "prob_b_better"])
+    for run in pair_runs:
+        for pair_id, prob in run.pairs.prob_b_better.items():
+            w.writerow([run.benchmark, pair_id, run.metric, _fmt(prob)])
 
 
-def write_failures(path: Path, runs) -> None:
-    with open(path, "w", newline="") as f:
-        w = csv.writer(f)
-        w.writerow(["benchmark", "metric", "sample_id", "reason"])
-        for run in runs:
-            for sample_id, reason in sorted(run.failures.items()):
-                w.writerow([run.benchmark, run.metric, sample_id, reason])
+def write_failures(f: TextIO, runs) -> None:
+    w = csv.writer(f)
+    w.writerow(["benchmark", "metric", "sample_id", "reason"])
+    for run in runs:
+        for sample_id, reason in sorted(run.failures.items()):
+            w.writerow([run.benchmark, run.metric, sample_id, reason])
 
 
 def x100(value: float) -> str:
@@ -112,31 +110,29 @@ def _versions() -> dict[str, str]:
     return found
 
 
-def write_judgments(path: Path, benchmarks) -> None:
+def write_judgments(f: TextIO, benchmarks) -> None:
     """Mean human rating per sample, for metric-vs-human plots without the data files."""
-    with open(path, "w", newline="") as f:
-        w = csv.writer(f)
-        w.writerow(["benchmark", "sample_id", "human", "n_judgments"])
-        for bench in benchmarks:
-            if bench.ratings is None:
-                continue
-            sums: dict[str, list[float]] = {}
-            for sample_id, value in zip(bench.ratings.sample_ids, bench.ratings.values):
-                sums.setdefault(sample_id, []).append(float(value))
-            for sample_id, values in sums.items():
-                w.writerow([bench.name, sample_id, repr(sum(values) / len(values)), len(values)])
+    w = csv.writer(f)
+    w.writerow(["benchmark", "sample_id", "human", "n_judgments"])
+    for bench in benchmarks:
+        if bench.ratings is None:
+            continue
+        sums: dict[str, list[float]] = {}
+        for sample_id, value in zip(bench.ratings.sample_ids, bench.ratings.values):
+            sums.setdefault(sample_id, []).append(float(value))
+        for sample_id, values in sums.items():
+            w.writerow([bench.name, sample_id, repr(sum(values) / len(values)), len(values)])
 
 
-def write_rows(path: Path, rows: Sequence[dict], columns: Sequence[str] | None = None) -> None:
+def write_rows(f: TextIO, rows: Sequence[dict], columns: Sequence[str] | None = None) -> None:
     """CSV of flat dicts (floats as repr, NaN as `nan`, None empty); the header is
     `columns`, else every key in order of first appearance."""
     columns = list(columns) if columns is not None else list(
         dict.fromkeys(k for row in rows for k in row))
-    with open(path, "w", newline="") as f:
-        w = csv.DictWriter(f, fieldnames=columns)
-        w.writeheader()
-        for row in rows:
-            w.writerow({k: _fmt(v) if isinstance(v, float) else v for k, v in row.items()})
+    w = csv.DictWriter(f, fieldnames=columns)
+    w.writeheader()
+    for row in rows:
+        w.writerow({k: _fmt(v) if isinstance(v, float) else v for k, v in row.items()})
 
 
 def markdown_rows(rows: Sequence[dict]) -> list[str]:
@@ -151,6 +147,28 @@ def markdown_rows(rows: Sequence[dict]) -> list[str]:
     return lines
 
 
+def power_lines(comparisons: Sequence[ComparisonRow], alpha: float) -> list[str]:
+    """Each comparison's observed difference beside its minimum detectable difference."""
+    if not comparisons:
+        return []
+    lines = [f"Minimum detectable difference (MDD): the difference a two-sided test at alpha "
+             f"{alpha} detects with power {MDD_POWER:.0%} at this run's size, "
+             f"(z_(1-alpha/2) + z_{MDD_POWER}) x the paired-bootstrap standard error of the "
+             "difference (docs/power.md). **underpowered**: the observed |difference| is below "
+             "it, so the data could not have told the two metrics apart reliably even if they "
+             "differ by that much. Plan a larger study with `python -m experiments.plan_study`.",
+             "", "| benchmark | statistic | subset | a | b | delta (x100) | MDD (x100) | p | flag |",
+             "|---|---|---|---|---|---|---|---|---|"]
+    for c in comparisons:
+        flag = {True: "**underpowered**", False: "", None: "—"}[c.underpowered]
+        p = "—" if c.p_value is None or math.isnan(c.p_value) else f"{c.p_value:.3g}"
+        lines.append(f"| {c.benchmark} | {c.statistic} ({c.level}) | {c.subset} | {c.metric_a} | "
+                     f"{c.metric_b} | {x100(c.delta)} | {x100(c.mdd)} | {p} | {flag} |")
+    under = sum(1 for c in comparisons if c.underpowered)
+    lines += ["", f"{under} of {len(comparisons)} comparisons underpowered."]
+    return lines
+
+
 def family_table_files(tables: dict[tuple[str, str], list[dict]]) -> dict[str, list[dict]]:
     """One file's rows per table name, each row led by the benchmark it belongs to."""
     files: dict[str, list[dict]] = {}
@@ -159,20 +177,34 @@ def family_table_files(tables: dict[tuple[str, str], list[dict]]) -> dict[str, l
     return files
 
 
-def write_outputs(out: Path, args, benchmarks, runs, rows: Sequence[ResultRow],
+def write_outputs(writer: ResultsWriter, args, benchmarks, runs, rows: Sequence[ResultRow],
                   started: float, comparisons: Sequence[ComparisonRow] = (),
                   tables: dict[tuple[str, str], list[dict]] | None = None,
                   clusters: dict | None = None,
-                  settings: AnalysisSettings = AnalysisSettings()) -> None:
+                  settings: AnalysisSettings = AnalysisSettings(),
+                  names: DisplayNames | None = None, command: str | None = None) -> None:
+    """Every file of the run through `writer` (atomically; run.json, listing them, last);
+    prints the agreement table (and, unless --quiet, which metrics were skipped and
+    where the files went). `command` is the command line that reruns this (run.json),
+    by default this process's arguments."""
     tables = tables or {}
-    write_scores(out / "scores.csv", benchmarks, runs)
-    write_pairwise(out / "pairwise.csv", runs)
-    write_failures(out / "failures.csv", runs)
-    write_rows(out / "correlations.csv", [asdict(r) for r in rows], CORRELATION_COLUMNS)
-    write_rows(out / "comparisons.csv", [asdict(c) for c in comparisons], COMPARISON_COLUMNS)
-    write_judgments(out / "judgments.csv", benchmarks)
+    out = writer.folder
+    with writer.open("scores.csv") as f:
+        write_scores(f, benchmarks, runs)
+    if any(r.pairs is not None for r in runs):
+        with writer.open("pairwise.csv") as f:
+            write_pairwise(f, runs)
+    with writer.open("failures.csv") as f:
+        write_failures(f, runs)
+    with writer.open("correlations.csv") as f:
+        write_rows(f, [asdict(r) for r in rows], CORRELATION_COLUMNS)
+    with writer.open("comparisons.csv") as f:
+        write_rows(f, [asdict(c) for c in comparisons], COMPARISON_COLUMNS)
+    with writer.open("judgments.csv") as f:
+        write_judgments(f, benchmarks)
     for table, table_rows in family_table_files(tables).items():
-        write_rows(out / f"{table}.csv", table_rows)
+        with writer.open(f"{table}.csv") as f:
+            write_rows(f, table_rows)
     report = ["# Results", ""]
     for bench in benchmarks:
         report += [f"## {bench.name}", "", f"{len(bench.samples)} samples. Citation: {bench.citation}.", ""]
@@ -189,6 +221,8 @@ def write_outputs(out: Path, args, benchmarks, runs, rows: Sequence[ResultRow],
     report += ["", "## Significance clusters", ""]
     report += (cluster_lines(clusters or {}) or ["(fewer than two metrics were scored)"])
     report += ["", f"Every pair of metrics: comparisons.csv ({len(comparisons)} rows)."]
+    if comparisons:
+        report += ["", "## Power of the comparisons", "", *power_lines(comparisons, settings.alpha)]
     report += ["", "## Metrics", ""]
     for run in runs:
         if run.skipped:
@@ -200,29 +234,40 @@ def write_outputs(out: Path, args, benchmarks, runs, rows: Sequence[ResultRow],
                       if run.failures else "")
             report.append(f"- {run.benchmark} / {run.metric}: `{run.signature}`; "
                           f"{run.computed} computed, {run.cached} from cache{failed}"
+                          + (f"; ran on {run.device}" if run.device else "")
                           + (f"; {run.note}" if run.note else ""))
     for (bench_name, table), table_rows in tables.items():
         report += ["", f"## {bench_name}: {table.replace('_', ' ')}", ""]
         report += markdown_rows(table_rows)
-    (out / "report.md").write_text("\n".join(report) + "\n")
+    writer.write_text("report.md", "\n".join(report) + "\n")
+    for name, text in latex_tables([asdict(r) for r in rows], tables, names,
+                                   settings.confidence, settings.alpha).items():
+        writer.write_text(name, text)
     record = {
         # A key in --metric-option or inside a URL must reach no file.
         "arguments": mask_secrets(vars(args)),
+        "version": package_version(),
         "versions": _versions(),
-        "command": mask_secrets(" ".join(sys.argv)),
+        "command": mask_secrets(command or "python -m experiments.run_correlation "
+                                + shlex.join(sys.argv[1:])),
         "benchmarks": {b.name: {"samples": len(b.samples), "notes": b.notes,
                                 "illustrative": b.illustrative,
                                 "citation": b.citation} for b in benchmarks},
         "metrics": [{"benchmark": r.benchmark, "metric": r.metric, "signature": r.signature,
                      "skipped": r.skipped, "unscored": len(r.failures), "cached": r.cached,
-                     "computed": r.computed, "seconds": round(r.seconds, 3)} for r in runs],
+                     "computed": r.computed, "seconds": round(r.seconds, 3),
+                     "device": r.device} for r in runs],
         "analysis": vars(settings),
         "seconds": round(time.time() - started, 3),
     }
-    (out / "run.json").write_text(json.dumps(record, indent=2, sort_keys=True) + "\n")
+    writer.commit(record)
     print("\n".join(results_table(rows)))
+    if getattr(args, "quiet", False):
+        return
     skipped = [r for r in runs if r.skipped]
-    for r in skipped:
-        print(f"skipped {r.metric} on {r.benchmark}: {r.skipped}")
+    if skipped:  # each reason was logged once when the metric was skipped
+        print(f"\nskipped (reasons above and in report.md): "
+              + ", ".join(f"{r.metric}" + (f" on {r.benchmark}" if len(benchmarks) > 1 else "")
+                          for r in skipped))
     print(f"\nresults written to {out}/ (scores.csv, correlations.csv, comparisons.csv, "
-          "report.md, run.json)")
+          "report.md, run.json; LaTeX tables as *.tex)")

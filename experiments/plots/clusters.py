@@ -15,8 +15,10 @@ import math
 from pathlib import Path
 
 import numpy as np
+from matplotlib.colors import ListedColormap
 
-from .common import Made, Results, Skip, new_figure, number, save, safe_stem
+from .common import (Made, ONE_COLUMN, OKABE_ITO, Results, Skip, TWO_COLUMN, new_figure, number,
+                     save, safe_stem, title)
 
 ALPHA = 0.05
 
@@ -65,21 +67,27 @@ def significance_matrix(results: Results, out: Path) -> list[Made]:
         for r in rows:
             i, j = index[r["metric_a"]], index[r["metric_b"]]
             p[i, j] = p[j, i] = number(r["p_value"])
-        labels = [f"{m} [{clusters[(*group, m)]}]" if (*group, m) in clusters else m for m in names]
-        fig = new_figure(max(4.2, 1.6 + 0.55 * len(names)), 1.4 + 0.45 * len(names))
+        labels = [results.name(m) + (f" [{clusters[(*group, m)]}]" if (*group, m) in clusters
+                                     else "") for m in names]
+        width = ONE_COLUMN if len(names) <= 7 else TWO_COLUMN
+        fig = new_figure(width, ONE_COLUMN + 0.1 if width == ONE_COLUMN else 1.4 + 0.4 * len(names))
         ax = fig.subplots()
         shown = np.where(np.isnan(p), np.nan, (p <= ALPHA).astype(float))
-        ax.imshow(shown, cmap="Blues", vmin=-0.3, vmax=1.3)
+        cmap = ListedColormap(["#EEEEEE", OKABE_ITO["blue"]]).with_extremes(bad="white")
+        ax.imshow(shown, cmap=cmap, vmin=0, vmax=1)
         for i in range(len(names)):
             for j in range(len(names)):
                 if not np.isnan(p[i, j]):
-                    ax.text(j, i, f"{p[i, j]:.2g}", ha="center", va="center", fontsize=7,
+                    ax.text(j, i, p_text(p[i, j]), ha="center", va="center", fontsize=6,
                             color="white" if p[i, j] <= ALPHA else "black")
-        ax.set_xticks(range(len(names)), labels, rotation=45, ha="right", fontsize=8)
-        ax.set_yticks(range(len(names)), labels, fontsize=8)
+        ax.set_xticks(range(len(names)), labels, rotation=40, ha="right", rotation_mode="anchor")
+        ax.set_yticks(range(len(names)), labels)
+        ax.spines[:].set_visible(False)
+        ax.tick_params(length=0)
         bench, statistic, level, subset = group
-        what = " ".join(x for x in (statistic, level, subset) if x)
-        ax.set_title(f"{results.label(bench)}: {what}\npaired-test p-values; dark: p ≤ {ALPHA}", fontsize=9)
+        what = results.names.protocol(statistic, level, subset)
+        title(fig, f"{results.label(bench)}: {what}. Paired-test p-values; blue: p\u00a0≤\u00a0{ALPHA}; "
+                   "[significance cluster]", width)
         data = [{"benchmark": bench, "statistic": statistic, "level": level, "subset": subset,
                  "metric_row": a, "metric_col": b, "p_value": p[index[a], index[b]],
                  "cluster_row": clusters.get((*group, a), ""),
@@ -87,9 +95,15 @@ def significance_matrix(results: Results, out: Path) -> list[Made]:
                 for a in names for b in names if a != b]
         stem = safe_stem(bench, "significance", statistic, level, subset)
         files = save(fig, out, stem, data, list(data[0]) if data else ["benchmark"])
-        made.append(Made(stem, f"{results.label(bench)}: significance of metric differences ({what})", (
+        ids = " ".join(x for x in (statistic, level, subset) if x)
+        made.append(Made(stem, f"{results.label(bench)}: significance of metric differences ({ids})", (
             "Paired-test p-values between every two metrics (comparisons.csv), metrics ordered "
-            "best first by the statistic; dark cells: the difference is significant at "
+            "best first by the statistic; blue cells: the difference is significant at "
             f"{ALPHA}. Numbers in brackets after a name are significance clusters when the run "
             "wrote them (1 = top cluster)."), files))
     return made
+
+
+def p_text(p: float) -> str:
+    """A p-value in a cell: two significant digits, '<.001' below that."""
+    return "<.001" if p < 0.001 else f"{p:.2g}".replace("0.", ".", 1)

@@ -1,18 +1,23 @@
-"""What every figure shares: reading saved results and saving the same bytes every time.
+"""What every figure shares: reading saved results, one style, the same bytes every time.
 
 Figures are drawn with matplotlib's object API (`matplotlib.figure.Figure`,
-rendered by the Agg backend), never pyplot, so nothing global changes. PNGs
-are written without the Software field and PDFs without dates or producer,
-so the same results give the same files.
+rendered by the Agg backend), never pyplot, so nothing global changes; the
+style (`paper_style`) applies only inside a `with` block. Widths suit a
+paper: one column (3.3 in) or two (7 in), fonts 7-9 pt at that size, the
+Okabe-Ito colour-blind-safe palette (Okabe & Ito 2008, "Color Universal
+Design"), fonts embedded as TrueType (no Type 3 fonts, which some
+publishers reject). PNGs are written without the Software field and PDFs
+without dates or producer, so the same results give the same files.
 """
 from __future__ import annotations
 
 import csv
-import json
 import math
+import textwrap
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Iterable, Sequence
+from typing import Iterable, Iterator, Sequence
 
 import matplotlib
 import numpy as np
@@ -20,7 +25,26 @@ import numpy as np
 matplotlib.use("Agg")
 from matplotlib.figure import Figure  # noqa: E402
 
-DPI = 150
+from ..pipeline.results_folder import read_results  # noqa: E402
+from .names import DisplayNames, mathtext_safe  # noqa: E402
+
+DPI = 300
+ONE_COLUMN = 3.3  # inches: one column of a two-column paper
+TWO_COLUMN = 7.0  # inches: the full text width
+# Okabe & Ito (2008): distinguishable with every common colour-vision deficiency.
+OKABE_ITO = {"black": "#000000", "orange": "#E69F00", "sky_blue": "#56B4E9",
+             "green": "#009E73", "yellow": "#F0E442", "blue": "#0072B2",
+             "vermillion": "#D55E00", "purple": "#CC79A7", "grey": "#999999"}
+CYCLE = [OKABE_ITO[c] for c in ("blue", "orange", "green", "vermillion", "purple",
+                                "sky_blue", "yellow", "black")]
+STYLE = {
+    "font.size": 8, "axes.titlesize": 8, "axes.labelsize": 8, "xtick.labelsize": 7,
+    "ytick.labelsize": 7, "legend.fontsize": 7, "figure.titlesize": 9,
+    "axes.prop_cycle": matplotlib.cycler(color=CYCLE), "axes.spines.top": False,
+    "axes.spines.right": False, "axes.linewidth": 0.6, "xtick.major.width": 0.6,
+    "ytick.major.width": 0.6, "lines.linewidth": 1.0, "legend.frameon": False,
+    "pdf.fonttype": 42, "ps.fonttype": 42,
+}
 PNG_METADATA = {"Software": None}
 PDF_METADATA = {"CreationDate": None, "Producer": None, "Creator": None}
 
@@ -40,16 +64,20 @@ class Made:
 
 
 class Results:
-    """The files a run_correlation output folder holds, read on demand."""
+    """The files a run_correlation output folder holds, read on demand: only those its
+    run.json lists, each checked against the size and hash it records
+    (`ResultsError` otherwise: a truncated or edited file stops the figures)."""
 
-    def __init__(self, folder: Path):
+    def __init__(self, folder: Path, names: DisplayNames | None = None):
         self.folder = Path(folder)
-        self._record: dict | None = None
+        self.names = names or DisplayNames()
+        self.run = read_results(self.folder)
 
     def rows(self, name: str, required: Sequence[str] = ()) -> list[dict]:
-        """Rows of FOLDER/NAME; Skip when the file is missing, empty or lacks a column."""
-        path = self.folder / name
-        if not path.is_file():
+        """Rows of the run's file NAME; Skip when the run wrote no such file, or it is
+        empty or lacks a column."""
+        path = self.run.path(name)
+        if path is None:
             raise Skip(f"{name} not found in the results")
         with open(path, newline="", encoding="utf-8") as f:
             reader = csv.DictReader(f)
@@ -65,7 +93,7 @@ class Results:
     def family_tables(self, table: str) -> dict[str, list[dict]]:
         """{benchmark: rows} of a benchmark family's table TABLE.csv (its `benchmark`
         column says whose each row is); empty when the run wrote no such table."""
-        if not (self.folder / f"{table}.csv").is_file():
+        if self.run.path(f"{table}.csv") is None:
             return {}
         found: dict[str, list[dict]] = {}
         for row in self.rows(f"{table}.csv", required=("benchmark",)):
@@ -73,15 +101,22 @@ class Results:
         return found
 
     def run_record(self) -> dict:
-        if self._record is None:
-            path = self.folder / "run.json"
-            self._record = json.loads(path.read_text()) if path.is_file() else {}
-        return self._record
+        return self.run.record
 
     def label(self, benchmark: str) -> str:
-        """The benchmark's name for titles; illustrative data (the demo) says so."""
+        """The benchmark's display name for titles; illustrative data (the demo) says so."""
         illustrative = illustrative_mark(self.run_record(), benchmark)
-        return f"{benchmark} (illustrative data)" if illustrative else benchmark
+        name = self.names(benchmark)
+        return f"{name} (illustrative data)" if illustrative else name
+
+    def interval_name(self) -> str:
+        """'95% interval', at the level the run used (95 % where run.json does not say)."""
+        level = number((self.run_record().get("analysis") or {}).get("confidence"))
+        return f"{0.95 if math.isnan(level) else level:.0%} interval"
+
+    def name(self, key: str) -> str:
+        """A display name ready for matplotlib."""
+        return mathtext_safe(self.names(key))
 
 
 def illustrative_mark(run: dict, benchmark: str) -> str:
@@ -111,8 +146,28 @@ def interval_text(mean: float, low: float, high: float) -> str:
     return f"{fixed(mean)} [{fixed(low)}, {fixed(high)}]"
 
 
+@contextmanager
+def paper_style() -> Iterator[None]:
+    """The figures' fonts, palette and lines, for the duration of a `with` block."""
+    with matplotlib.rc_context(STYLE):
+        yield
+
+
 def new_figure(width: float, height: float) -> Figure:
     return Figure(figsize=(width, height), layout="constrained")
+
+
+def title(fig: Figure, text: str, width: float, fontsize: float = 8) -> None:
+    """The figure's title, centred and wrapped to the figure's width."""
+    fig.suptitle(wrap(text, width - 0.2, fontsize), fontsize=fontsize)
+
+
+def wrap(text: str, width: float, fontsize: float) -> str:
+    """`text` broken into lines that fit `width` inches at `fontsize` points (an
+    average glyph is taken as 0.55 em wide, a little more than DejaVu Sans')."""
+    chars = max(12, int(width * 72 / (0.55 * fontsize)))
+    return "\n".join(textwrap.fill(line, chars, break_on_hyphens=False)
+                     for line in text.split("\n"))
 
 
 def save(fig: Figure, out: Path, stem: str, rows: Iterable[dict],

@@ -1,21 +1,38 @@
 """A forest plot per benchmark: every metric's agreement with people and its interval.
 
 Reads correlations.csv (benchmark, metric, statistic, level, value, ci_low,
-ci_high, n, subset); values are shown x100, as papers print them. One panel
-per (statistic, level, subset); metrics sorted by the first panel's value.
+ci_high, n, subset; cluster where the run wrote it); values are shown x100,
+as papers print them. One panel per (statistic, level, subset), at most
+three panels a row (two for four panels), so the figure keeps a paper's
+proportions; metrics sorted by the first panel's value, the human ceiling
+(a reference, not a metric) on top in its own colour. Metrics in the top
+significance cluster are filled dots, the others open.
 """
 from __future__ import annotations
 
 import math
 from pathlib import Path
 
-import numpy as np
+from matplotlib.lines import Line2D
 
-from .common import Made, Results, new_figure, number, save, safe_stem
+from .common import (Made, ONE_COLUMN, OKABE_ITO, Results, TWO_COLUMN, new_figure, number,
+                     save, safe_stem, title)
 
 SHARES = ("accuracy", "acc23")  # shares of pairs, not correlations
 COLUMNS = ["benchmark", "metric", "statistic", "level", "value", "ci_low", "ci_high", "n",
            "subset"]
+CEILING = "human_ceiling"
+METRIC_COLOR, CEILING_COLOR = OKABE_ITO["blue"], OKABE_ITO["vermillion"]
+
+
+def _panel(r: dict) -> tuple[str, str, str]:
+    return r["statistic"], r["level"], r.get("subset", "") or ""
+
+
+def grid(panels: int) -> tuple[int, int]:
+    """(rows, columns): at most three panels a row, four as two by two."""
+    columns = 2 if panels == 4 else min(panels, 3)
+    return math.ceil(panels / columns), columns
 
 
 def agreement_forest(results: Results, out: Path) -> list[Made]:
@@ -23,37 +40,61 @@ def agreement_forest(results: Results, out: Path) -> list[Made]:
     made = []
     for bench in dict.fromkeys(r["benchmark"] for r in rows):
         mine = [r for r in rows if r["benchmark"] == bench]
-        panels = list(dict.fromkeys((r["statistic"], r["level"], r.get("subset", "")) for r in mine))
-        first = {r["metric"]: number(r["value"]) for r in mine
-                 if (r["statistic"], r["level"], r.get("subset", "")) == panels[0]}
+        panels = list(dict.fromkeys(_panel(r) for r in mine))
+        first = {r["metric"]: number(r["value"]) for r in mine if _panel(r) == panels[0]}
+
         def rank(metric: str) -> tuple:
             value = first.get(metric, math.nan)
-            return (math.isnan(value), -value if not math.isnan(value) else 0.0, metric)
+            return (metric != CEILING, math.isnan(value), -value if not math.isnan(value) else 0.0,
+                    metric)
 
         metrics = sorted(dict.fromkeys(r["metric"] for r in mine), key=rank)
-        fig = new_figure(1.2 + 2.6 * len(panels), 0.9 + 0.3 * len(metrics))
-        axes = np.atleast_1d(fig.subplots(1, len(panels), sharey=True, squeeze=False)[0])
+        n_rows, n_cols = grid(len(panels))
+        width = ONE_COLUMN if n_cols == 1 else TWO_COLUMN
+        fig = new_figure(width, 0.75 + n_rows * (0.45 + 0.2 * len(metrics)))
+        axes = fig.subplots(n_rows, n_cols, squeeze=False).ravel()
         y = {m: len(metrics) - 1 - k for k, m in enumerate(metrics)}
-        for ax, (statistic, level, subset) in zip(axes, panels):
+        clustered = False
+        for k, (ax, panel) in enumerate(zip(axes, panels)):
             for r in mine:
-                if (r["statistic"], r["level"], r.get("subset", "")) != (statistic, level, subset):
+                if _panel(r) != panel:
                     continue
                 value, low, high = (100 * number(r[k]) for k in ("value", "ci_low", "ci_high"))
-                if math.isnan(low):
-                    ax.plot([value], [y[r["metric"]]], "o", color="black", ms=4)
-                else:
-                    ax.errorbar([value], [y[r["metric"]]], xerr=[[value - low], [high - value]],
-                                fmt="o", color="black", ms=4, capsize=2, lw=1)
+                if math.isnan(value):
+                    continue
+                ceiling = r["metric"] == CEILING
+                color = CEILING_COLOR if ceiling else METRIC_COLOR
+                top = number(r.get("cluster")) == 1
+                clustered |= not math.isnan(number(r.get("cluster")))
+                face = color if (top or ceiling or math.isnan(number(r.get("cluster")))) else "white"
+                xerr = None if math.isnan(low) else [[value - low], [high - value]]
+                ax.errorbar([value], [y[r["metric"]]], xerr=xerr, fmt="D" if ceiling else "o",
+                            color=color, mfc=face, ms=3.5, capsize=1.5, lw=0.9, mew=0.9)
+            statistic, level, subset = panel
             if statistic not in SHARES:  # a correlation: mark no agreement
-                ax.axvline(0, color="grey", lw=0.6, ls=":")
-            ax.set_title(f"{statistic} ({level}{', ' + subset if subset else ''})", fontsize=9)
-            ax.set_xlabel("value ×100")
-        axes[0].set_yticks(list(y.values()), list(y.keys()))
-        fig.suptitle(f"{results.label(bench)}: agreement with human judgments [interval]", fontsize=10)
+                ax.axvline(0, color=OKABE_ITO["grey"], lw=0.5, ls=":")
+            ax.set_title(results.names.protocol(statistic, level, subset), fontsize=8)
+            ax.set_xlabel("×100", fontsize=7, labelpad=1)
+            ax.set_yticks(list(y.values()), [results.name(m) for m in y] if k % n_cols == 0
+                          else [])
+            ax.set_ylim(-0.6, len(metrics) - 0.4)
+            ax.grid(axis="x", color="#DDDDDD", lw=0.4)
+            ax.set_axisbelow(True)
+        for ax in axes[len(panels):]:
+            ax.axis("off")
+        if clustered:
+            fig.legend(handles=[
+                Line2D([], [], marker="o", ls="", color=METRIC_COLOR, ms=3.5, label="top significance cluster"),
+                Line2D([], [], marker="o", ls="", color=METRIC_COLOR, mfc="white", ms=3.5,
+                       label="lower clusters")], loc="outside lower center", ncols=2)
+        title(fig, f"{results.label(bench)}: agreement with human judgments "
+              f"({results.interval_name()})",
+              width, 9)
         stem = safe_stem(bench, "agreement_forest")
-        files = save(fig, out, stem, mine, COLUMNS)
+        files = save(fig, out, stem, mine, COLUMNS + (["cluster"] if "cluster" in mine[0] else []))
         made.append(Made(stem, f"{results.label(bench)}: agreement of every metric", (
             "Each metric's agreement with the human judgments (correlations.csv, x100), one "
             "panel per statistic and level, with the bootstrap interval run_correlation "
-            "computed (a dot alone where it computed none)."), files))
+            "computed (a dot alone where it computed none); filled dots: the top significance "
+            "cluster; a diamond: the human ceiling (annotators against each other)."), files))
     return made

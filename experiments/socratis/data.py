@@ -33,11 +33,12 @@ from pathlib import Path
 
 import numpy as np
 
-from metrics.base import Sample
+from metrics import Sample
 
 from ..benchmarks.base import (A_BETTER, B_BETTER, TIE, Benchmark, DataError, Preferences,
                                ProtocolStep)
-from ..benchmarks.files import csv_rows, jsonl_rows, read_json, require_file, require_keys
+from ..benchmarks.files import (as_id, as_list, as_object, as_text, csv_rows, describe, jsonl_rows,
+                                read_json, require_file, require_keys)
 
 OFFICIAL_FILE = "imCaptionEmotionExplanation_formatted.json"
 GENERATIONS_FILE = "generations.jsonl"
@@ -95,40 +96,53 @@ class SocratisItem:
         return tuple(r.reason for r in self.reasons if r.worker != leave_out.worker)
 
 
-def normalise_emotion(word: object) -> str:
-    return word.strip().lower() if isinstance(word, str) else ""
+def normalise_emotion(word: str) -> str:
+    return word.strip().lower()
+
+
+def _slot(values: list, slot: int, where: str, what: str) -> str:
+    """One emotion or reason slot: text, or '' for an unused slot (null, '' or absent)."""
+    value = values[slot] if slot < len(values) else None
+    return "" if value is None else as_text(value, where, what).strip()
 
 
 def read_official(path: Path) -> dict[str, SocratisItem]:
-    """Items of the official release; malformed entries name the item and worker."""
-    data = read_json(path)
-    if not isinstance(data, dict):
-        raise DataError(f"{path}: expected an object keyed by unique_id")
+    """Items of the official release; malformed entries name the item and worker.
+
+    Every worker of an item must give the same image and caption; an item id
+    that appears twice is an error (JSON would keep the second silently).
+    """
+    data = as_object(read_json(path), str(path), "the file (an object keyed by unique_id)")
+    if not data:
+        raise DataError(f"{path}: no items")
     items: dict[str, SocratisItem] = {}
     for item_id, workers in data.items():
         where = f"{path}: item {item_id!r}"
-        if not isinstance(workers, list) or not workers:
-            raise DataError(f"{where}: expected a non-empty list of worker entries")
+        workers = as_list(workers, where, "the item (a list of worker entries)", nonempty=True)
         item = None
         for w, entry in enumerate(workers):
+            at = f"{where}, worker {w}"
             if not isinstance(entry, list) or len(entry) < 4:
-                raise DataError(f"{where}, worker {w}: expected [image_path, caption, "
-                                "emotions, explanations, demographics]")
-            image_path, caption, emotions, explanations = entry[:4]
+                raise DataError(f"{at}: expected [image_path, caption, "
+                                f"emotions, explanations, demographics], found {describe(entry)}")
+            image_path = as_text(entry[0], at, "image_path", nonempty=True)
+            caption = as_text(entry[1], at, "caption")
+            emotions = as_list(entry[2], at, "emotions")
+            explanations = as_list(entry[3], at, "explanations")
             if item is None:
-                if not isinstance(caption, str) or not isinstance(image_path, str):
-                    raise DataError(f"{where}, worker {w}: image_path and caption must be text")
                 item = SocratisItem(item_id, image_path, caption)
-            emotions = list(emotions or [])
-            explanations = list(explanations or [])
+            for what, mine, first in (("image_path", image_path, item.image_path),
+                                      ("caption", caption, item.caption)):
+                if mine != first:
+                    raise DataError(f"{at}: {what} {mine[:60]!r} differs from worker 0's "
+                                    f"{first[:60]!r}")
             for slot in range(max(len(emotions), len(explanations))):
-                emotion = normalise_emotion(emotions[slot] if slot < len(emotions) else None)
-                reason = explanations[slot] if slot < len(explanations) else None
-                reason = reason.strip() if isinstance(reason, str) else ""
+                emotion = normalise_emotion(_slot(emotions, slot, at, f"emotions[{slot}]"))
+                reason = _slot(explanations, slot, at, f"explanations[{slot}]")
                 if not emotion and not reason:
                     continue
                 if not emotion or not reason:
-                    raise DataError(f"{where}, worker {w}, slot {slot}: an emotion without a "
+                    raise DataError(f"{at}, slot {slot}: an emotion without a "
                                     "reason or a reason without an emotion")
                 item.reasons.append(HumanReason(w, slot, emotion, reason))
         items[item_id] = item
@@ -188,16 +202,19 @@ def read_generations(path: Path, items: dict[str, SocratisItem]) -> list[Generat
     seen: dict[tuple[str, str, str], int] = {}
     for number, row in jsonl_rows(path):
         require_keys(row, ["item_id", "emotion", "generator", "reason"], path, number)
-        item = items.get(str(row["item_id"]))
+        where = f"{path}:{number}"
+        item_id = as_id(row["item_id"], where, "item_id")
+        item = items.get(item_id)
         if item is None:
-            raise DataError(f"{path}:{number}: item_id {row['item_id']!r} is not in {OFFICIAL_FILE}")
-        emotion = normalise_emotion(row["emotion"])
-        key = (item.item_id, str(row["generator"]), emotion)
+            raise DataError(f"{where}: item_id {item_id!r} is not in {OFFICIAL_FILE}")
+        emotion = normalise_emotion(as_text(row["emotion"], where, "emotion", nonempty=True))
+        generator = as_text(row["generator"], where, "generator", nonempty=True).strip()
+        reason = as_text(row["reason"], where, "reason")
+        key = (item.item_id, generator, emotion)
         if key in seen:
             raise DataError(f"{path}:{number}: duplicate generation for item {key[0]!r}, "
                             f"generator {key[1]!r}, emotion {key[2]!r} (first on line {seen[key]})")
         seen[key] = number
-        reason = row["reason"] if isinstance(row["reason"], str) else ""
         rows.append(Generation(key[0], emotion, key[1], reason, number))
     return rows
 

@@ -43,14 +43,15 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Iterator, Sequence
 
-from metrics.base import MetricError, image_digest
-from metrics.cache import ScoreCache
+from metrics import (ImageReadError, ImageTextModel, MetricError, ScoreCache, image_digest,
+                     open_image)
 
 from ..benchmarks.base import DataError
 from ..benchmarks import DATA_ENV, default_data_dir
 from .data import (GENERATIONS_FILE, OFFICIAL_FILE, image_file, read_generations,
                                read_official)
 from ..benchmarks.files import require_file
+from ..cli import add_common_arguments, setup_logging
 
 log = logging.getLogger("experiments.generate_reasons")
 
@@ -91,18 +92,18 @@ def generation_tasks(folder: Path, image_root: str | None = None, template: str 
 # -- backends -------------------------------------------------------------------
 
 class LocalGenerator:
-    """A transformers model on this machine, loaded on first use, never downloaded."""
+    """A transformers model on this machine (metrics' `ImageTextModel`): loaded on
+    first use, never downloaded."""
 
     def __init__(self, model: str, device: str = "cpu", dtype: str = "auto", batch_size: int = 4,
                  max_new_tokens: int = 50, temperature: float = 0.0, seed: int = 0,
                  text_only: bool = False, chat_template: str = "auto",
                  revision: str | None = None):
-        from metrics.models import resolve_device
-        from metrics.vlm_judge.local import resolve_dtype
-
+        self.local = ImageTextModel(model, device, dtype, revision, text_only,
+                                    owner="generate_reasons")
         self.model_name = model
-        self.device = resolve_device(device)
-        self.dtype = resolve_dtype(dtype, self.device)
+        self.device = self.local.device
+        self.dtype = self.local.dtype
         self.batch_size = max(1, int(batch_size))
         self.max_new_tokens = int(max_new_tokens)
         self.temperature = float(temperature)
@@ -110,8 +111,7 @@ class LocalGenerator:
         self.text_only = text_only
         self.chat_template = chat_template
         self.revision = revision
-        self._model = self._processor = None
-        self._check_available()
+        self.local.check_available()
 
     def settings(self) -> dict[str, Any]:
         out = {"backend": "local", "model": self.model_name, "revision": self.revision,
@@ -122,60 +122,20 @@ class LocalGenerator:
             out["seed"] = self.seed
         return out
 
-    def _check_available(self) -> None:
-        from metrics.models import hf_cache_dir, missing_weights
-
-        if os.path.isdir(self.model_name):
-            return
-        if not self.model_name.startswith((".", "/", "~")) and self.model_name.count("/") <= 1:
-            from huggingface_hub import try_to_load_from_cache
-
-            found = try_to_load_from_cache(self.model_name, "config.json",
-                                           cache_dir=hf_cache_dir(), revision=self.revision)
-            if isinstance(found, str):
-                return
-        raise missing_weights("generate_reasons", self.model_name, hf_cache_dir(),
-                              f"hf download {self.model_name}")
-
     def _load(self) -> None:
-        if self._model is not None:
-            return
-        import torch
-        import transformers as tf
-
-        options = {"local_files_only": True, "revision": self.revision}
-        if self.text_only:
-            config = tf.AutoConfig.from_pretrained(self.model_name, **options)
-            cls = (tf.AutoModelForSeq2SeqLM if config.is_encoder_decoder
-                   else tf.AutoModelForCausalLM)
-            processor = tf.AutoTokenizer.from_pretrained(self.model_name, **options)
-        else:
-            cls = tf.AutoModelForImageTextToText
-            processor = tf.AutoProcessor.from_pretrained(self.model_name, **options)
-        model = cls.from_pretrained(self.model_name, dtype=getattr(torch, self.dtype), **options)
-        tokenizer = getattr(processor, "tokenizer", processor)
-        tokenizer.padding_side = "left"
-        if tokenizer.pad_token_id is None:
-            tokenizer.pad_token = tokenizer.eos_token
-        self._processor, self._model = processor, model.to(self.device).eval()
-        log.info("loaded %s on %s (%s)", self.model_name, self.device, self.dtype)
+        self.local.load()
 
     @property
     def tokenizer(self):
-        return getattr(self._processor, "tokenizer", self._processor)
+        return self.local.tokenizer
 
     def model_input(self, task: Task) -> str:
         """The text the model reads: the prompt in the model's chat format when it has
         one (and --chat-template is not 'no'), else the bare prompt."""
-        has_template = bool(getattr(self._processor, "chat_template", None))
-        if self.chat_template == "no" or (self.chat_template == "auto" and not has_template):
+        if self.chat_template == "no" or (self.chat_template == "auto"
+                                          and not self.local.has_chat_template):
             return task.prompt
-        if self.text_only:
-            content: Any = task.prompt
-        else:
-            content = [{"type": "image"}, {"type": "text", "text": task.prompt}]
-        return self._processor.apply_chat_template([{"role": "user", "content": content}],
-                                                   add_generation_prompt=True, tokenize=False)
+        return self.local.chat_text(task.prompt, with_image=not self.text_only)
 
     def generate(self, tasks: Sequence[Task]) -> Iterator[tuple[int, str | None, str | None]]:
         """Yield (index, text, error) batch by batch."""
@@ -191,13 +151,10 @@ class LocalGenerator:
                     ready.append(i)
                     continue
                 try:
-                    from PIL import Image
-
-                    with Image.open(tasks[i].image) as img:
-                        images[i] = img.convert("RGB")
+                    images[i] = open_image(tasks[i].image)
                     ready.append(i)
-                except (OSError, ValueError, TypeError) as exc:
-                    yield i, None, f"cannot read image {tasks[i].image}: {exc}"
+                except ImageReadError as exc:
+                    yield i, None, str(exc)
             if ready:
                 texts = self._generate([tasks[i] for i in ready], [images.get(i) for i in ready])
                 for i, text in zip(ready, texts):
@@ -207,15 +164,8 @@ class LocalGenerator:
         import torch
 
         texts = [self.model_input(t) for t in tasks]
-        if self.text_only:
-            inputs = self._processor(texts, return_tensors="pt", padding=True)
-        else:
-            inputs = self._processor(text=texts, images=list(images), return_tensors="pt",
-                                     padding=True)
-        model = self._model
-        inputs = {k: (v.to(self.device, dtype=model.dtype) if v.is_floating_point()
-                      else v.to(self.device)) if hasattr(v, "to") else v
-                  for k, v in inputs.items()}
+        inputs = self.local.inputs(texts, None if self.text_only else images)
+        model = self.local.model
         decoding: dict[str, Any] = {"do_sample": False, "num_beams": 1}
         if self.temperature > 0:
             decoding = {"do_sample": True, "temperature": self.temperature, "top_k": 0}
@@ -238,7 +188,7 @@ class ServedGenerator:
                  max_new_tokens: int = 50, temperature: float = 0.0, seed: int = 0,
                  max_concurrency: int = 64, timeout: float = 120.0, max_retries: int = 5,
                  text_only: bool = False, revision: str | None = None):
-        from metrics.vlm_judge.served import ServedBackend
+        from metrics.vlm_judge import ServedBackend
 
         self.backend = ServedBackend(base_url, model, api_key_env=api_key_env,
                                      max_concurrency=max_concurrency, timeout=timeout,
@@ -255,7 +205,7 @@ class ServedGenerator:
                 "text_only": self.text_only, **self.backend.decoding()}
 
     def generate(self, tasks: Sequence[Task]) -> Iterator[tuple[int, str | None, str | None]]:
-        from metrics.vlm_judge.served import Request
+        from metrics.vlm_judge import Request
 
         requests = [Request(cache_key(self.settings(), t), f"{t.item_id}/{t.emotion}", t.prompt,
                             None if self.text_only else t.image) for t in tasks]
@@ -373,7 +323,8 @@ def build_parser() -> argparse.ArgumentParser:
                    help="served: requests in flight (across every --base-url)")
     p.add_argument("--timeout", type=float, default=120.0, help="served: seconds per request")
     p.add_argument("--max-retries", type=int, default=5, help="served: retries per request")
-    p.add_argument("--device", default="cpu", help="local: cpu, cuda, mps or auto")
+    p.add_argument("--device", default="auto",
+                   help="local: auto (default: cuda, then mps, then cpu), cpu, cuda, mps")
     p.add_argument("--dtype", default="auto", choices=["auto", "float32", "float16", "bfloat16"])
     p.add_argument("--batch-size", type=int, default=4, help="local: prompts per forward pass")
     p.add_argument("--chat-template", default="auto", choices=["auto", "yes", "no"],
@@ -390,7 +341,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--limit", type=int, default=None, help="only the first N items (a trial run)")
     p.add_argument("--cache-dir", default=None, help="cache folder (default $METAEVAL_CACHE_DIR)")
     p.add_argument("--no-cache", action="store_true", help="neither read nor write the cache")
-    p.add_argument("--quiet", action="store_true", help="no progress bar")
+    add_common_arguments(p)
     return p
 
 
@@ -406,7 +357,7 @@ def make_generator(args):
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
-    logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
+    setup_logging(args)
     try:
         if args.socratis_dir:
             folder = Path(args.socratis_dir)

@@ -12,6 +12,12 @@ good, or both bad.
     python -m experiments.human_study import --key study/key.csv \\
         --answers answers.csv --out DATA/socratis/human_study.csv
 
+`export --n-for-effect SHARE` (instead of `--n`) draws as many pairs as the
+exact sign test needs to detect that share of human-preferred among the
+decisive verdicts with `--power` (0.8) at `--alpha` (0.05), one annotator per
+pair, `--tie-share` of verdicts expected to be ties (default the paper's,
+58 of 372); see docs/power.md.
+
 `export` writes two files. The task file (upload it) shows each pair with
 the reasons on a random side: `pair_id, item_id, image, caption, emotion,
 reason_left, reason_right`. The key file (keep it; never upload it) says
@@ -49,6 +55,7 @@ from ..benchmarks import DATA_ENV, default_data_dir
 from .data import (GENERATIONS_FILE, OFFICIAL_FILE, STUDY_COLUMNS, read_generations,
                                read_official)
 from ..benchmarks.files import csv_rows, require_file
+from ..cli import add_common_arguments, setup_logging
 
 log = logging.getLogger("experiments.human_study")
 
@@ -168,6 +175,8 @@ def sample_pairs(folder: Path, generations: Path, n: int | None, seed: int = 0,
     replacement; each pair's human reason goes left or right with
     probability 1/2. Returns the pairs and notes on what was left out.
     """
+    if n is not None and n < 1:
+        raise ValueError(f"the number of pairs to draw must be at least 1, found {n}")
     folder = Path(folder)
     items = read_official(require_file(folder / OFFICIAL_FILE, "socratis"))
     rows = read_generations(require_file(Path(generations), "generations"), items)
@@ -242,6 +251,34 @@ def export_study(folder: Path, generations: Path, task: Path, key: Path, n: int 
     write_csv(task, TASK_COLUMNS, (p.task_row() for p in pairs))
     write_csv(key, KEY_COLUMNS, (p.key_row() for p in pairs))
     return pairs
+
+
+# -- how many pairs ------------------------------------------------------------
+
+#: Share of tied verdicts (both good, both bad) in Deng et al. (2023): (47 + 11) / 372.
+TIE_SHARE = 58 / 372
+
+
+def pairs_for_effect(human_share: float, tie_share: float = TIE_SHARE, power: float = 0.8,
+                     alpha: float = 0.05) -> int:
+    """Pairs (one annotator each) for the exact two-sided sign test of "human- and
+    machine-preferred verdicts are equally frequent" to reach `power` at `alpha` when
+    a share `human_share` of decisive verdicts prefers the human reason and `tie_share`
+    of all verdicts are ties (`correlation.sign_test_size`)."""
+    from correlation.power import sign_test_size
+
+    if not 0 <= human_share <= 1 or human_share == 0.5:
+        raise DataError(f"--n-for-effect must be a share in [0, 1] other than 0.5 (no effect), "
+                        f"got {human_share}")
+    if not 0 <= tie_share < 1:
+        raise DataError(f"--tie-share must lie in [0, 1), got {tie_share}")
+    if not (0 < power < 1 and 0 < alpha < 1):
+        raise DataError(f"--power and --alpha must lie in (0, 1), got {power}, {alpha}")
+    n = sign_test_size(human_share * (1 - tie_share), (1 - human_share) * (1 - tie_share),
+                       power, alpha)
+    if n is None:
+        raise DataError(f"no study size up to a million pairs reaches power {power}")
+    return n
 
 
 # -- import -------------------------------------------------------------------
@@ -355,9 +392,21 @@ def _socratis_dir(args) -> Path:
     return Path(data_dir) / "socratis"
 
 
+def positive_int(text: str) -> int:
+    """argparse type: a whole number of at least 1 (argparse names the option in its error)."""
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a whole number, found {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be at least 1, found {value}")
+    return value
+
+
 def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="python -m experiments.human_study",
                                 description="Export Socratis pairs for annotation; import the verdicts.")
+    add_common_arguments(p, loudness=False)
     sub = p.add_subparsers(dest="command", required=True)
     ex = sub.add_parser("export", help="sample pairs and write the task and key files")
     ex.add_argument("--data-dir", default=None, help=f"folder holding socratis/ (default ${DATA_ENV})")
@@ -367,7 +416,18 @@ def build_parser() -> argparse.ArgumentParser:
                     help=f"machine reasons (default SOCRATIS_DIR/{GENERATIONS_FILE})")
     ex.add_argument("--generator", action="append", default=None,
                     help="only this generator's reasons; repeatable (default: all)")
-    ex.add_argument("--n", type=int, default=None, help="pairs to draw (default: all candidates)")
+    size = ex.add_mutually_exclusive_group()
+    size.add_argument("--n", type=positive_int, default=None,
+                      help="pairs to draw (default: all candidates)")
+    size.add_argument("--n-for-effect", type=float, default=None, metavar="SHARE",
+                      help="draw as many pairs as the exact sign test needs to detect this share "
+                           "of human-preferred among decisive verdicts (e.g. 0.6) with --power "
+                           "at --alpha, one annotator per pair (docs/power.md)")
+    ex.add_argument("--tie-share", type=float, default=TIE_SHARE,
+                    help=f"expected share of both-good / both-bad verdicts, with --n-for-effect "
+                         f"(default {TIE_SHARE:.3f}, the share in Deng et al. 2023: 58 of 372)")
+    ex.add_argument("--power", type=float, default=0.8, help="target power (default 0.8)")
+    ex.add_argument("--alpha", type=float, default=0.05, help="significance level (default 0.05)")
     ex.add_argument("--seed", type=int, default=0, help="seed of every draw (default 0)")
     ex.add_argument("--image-url", default=None,
                     help="prefix for the image column, e.g. https://host/socratis/images "
@@ -375,6 +435,7 @@ def build_parser() -> argparse.ArgumentParser:
     ex.add_argument("--id-prefix", default="pair", help="pair ids are PREFIX0001, ... (default pair)")
     ex.add_argument("--out", required=True, help="the task file to upload (CSV)")
     ex.add_argument("--key", required=True, help="the key file to keep (CSV)")
+    add_common_arguments(ex, version=False)
     im = sub.add_parser("import", help="map answers back to verdicts; write human_study.csv")
     im.add_argument("--key", required=True, help="the key file written by export")
     im.add_argument("--answers", required=True, action="append",
@@ -383,14 +444,20 @@ def build_parser() -> argparse.ArgumentParser:
     im.add_argument("--annotator-column", default="annotator")
     im.add_argument("--answer-column", default="answer")
     im.add_argument("--out", required=True, help="the human-study CSV to write")
+    add_common_arguments(im, version=False)
     return p
 
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
-    logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
+    setup_logging(args)
     try:
         if args.command == "export":
+            if args.n_for_effect is not None:
+                args.n = pairs_for_effect(args.n_for_effect, args.tie_share, args.power, args.alpha)
+                print(f"{args.n} pairs give {args.power:.0%} power to detect a human-preferred "
+                      f"share of {args.n_for_effect} among decisive verdicts at alpha "
+                      f"{args.alpha} ({args.tie_share:.1%} ties expected; exact sign test)")
             folder = _socratis_dir(args)
             generations = Path(args.generations) if args.generations else folder / GENERATIONS_FILE
             pairs = export_study(folder, generations, Path(args.out), Path(args.key), args.n,

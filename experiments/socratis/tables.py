@@ -17,7 +17,14 @@ any metric:
   the paired difference between two generators on the same item and emotion.
 - `verdict_counts` and `study_summary`: how often each verdict was given
   (the paper: 223 human, 91 machine, 47 both good, 11 both bad), the ratio
-  of human-preferred to machine-preferred, and the annotators' agreement.
+  of human-preferred to machine-preferred, and the annotators' agreement;
+  for all generators together and, where there are several, per generator.
+  The summary also says what the collected verdicts could detect:
+  `detectable_human_share`, the smallest share of human-preferred among the
+  decisive (human or machine) verdicts that the exact two-sided sign test at
+  alpha finds with power 0.8 with this many decisive verdicts
+  (`correlation.power.detectable_share`; docs/power.md), and the same as a ratio
+  human / machine (`detectable_ratio`). A share of 1/2 is no preference.
 
 Units. A judgment is one annotator's verdict on one pair; a pair judged by
 k annotators adds k judgments, each to the subset of its verdict, so the
@@ -46,6 +53,8 @@ from typing import Callable, Sequence
 
 import numpy as np
 
+from correlation.power import detectable_share
+
 from ..benchmarks.base import Benchmark, scores_for
 from ..pipeline.settings import AnalysisSettings
 from .study import VERDICTS, agreement
@@ -64,8 +73,8 @@ def socratis_tables(bench: Benchmark, scores: dict[str, np.ndarray],
     prefs = bench.preferences
     if prefs is not None and prefs.verdict is not None:
         tables["verdict_counts"] = verdict_count_rows(prefs.verdict, prefs.category)
-        tables["study_summary"] = [study_summary(prefs.pair_ids, prefs.verdict,
-                                                 prefs.annotators, settings)]
+        tables["study_summary"] = study_summary_rows(prefs.pair_ids, prefs.verdict,
+                                                     prefs.annotators, prefs.category, settings)
         index = bench.sample_index()
         tables["subset_means"], tables["subset_tests"] = [], []
         for metric, values in scores.items():
@@ -286,6 +295,22 @@ def human_machine_ratio(counts: Counter) -> float:
     return counts["human"] / counts["machine"] if counts["machine"] else math.nan
 
 
+def study_summary_rows(pair_ids: Sequence[str], verdicts: Sequence[str],
+                       annotators: Sequence[str] | None, generators: Sequence[str] | None,
+                       settings: AnalysisSettings) -> list[dict]:
+    """The study's summary for all generators together (`generator` "all") and, where
+    the study has several, for each generator's pairs alone (the paper compares BLIP-2
+    and FLAN-T5), each ratio with its own pair-resampling interval."""
+    rows = [{"generator": "all", **study_summary(pair_ids, verdicts, annotators, settings)}]
+    if generators is not None and len(set(generators)) > 1:
+        for g in sorted(set(generators)):
+            keep = [k for k, gen in enumerate(generators) if gen == g]
+            rows.append({"generator": g, **study_summary(
+                [pair_ids[k] for k in keep], [verdicts[k] for k in keep],
+                None if annotators is None else [annotators[k] for k in keep], settings)})
+    return rows
+
+
 def study_summary(pair_ids: Sequence[str], verdicts: Sequence[str],
                   annotators: Sequence[str] | None, settings: AnalysisSettings) -> dict:
     counts = Counter(verdicts)
@@ -298,9 +323,18 @@ def study_summary(pair_ids: Sequence[str], verdicts: Sequence[str],
     if math.isfinite(ratio):
         low, high, _ = cluster_bootstrap(_ratio, (humans, machines), settings)
     agree = agreement(pair_ids, verdicts)
+    decisive = counts["human"] + counts["machine"]
+    share = detectable_share(decisive, DETECT_POWER, settings.alpha)
     return {"n_judgments": len(verdicts), "n_pairs": len(set(pair_ids)),
             "n_annotators": len(set(annotators)) if annotators is not None else math.nan,
             **{v: counts[v] for v in VERDICTS},
             "human_machine_ratio": ratio, "ratio_ci_low": low, "ratio_ci_high": high,
             "agreement_pairs": agree.n_pairs, "percent_agreement": agree.percent,
-            "fleiss_kappa": agree.kappa}
+            "fleiss_kappa": agree.kappa,
+            "detectable_human_share": share,
+            "detectable_ratio": (math.nan if math.isnan(share) else
+                                 share / (1 - share) if share < 1 else math.inf)}
+
+
+#: Power at which the study summary states the smallest detectable preference.
+DETECT_POWER = 0.8

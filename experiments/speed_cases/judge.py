@@ -5,7 +5,8 @@ completion after exactly `LATENCY` seconds, as a vLLM server with spare
 capacity would. The ideal client keeps `CONCURRENCY` requests in flight all
 the time: `CONCURRENCY / LATENCY` requests per second. The baseline is that
 ideal time (a sleep of N * LATENCY / CONCURRENCY); the target, a ratio of at
-most 1.25, is "at least 0.8x the ideal rate".
+most 1.25, is "at least 0.8x the ideal rate". A second case runs the
+previous client (threads over urllib) against the same server.
 """
 from __future__ import annotations
 
@@ -117,11 +118,40 @@ def _ideal() -> None:
     time.sleep(N_REQUESTS * LATENCY / CONCURRENCY)
 
 
+def _threads_over_urllib() -> None:
+    """The client this package had before: one thread per request in flight,
+    a new connection per request (stdlib urllib), the same bodies."""
+    import json as json_module
+    import urllib.request
+    from concurrent.futures import ThreadPoolExecutor
+
+    url = _state["server"].url + "/chat/completions"
+
+    def ask(i: int) -> bool:
+        body = json_module.dumps({"model": "m", "messages": [{"role": "user", "content": [
+            {"type": "text", "text": f"prompt {i}"}]}], "temperature": 0.0,
+            "max_tokens": 8}).encode()
+        request = urllib.request.Request(url, data=body, method="POST", headers={
+            "Content-Type": "application/json", "Accept": "application/json"})
+        with urllib.request.urlopen(request, timeout=30) as resp:
+            return bool(json_module.loads(resp.read())["choices"])
+
+    with ThreadPoolExecutor(max_workers=CONCURRENCY) as pool:
+        answered = sum(pool.map(ask, range(N_REQUESTS)))
+    if answered != N_REQUESTS:
+        raise RuntimeError(f"the thread baseline got {answered} of {N_REQUESTS} answers")
+
+
 CASES = [
     BenchCase(f"vlm_judge served: {N_REQUESTS} requests, {CONCURRENCY} in flight, "
               f"{LATENCY:g} s latency",
               _ours, _ideal, 1.25,
               notes="baseline = the ideal time N * latency / concurrency; ratio <= 1.25 "
                     "means >= 0.8x the ideal request rate",
+              setup=_setup),
+    BenchCase(f"vlm_judge served vs threads over urllib, {CONCURRENCY} in flight",
+              _ours, _threads_over_urllib, 1.0,
+              notes="baseline = the previous client (a thread per request, no connection "
+                    "reuse) against the same server",
               setup=_setup),
 ]

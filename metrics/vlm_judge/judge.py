@@ -150,6 +150,10 @@ class VlmJudge(Metric):
         self.response_cache = _as_bool(response_cache, "response_cache")
         self._cache: ScoreCache | None = None
 
+    def resolved_device(self) -> str | None:
+        """The local backend's device; None for a served judge."""
+        return getattr(self.backend, "device", None) if self.backend_name == "local" else None
+
     # -- signature ------------------------------------------------------------
     def _settings_for(self, template: Template) -> dict[str, Any]:
         out: dict[str, Any] = {"backend": self.backend_name, "model": self.model,

@@ -12,50 +12,32 @@ which for a judge that answers as asked is the first generated token.
 from __future__ import annotations
 
 import logging
-import os
 from typing import Any, Iterator, Sequence
 
 from ..base import MetricError
-from ..models import hf_cache_dir, missing_weights
+from ..image_text_model import ImageTextModel, resolve_dtype
+from ..images import ImageReadError, open_image
 from .answers import label_of
 from .served import Request
 from .templates import Template
 
+__all__ = ["LocalBackend", "resolve_dtype"]
+
 log = logging.getLogger(__name__)
-
-_DTYPES = ("float32", "float16", "bfloat16")
-
-
-def resolve_dtype(dtype: str, device: str) -> str:
-    """'auto': float32 on CPU, bfloat16 on a GPU that has it, else float16."""
-    dtype = (dtype or "auto").lower()
-    if dtype == "auto":
-        if device == "cpu":
-            return "float32"
-        import torch
-
-        if device.startswith("cuda") and torch.cuda.is_bf16_supported():
-            return "bfloat16"
-        return "float16"
-    if dtype not in _DTYPES:
-        raise MetricError(f"vlm_judge: dtype must be auto or one of {', '.join(_DTYPES)}, "
-                          f"got {dtype!r}")
-    return dtype
 
 
 class LocalBackend:
-    """Runs a transformers model; see the module docstring."""
+    """Runs a transformers model (an `ImageTextModel`); see the module docstring."""
 
     def __init__(self, model: str, device: str, dtype: str, batch_size: int = 4,
                  max_tokens: int = 8, revision: str | None = None):
+        self.local = ImageTextModel(model, device, dtype, revision, owner="vlm_judge")
         self.model_name = model
-        self.device = device
-        self.dtype = dtype
+        self.device = self.local.device
+        self.dtype = self.local.dtype
         self.batch_size = max(1, int(batch_size))
         self.max_tokens = max(1, int(max_tokens))
         self.revision = revision
-        self._model = None
-        self._processor = None
         self._label_ids: dict[str, dict[str, list[int]]] = {}
 
     def decoding(self) -> dict[str, Any]:
@@ -67,46 +49,18 @@ class LocalBackend:
 
     def check_available(self) -> None:
         """Raise the missing-weights error now, without loading anything."""
-        if os.path.isdir(self.model_name):
-            return
-        looks_like_path = self.model_name.startswith((".", "/", "~")) or self.model_name.count("/") > 1
-        if not looks_like_path:
-            from huggingface_hub import try_to_load_from_cache
-
-            found = try_to_load_from_cache(self.model_name, "config.json",
-                                           cache_dir=hf_cache_dir(), revision=self.revision)
-            if isinstance(found, str):
-                return
-        raise missing_weights("vlm_judge", self.model_name,
-                              self.model_name if looks_like_path else hf_cache_dir(),
-                              f"hf download {self.model_name}")
+        self.local.check_available()
 
     def load(self) -> None:
-        if self._model is not None:
-            return
-        import torch
-        from transformers import AutoModelForImageTextToText, AutoProcessor
+        self.local.load()
 
-        self.check_available()
-        options = {"local_files_only": True, "revision": self.revision}
-        try:
-            processor = AutoProcessor.from_pretrained(self.model_name, **options)
-            model = AutoModelForImageTextToText.from_pretrained(
-                self.model_name, dtype=getattr(torch, self.dtype), **options)
-        except OSError as exc:
-            raise missing_weights("vlm_judge", self.model_name, hf_cache_dir(),
-                                  f"hf download {self.model_name}") from exc
-        tokenizer = getattr(processor, "tokenizer", processor)
-        tokenizer.padding_side = "left"
-        if tokenizer.pad_token_id is None:
-            tokenizer.pad_token = tokenizer.eos_token
-        self._processor = processor
-        self._model = model.to(self.device).eval()
-        log.info("vlm_judge: loaded %s on %s (%s)", self.model_name, self.device, self.dtype)
+    @property
+    def _model(self):
+        return self.local.model
 
     @property
     def tokenizer(self):
-        return getattr(self._processor, "tokenizer", self._processor)
+        return self.local.tokenizer
 
     def label_token_ids(self, template: Template) -> dict[str, list[int]]:
         """Decoded token text -> the vocabulary ids that decode to it, for every
@@ -145,41 +99,28 @@ class LocalBackend:
                     ready.append(i)
                     continue
                 try:
-                    from PIL import Image
-
-                    with Image.open(requests[i].image) as img:
-                        images[i] = img.convert("RGB")
+                    images[i] = open_image(requests[i].image)
                     ready.append(i)
-                except (OSError, ValueError) as exc:
-                    yield i, None, f"cannot read image {requests[i].image}: {exc}"
+                except ImageReadError as exc:
+                    yield i, None, str(exc)
             if ready:
                 answers = self._generate([requests[i] for i in ready],
                                          [images.get(i) for i in ready], labels)
                 for i, answer in zip(ready, answers):
                     yield i, answer, None
 
-    def chat_text(self, prompt: str, with_image: bool) -> str:
-        """The prompt wrapped in the model's chat template, ready for generation."""
-        content: list[dict[str, str]] = [{"type": "image"}] if with_image else []
-        content.append({"type": "text", "text": prompt})
-        return self._processor.apply_chat_template(
-            [{"role": "user", "content": content}], add_generation_prompt=True, tokenize=False)
-
     def _generate(self, requests: Sequence[Request], images: Sequence[Any],
                   labels: dict[str, list[int]]) -> list[dict]:
         import torch
 
-        texts = [self.chat_text(r.prompt, img is not None) for r, img in zip(requests, images)]
+        texts = [self.local.chat_text(r.prompt, img is not None)
+                 for r, img in zip(requests, images)]
         with_images = [img for img in images if img is not None]
         if with_images and len(with_images) != len(images):
             # Mixed batches are not something processors agree on: one at a time.
             return [self._generate([r], [img], labels)[0] for r, img in zip(requests, images)]
-        inputs = self._processor(text=texts, images=with_images or None,
-                                 return_tensors="pt", padding=True)
-        model = self._model
-        inputs = {k: (v.to(self.device, dtype=model.dtype) if v.is_floating_point()
-                      else v.to(self.device)) if hasattr(v, "to") else v
-                  for k, v in inputs.items()}
+        inputs = self.local.inputs(texts, with_images)
+        model = self.local.model
         with torch.inference_mode():
             out = model.generate(**inputs, max_new_tokens=self.max_tokens, do_sample=False,
                                  num_beams=1, output_logits=True, return_dict_in_generate=True,

@@ -7,7 +7,6 @@ import subprocess
 import sys
 from pathlib import Path
 
-import pytest
 
 REPO = Path(__file__).resolve().parents[2]
 PACKAGE = REPO / "correlation"
@@ -120,12 +119,6 @@ def test_experiments_import_only_public_names_of_correlation():
     assert not private_uses("correlation"), private_uses("correlation")
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "issue 9, metrics side (in progress on another branch): experiments/ still imports "
-    "metrics.base, metrics.registry, metrics.models, metrics.vlm_judge.local/served and metric "
-    "modules directly. Remove this mark once the metrics package exports what experiments "
-    "needs in an __all__ and experiments uses it; until then this xfail fails as soon as "
-    "the imports are clean, as a reminder."))
 def test_experiments_import_only_public_names_of_metrics():
     found = list(imports_from("metrics"))
     assert found, "experiments/ should use metrics"

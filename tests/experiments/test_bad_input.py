@@ -165,3 +165,27 @@ def test_external_scores_with_unknown_ids(tmp_path):
     path.write_text("id,score\na,1\n")
     with pytest.raises(DataError, match=r"scores.csv:1: missing column\(s\) sample_id"):
         ExternalScores.read("mine", path)
+
+
+def test_one_missing_image_with_a_warm_cache_is_nan_not_a_stop(tmp_path):
+    """The 'no image at all' check looks at the whole set, not only at the
+    samples the cache lacks (here: just the one whose image is gone)."""
+    from metrics import ScoreCache, score_with_cache
+
+    images = []
+    for k in range(3):
+        images.append(tmp_path / f"{k}.png")
+        images[-1].write_bytes(b"png")
+    samples = [Sample(f"s{k}", f"text {k}", (), str(path)) for k, path in enumerate(images)]
+    cache = ScoreCache(tmp_path / "cache")
+    first, _ = score_with_cache(_ImageMetric(), samples, cache, progress=False)
+    assert first.scores.tolist() == [1, 1, 1]
+    images[2].unlink()
+    again, stats = score_with_cache(_ImageMetric(), samples, cache, progress=False)
+    assert again.scores[:2].tolist() == [1, 1] and np.isnan(again.scores[2])
+    assert again.failures == {"s2": f"image file not found: {images[2]}"}
+    assert stats.cached == 2
+    for path in images[:2]:
+        path.unlink()
+    with pytest.raises(InputError, match=r"none of the 3 images exist"):
+        score_with_cache(_ImageMetric(), samples, cache, progress=False)

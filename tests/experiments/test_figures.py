@@ -9,10 +9,12 @@ from PIL import Image
 
 from experiments.make_figures import FIGURES, main as make_figures
 from experiments.run_correlation import main as run_correlation
-from tests.helpers.files import read_csv
+from experiments.pipeline.results_folder import ResultsWriter
+from tests.helpers.files import read_csv, rewrite_result
 from tests.helpers.socratis_fixture import paper_counts_rows, write_socratis
 
-SOCRATIS_FIGURES = ["study_verdicts", "subset_means", "generator_means", "agreement_forest"]
+SOCRATIS_FIGURES = ["study_verdicts", "study_verdicts_by_generator", "agreement_forest"]
+SOCRATIS_TABLES = ["subset_means", "generator_means", "verdict_counts"]
 
 
 @pytest.fixture(scope="module")
@@ -46,17 +48,17 @@ def test_every_figure_is_written_with_its_data_and_indexed(demo_results, tmp_pat
         assert read_csv(out / f"{stem}.csv"), stem
     index = (out / "README.md").read_text()
     assert "**demo: illustrative data for a smoke run" in index
-    assert "## demo (illustrative data): human-study verdicts" in index
+    assert "## Demo (illustrative data): human-study verdicts" in index
     assert f"python -m experiments.make_figures --results {demo_results} --out {out}" in index
     # The demo has no ratings: the scatter plot is not drawn, and the index says why.
     assert "metric vs human scatter: no rating benchmark among the results" in index
-    # The subset table's CSV is the analysis table, pivoted.
-    subset = {(r["metric"], r["scored_reason"]): r for r in read_csv(out / "demo_subset_means.csv")}
-    source = {(r["metric"], r["subset"]): r for r in read_csv(demo_results / "subset_means.csv")
-              if r["benchmark"] == "demo"}
-    for (metric, side), row in subset.items():
-        for name in ("machine_better", "human_better", "both_good", "both_bad"):
-            assert float(row[f"{name}_mean"]) == float(source[metric, name][f"{side}_reason_mean"])
+    # The tables come as LaTeX, indexed; the subset table's numbers are the analysis table's.
+    for name in ["agreement", "clusters"] + [f"demo.{t}" for t in SOCRATIS_TABLES]:
+        assert f"[`{name}.tex`]({name}.tex)" in index
+    subset = (out / "demo.subset_means.tex").read_text()
+    for row in read_csv(demo_results / "subset_means.csv"):
+        if row["metric"] == "rouge_l" and row["benchmark"] == "demo":
+            assert f"{100 * float(row['machine_reason_mean']):.1f}" in subset
 
 
 def test_the_same_results_give_the_same_bytes(demo_results, tmp_path):
@@ -74,10 +76,8 @@ def test_scatter_plots_for_a_rating_benchmark(demo_results, tmp_path):
     results = tmp_path / "results"
     shutil.copytree(demo_results, results)
     scores = [r for r in read_csv(results / "scores.csv") if r["metric"] == "rouge_l"]
-    with open(results / "judgments.csv", "w", newline="") as f:
-        f.write("benchmark,sample_id,human,n_judgments\n")
-        for k, r in enumerate(scores[:30]):
-            f.write(f"demo,{r['sample_id']},{k % 4 + 1},3\n")
+    rewrite_result(results, "judgments.csv", "benchmark,sample_id,human,n_judgments\n" + "".join(
+        f"demo,{r['sample_id']},{k % 4 + 1},3\n" for k, r in enumerate(scores[:30])))
     out = tmp_path / "figures"
     assert make_figures(["--results", str(results), "--out", str(out)]) == 0
     assert "demo_metric_vs_human" in stems_in_index(out)
@@ -92,10 +92,10 @@ def test_scatter_plots_for_a_rating_benchmark(demo_results, tmp_path):
 def test_significance_matrix_from_saved_comparisons(demo_results, tmp_path):
     results = tmp_path / "results"
     shutil.copytree(demo_results, results)
-    with open(results / "comparisons.csv", "w", newline="") as f:
-        f.write("benchmark,statistic,level,metric_a,metric_b,delta,ci_low,ci_high,p_value,"
-                "cluster_a,cluster_b\n"
-                "demo,accuracy,pair,rouge_l,bleu1,0.02,-0.01,0.05,0.04,1,2\n")
+    rewrite_result(results, "comparisons.csv",
+                   "benchmark,statistic,level,metric_a,metric_b,delta,ci_low,ci_high,p_value,"
+                   "cluster_a,cluster_b\n"
+                   "demo,accuracy,pair,rouge_l,bleu1,0.02,-0.01,0.05,0.04,1,2\n")
     out = tmp_path / "figures"
     assert make_figures(["--results", str(results), "--out", str(out)]) == 0
     (stem,) = [s for s in stems_in_index(out) if "significance" in s]
@@ -125,6 +125,11 @@ def test_missing_results_are_an_error_and_unknown_files_are_skipped(tmp_path, ca
     assert "results folder not found" in capsys.readouterr().err
     empty = tmp_path / "empty"
     empty.mkdir()
+    (empty / "correlations.csv").write_text("benchmark,metric\n")  # not listed by any run.json
+    assert make_figures(["--results", str(empty), "--out", str(tmp_path / "f")]) == 2
+    assert "has no run.json" in capsys.readouterr().err
+    (empty / "correlations.csv").unlink()
+    ResultsWriter(empty).commit({})  # a run that wrote nothing
     assert make_figures(["--results", str(empty), "--out", str(tmp_path / "f")]) == 0
     index = (tmp_path / "f" / "README.md").read_text()
     assert index.count("\n- ") == len(FIGURES)  # every figure listed as not drawn, with why

@@ -16,7 +16,7 @@ def demo_run(tmp_path_factory):
     out = tmp_path_factory.mktemp("run")
     cache = tmp_path_factory.mktemp("cache")
     args = ["--metrics", "bleu1,rouge_l,spice", "--out", str(out), "--cache-dir", str(cache),
-            "--bootstrap", "200", "--quiet"]
+            "--bootstrap", "200", "--quiet", "--skip-unavailable"]
     assert main(args) == 0
     return out, cache, args
 
@@ -90,8 +90,10 @@ def test_external_scores_join_on_sample_ids(demo_run, tmp_path):
 
 
 def test_unknown_metric_is_refused(tmp_path, capsys):
-    assert main(["--metrics", "bleu5", "--out", str(tmp_path)]) == 2
-    assert "unknown metric(s) bleu5" in capsys.readouterr().err
+    with pytest.raises(SystemExit) as exit_:
+        main(["--metrics", "bleu5", "--out", str(tmp_path)])
+    assert exit_.value.code == 2
+    assert "argument --metrics: unknown metric(s) bleu5" in capsys.readouterr().err
 
 
 def test_report_notes_counted_from_extras():

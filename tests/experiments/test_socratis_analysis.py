@@ -115,6 +115,31 @@ def test_verdict_counts_ratio_and_agreement(bench):
     assert summary["agreement_pairs"] == 4 and summary["percent_agreement"] == 0.5
 
 
+def test_a_summary_per_generator(tmp_path):
+    # P1-P3 by blip2: human, machine, machine, machine -> ratio 1/3;
+    # P4-P6 by text-only: human x3, machine, both_bad -> ratio 3.
+    study = [("P1", "human", "a1", "blip2"), ("P1", "machine", "a2", "blip2"),
+             ("P2", "machine", "a1", "blip2"), ("P3", "machine", "a1", "blip2"),
+             ("P4", "human", "a1", "text-only"), ("P4", "human", "a2", "text-only"),
+             ("P5", "human", "a1", "text-only"), ("P6", "machine", "a1", "text-only"),
+             ("P6", "both_bad", "a2", "text-only")]
+    rows = [study_row(p, v, a, generator=g, machine_reason=f"machine reason {p}")
+            for p, v, a, g in study]
+    bench = load_socratis(write_socratis(tmp_path / "socratis", rows))
+    tables = benchmark_tables(bench, {"m": np.zeros(len(bench.samples))}, SETTINGS)
+    summary = {r["generator"]: r for r in tables["study_summary"]}
+    assert list(summary) == ["all", "blip2", "text-only"]
+    assert summary["all"]["human_machine_ratio"] == pytest.approx(4 / 4)
+    assert summary["blip2"]["human_machine_ratio"] == pytest.approx(1 / 3)
+    assert summary["text-only"]["human_machine_ratio"] == pytest.approx(3 / 1)
+    assert (summary["text-only"]["n_judgments"], summary["text-only"]["n_pairs"]) == (5, 3)
+    # P4 agrees, P6 does not; P1 does not.
+    assert summary["text-only"]["percent_agreement"] == 0.5
+    assert summary["blip2"]["percent_agreement"] == 0.0
+    low, high = summary["text-only"]["ratio_ci_low"], summary["text-only"]["ratio_ci_high"]
+    assert low <= 3 <= high or math.isnan(low)
+
+
 def test_the_papers_counts_give_the_papers_ratio(tmp_path):
     bench = load_socratis(write_socratis(tmp_path / "socratis", paper_counts_rows()))
     scores = np.zeros(len(bench.samples))

@@ -1,6 +1,8 @@
 """run_correlation --workers: the same bytes whatever the number of worker processes."""
 from __future__ import annotations
 
+import pytest
+
 from experiments.run_correlation import main
 
 ARGS = ["--metrics", "bleu1,bleu4,rouge_l,cider", "--bootstrap", "120", "--permutations", "120",
@@ -20,5 +22,7 @@ def test_one_and_two_workers_write_the_same_results(tmp_path):
 
 
 def test_workers_must_be_positive(tmp_path, capsys):
-    assert main([*ARGS, "--workers", "0", "--out", str(tmp_path)]) == 2
-    assert "--workers must be at least 1" in capsys.readouterr().err
+    with pytest.raises(SystemExit) as exc:
+        main([*ARGS, "--workers", "0", "--out", str(tmp_path)])
+    assert exc.value.code == 2
+    assert "argument --workers: must be at least 1" in capsys.readouterr().err

@@ -157,3 +157,52 @@ def test_options_are_checked(minilm_folder):
     b = BertScore(model=minilm_folder, num_layers=4).signature()
     c = BertScore(model=minilm_folder, num_layers=4, idf=True).signature()
     assert len({a, b, c}) == 3 and "dir-sha256:" in a
+
+
+def _many_samples(n: int, seed: int = 0):
+    """n captions of 3-18 words with 1-3 references each, some sentences shared."""
+    rng = np.random.default_rng(seed)
+    words = ("a an the dog cat man woman runs sits on grass beach red car people two walking "
+             "happy child plays ball in sea sky blue big small street at night").split()
+
+    def caption():
+        return " ".join(rng.choice(words, rng.integers(3, 19)))
+
+    shared = [caption() for _ in range(5)]
+    samples = []
+    for i in range(n):
+        refs = [caption() for _ in range(rng.integers(1, 4))] + [shared[i % 5]]
+        samples.append(Sample(str(i), caption() if i % 9 else shared[i % 5], tuple(refs)))
+    return samples
+
+
+def test_chunking_changes_nothing_past_the_chunk_size(minilm_folder, monkeypatch):
+    """bert-score's numbers depend on which sentences share a call; the metric
+    scores its whole call as one bert_score.score, whatever the chunk size."""
+    import bert_score
+    import bert_score.utils
+
+    samples = _many_samples(40)
+    p, r, f = _direct(samples, minilm_folder)
+    # the data does exercise the dependence: bert_score.score per chunk of 7 differs
+    per_chunk = np.concatenate([_direct(samples[i:i + 7], minilm_folder)[2]
+                                for i in range(0, len(samples), 7)])
+    assert np.max(np.abs(per_chunk - f)) > 0
+
+    embedded = []
+    real = bert_score.utils.get_bert_embedding
+
+    def counting(sentences, *args, **kwargs):
+        embedded.extend(sentences)
+        return real(sentences, *args, **kwargs)
+
+    monkeypatch.setattr(bert_score.utils, "get_bert_embedding", counting)
+    metric = BertScore(model=minilm_folder, num_layers=LAYERS)  # batch_size 64, as _direct
+    metric.chunk_size = 7
+    out = metric.score(samples)
+    np.testing.assert_allclose(out.scores, f, rtol=0, atol=1e-6)
+    np.testing.assert_array_equal(out.scores, f)  # the same computation, bit for bit
+    np.testing.assert_array_equal(out.extras["P"], p)
+    np.testing.assert_array_equal(out.extras["R"], r)
+    distinct = {s.candidate for s in samples} | {x for s in samples for x in s.references}
+    assert sorted(embedded) == sorted(distinct)  # each distinct sentence embedded once

@@ -315,3 +315,29 @@ def test_text_tower_runs_only_up_to_the_longest_text(tiny_clip, images):
     finally:
         hook.remove()
     assert lengths and max(lengths) < 20
+
+
+def test_image_workers_change_no_number(tiny_clip, images, tmp_path):
+    cut = tmp_path / "cut.png"
+    cut.write_bytes(open(images[0], "rb").read()[:60])
+    more = [write_image(tmp_path / f"w{k}.png", size=(20 + k, 30), seed=10 + k) for k in range(7)]
+    samples = [Sample(f"s{k}", f"caption {k % 4}", (), path)
+               for k, path in enumerate(images + more + [str(cut)])]
+    outs = [ClipScore(model=tiny_clip[0], pretrained=tiny_clip[1], batch_size=3,
+                      num_workers=w).score(samples) for w in (0, 2)]
+    np.testing.assert_array_equal(outs[0].scores, outs[1].scores)
+    assert outs[0].failures == outs[1].failures and list(outs[1].failures) == ["s10"]
+    assert np.isfinite(outs[1].scores[:10]).all()
+
+
+def test_embeddings_kept_are_bounded_and_change_no_number(tiny_clip, images, monkeypatch):
+    import metrics.clip_model
+
+    samples = _samples(images)
+    full = RefClipScore(model=tiny_clip[0], pretrained=tiny_clip[1]).score(samples)
+    monkeypatch.setattr(metrics.clip_model, "KEPT_EMBEDDINGS", 2)
+    metric = RefClipScore(model=tiny_clip[0], pretrained=tiny_clip[1])
+    metric.chunk_size = 2
+    bounded = metric.score(samples)  # texts re-encoded in other batches: float noise only
+    np.testing.assert_allclose(bounded.scores, full.scores, rtol=0, atol=1e-6)
+    assert len(metric._call._images.items) <= 2 and len(metric._call._texts.items) <= 2

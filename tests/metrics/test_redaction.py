@@ -53,3 +53,12 @@ def test_recorded_arguments_and_command_keep_no_secret():
     argv = ["run", "--api-key", KEY, "--api-key-env", "MY_KEY", "-H", f"Authorization: Bearer {KEY}"]
     assert mask_secrets(argv) == ["run", "--api-key", MASK, "--api-key-env", "MY_KEY", "-H",
                                   f"Authorization: Bearer {MASK}"]
+
+
+def test_prose_in_an_error_text_is_left_alone():
+    from metrics.redaction import mask_text
+
+    text = "basic auth failed; the token budget is spent; a password-protected endpoint"
+    assert mask_text(text) == text
+    assert mask_text(f"Authorization: Basic {KEY}") == f"Authorization: Basic {MASK}"
+    assert mask_text(f"sent Bearer {KEY} upstream") == f"sent Bearer {MASK} upstream"

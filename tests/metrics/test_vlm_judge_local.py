@@ -110,3 +110,14 @@ def test_missing_weights_raise_at_once(model):
     with pytest.raises(MetricError, match="not available offline") as info:
         VlmJudge(backend="local", model=model)
     assert model in str(info.value) and "hf download" in str(info.value)
+
+
+def test_unreadable_images_are_nan_with_the_shared_readers_reason(tiny_llava, images, tmp_path):
+    data = open(images[0], "rb").read()
+    cut = tmp_path / "cut.png"
+    cut.write_bytes(data[: len(data) // 2])
+    samples = socratis_samples([images[0], str(cut), images[2]])
+    out = VlmJudge(backend="local", model=tiny_llava[0], max_tokens=1,
+                   response_cache=False).score(samples)
+    assert np.isfinite(out.scores[[0, 2]]).all() and np.isnan(out.scores[1])
+    assert "damaged or truncated" in out.failures["s1"] and str(cut) in out.failures["s1"]

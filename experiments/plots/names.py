@@ -1,0 +1,82 @@
+"""What figures and LaTeX tables call things: one table of display names, overridable.
+
+Keys are the names the results files use (metrics, statistics, levels,
+verdicts and subsets, benchmarks, generators); values are what a paper
+prints. A value may hold `$...$` math, which matplotlib's mathtext and LaTeX
+both render (`Kendall $\\tau_c$`). A name not in the table is shown as is.
+
+Users override any entry with `KEY=TEXT` items (`--display-name bleu4=BLEU@4`,
+repeatable) or a file of such lines (`--display-names FILE`; blank lines and
+lines starting with `#` are skipped).
+"""
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Iterable, Mapping
+
+DISPLAY_NAMES: dict[str, str] = {
+    # metrics
+    "bleu1": "BLEU-1", "bleu2": "BLEU-2", "bleu3": "BLEU-3", "bleu4": "BLEU-4",
+    "meteor": "METEOR", "rouge_l": "ROUGE-L", "cider": "CIDEr", "spice": "SPICE",
+    "bertscore": "BERTScore", "bartscore": "BARTScore", "clipscore": "CLIP-S",
+    "refclipscore": "RefCLIP-S", "vlm_judge": "VLM judge",
+    "vlm_judge_pairwise": "VLM judge (pairwise)", "human_ceiling": "Human ceiling",
+    # statistics (Deutsch et al. 2023 name the tie-aware pair tau_eq and acc_eq)
+    "kendall_b": r"Kendall $\tau_b$", "kendall_c": r"Kendall $\tau_c$",
+    "kendall_23": r"Kendall $\tau_{eq}$", "acc23": r"acc$_{eq}$",
+    "spearman": r"Spearman $\rho$", "pearson": r"Pearson $r$",
+    "accuracy": "Accuracy", "tau_like": r"$\tau$-like",
+    # levels (flat and pair need no word)
+    "flat": "", "pair": "", "item": "per item", "system": "system level",
+    # human-study verdicts and the subsets they define
+    "human": "Human-better", "machine": "Machine-better", "both_good": "Both-good",
+    "both_bad": "Both-bad", "human_better": "Human-better", "machine_better": "Machine-better",
+    "all": "All generators",
+    # benchmarks
+    "demo": "Demo", "socratis": "Socratis", "flickr8k-expert": "Flickr8k-Expert",
+    "flickr8k-cf": "Flickr8k-CF", "pascal50s": "PASCAL-50S", "thumb": "THumB",
+    "nebula": "Nebula", "polaris": "Polaris",
+    # generators of the Socratis paper and of the bundled demo
+    "blip2": "BLIP-2", "blip2-flan-t5-xl": "BLIP-2", "flan-t5-xl-text-only": "FLAN-T5 (text only)",
+    "text-only": "Text only",
+}
+
+
+class DisplayNames:
+    """`names(key)` -> the display name; the defaults above with the user's overrides."""
+
+    def __init__(self, overrides: Mapping[str, str] | None = None):
+        self.table = {**DISPLAY_NAMES, **(overrides or {})}
+
+    def __call__(self, key: str) -> str:
+        return self.table.get(key, key)
+
+    def protocol(self, statistic: str, level: str = "", subset: str = "") -> str:
+        """'Kendall $\\tau_c$ (per item, HC)': a statistic with its level and subset."""
+        extra = ", ".join(x for x in (self(level) if level else "", subset) if x)
+        return f"{self(statistic)} ({extra})" if extra else self(statistic)
+
+
+def parse_display_names(items: Iterable[str] = (), files: Iterable[str | Path] = ()) -> dict[str, str]:
+    """Overrides from KEY=TEXT items and files of such lines; a bad one is a ValueError
+    naming the item, or the file and line."""
+    found: dict[str, str] = {}
+    for path in files:
+        for number, line in enumerate(Path(path).read_text(encoding="utf-8").splitlines(), 1):
+            if line.strip() and not line.lstrip().startswith("#"):
+                found.update(_pair(line, f"{path}, line {number}"))
+    for item in items:
+        found.update(_pair(item, f"--display-name {item!r}"))
+    return found
+
+
+def _pair(text: str, where: str) -> dict[str, str]:
+    key, sep, value = text.partition("=")
+    if not sep or not key.strip() or not value.strip():
+        raise ValueError(f"{where}: expected KEY=TEXT, e.g. bleu4=BLEU@4")
+    return {key.strip(): value.strip()}
+
+
+def mathtext_safe(text: str) -> str:
+    """`text` for matplotlib: an odd `$` (a literal dollar, not math) is escaped."""
+    return text.replace("$", r"\$") if text.count("$") % 2 else text

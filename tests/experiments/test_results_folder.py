@@ -1,0 +1,149 @@
+"""The output folder: atomic writes, a run owns its folder, results read back checked."""
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+from pathlib import Path
+
+import pytest
+
+from experiments.pipeline.results_folder import (OutputFolderError, ResultsError,
+                                                 ResultsWriter, check_out_folder, read_results,
+                                                 settle)
+
+
+def run(folder, files: dict[str, str], **record) -> ResultsWriter:
+    writer = ResultsWriter(folder)
+    for name, text in files.items():
+        writer.write_text(name, text)
+    writer.commit(record)
+    return writer
+
+
+def test_run_json_lists_every_file_with_its_size_and_hash(tmp_path):
+    run(tmp_path / "out", {"scores.csv": "a,b\n1,2\n", "report.md": "# hi\n"}, command="x")
+    record = json.loads((tmp_path / "out" / "run.json").read_text())
+    assert record["command"] == "x"
+    assert record["files"] == {
+        "report.md": {"bytes": 5, "sha256": hashlib.sha256(b"# hi\n").hexdigest()},
+        "scores.csv": {"bytes": 8, "sha256": hashlib.sha256(b"a,b\n1,2\n").hexdigest()}}
+    assert sorted(p.name for p in (tmp_path / "out").iterdir()) == ["report.md", "run.json", "scores.csv"]
+    results = read_results(tmp_path / "out")
+    assert results.path("scores.csv").read_text() == "a,b\n1,2\n"
+    assert results.path("demo.pairwise.csv") is None
+
+
+def test_a_rerun_removes_what_the_earlier_run_wrote_and_it_did_not(tmp_path):
+    out = tmp_path / "out"
+    run(out, {"scores.csv": "1\n", "demo.subset_means.csv": "x\n", "pairwise.csv": "p\n"})
+    run(out, {"scores.csv": "2\n"})
+    assert sorted(p.name for p in out.iterdir()) == ["run.json", "scores.csv"]
+    assert (out / "scores.csv").read_text() == "2\n"
+
+
+def test_a_folder_with_files_the_package_did_not_write_is_refused(tmp_path):
+    out = tmp_path / "out"
+    out.mkdir()
+    (out / "thesis.tex").write_text("mine")
+    (out / "notes").mkdir()
+    with pytest.raises(OutputFolderError, match=r"out holds files this package did not write "
+                                                r"\(notes/, thesis.tex\)"):
+        ResultsWriter(out)
+    assert (out / "thesis.tex").read_text() == "mine"
+    clean = tmp_path / "clean"
+    run(clean, {"scores.csv": "1\n"})
+    (clean / "extra.txt").write_text("mine")
+    with pytest.raises(OutputFolderError, match=r"\(extra.txt\)"):
+        ResultsWriter(clean)
+
+
+def test_a_folder_an_older_version_wrote_is_taken_over(tmp_path):
+    out = tmp_path / "out"
+    out.mkdir()
+    for name in ("scores.csv", "report.md", "demo.subset_means.csv", "pairwise.csv"):
+        (out / name).write_text("old")
+    (out / "run.json").write_text(json.dumps({"arguments": {}}))
+    run(out, {"scores.csv": "new\n"})
+    assert sorted(p.name for p in out.iterdir()) == ["run.json", "scores.csv"]
+    with pytest.raises(ResultsError, match=r"lists no files \(written by an older version\)"):
+        (out / "run.json").write_text(json.dumps({"arguments": {}}))
+        read_results(out)
+
+
+def test_out_that_is_a_file_or_under_a_file(tmp_path):
+    (tmp_path / "f").write_text("x")
+    with pytest.raises(OutputFolderError, match=r"--out .*f is a file, not a folder"):
+        check_out_folder(tmp_path / "f")
+    with pytest.raises(OutputFolderError, match=r"--out .*f/sub/dir lies under .*f, which is a file"):
+        check_out_folder(tmp_path / "f" / "sub" / "dir")
+
+
+def unwritable_folder(tmp_path) -> Path:
+    if os.geteuid() != 0:
+        folder = tmp_path / "locked"
+        folder.mkdir()
+        folder.chmod(0o500)
+        return folder
+    if not Path("/sys/kernel").is_dir():
+        pytest.skip("running as root without /sys: no folder root cannot write")
+    return Path("/sys/kernel")
+
+
+def test_out_that_cannot_be_written(tmp_path):
+    with pytest.raises(OutputFolderError, match=r"--out .*: cannot write there"):
+        check_out_folder(unwritable_folder(tmp_path))
+
+
+def test_a_cut_file_is_caught_when_read_back(tmp_path):
+    out = tmp_path / "out"
+    run(out, {"correlations.csv": "benchmark,metric\nsocratis,bleu1\n"})
+    with open(out / "correlations.csv", "r+") as f:
+        f.truncate(20)
+    with pytest.raises(ResultsError, match=r"correlations.csv is not the file the run wrote "
+                                           r"\(20 bytes, run.json says 32"):
+        read_results(out)
+    (out / "correlations.csv").unlink()
+    with pytest.raises(ResultsError, match=r"correlations.csv is listed in run.json but missing"):
+        read_results(out)
+    with pytest.raises(ResultsError, match=r"has no run.json"):
+        read_results(tmp_path)
+
+
+def test_stopped_before_the_commit_point_the_previous_results_stand(tmp_path):
+    out = tmp_path / "out"
+    run(out, {"scores.csv": "old\n", "extra.csv": "old\n"})
+    writer = ResultsWriter(out)
+    writer.write_text("scores.csv", "new\n")  # ... and the process dies here
+    results = read_results(out)
+    assert sorted(results.paths) == ["extra.csv", "scores.csv"]
+    assert results.path("scores.csv").read_text() == "old\n"
+    settle(out)  # what the next run does first
+    assert sorted(p.name for p in out.iterdir()) == ["extra.csv", "run.json", "scores.csv"]
+
+
+def test_stopped_after_the_commit_point_the_new_results_are_read(tmp_path, monkeypatch):
+    out = tmp_path / "out"
+    run(out, {"scores.csv": "old\n", "extra.csv": "old\n"})
+    writer = ResultsWriter(out)
+    writer.write_text("scores.csv", "new\n")
+    writer.write_text("report.md", "new\n")
+    renamed = []
+
+    def die_after_one(src, dst):
+        if len(renamed) == 2:
+            raise KeyboardInterrupt  # stands for the kill, between two renames
+        renamed.append(dst)
+        os.rename(src, dst)
+
+    monkeypatch.setattr(os, "replace", die_after_one)
+    with pytest.raises(KeyboardInterrupt):
+        writer.commit({})
+    monkeypatch.undo()
+    assert len(renamed) == 2  # the pending record and one file
+    results = read_results(out)
+    assert sorted(results.paths) == ["report.md", "scores.csv"]
+    assert [results.path(n).read_text() for n in ("report.md", "scores.csv")] == ["new\n", "new\n"]
+    settle(out)
+    assert sorted(p.name for p in out.iterdir()) == ["report.md", "run.json", "scores.csv"]
+    assert sorted(read_results(out).paths) == ["report.md", "scores.csv"]
