@@ -13,6 +13,13 @@ sequence is stably partitioned by every higher bit (zeros first); so each bit
 costs a mask, a sum of positions and one stable partition, all whole-array
 numpy operations, and per-prefix totals come from a histogram of the ranks.
 The side with fewer distinct values supplies the bits (D is symmetric in x, y).
+
+When one side has at most FEW_CLASSES distinct values (human ratings usually
+do) no rank is needed at all: the other side is value-sorted within each class,
+and a row is discordant with every row of a higher class with a smaller value,
+counted by binary search in the merged values of the classes above it.
+Above 200,000 rows the two sorts, and the two halves of the bit-by-bit count
+under the top bit, run on two threads (numpy releases the GIL while it works).
 """
 from __future__ import annotations
 
