@@ -10,7 +10,9 @@ everywhere. See docs/correlation.md for every definition.
 The result types are in `correlation.results`, the warning classes in
 `correlation.warnings`, statistical power (simulated from a pilot, closed
 forms, minimum detectable differences) in `correlation.power` (its own
-`__all__`; docs/power.md); modules whose names start with "_" are internal.
+`__all__`; docs/power.md), the cache that lets `correlate` and `compare_all`
+share bootstrap replicates in `correlation.replicates`; modules whose names
+start with "_" are internal.
 """
 from .bootstrap import bootstrap_ci
 from .ceiling import human_ceiling

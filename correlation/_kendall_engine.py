@@ -27,6 +27,8 @@ from typing import NamedTuple
 
 import numpy as np
 
+from ._inversions import pair_counts
+
 
 def dense_codes(values) -> tuple[np.ndarray, int]:
     """Integer codes 0..K-1 of the values in sorted order (equal values share a code)."""
@@ -161,23 +163,20 @@ def _class_stats(codes: np.ndarray) -> tuple[int, int, np.ndarray]:
 # single data set
 
 def kendall_counts(x: np.ndarray, y: np.ndarray, epsilon: float = 0.0) -> KendallCounts:
-    """Exact pair counts of (metric x, human y) in O(n log n log K), K = distinct human values.
+    """Exact pair counts of (metric x, human y): two sorts and O(n log K) passes,
+    K = the smaller number of distinct values (see `_inversions`).
 
     With epsilon > 0, metric differences |x_i - x_j| <= epsilon (as computed in
     float64) count as metric ties; the searches then use a vectorised bisection on
     that exact predicate, so the counts equal a direct count over all pairs.
     """
     n = x.size
-    yr, ky = dense_codes(y)
-    ty, my, _ = _class_stats(yr)
     pairs = n * (n - 1) // 2
     if epsilon == 0.0:
-        xr, kx = dense_codes(x)
-        disc = sum(int((st.q_hi[0] - st.q_lo).sum())
-                   for st in _build_stages(yr, ky, xr[:, None]))
-        tx, mx, _ = _class_stats(xr)
-        txy, _, _ = _class_stats(dense_codes(yr * (kx + 1) + xr)[0])
+        disc, tx, ty, txy, mx, my = pair_counts(x, y)
     else:
+        yr, ky = dense_codes(y)
+        ty, my, _ = _class_stats(yr)
         disc = _discordant_eps(x, yr, ky, epsilon)
         tx = _ties_eps(x, np.zeros(n, dtype=np.int64), epsilon)
         txy = _ties_eps(x, yr, epsilon)
@@ -297,7 +296,6 @@ class KendallBatch:
         # between rows in the metric); ids are compact, -1 = value unique to its row
         joint = self.yr[:, None] * (self.kx + 1) + self.xr
         self._tie_x = self._shared_classes(self.xr)
-        self._tie_xy = self._shared_classes(joint)
         self._ties_joint = self._joint_tie_plan(joint) if self._tie_x is not None else None
         self._tie_pairs = self._pair_tie_plan() if (self._tie_x is not None and self.a == 2) else None
         self._direct = self._build_direct() if (self.a == 1 and self.ky <= _DIRECT_MAX_CLASSES) else None
@@ -388,11 +386,7 @@ class KendallBatch:
             n = w.sum(axis=1).astype(float)
             ty = (wy * (wy - 1)).sum(axis=1) / 2
             my = np.count_nonzero(wy, axis=1).astype(float)
-            tx, mx = self._weighted_ties(w, self._tie_x)
-            if self._tie_xy is None and self._tie_x is None:
-                txy = tx
-            else:
-                txy, _ = self._weighted_ties(w, self._tie_xy)
+            tx, mx, txy = self._weighted_ties_both(w)
         else:
             disc = self.discordant(choice=choice).astype(float)
             c = choice.shape[0]
@@ -423,23 +417,52 @@ class KendallBatch:
             disc -= at_start[:, v + 1:self.ky].sum(axis=1) * class_tot[:, v]
         return disc.astype(float), class_tot
 
-    def _weighted_ties(self, w, tie):
-        """(tied pairs, distinct values) under multiplicities w (a == 1)."""
-        # pairs among copies of one row: sum w(w-1)/2
-        own = (np.einsum("ij,ij->i", w, w) - w.sum(axis=1)) / 2
-        present = np.count_nonzero(w, axis=1).astype(float)
-        if tie is None:
-            return own, present
-        ids, _ = tie
-        ids = ids[:, 0]
-        sel = np.flatnonzero(ids >= 0)
-        sel = sel[np.argsort(ids[sel], kind="stable")]
-        starts = np.flatnonzero(np.r_[True, np.diff(ids[sel]) != 0])
-        ws = w[:, sel]
-        agg = np.add.reduceat(ws, starts, axis=1)
-        tx = own - np.einsum("ij,ij->i", ws, ws - 1) / 2 + np.einsum("ij,ij->i", agg, agg - 1) / 2
-        m = present - np.count_nonzero(ws, axis=1) + np.count_nonzero(agg, axis=1)
-        return tx, m.astype(float)
+    #: Above this share of rows whose metric value is shared, tie counts run over every row
+    #: (no separate count for unshared rows); below it, over the shared rows only.
+    _ALL_ROWS_TIE_SHARE = 0.5
+
+    def _weighted_tie_plan(self):
+        """Rows to aggregate for the weighted tie counts, in (metric, human) order, with the
+        starts of their joint classes and of their metric classes among those."""
+        if "_wt_plan" not in self.__dict__:
+            ids = self._tie_x[0][:, 0]
+            shared = ids >= 0
+            all_rows = shared.mean() > self._ALL_ROWS_TIE_SHARE
+            rows = np.arange(self.n) if all_rows else np.flatnonzero(shared)
+            xr, yr = self.xr[rows, 0], self.yr[rows]
+            order = np.lexsort((yr, xr))
+            rows, xr, yr = rows[order], xr[order], yr[order]
+            new_x = np.r_[True, xr[1:] != xr[:-1]]
+            new_xy = new_x | np.r_[True, yr[1:] != yr[:-1]]
+            joint_starts = np.flatnonzero(new_xy)
+            x_starts = np.flatnonzero(new_x[joint_starts])
+            self._wt_plan = (all_rows, rows, joint_starts, x_starts)
+        return self._wt_plan
+
+    def _weighted_ties_both(self, w):
+        """(pairs tied in the metric, distinct metric values, pairs tied in both) under
+        multiplicities w (a == 1), gathering the weights once: joint (metric, human) class
+        totals first, metric class totals from those."""
+        total = w.sum(axis=1)
+        if self._tie_x is None:   # only copies of one row tie
+            own = (np.einsum("ij,ij->i", w, w) - total) / 2
+            return own, np.count_nonzero(w, axis=1).astype(float), own
+        all_rows, rows, joint_starts, x_starts = self._weighted_tie_plan()
+        ws = np.take(w, rows, axis=1)
+        agg_xy = np.add.reduceat(ws, joint_starts, axis=1)
+        agg_x = np.add.reduceat(agg_xy, x_starts, axis=1)
+        sq_xy = np.einsum("ij,ij->i", agg_xy, agg_xy)
+        sq_x = np.einsum("ij,ij->i", agg_x, agg_x)
+        if all_rows:
+            return ((sq_x - total) / 2, np.count_nonzero(agg_x, axis=1).astype(float),
+                    (sq_xy - total) / 2)
+        # rows whose metric value is their own contribute only pairs among their copies
+        sel_total = ws.sum(axis=1)
+        rest = (np.einsum("ij,ij->i", w, w) - np.einsum("ij,ij->i", ws, ws)) - (total - sel_total)
+        present = np.count_nonzero(w, axis=1) - np.count_nonzero(ws, axis=1)
+        return ((rest + sq_x - sel_total) / 2,
+                (present + np.count_nonzero(agg_x, axis=1)).astype(float),
+                (rest + sq_xy - sel_total) / 2)
 
     def _joint_tie_plan(self, joint: np.ndarray):
         """Classes for counting both kinds of ties with one bincount per variant.

@@ -41,8 +41,8 @@ import numpy as np
 from scipy.special import ndtr, ndtri
 
 from ._problem import UNITS, Problem
-from ._resample import jackknife_values, replicate_values
-from ._validate import make_rng, renamed_keyword, undefined
+from ._validate import renamed_keyword, undefined
+from .replicates import shared_replicates
 from .results import CorrelationResult
 
 __all__ = ["bootstrap_ci", "METHODS"]
@@ -81,16 +81,6 @@ def check_settings(method: str, n_resamples: int, confidence: float) -> None:
 def seed_record(seed):
     """The seed as stored in results: the int, or None for a Generator."""
     return int(seed) if isinstance(seed, (int, np.integer)) else None
-
-
-def replicates_and_jackknife(prob: Problem, unit: str, method: str, n_resamples: int, rng):
-    """Bootstrap replicates (resamples x columns), and for BCa the jackknife values
-    (units x columns) with a note on how they were formed; draws come from `rng`."""
-    reps = replicate_values(prob, unit, n_resamples, rng)
-    if method != "bca":
-        return reps, np.zeros((0, prob.a)), ""
-    jk, jnote = jackknife_values(prob, unit, rng)
-    return reps, jk, jnote
 
 
 def resampling_label(kind: str, method: str, n_resamples: int, unit: str, confidence: float,
@@ -156,7 +146,7 @@ def interval(estimate, replicates, jackknife, confidence, method) -> tuple[float
 
 def bootstrap_ci(metric, human, statistic: str, level: str = "flat", items=None, systems=None, *,
                  ci_method: str = "bca", n_resamples: int = 1000, confidence: float = 0.95,
-                 unit: str | None = None, seed=0, epsilon: float = 0.0,
+                 unit: str | None = None, seed=0, epsilon: float = 0.0, cache=None,
                  **deprecated) -> CorrelationResult:
     """Statistic with a bootstrap confidence interval (defaults: 1,000 resamples, 95 %, BCa).
 
@@ -164,7 +154,8 @@ def bootstrap_ci(metric, human, statistic: str, level: str = "flat", items=None,
     (``method=`` is its deprecated name); unit "rows" | "items" | "systems" |
     "both" (None: the natural unit, see the module docstring); seed an int or
     a numpy Generator (every draw comes from it, so the same inputs and seed
-    give the same interval).
+    give the same interval); cache a `correlation.ReplicateCache` to keep the
+    replicates for `compare_all` on the same data (same numbers either way).
     """
     method = renamed_keyword(deprecated, "method", "ci_method", ci_method, "bca", "bootstrap_ci")
     check_settings(method, n_resamples, confidence)
@@ -181,7 +172,7 @@ def bootstrap_ci(metric, human, statistic: str, level: str = "flat", items=None,
                                                          confidence),
                                  notes=join_notes(prob.notes, "no interval: the statistic is undefined"),
                                  **common)
-    reps, jk, jnote = replicates_and_jackknife(prob, unit, method, n_resamples, make_rng(seed))
+    reps, jk, jnote = shared_replicates(prob, unit, method, n_resamples, seed, cache)
     lo, hi, note = interval(info.value, reps[:, 0], jk[:, 0], confidence, method)
     label = resampling_label("bootstrap", method, n_resamples, unit, confidence, jnote)
     return CorrelationResult(ci_low=lo, ci_high=hi, method=label, notes=join_notes(prob.notes, note),

@@ -31,8 +31,9 @@ import numpy as np
 from ._problem import Problem
 from ._resample import block_size, swapped_values
 from ._validate import make_rng, renamed_keyword, undefined
-from .bootstrap import (check_settings, interval, join_notes, replicates_and_jackknife,
-                        resampling_label, resolve_unit, seed_record)
+from .bootstrap import (check_settings, interval, join_notes, resampling_label, resolve_unit,
+                        seed_record)
+from .replicates import shared_replicates
 from .results import ClusterEntry, ComparisonResult, SignificanceClusters
 
 __all__ = ["compare_metrics", "paired_bootstrap", "permutation_test", "compare_all",
@@ -171,7 +172,7 @@ def paired_bootstrap(metric_a, metric_b, human, statistic: str, level: str = "fl
 def _paired_bootstrap(prob, pa, pb, unit, method, n_resamples, confidence, seed, rng=None):
     rng = make_rng(seed) if rng is None else rng
     delta = pa.value - pb.value
-    reps, jk, jnote = replicates_and_jackknife(prob, unit, method, n_resamples, rng)
+    reps, jk, jnote = shared_replicates(prob, unit, method, n_resamples, seed, rng=rng)
     lo, hi, note = _difference_interval(delta, reps, jk, 0, 1, confidence, method)
     return ComparisonResult(statistic=prob.statistic, level=prob.level, metric_a=prob.names[0],
                             metric_b=prob.names[1], value_a=pa.value, value_b=pb.value, delta=delta,
@@ -340,7 +341,7 @@ def compare_all(scores: Mapping[str, object], human, statistic: str, level: str 
                 items=None, systems=None, *, ci_method: str = "bca", n_resamples: int = 1000,
                 confidence: float = 0.95, unit: str | None = None, n_permutations: int = 1000,
                 permutation_unit: str | None = None, standardize: bool = True, seed=0,
-                epsilon: float = 0.0, alpha: float = 0.05, **deprecated
+                epsilon: float = 0.0, alpha: float = 0.05, cache=None, **deprecated
                 ) -> tuple[list[ComparisonResult], SignificanceClusters]:
     """Every two metrics compared, and the significance clusters, with the work shared.
 
@@ -354,6 +355,8 @@ def compare_all(scores: Mapping[str, object], human, statistic: str, level: str 
     `significance_clusters(..., seed=seed)`, whose one-sided p-values come
     from the same permutation draws as the two-sided ones reported here.
     ci_method: "bca" | "percentile" (``method=`` is its deprecated name).
+    cache: a `correlation.ReplicateCache` that `correlate(..., cache=...)` filled
+    on the same data: metrics found there are not resampled again (same numbers).
     """
     method = renamed_keyword(deprecated, "method", "ci_method", ci_method, "bca", "compare_all")
     check_settings(method, n_resamples, confidence)
@@ -362,8 +365,7 @@ def compare_all(scores: Mapping[str, object], human, statistic: str, level: str 
     full, names, vals, ranked, notes = _ranking(scores, human, statistic, level, items, systems,
                                                 epsilon)
     boot_unit = resolve_unit(full, unit)
-    reps, jk, jnote = replicates_and_jackknife(full, boot_unit, method, n_resamples,
-                                               make_rng(seed))
+    reps, jk, jnote = shared_replicates(full, boot_unit, method, n_resamples, seed, cache)
     label = resampling_label("paired bootstrap", method, n_resamples, boot_unit, confidence, jnote)
     pmat = np.full((len(ranked), len(ranked)), np.nan)
     results = []

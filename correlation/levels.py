@@ -30,7 +30,7 @@ __all__ = ["correlate", "LEVELS", "PAIR_STATISTICS", "UNITS"]
 
 def correlate(metric, human, statistic: str, level: str = "flat", items=None, systems=None, *,
               ci_method: str | None = None, n_resamples: int = 1000, confidence: float = 0.95,
-              unit: str | None = None, seed=0, epsilon: float = 0.0,
+              unit: str | None = None, seed=0, epsilon: float = 0.0, cache=None,
               **deprecated) -> CorrelationResult:
     """Statistic between metric and human scores at a level, optionally with a bootstrap interval.
 
@@ -49,6 +49,8 @@ def correlate(metric, human, statistic: str, level: str = "flat", items=None, sy
     ci_method : None (point estimate only), "bca" or "percentile": add a
         bootstrap interval via `correlation.bootstrap_ci` with n_resamples,
         confidence, unit and seed (``ci=`` is the deprecated name).
+    cache : a `correlation.ReplicateCache` keeping the interval's bootstrap
+        replicates for `compare_all` on the same data (same numbers either way).
 
     Returns a `CorrelationResult`; an undefined statistic is NaN with a warning.
     """
@@ -56,7 +58,7 @@ def correlate(metric, human, statistic: str, level: str = "flat", items=None, sy
     if ci is not None:
         return bootstrap_ci(metric, human, statistic, level, items, systems, ci_method=ci,
                             n_resamples=n_resamples, confidence=confidence, unit=unit, seed=seed,
-                            epsilon=epsilon)
+                            epsilon=epsilon, cache=cache)
     prob = Problem([metric], human, statistic, level, items, systems, epsilon)
     info = prob.point()
     if info.reason is not None:

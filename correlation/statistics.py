@@ -87,7 +87,9 @@ def kendall_tau(metric, human, variant: str = "b", epsilon: float = 0.0) -> floa
     epsilon : metric tie threshold for "23" and "acc23" (default 0: exact ties).
 
     Returns the statistic as a float; NaN with a warning when undefined.
-    Runs in O(n log n log K) time, K = number of distinct human scores.
+    Two sorts and O(n log K) whole-array passes, K = the smaller number of
+    distinct values (no sort per class when one side has at most 16 values);
+    see `correlation._inversions`.
     """
     _check_variant(variant, epsilon)
     x, y, _ = paired_finite(metric, human)

@@ -26,8 +26,9 @@ from tqdm.auto import tqdm
 from metrics import (InputError, LocalExecutor, Metric, MetricError, RayExecutor, ScoreCache,
                      get_metric, list_metrics, metric_class, metric_source, score_with_cache)
 
+from .pipeline.parallel import analyse, default_workers
 from .pipeline.agreement import (ComparisonRow, PairProbabilities, ResultRow,
-                       annotate_clusters, compare, evaluate, human_ceilings, views)
+                       annotate_clusters, human_ceilings, views)
 from .benchmarks.base import Benchmark, DataError
 from .benchmarks import DATA_ENV, list_benchmarks, load_benchmark
 from .pipeline.external_scores import ExternalScores
@@ -121,6 +122,9 @@ def build_parser() -> argparse.ArgumentParser:
                    help="Ray actors per metric, each with one copy of the model (default 2)")
     p.add_argument("--ray-gpus-per-worker", type=float, default=0.0,
                    help="GPU share of each Ray actor, e.g. 1 or 0.5 (default 0)")
+    p.add_argument("--workers", type=int, default=None,
+                   help="processes for the intervals and tests (default: every core); the "
+                        "numbers do not depend on it")
     p.add_argument("--cache-dir", default=None,
                    help="score cache folder (default: $METAEVAL_CACHE_DIR or ~/.cache/socratis-metaeval)")
     p.add_argument("--no-cache", action="store_true", help="score everything anew, write no cache")
@@ -312,6 +316,8 @@ def main(argv: list[str] | None = None) -> int:
     except ValueError as exc:
         option, _, problem = str(exc).partition(" ")
         parser.error(f"argument {option}: {problem}")
+    if args.workers is not None and args.workers < 1:
+        parser.error(f"argument --workers: must be at least 1, got {args.workers}")
     benchmarks, metric_names, external_files = _selection(parser, args)
     selected = metric_names + (["vlm_judge"] if args.pairwise_judge else [])
     try:
@@ -390,15 +396,12 @@ def _run(args, writer: ResultsWriter, loaded: list[Benchmark], metric_names: lis
         steps = len(bench_views) * (len(scored) + (len(scored) > 1)) + with_tables
         with tqdm(total=steps, desc=f"{bench.name}: intervals and tests", unit="step",
                   disable=args.quiet or not steps, leave=False) as bar:
-            bench_rows = []
-            for metric, scores in scored.items():
-                for view in bench_views:
-                    bench_rows += evaluate(bench, metric, scores, analysis, [view])
-                    bar.update()
-            if len(scored) > 1:
-                for view in bench_views:
-                    comparisons += compare(bench, scored, analysis, [view])
-                    bar.update()
+            # each (view, metric) interval, then each view's tests, on --workers processes;
+            # the tests reuse the intervals' bootstrap replicates
+            [(bench_rows, bench_comparisons)] = analyse(
+                [(bench, scored, bench_views)], analysis, args.workers or default_workers(),
+                progress=bar.update)
+            comparisons += bench_comparisons
             annotate_clusters(bench_rows, bench_views)
             rows += bench_rows + human_ceilings(bench)
             clusters[bench.name] = bench_views

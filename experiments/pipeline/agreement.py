@@ -19,12 +19,15 @@ from __future__ import annotations
 import math
 import warnings
 from dataclasses import asdict, dataclass, field
-from typing import Callable
+from typing import TYPE_CHECKING, Callable
 
 import numpy as np
 
 from ..benchmarks.base import Benchmark, ProtocolStep, scores_for
 from .settings import AnalysisSettings
+
+if TYPE_CHECKING:
+    from correlation.replicates import ReplicateCache
 
 HUMAN_CEILING = "human_ceiling"  # the metric name of ceiling rows in correlations.csv
 
@@ -199,11 +202,14 @@ def _finite(scores: np.ndarray | PairProbabilities) -> tuple[np.ndarray | PairPr
 
 def evaluate(bench: Benchmark, metric: str, scores: np.ndarray | PairProbabilities,
              settings: AnalysisSettings = AnalysisSettings(),
-             bench_views: list[View] | None = None) -> list[ResultRow]:
+             bench_views: list[View] | None = None,
+             replicates: ReplicateCache | None = None) -> list[ResultRow]:
     """Every number of `bench`'s protocol for one metric's per-sample `scores`.
 
     A score that is not a finite number (+-inf) counts as NaN: dropped, counted
-    in `n_nan`, and said in `notes`."""
+    in `n_nan`, and said in `notes`. `replicates` keeps each interval's bootstrap
+    replicates for `compare` on the same views, which then resamples no metric
+    twice (same numbers with or without it)."""
     from correlation import correlate
 
     scores, nonfinite = _finite(scores)
@@ -215,7 +221,7 @@ def evaluate(bench: Benchmark, metric: str, scores: np.ndarray | PairProbabiliti
         result, note = _quietly(lambda: correlate(
             vector, view.human, view.step.statistic, view.step.level, view.items, view.systems,
             ci_method=settings.ci_method, n_resamples=settings.bootstrap,
-            confidence=settings.confidence, seed=settings.seed))
+            confidence=settings.confidence, seed=settings.seed, cache=replicates))
         notes = "; ".join(n for n in (nonfinite, note, result.notes) if n)
         rows.append(ResultRow(bench.name, metric, view.step.statistic, view.step.level,
                               result.value, result.ci_low, result.ci_high,
@@ -226,13 +232,15 @@ def evaluate(bench: Benchmark, metric: str, scores: np.ndarray | PairProbabiliti
 
 def compare(bench: Benchmark, scored: dict[str, np.ndarray | PairProbabilities],
             settings: AnalysisSettings = AnalysisSettings(),
-            bench_views: list[View] | None = None) -> list[ComparisonRow]:
+            bench_views: list[View] | None = None,
+            replicates: ReplicateCache | None = None) -> list[ComparisonRow]:
     """Paired tests between every two metrics and their significance clusters, per view.
 
     All metrics of a view are judged on the rows where none is NaN
     (`correlation.compare_all`); metric_a is the better-ranked of the two.
     Each view's `SignificanceClusters` is kept on the view (`view.clusters`)
     for the report; the returned rows carry each metric's cluster number.
+    `replicates`: the cache `evaluate` filled, so no metric is resampled again.
     """
     from correlation import compare_all
 
@@ -246,7 +254,8 @@ def compare(bench: Benchmark, scored: dict[str, np.ndarray | PairProbabilities],
             vectors, view.human, view.step.statistic, view.step.level, view.items, view.systems,
             ci_method=settings.ci_method, n_resamples=settings.bootstrap,
             confidence=settings.confidence, n_permutations=settings.permutations,
-            permutation_unit=view.permutation_unit, seed=settings.seed, alpha=settings.alpha))
+            permutation_unit=view.permutation_unit, seed=settings.seed, alpha=settings.alpha,
+            cache=replicates))
         cluster_of = {e.metric: e.cluster for e in view.clusters.entries}
         n = view.n(results[0].n if results else 0, *vectors.values())
         for result in results:

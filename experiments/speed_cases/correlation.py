@@ -1,6 +1,19 @@
-"""Correlation bench: resampling at the sizes of the Flickr8k benchmarks vs scipy in a loop.
+"""Correlation bench: one Kendall tau, and resampling at the sizes of the Flickr8k benchmarks,
+each against scipy in the same process.
 
-Both cases synthesise their data with a fixed seed (no data files):
+Single Kendall tau (variants b and c) against `scipy.stats.kendalltau`, at
+47,830 rows (Flickr8k-CF's size) and 1,000,000 rows, each call repeated so the
+timings rise above the noise of a shared machine:
+
+- "real": CIDEr and BLEU-4 scores of Flickr8k-CF (computed through the score
+  cache, so the first run scores them) against its yes-vote shares; at
+  1,000,000 rows, the CF rows drawn with replacement (seeded). Skipped when the
+  Flickr8k data is absent.
+- "ties": a continuous latent quality; human = share of 3 yes-votes, metric
+  rounded to 2 decimals (both sides tied, as in Flickr8k-CF).
+- "no ties": metric and human both continuous (every value distinct).
+
+The resampling cases synthesise their data with a fixed seed (no data files):
 
 - Flickr8k-CF size: 47,830 rows; the human score is the share of "yes" among
   3 crowd voters (values 0, 1/3, 2/3, 1, mostly 0 as in the real data); the
@@ -11,13 +24,107 @@ Both cases synthesise their data with a fixed seed (no data files):
 """
 from __future__ import annotations
 
+import os
+from pathlib import Path
+
 import numpy as np
 import scipy.stats
 
 from . import BenchCase
 
 N_RESAMPLES = 1000
+DATA = Path(os.environ.get("METAEVAL_SHARED_DATA",
+                           Path(__file__).resolve().parents[2].parent / "shared" / "data"))
 _state: dict = {}
+
+
+# ---------------------------------------------------------------------------
+# a single Kendall tau vs scipy.stats.kendalltau
+
+def _synthetic(n: int, ties: bool):
+    rng = np.random.default_rng(n + ties)
+    quality = rng.normal(size=n)
+    metric = quality + rng.normal(0, 0.8, n)
+    if not ties:
+        return metric, quality + rng.normal(0, 0.8, n)
+    human = rng.binomial(3, 1 / (1 + np.exp(-(2.5 * quality - 2.0)))) / 3
+    return np.round(metric, 2), human
+
+
+def _flickr8k_cf_scores():
+    """{metric: (scores, human)} for Flickr8k-CF, scored through the score cache."""
+    if "cf_real" in _state:
+        return _state["cf_real"]
+    if not (DATA / "flickr8k" / "CrowdFlowerAnnotations.txt").is_file():
+        raise FileNotFoundError(f"Flickr8k-CF data not found at {DATA}/flickr8k")
+    import contextlib
+    import io
+
+    from metrics import ScoreCache, default_cache_dir, get_metric, score_with_cache
+
+    from ..benchmarks import load_benchmark
+    from ..benchmarks.base import scores_for
+
+    bench = load_benchmark("flickr8k-cf", DATA)
+    cache = ScoreCache(default_cache_dir())
+    index = bench.sample_index()
+    out = {}
+    with contextlib.redirect_stderr(io.StringIO()), contextlib.redirect_stdout(io.StringIO()):
+        for name in ("cider", "bleu4"):
+            result, _ = score_with_cache(get_metric(name), bench.samples, cache, progress=False)
+            metric = scores_for(bench.ratings.sample_ids, index, np.asarray(result.scores))
+            keep = ~np.isnan(metric)
+            out[name] = (metric[keep], bench.ratings.values[keep])
+    cache.close()
+    _state["cf_real"] = out
+    return out
+
+
+def _real(n: int | None, name: str):
+    metric, human = _flickr8k_cf_scores()[name]
+    if n is None:
+        return metric, human
+    idx = np.random.default_rng(n).integers(0, metric.size, n)
+    return metric[idx], human[idx]
+
+
+def _kendall_case(label: str, data, variant: str, repeats: int) -> BenchCase:
+    key = ("kendall", label)
+
+    def setup():
+        if key not in _state:
+            _state[key] = data()
+
+    def ours():
+        from correlation import kendall_tau
+
+        x, y = _state[key]
+        return [kendall_tau(x, y, variant) for _ in range(repeats)]
+
+    def baseline():
+        x, y = _state[key]
+        return [scipy.stats.kendalltau(x, y, variant=variant).statistic for _ in range(repeats)]
+
+    return BenchCase(
+        name=f"correlation: kendall_tau {variant} vs scipy, {label}", ours=ours, baseline=baseline,
+        target_ratio=1.0, setup=setup,
+        notes=(f"correlation.kendall_tau(variant={variant!r}) vs scipy.stats.kendalltau(variant="
+               f"{variant!r}) on the same vectors, each called {repeats} times; values equal to "
+               "1e-12 (tests)."))
+
+
+KENDALL_CASES = []
+for _variant in ("b", "c"):
+    KENDALL_CASES += [
+        _kendall_case("47,830 rows, Flickr8k-CF cider", lambda: _real(None, "cider"), _variant, 30),
+        _kendall_case("47,830 rows, Flickr8k-CF bleu4", lambda: _real(None, "bleu4"), _variant, 30),
+        _kendall_case("47,830 rows, ties", lambda: _synthetic(47_830, True), _variant, 30),
+        _kendall_case("47,830 rows, no ties", lambda: _synthetic(47_830, False), _variant, 30),
+        _kendall_case("1,000,000 rows, Flickr8k-CF cider rows redrawn",
+                      lambda: _real(1_000_000, "cider"), _variant, 3),
+        _kendall_case("1,000,000 rows, ties", lambda: _synthetic(1_000_000, True), _variant, 3),
+        _kendall_case("1,000,000 rows, no ties", lambda: _synthetic(1_000_000, False), _variant, 3),
+    ]
 
 
 def _setup_cf() -> None:
@@ -85,7 +192,7 @@ def _baseline_expert():
     return (1 + hits) / (1 + N_RESAMPLES)
 
 
-CASES = [
+CASES = KENDALL_CASES + [
     BenchCase(
         name="correlation: BCa CI of tau-c, 1,000 resamples, 47,830 rows (Flickr8k-CF size)",
         ours=_ours_cf,

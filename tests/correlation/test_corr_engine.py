@@ -19,12 +19,17 @@ def scipy_tau(x, y, v):
 
 
 @pytest.mark.parametrize("n_human_values", [2, 4, 11, 60])      # few classes and the per-bit layout
-@pytest.mark.parametrize("metric_kind", ["continuous", "tied"])
+@pytest.mark.parametrize("metric_kind", ["continuous", "tied", "partly tied"])
 def test_weighted_counts_equal_scipy_on_resampled_rows(n_human_values, metric_kind):
+    """Tie counts run over every row (most rows share a metric value) or over the rows that
+    share one (a few do): both exact."""
     rng = np.random.default_rng(n_human_values)
     n = 150
     y = rng.integers(0, n_human_values, n).astype(float)
     x = rng.normal(size=n) if metric_kind == "continuous" else rng.integers(0, 6, n).astype(float)
+    if metric_kind == "partly tied":
+        x = rng.normal(size=n)
+        x[:45] = rng.integers(0, 5, 45)      # 30 % of the rows share five values
     batch = KendallBatch(x, y)
     W = rng.multinomial(n, np.full(n, 1 / n), size=8)
     W[0] = 0

@@ -163,3 +163,22 @@ def test_comparison_rows_cover_every_pair_once():
         combinations("abcd", 2))
     # metric_a is the better-ranked metric of its pair
     assert all(r.value_a >= r.value_b for r in flat)
+
+
+def test_sharing_replicates_between_evaluate_and_compare_changes_no_number():
+    from correlation.replicates import ReplicateCache
+
+    bench, _ = preference_bench()
+    rng = np.random.default_rng(5)
+    scored = {m: rng.normal(size=len(bench.samples)) for m in ("m1", "m2", "m3")}
+    scored["m3"][4] = np.nan
+    bench_views = views(bench)
+    plain_rows = [r for m, s in scored.items() for r in evaluate(bench, m, s, FAST, bench_views)]
+    plain_cmp = compare(bench, scored, FAST, bench_views)
+    cache = ReplicateCache()
+    shared_rows = [r for m, s in scored.items()
+                   for r in evaluate(bench, m, s, FAST, bench_views, cache)]
+    shared_cmp = compare(bench, scored, FAST, bench_views, cache)
+    assert cache.hits > 0
+    assert [r.to_dict() for r in plain_rows] == [r.to_dict() for r in shared_rows]
+    assert plain_cmp == shared_cmp

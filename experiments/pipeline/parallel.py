@@ -1,0 +1,108 @@
+"""Every benchmark's analysis on several worker processes, with the same numbers as one.
+
+Two rounds of tasks:
+
+1. one per (benchmark, view, metric): the metric's number and interval on that
+   view (`evaluate`), which also yields the metric's bootstrap replicates and
+   jackknife values (a `ReplicateCache`);
+2. one per (benchmark, view): every comparison and the significance clusters
+   (`compare`), handed the replicates of round 1 so no metric is resampled
+   again.
+
+Every call draws from the run's seed on its own, so the numbers depend neither
+on the number of workers nor on which worker ran a task; rows come back in the
+order a one-process run writes them (per benchmark: metrics, then views).
+
+Workers are forked (they inherit the benchmarks and scores, which hold closures
+that cannot be pickled); where fork is unavailable the tasks run in this process.
+"""
+from __future__ import annotations
+
+import multiprocessing
+import os
+from typing import Callable
+
+from .agreement import ComparisonRow, ResultRow, compare, evaluate
+from .settings import AnalysisSettings
+
+_CONTEXT: tuple | None = None
+
+
+def default_workers() -> int:
+    """Every core this process may use."""
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except AttributeError:
+        return max(1, os.cpu_count() or 1)
+
+
+def _interval_task(task):
+    from correlation.replicates import ReplicateCache
+
+    jobs, settings, _ = _CONTEXT
+    b, v, metric = task
+    bench, scored, bench_views = jobs[b]
+    replicates = ReplicateCache()
+    rows = evaluate(bench, metric, scored[metric], settings, [bench_views[v]], replicates)
+    return rows, replicates.items()
+
+
+def _compare_task(task):
+    jobs, settings, caches = _CONTEXT
+    b, v = task
+    bench, scored, bench_views = jobs[b]
+    view = bench_views[v]
+    rows = compare(bench, scored, settings, [view], caches[b, v])
+    return rows, view.clusters
+
+
+def _map(fn, tasks: list, workers: int, context: tuple, progress) -> list:
+    global _CONTEXT
+    _CONTEXT = context
+    out = []
+    try:
+        if workers > 1 and len(tasks) > 1 and "fork" in multiprocessing.get_all_start_methods():
+            with multiprocessing.get_context("fork").Pool(min(workers, len(tasks))) as pool:
+                for result in pool.imap(fn, tasks, chunksize=1):
+                    out.append(result)
+                    progress()
+        else:
+            for task in tasks:
+                out.append(fn(task))
+                progress()
+        return out
+    finally:
+        _CONTEXT = None
+
+
+def analyse(jobs: list[tuple], settings: AnalysisSettings, workers: int = 1,
+            progress: Callable[[], object] = lambda: None
+            ) -> list[tuple[list[ResultRow], list[ComparisonRow]]]:
+    """For each (benchmark, {metric: scores}, views) of `jobs`: (result rows, comparison
+    rows), as `evaluate` per metric then `compare` would give them; each view's clusters
+    are set on the view. `progress` is called after every finished task."""
+    from correlation.replicates import ReplicateCache
+
+    units = [(b, v, m) for b, (_, scored, bench_views) in enumerate(jobs)
+             for m in scored for v in range(len(bench_views))]
+    intervals = dict(zip(units, _map(_interval_task, units, workers, (jobs, settings, None),
+                                     progress)))
+    caches = {(b, v): ReplicateCache() for b, (_, scored, bench_views) in enumerate(jobs)
+              if len(scored) > 1 for v in range(len(bench_views))}
+    for (b, v, _), (_, entries) in intervals.items():
+        if (b, v) in caches:
+            caches[b, v].update(entries)
+    pairs = list(caches)
+    compared = dict(zip(pairs, _map(_compare_task, pairs, workers, (jobs, settings, caches),
+                                    progress)))
+    out = []
+    for b, (_, scored, bench_views) in enumerate(jobs):
+        rows = [row for m in scored for v in range(len(bench_views))
+                for row in intervals[b, v, m][0]]
+        comparisons = []
+        for v, view in enumerate(bench_views):
+            if (b, v) in compared:
+                view_rows, view.clusters = compared[b, v]
+                comparisons += view_rows
+        out.append((rows, comparisons))
+    return out
