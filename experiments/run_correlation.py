@@ -39,7 +39,7 @@ from .pipeline.settings import AnalysisSettings
 from .benchmarks.user_files import parse_protocol
 from .cli import add_common_arguments, quiet_stderr, setup_logging
 from .plots.names import DisplayNames, parse_display_names
-from .plugins import PluginError, format_inventory, inventory, load_plugins
+from .pipeline.plugins import PluginError, format_inventory, inventory, load_plugins
 
 log = logging.getLogger("experiments.run_correlation")
 PAIRWISE_METRIC = "vlm_judge_pairwise"

@@ -20,13 +20,16 @@ DEMO_NOTE = ("illustrative data for a smoke run (scripts/make_demo.py); "
 
 
 def load(folder: Path, image_root: str | None = None) -> Benchmark:
-    """Socratis from `folder` (see `experiments.socratis.data`), with its tables."""
+    """Socratis (Deng et al. 2023): reasons for emotions, human vs machine verdicts.
+
+    Read from `folder` (see `experiments.socratis.data`), with the paper's tables."""
     bench = load_socratis(folder, image_root=image_root)
     bench.tables = socratis_tables
     return bench
 
 
 def load_demo(image_root: str | None = None) -> Benchmark:
+    """The bundled demo: illustrative Socratis-shaped data for a smoke run, offline."""
     bench = load(DEMO_DIR, image_root=image_root)
     bench.illustrative = DEMO_NOTE
     return bench

@@ -12,16 +12,17 @@ from __future__ import annotations
 
 import importlib
 import inspect
+import re
 import sys
 from dataclasses import dataclass
 from pathlib import Path
 
 from metrics import MetricError, get_metric, list_metrics, metric_class, metric_source
 
-from .benchmarks import benchmark_loader, benchmark_source, default_data_dir, list_benchmarks
-from .benchmarks.base import DataError
-from .benchmarks.download import check
-from .benchmarks.sources import families, family_names
+from ..benchmarks import benchmark_loader, benchmark_source, default_data_dir, list_benchmarks
+from ..benchmarks.base import DataError
+from ..benchmarks.download import check
+from ..benchmarks.sources import families, family_names
 
 
 class PluginError(Exception):
@@ -50,13 +51,17 @@ class Entry:
     description: str
 
 
+# A full stop that ends a sentence: not the one of "et al." or "e.g.".
+_SENTENCE_END = re.compile(r"(?<!\bal)(?<!\be\.g)(?<!\bi\.e)\.\s+(?=[A-Z(])")
+
+
 def _first_line(obj) -> str:
     """The first sentence of the docstring's first paragraph (the module's, if it has none)."""
     doc = (inspect.getdoc(obj) or inspect.getdoc(inspect.getmodule(obj)) or "").strip()
     if not doc:
         return "(no description)"
     paragraph = " ".join(doc.split("\n\n")[0].split())
-    sentence = paragraph.split(". ")[0].rstrip(".")
+    sentence = _SENTENCE_END.split(paragraph, maxsplit=1)[0].rstrip(".")
     return sentence if len(sentence) <= 110 else sentence[:107] + "..."
 
 
