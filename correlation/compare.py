@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import dataclasses
 import math
+import multiprocessing
 from typing import Mapping
 
 import numpy as np
@@ -280,23 +281,43 @@ def _ranking(scores: Mapping[str, object], human, statistic, level, items, syste
     return full, names, vals, ranked, notes
 
 
-def _ranked_pair_draws(full, names, ranked, n_permutations, unit, standardize, seed):
-    """For every two ranked metrics r above c: (r, c, sub-problem, permutation unit, delta,
-    draws), each pair with its own random stream derived from ``seed``."""
+_PAIRS: tuple | None = None
+
+
+def _pair_draws(job):
+    """(permutation unit, delta, draws) of one pair (r, c, a, b, rng) of `_PAIRS`' problem."""
+    full, names, n_permutations, unit, standardize = _PAIRS
+    _, _, a, b, rng = job
+    sub = Problem([full.X[:, a], full.X[:, b]], full.y, full.statistic, full.level,
+                  full.items, full.systems, full.epsilon, names=(names[a], names[b]))
+    if full.level == "pair":  # already outcomes; do not re-threshold
+        sub.X = full.X[:, [a, b]]
+    punit = _permutation_unit(sub, unit)
+    delta, d = _permutation_draws(sub, punit, n_permutations, standardize, rng)
+    return punit, delta, d
+
+
+def _ranked_pair_draws(full, names, ranked, n_permutations, unit, standardize, seed,
+                       workers: int = 1):
+    """For every two ranked metrics r above c: (r, c, permutation unit, delta, draws), each
+    pair with its own random stream derived from ``seed``, so the pairs may run on
+    `workers` forked processes with the same numbers."""
+    global _PAIRS
     m = len(ranked)
     rngs = _child_rngs(seed, max(1, m * (m - 1) // 2))
-    k = 0
-    for r in range(m):
-        for c in range(r + 1, m):
-            a, b = ranked[r], ranked[c]
-            sub = Problem([full.X[:, a], full.X[:, b]], full.y, full.statistic, full.level,
-                          full.items, full.systems, full.epsilon, names=(names[a], names[b]))
-            if full.level == "pair":  # already outcomes; do not re-threshold
-                sub.X = full.X[:, [a, b]]
-            punit = _permutation_unit(sub, unit)
-            delta, d = _permutation_draws(sub, punit, n_permutations, standardize, rngs[k])
-            k += 1
-            yield r, c, sub, punit, delta, d
+    pairs = [(r, c) for r in range(m) for c in range(r + 1, m)]
+    jobs = [(r, c, ranked[r], ranked[c], rng) for (r, c), rng in zip(pairs, rngs)]
+    _PAIRS = (full, names, n_permutations, unit, standardize)
+    try:
+        if workers > 1 and len(jobs) > 1 and "fork" in multiprocessing.get_all_start_methods():
+            with multiprocessing.get_context("fork").Pool(min(workers, len(jobs))) as pool:
+                drawn = pool.map(_pair_draws, jobs, chunksize=1)
+        else:
+            drawn = [_pair_draws(job) for job in jobs]
+    finally:
+        _PAIRS = None
+    for (r, c), (punit, delta, d) in zip(pairs, drawn):
+        yield r, c, punit, delta, d
 
 
 def _clusters(full, names, vals, ranked, pmat, alpha, n_permutations, seed, notes):
@@ -331,7 +352,7 @@ def significance_clusters(scores: Mapping[str, object], human, statistic: str, l
     full, names, vals, ranked, notes = _ranking(scores, human, statistic, level, items, systems,
                                                 epsilon)
     pmat = np.full((len(ranked), len(ranked)), np.nan)
-    for r, c, _, _, delta, d in _ranked_pair_draws(full, names, ranked, n_permutations, unit,
+    for r, c, _, delta, d in _ranked_pair_draws(full, names, ranked, n_permutations, unit,
                                                    standardize, seed):
         pmat[r, c] = _p_value(delta, d, "greater")
     return _clusters(full, names, vals, ranked, pmat, alpha, n_permutations, seed, notes)
@@ -341,8 +362,8 @@ def compare_all(scores: Mapping[str, object], human, statistic: str, level: str 
                 items=None, systems=None, *, ci_method: str = "bca", n_resamples: int = 1000,
                 confidence: float = 0.95, unit: str | None = None, n_permutations: int = 1000,
                 permutation_unit: str | None = None, standardize: bool = True, seed=0,
-                epsilon: float = 0.0, alpha: float = 0.05, cache=None, **deprecated
-                ) -> tuple[list[ComparisonResult], SignificanceClusters]:
+                epsilon: float = 0.0, alpha: float = 0.05, cache=None, workers: int = 1,
+                **deprecated) -> tuple[list[ComparisonResult], SignificanceClusters]:
     """Every two metrics compared, and the significance clusters, with the work shared.
 
     All metrics are judged on the rows where none is NaN. For every pair, a
@@ -357,9 +378,13 @@ def compare_all(scores: Mapping[str, object], human, statistic: str, level: str 
     ci_method: "bca" | "percentile" (``method=`` is its deprecated name).
     cache: a `correlation.ReplicateCache` that `correlate(..., cache=...)` filled
     on the same data: metrics found there are not resampled again (same numbers).
+    workers: processes for the pairs' permutation tests (forked; each pair draws from
+    its own stream, so the numbers do not depend on it).
     """
     method = renamed_keyword(deprecated, "method", "ci_method", ci_method, "bca", "compare_all")
     check_settings(method, n_resamples, confidence)
+    if not isinstance(workers, (int, np.integer)) or workers < 1:
+        raise ValueError(f"workers must be a positive integer, got {workers!r}")
     if not 0 < alpha < 1:
         raise ValueError(f"alpha must be between 0 and 1, got {alpha!r}")
     full, names, vals, ranked, notes = _ranking(scores, human, statistic, level, items, systems,
@@ -369,8 +394,9 @@ def compare_all(scores: Mapping[str, object], human, statistic: str, level: str 
     label = resampling_label("paired bootstrap", method, n_resamples, boot_unit, confidence, jnote)
     pmat = np.full((len(ranked), len(ranked)), np.nan)
     results = []
-    for r, c, sub, punit, delta, d in _ranked_pair_draws(full, names, ranked, n_permutations,
-                                                         permutation_unit, standardize, seed):
+    for r, c, punit, delta, d in _ranked_pair_draws(full, names, ranked, n_permutations,
+                                                    permutation_unit, standardize, seed,
+                                                    int(workers)):
         a, b = ranked[r], ranked[c]
         pmat[r, c] = _p_value(delta, d, "greater")
         lo, hi, note = _difference_interval(delta, reps, jk, a, b, confidence, method)

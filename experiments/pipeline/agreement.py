@@ -233,14 +233,15 @@ def evaluate(bench: Benchmark, metric: str, scores: np.ndarray | PairProbabiliti
 def compare(bench: Benchmark, scored: dict[str, np.ndarray | PairProbabilities],
             settings: AnalysisSettings = AnalysisSettings(),
             bench_views: list[View] | None = None,
-            replicates: ReplicateCache | None = None) -> list[ComparisonRow]:
+            replicates: ReplicateCache | None = None, workers: int = 1) -> list[ComparisonRow]:
     """Paired tests between every two metrics and their significance clusters, per view.
 
     All metrics of a view are judged on the rows where none is NaN
     (`correlation.compare_all`); metric_a is the better-ranked of the two.
     Each view's `SignificanceClusters` is kept on the view (`view.clusters`)
     for the report; the returned rows carry each metric's cluster number.
-    `replicates`: the cache `evaluate` filled, so no metric is resampled again.
+    `replicates`: the cache `evaluate` filled, so no metric is resampled again;
+    `workers`: processes for the pairs' permutation tests (same numbers for any).
     """
     from correlation import compare_all
 
@@ -255,7 +256,7 @@ def compare(bench: Benchmark, scored: dict[str, np.ndarray | PairProbabilities],
             ci_method=settings.ci_method, n_resamples=settings.bootstrap,
             confidence=settings.confidence, n_permutations=settings.permutations,
             permutation_unit=view.permutation_unit, seed=settings.seed, alpha=settings.alpha,
-            cache=replicates))
+            cache=replicates, workers=workers))
         cluster_of = {e.metric: e.cluster for e in view.clusters.entries}
         n = view.n(results[0].n if results else 0, *vectors.values())
         for result in results:

@@ -5,9 +5,10 @@ Two rounds of tasks:
 1. one per (benchmark, view, metric): the metric's number and interval on that
    view (`evaluate`), which also yields the metric's bootstrap replicates and
    jackknife values (a `ReplicateCache`);
-2. one per (benchmark, view): every comparison and the significance clusters
-   (`compare`), handed the replicates of round 1 so no metric is resampled
-   again.
+2. per (benchmark, view), in this process: every comparison and the
+   significance clusters (`compare`), handed the replicates of round 1 so no
+   metric is resampled again, each pair's permutation test on a worker
+   (`compare_all(..., workers=...)`).
 
 Every call draws from the run's seed on its own, so the numbers depend neither
 on the number of workers nor on which worker ran a task; rows come back in the
@@ -48,11 +49,11 @@ def _interval_task(task):
 
 
 def _compare_task(task):
-    jobs, settings, caches = _CONTEXT
+    jobs, settings, caches, workers = _CONTEXT
     b, v = task
     bench, scored, bench_views = jobs[b]
     view = bench_views[v]
-    rows = compare(bench, scored, settings, [view], caches[b, v])
+    rows = compare(bench, scored, settings, [view], caches[b, v], workers)
     return rows, view.clusters
 
 
@@ -92,9 +93,10 @@ def analyse(jobs: list[tuple], settings: AnalysisSettings, workers: int = 1,
     for (b, v, _), (_, entries) in intervals.items():
         if (b, v) in caches:
             caches[b, v].update(entries)
-    pairs = list(caches)
-    compared = dict(zip(pairs, _map(_compare_task, pairs, workers, (jobs, settings, caches),
-                                    progress)))
+    # one view at a time here, its pairs of metrics on the worker processes
+    views_left = list(caches)
+    compared = dict(zip(views_left, _map(_compare_task, views_left, 1,
+                                         (jobs, settings, caches, workers), progress)))
     out = []
     for b, (_, scored, bench_views) in enumerate(jobs):
         rows = [row for m in scored for v in range(len(bench_views))

@@ -84,3 +84,16 @@ def test_a_generator_seed_is_never_cached():
     correlate(scores["m1"], human, "kendall_b", ci_method="percentile", n_resamples=20,
               seed=np.random.default_rng(0), cache=cache)
     assert len(cache) == 0
+
+
+def test_compare_all_on_two_worker_processes_gives_the_same_numbers():
+    scores, human, items, _ = view_data("flat", np.random.default_rng(10))
+    kw = dict(ci_method="bca", n_resamples=40, n_permutations=60, seed=5)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        one = compare_all(scores, human, "kendall_c", "flat", items, **kw)
+        two = compare_all(scores, human, "kendall_c", "flat", items, workers=2, **kw)
+    assert [as_tuple(r) for r in one[0]] == [as_tuple(r) for r in two[0]]
+    assert one[1] == two[1]
+    with pytest.raises(ValueError, match="workers"):
+        compare_all(scores, human, "kendall_c", workers=0)
