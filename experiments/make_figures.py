@@ -29,7 +29,7 @@ from .plots.clusters import significance_matrix
 from .plots.common import Made, Results, Skip, illustrative_mark, paper_style, number
 from .plots.forest import agreement_forest
 from .plots.power import power_curves
-from .plots.names import DisplayNames, parse_display_names
+from .plots.names import DisplayNames, add_display_name_arguments, parse_display_names
 from .plots.scatter import metric_vs_human
 from .socratis.verdict_figures import verdict_bars
 
@@ -145,11 +145,7 @@ def main(argv: list[str] | None = None) -> int:
                                 description="Figures from saved results (no rescoring).")
     p.add_argument("--results", default="results", help="a run_correlation output folder")
     p.add_argument("--out", default="figures", help="where the figures go (default figures)")
-    p.add_argument("--display-name", action="append", default=[], metavar="KEY=TEXT",
-                   help="what figures and tables call KEY (a metric, statistic, benchmark, "
-                        "verdict or generator), e.g. bleu4=BLEU@4; repeatable")
-    p.add_argument("--display-names", action="append", default=[], metavar="FILE",
-                   help="a file of KEY=TEXT lines, as --display-name")
+    add_display_name_arguments(p, "figures and tables")
     add_common_arguments(p)
     args = p.parse_args(argv)
     setup_logging(args)

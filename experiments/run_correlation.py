@@ -38,7 +38,7 @@ from .pipeline.results_folder import OutputFolderError, ResultsWriter
 from .pipeline.settings import AnalysisSettings
 from .benchmarks.user_files import parse_protocol
 from .cli import add_common_arguments, quiet_stderr, setup_logging
-from .plots.names import DisplayNames, parse_display_names
+from .plots.names import DisplayNames, add_display_name_arguments, parse_display_names
 from .pipeline.plugins import PluginError, format_inventory, inventory, load_plugins
 
 log = logging.getLogger("experiments.run_correlation")
@@ -131,11 +131,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--skip-unavailable", action="store_true",
                    help="a metric named in --metrics that cannot run here is skipped with the "
                         "reason instead of failing the run")
-    p.add_argument("--display-name", action="append", default=[], metavar="KEY=TEXT",
-                   help="what the LaTeX tables (OUT/*.tex) call KEY, e.g. bleu4=BLEU@4; "
-                        "repeatable")
-    p.add_argument("--display-names", action="append", default=[], metavar="FILE",
-                   help="a file of KEY=TEXT lines, as --display-name")
+    add_display_name_arguments(p, "the LaTeX tables (OUT/*.tex)")
     add_common_arguments(p)
     return p
 

@@ -57,6 +57,15 @@ class DisplayNames:
         return f"{self(statistic)} ({extra})" if extra else self(statistic)
 
 
+def add_display_name_arguments(parser, where: str) -> None:
+    """--display-name KEY=TEXT (repeatable) and --display-names FILE, for `where`."""
+    parser.add_argument("--display-name", action="append", default=[], metavar="KEY=TEXT",
+                        help=f"what {where} call KEY (a metric, statistic, benchmark, verdict "
+                             "or generator), e.g. bleu4=BLEU@4; repeatable")
+    parser.add_argument("--display-names", action="append", default=[], metavar="FILE",
+                        help="a file of KEY=TEXT lines, as --display-name")
+
+
 def parse_display_names(items: Iterable[str] = (), files: Iterable[str | Path] = ()) -> dict[str, str]:
     """Overrides from KEY=TEXT items and files of such lines; a bad one is a ValueError
     naming the item, or the file and line."""
