@@ -46,6 +46,7 @@ from typing import Any, Callable, Iterator, Sequence
 from urllib.parse import urlsplit
 
 from ..base import MetricError
+from ..images import ImageReadError, open_image, read_image_bytes
 from ..redaction import mask_text, mask_url, redact_key
 from .templates import Template
 
@@ -78,17 +79,20 @@ class Request:
 
 def image_data_url(path: str) -> str:
     """The image as a base64 data URL: PNG, JPEG, WebP and GIF files as they
-    are, anything else converted to PNG."""
+    are, anything else converted to PNG. The file passes the checks of every
+    image reader first (`metrics.images.open_image`: a missing, non-image,
+    truncated or over-large file is an ImageReadError), so no damaged image
+    reaches the server."""
     from PIL import Image
 
-    with open(path, "rb") as f:
-        data = f.read()
+    data = read_image_bytes(path)
+    rgb = open_image(path, data=data)
     with Image.open(io.BytesIO(data)) as img:
         mime = _SENT_AS_IS.get(img.format or "")
-        if mime is None:
-            buffer = io.BytesIO()
-            img.convert("RGB").save(buffer, format="PNG")
-            data, mime = buffer.getvalue(), "image/png"
+    if mime is None:
+        buffer = io.BytesIO()
+        rgb.save(buffer, format="PNG")
+        data, mime = buffer.getvalue(), "image/png"
     return f"data:{mime};base64,{base64.b64encode(data).decode('ascii')}"
 
 
@@ -364,9 +368,12 @@ class ServedBackend:
             with_logprobs = self.logprobs and self._server_has_logprobs
             if with_logprobs not in bodies:
                 # Reading and encoding an image blocks: not on the event loop.
-                bodies[with_logprobs] = (await asyncio.to_thread(self._body, request, with_logprobs)
-                                         if request.image is not None
-                                         else self._body(request, with_logprobs))
+                try:
+                    bodies[with_logprobs] = (
+                        await asyncio.to_thread(self._body, request, with_logprobs)
+                        if request.image is not None else self._body(request, with_logprobs))
+                except ImageReadError as exc:
+                    return None, str(exc)
             status, headers, payload, error = await self._post(client, httpx2,
                                                                bodies[with_logprobs])
             if status == 200:

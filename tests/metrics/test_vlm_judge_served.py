@@ -520,3 +520,18 @@ def test_several_servers_share_the_requests(serve, image):
     # The first four requests alternate (each goes to the server with fewer outstanding).
     assert len(servers[0].bodies) >= 2 and len(servers[1].bodies) >= 2
     assert sum(judge.backend.sent_per_server.values()) == 16
+
+
+def test_a_truncated_image_is_nan_with_the_readers_reason_and_never_sent(serve, image, tmp_path):
+    noise = np.random.default_rng(0).integers(0, 256, (64, 64, 3), dtype=np.uint8)
+    whole = tmp_path / "whole.png"
+    Image.fromarray(noise).save(whole)
+    cut = tmp_path / "cut.png"
+    cut.write_bytes(whole.read_bytes()[: whole.stat().st_size // 2])  # the header survives
+    server = serve(lambda body, n: ok(completion("3")))
+    samples = socratis(image) + [Sample("cut", "a reason", (), str(cut),
+                                        {"caption": "c", "emotion": "fear"})]
+    out = make_judge(server).score(samples)
+    assert np.isfinite(out.scores[0]) and math.isnan(out.scores[1])
+    assert "damaged or truncated" in out.failures["cut"]
+    assert len(server.bodies) == 1  # only the sound image was sent
