@@ -87,3 +87,27 @@ def test_permutation_p_values_equal_per_bit_path_on_tied_data(per_bit, statistic
     slow = per_bit(permutation_test, a, b, y, statistic, n_permutations=300, seed=4)
     assert 0.01 < fast.p_value < 1                       # draws on both sides of the observed delta
     assert fast.p_value == slow.p_value and fast.delta == slow.delta
+
+
+def test_tie_pair_plan_and_class_counts_give_the_same_taus():
+    """Many tying row pairs go to the class counts; the pair test they replaced gives the
+    same tau-b and tau-c (the pair test's distinct-value bound stands in for the count)."""
+    rng = np.random.default_rng(2)
+    n = 900
+    y = rng.integers(0, 4, n).astype(float)
+    a = np.round(rng.normal(size=n), 1)                    # ~40 values: many tying pairs
+    b = np.round(rng.normal(size=n), 2)
+    batch = KendallBatch(np.column_stack([a, b]), y)
+    assert batch._tie_pairs is None
+    choice = rng.random((20, n)) < 0.5
+    k_classes = batch.counts(choice=choice)
+    batch._tie_pairs = batch._pair_tie_plan(max_pairs_per_row=1000)
+    assert batch._tie_pairs is not None and batch._tie_pairs[4] >= batch._my
+    k_pairs = batch.counts(choice=choice)
+    assert np.array_equal(k_classes.ties_metric, k_pairs.ties_metric)
+    assert np.array_equal(k_classes.ties_both, k_pairs.ties_both)
+    for v in "bc":
+        assert np.array_equal(engine.tau_from_counts(k_classes, v), engine.tau_from_counts(k_pairs, v))
+    for r in range(3):
+        x = np.where(choice[r], b, a)
+        assert k_classes.ties_metric[r] == sum(c * (c - 1) // 2 for c in np.unique(x, return_counts=True)[1])
