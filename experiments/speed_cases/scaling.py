@@ -29,7 +29,7 @@ from . import BenchCase
 
 SIZES = (10_000, 50_000, 200_000, 1_000_000)
 ROWS_PER_ITEM = 5
-ANALYSIS_RESAMPLES = 200
+ANALYSIS_RESAMPLES = 500
 MEMORY_ROWS = 1_000_000
 MEMORY_RESAMPLES = 1000
 MEMORY_TARGET_MIB = 1024.0
@@ -151,7 +151,7 @@ CASES = [
                "the sweep's seconds, peak traced MiB and growth exponent are printed."),
     ),
     BenchCase(
-        name="scaling: peak MiB of a BCa tau-c interval, 1,000 resamples, 1,000,000 rows",
+        name="scaling: peak memory, BCa tau-c, 1,000 resamples, 1M rows",
         ours=_bca_1m,
         baseline=None,
         target_ratio=1.0,
