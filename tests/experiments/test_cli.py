@@ -105,3 +105,7 @@ def test_setup_cfg_installs_the_console_script():
     config.read(REPO / "setup.cfg")
     scripts = config["options.entry_points"]["console_scripts"].split("\n")
     assert "metaeval = experiments.cli:main" in [s.strip() for s in scripts]
+
+
+def test_every_metaeval_subcommand_names_a_module_that_exists():
+    assert cli.available() == cli.COMMANDS
