@@ -1,6 +1,6 @@
 """Timed comparisons of the project against its baselines, one module per area.
 
-Each module exposes `CASES`, a list of `BenchCase`; `python -m experiments.bench`
+Each module exposes `CASES`, a list of `BenchCase`; `python -m experiments.speed`
 runs them all and prints each as a ratio against its baseline run in the same
 process. A case with `memory_target_mib` is judged on memory instead: its
 code runs under tracemalloc and the ratio is its peak traced MiB over that
