@@ -28,7 +28,7 @@ COMMANDS = {
     "study": ("experiments.human_study", "the human-study kit (export, import)"),
     "generate": ("experiments.generate_reasons", "machine-written reasons for Socratis"),
     "fetch": ("experiments.fetch_data", "fetch public benchmark data from their authors"),
-    "plan": ("experiments.plan", "plan a study"),
+    "plan": ("experiments.plan_study", "power and sample size for a human study"),
     "fleur": ("experiments.fleur_scores", "convert FLEUR's released scores"),
     "speed": ("experiments.speed", "time the project against its baselines"),
 }

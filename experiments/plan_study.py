@@ -17,15 +17,14 @@ belongs to that run), prints the smallest size that reaches the target power;
 from __future__ import annotations
 
 import argparse
-import logging
 import sys
 from pathlib import Path
 
 from .benchmarks import DATA_ENV, list_benchmarks, load_benchmark
 from .benchmarks.base import DataError
+from .cli import add_common_arguments, setup_logging
 from .pipeline.planning import CURVE_FILE, PlanSettings, plan, read_pilot, read_scores, write_curves
 from .pipeline.results_folder import OutputFolderError, ResultsWriter
-
 
 def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="python -m experiments.plan_study",
@@ -61,9 +60,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--out", default=None,
                    help="output folder (default: RESULTS-plan beside --results, else results/plan)")
     p.add_argument("--cache-dir", default=None)
-    p.add_argument("--quiet", action="store_true", help="no progress bars")
+    add_common_arguments(p)
     return p
-
 
 def _settings(args) -> PlanSettings:
     metrics = [m.strip() for m in (args.metrics or "").split(",") if m.strip()]
@@ -80,7 +78,6 @@ def _settings(args) -> PlanSettings:
                         bootstrap=args.bootstrap, ci_method=args.ci_method, alpha=args.alpha,
                         power=args.power, seed=args.seed)
 
-
 def _score_now(bench, names, args) -> dict:
     from metrics import ScoreCache, get_metric, score_with_cache
 
@@ -91,7 +88,6 @@ def _score_now(bench, names, args) -> dict:
         out[name] = output.scores
     return out
 
-
 def default_out(args) -> Path:
     """A folder of its own: RESULTS-plan beside a results folder, else results/plan."""
     if args.out:
@@ -101,10 +97,9 @@ def default_out(args) -> Path:
         return results.parent / f"{results.name}-plan"
     return Path("results/plan")
 
-
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
-    logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
+    setup_logging(args)
     try:
         settings = _settings(args)
         curves, benches = [], []
@@ -150,7 +145,6 @@ def main(argv: list[str] | None = None) -> int:
         print(planned.answer())
     print(f"power curves written to {out / CURVE_FILE}")
     return 0
-
 
 if __name__ == "__main__":
     sys.exit(main())

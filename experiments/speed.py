@@ -1,8 +1,9 @@
 """Time the project against its baselines: `python -m experiments.speed [--only NAME]`.
 
 Each case runs its baseline and our code in this process and prints the
-ratio ours/baseline next to its target; rows go to --out as JSON
-(`{name, ours_s, baseline_s, ratio, target, peak_mb, notes}`).
+ratio ours/baseline next to its target; a case with a memory target is
+judged by its peak traced MiB over that target instead. Rows go to --out as
+JSON (`{name, ours_s, baseline_s, ratio, target, peak_mb, notes}`).
 """
 from __future__ import annotations
 
@@ -43,6 +44,18 @@ def timed(fn, trace_memory: bool) -> tuple[float, float]:
     return seconds, peak
 
 
+def _memory_row(case: BenchCase) -> dict:
+    """Run a memory-judged case under tracemalloc: ratio = peak traced MiB / its target."""
+    ours_s, ours_mb = timed(case.ours, trace_memory=True)
+    ratio = ours_mb / case.memory_target_mib
+    verdict = "ok" if ratio <= case.target_ratio else "MISSED"
+    print(f"{case.name:58s} {ours_s:9.3f} {'-':>9s} {ratio:7.3f} {case.target_ratio:7.2f} {verdict}")
+    print(f"{'':58s} peak MiB {ours_mb:.1f} of the {case.memory_target_mib:.0f} MiB target")
+    return {"name": case.name, "ours_s": round(ours_s, 4), "baseline_s": None, "ratio": round(ratio, 4),
+            "target": case.target_ratio, "peak_mb": {"ours": round(ours_mb, 1), "baseline": None},
+            "memory_target_mb": case.memory_target_mib, "notes": case.notes}
+
+
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(prog="python -m experiments.speed")
     p.add_argument("--only", default=None, help="run only cases whose name contains this")
@@ -61,6 +74,9 @@ def main(argv: list[str] | None = None) -> int:
                 case.setup()
         except FileNotFoundError as exc:
             print(f"{case.name:58s} skipped: {exc}")
+            continue
+        if case.memory_target_mib is not None:
+            rows.append(_memory_row(case))
             continue
         baseline_s, baseline_mb = timed(case.baseline, args.memory)
         ours_s, ours_mb = timed(case.ours, args.memory)

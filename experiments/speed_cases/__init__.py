@@ -1,8 +1,10 @@
 """Timed comparisons of the project against its baselines, one module per area.
 
-Each module exposes `CASES`, a list of `BenchCase`; `python -m experiments.bench`
+Each module exposes `CASES`, a list of `BenchCase`; `python -m experiments.speed`
 runs them all and prints each as a ratio against its baseline run in the same
-process.
+process. A case with `memory_target_mib` is judged on memory instead: its
+code runs under tracemalloc and the ratio is its peak traced MiB over that
+target (`baseline` is then None).
 """
 from __future__ import annotations
 
@@ -14,7 +16,8 @@ from typing import Callable
 class BenchCase:
     name: str
     ours: Callable[[], object]
-    baseline: Callable[[], object]
+    baseline: Callable[[], object] | None
     target_ratio: float
     notes: str = ""
     setup: Callable[[], None] | None = None
+    memory_target_mib: float | None = None

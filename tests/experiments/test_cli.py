@@ -4,6 +4,7 @@ figure index naming the metrics that ran, and the `metaeval` console script."""
 from __future__ import annotations
 
 import configparser
+import importlib
 import json
 import logging
 import shlex
@@ -105,3 +106,16 @@ def test_setup_cfg_installs_the_console_script():
     config.read(REPO / "setup.cfg")
     scripts = config["options.entry_points"]["console_scripts"].split("\n")
     assert "metaeval = experiments.cli:main" in [s.strip() for s in scripts]
+
+
+def test_every_metaeval_subcommand_names_a_module_that_exists():
+    assert cli.available() == cli.COMMANDS
+
+
+@pytest.mark.parametrize("command", sorted(cli.COMMANDS))
+def test_every_command_says_its_version(command, capsys):
+    module = importlib.import_module(cli.COMMANDS[command][0])
+    with pytest.raises(SystemExit) as stop:
+        module.main(["--version"])
+    assert stop.value.code == 0
+    assert "socratis-metaeval" in capsys.readouterr().out
