@@ -19,6 +19,9 @@ positions. The data-dependent work is therefore: gather weights into the layout,
 one cumulative sum, a few gathers, per bit, for all variants at once as 2-D
 arrays, which is what makes the bootstrap (variant = row multiplicities) and the
 permutation test (variant = which of two metrics each row takes) fast.
+The bits are one way of splitting the classes; when the classes differ much in
+size, runs of classes are split where they halve the rows instead (see
+`_class_splits`), so a row of a large class passes through fewer stages.
 """
 from __future__ import annotations
 
