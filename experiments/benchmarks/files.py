@@ -52,21 +52,37 @@ def tsv_rows(path: Path, columns: int) -> Iterator[tuple[int, list[str]]]:
         yield number, fields
 
 
+def csv_table(path: Path) -> tuple[list[str], Iterator[tuple[int, list[str]]]]:
+    """A CSV file's header (names stripped; a name given twice is an error, never
+    a column silently lost) and its non-blank rows as (line number, cells), a row
+    of another width being an error."""
+    reader = csv.reader(read_text(path).splitlines())
+    header = [name.strip() for name in next(reader)]
+    for name in header:
+        if header.count(name) > 1:
+            raise DataError(f"{path}:1: column {name!r} appears twice")
+
+    def rows() -> Iterator[tuple[int, list[str]]]:
+        for row in reader:
+            number = reader.line_num
+            if not any(cell.strip() for cell in row):
+                continue
+            if len(row) != len(header):
+                raise DataError(f"{path}:{number}: expected {len(header)} columns, "
+                                f"found {len(row)}")
+            yield number, row
+
+    return header, rows()
+
+
 def csv_rows(path: Path, required: list[str]) -> Iterator[tuple[int, dict[str, str]]]:
     """(line number, row) for each row of a CSV file with a header line."""
-    text = read_text(path)
-    reader = csv.reader(text.splitlines())
-    header = next(reader)
+    header, rows = csv_table(path)
     missing = [c for c in required if c not in header]
     if missing:
         raise DataError(f"{path}:1: missing column(s) {', '.join(missing)} "
                         f"(header has: {', '.join(header)})")
-    for row in reader:
-        number = reader.line_num
-        if not any(cell.strip() for cell in row):
-            continue
-        if len(row) != len(header):
-            raise DataError(f"{path}:{number}: expected {len(header)} columns, found {len(row)}")
+    for number, row in rows:
         yield number, dict(zip(header, row))
 
 

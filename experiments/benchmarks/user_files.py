@@ -45,7 +45,6 @@ level for preferences, and again per category where there are several.
 """
 from __future__ import annotations
 
-import csv
 import json
 import math
 import re
@@ -57,7 +56,7 @@ import numpy as np
 from metrics import Sample
 
 from .base import A_BETTER, B_BETTER, TIE, Benchmark, DataError, Preferences, ProtocolStep, Ratings
-from .files import jsonl_rows, read_text, require_file
+from .files import csv_table, jsonl_rows, require_file
 
 STATISTICS = ("kendall_b", "kendall_c", "kendall_23", "acc23", "spearman", "pearson",
               "accuracy", "tau_like")
@@ -141,24 +140,13 @@ def _rows(path: Path) -> Iterator[tuple[int, dict[str, Any]]]:
 
 
 def _csv_rows(path: Path) -> Iterator[tuple[int, dict[str, Any]]]:
-    reader = csv.reader(read_text(path).splitlines())
-    header = [h.strip() for h in next(reader)]
-    seen = set()
-    for h in header:
-        if h in seen:
-            raise DataError(f"{path}:1: column {h!r} appears twice")
-        seen.add(h)
+    header, rows = csv_table(path)
     if "references" in header:
         raise DataError(f"{path}:1: in a CSV file references are the columns reference_1, "
                         "reference_2, ... (one reference each), not a `references` column")
     reference_columns = sorted((int(m.group(1)), h) for h in header
                                if (m := _REFERENCE_COLUMN.match(h)))
-    for row in reader:
-        number = reader.line_num
-        if not any(cell.strip() for cell in row):
-            continue
-        if len(row) != len(header):
-            raise DataError(f"{path}:{number}: expected {len(header)} columns, found {len(row)}")
+    for number, row in rows:
         cells = dict(zip(header, row))
         out: dict[str, Any] = {k: v for k, v in cells.items() if not _REFERENCE_COLUMN.match(k)}
         if reference_columns:

@@ -189,3 +189,12 @@ def test_one_missing_image_with_a_warm_cache_is_nan_not_a_stop(tmp_path):
         path.unlink()
     with pytest.raises(InputError, match=r"none of the 3 images exist"):
         score_with_cache(_ImageMetric(), samples, cache, progress=False)
+
+
+def test_a_column_named_twice_in_a_scores_file_is_an_error_not_a_lost_column(tmp_path):
+    from experiments.benchmarks.files import csv_rows
+
+    path = tmp_path / "mine.csv"
+    path.write_text("sample_id,score,score\nh:1:0:0,0.5,0.7\n")
+    with pytest.raises(DataError, match=r"mine.csv:1: column 'score' appears twice"):
+        list(csv_rows(path, ["sample_id", "score"]))
