@@ -138,6 +138,13 @@ class Metric(ABC):
             output.corpus_score = parts[0].corpus_score
         return output
 
+    def chunk_bounds(self, n: int) -> list[tuple[int, int]]:
+        """The (start, stop) chunks a call of `n` samples is scored in: the whole
+        call for a corpus-dependent metric, else `chunk_size` samples at a time."""
+        if self.corpus_dependent:
+            return [(0, n)]
+        return [(i, min(i + self.chunk_size, n)) for i in range(0, n, self.chunk_size)]
+
     def iter_score(self, samples: Sequence[Sample], *, images_checked: bool = False
                    ) -> Iterator[tuple[int, int, MetricOutput]]:
         """Yield (start, stop, output) for consecutive chunks of `samples`.
@@ -152,13 +159,8 @@ class Metric(ABC):
         if not images_checked:
             self.check_images(samples)
         scorable, failures = self._screen(samples)
-        if self.corpus_dependent:
-            bounds = [(0, len(samples))]
-        else:
-            bounds = [(i, min(i + self.chunk_size, len(samples)))
-                      for i in range(0, len(samples), self.chunk_size)]
         self._prepare([s for s, ok in zip(samples, scorable) if ok])
-        for start, stop in bounds:
+        for start, stop in self.chunk_bounds(len(samples)):
             idx = [i for i in range(start, stop) if scorable[i]]
             scores = np.full(stop - start, np.nan)
             chunk_failures = {samples[i].id: failures[samples[i].id]

@@ -106,8 +106,8 @@ class RayExecutor:
 
     def chunks(self, metric: Metric, samples: Sequence[Sample]) -> list[tuple[int, list[Sample]]]:
         """The (start, samples) chunks `Metric.iter_score` would score."""
-        size = metric.chunk_size
-        return [(i, list(samples[i:i + size])) for i in range(0, len(samples), size)]
+        return [(start, list(samples[start:stop]))
+                for start, stop in metric.chunk_bounds(len(samples))]
 
     def iter_score(self, metric: Metric, samples: Sequence[Sample], *,
                    images_checked: bool = False) -> Iterator[Chunk]:
@@ -132,21 +132,21 @@ class RayExecutor:
         actors = [worker_class.remote(metric_ref, self.setup) for _ in range(n_workers)]
         pending: dict[Any, Any] = {}
         queue = list(chunks)
-        try:
-            for k, actor in enumerate(actors * self.in_flight_per_worker):
-                if not queue:
-                    break
+
+        def send(actor) -> None:
+            if queue:
                 start, part = queue.pop(0)
                 pending[actor.score.remote(start, part)] = actor
                 self.chunks_sent += 1
+
+        try:
+            for actor in actors * self.in_flight_per_worker:
+                send(actor)
             while pending:
                 done, _ = ray.wait(list(pending), num_returns=1)
                 actor = pending.pop(done[0])
                 chunk = ray.get(done[0])
-                if queue:
-                    start, part = queue.pop(0)
-                    pending[actor.score.remote(start, part)] = actor
-                    self.chunks_sent += 1
+                send(actor)
                 yield chunk
         finally:
             for ref in pending:
