@@ -16,7 +16,7 @@ from .api import score
 from .base import InputError, Metric, MetricError, MetricOutput, Sample, image_digest
 from .cache import ScoreCache, default_cache_dir, score_with_cache
 from .executors import LocalExecutor, RayExecutor
-from .images import DEFAULT_MAX_IMAGE_PIXELS, ImageReadError, open_image
+from .images import DEFAULT_MAX_IMAGE_PIXELS, ImageReadError, open_batch, open_image
 from .registry import get_metric, list_metrics, metric_class, metric_source, register_metric
 
 # public name -> module that defines it, imported on first access
@@ -35,7 +35,7 @@ __all__ = [
     "get_metric", "list_metrics", "metric_class", "metric_source", "register_metric",
     "ScoreCache", "score_with_cache", "default_cache_dir",
     "LocalExecutor", "RayExecutor",
-    "open_image", "ImageReadError", "DEFAULT_MAX_IMAGE_PIXELS", "image_digest",
+    "open_image", "open_batch", "ImageReadError", "DEFAULT_MAX_IMAGE_PIXELS", "image_digest",
     *_LAZY,
 ]
 

@@ -12,7 +12,7 @@ import io
 import os
 import threading
 from collections import OrderedDict
-from typing import Any
+from typing import Any, Sequence
 
 # Pixels an image may have before it is refused rather than decoded (about
 # 0.8 GB as RGB). PIL's own decompression-bomb limit (89 Mpx warns, 179 Mpx
@@ -131,3 +131,23 @@ def open_image(path: str, max_pixels: int | None = DEFAULT_MAX_IMAGE_PIXELS,
                 f"image mode {image.mode} cannot be converted to RGB: {path} ({exc})") from exc
     finally:
         image.close()
+
+
+def open_batch(paths: Sequence[str | None]) -> tuple[list[int], list[Any], dict[int, str]]:
+    """Open one batch's images with `open_image` (None: the request has no image).
+
+    Returns the positions that can go to the model, their images (None where
+    there is no image), and {position: why not} for the images that cannot be
+    read, in order."""
+    ready: list[int] = []
+    images: list[Any] = []
+    failed: dict[int, str] = {}
+    for k, path in enumerate(paths):
+        try:
+            image = None if path is None else open_image(path)
+        except ImageReadError as exc:
+            failed[k] = str(exc)
+            continue
+        ready.append(k)
+        images.append(image)
+    return ready, images, failed

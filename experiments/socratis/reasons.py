@@ -43,8 +43,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Iterator, Sequence
 
-from metrics import (ImageReadError, ImageTextModel, MetricError, ScoreCache, image_digest,
-                     open_image)
+from metrics import ImageTextModel, MetricError, ScoreCache, image_digest, open_batch
 
 from ..benchmarks.base import DataError
 from ..benchmarks import DATA_ENV, default_data_dir
@@ -145,20 +144,14 @@ class LocalGenerator:
         size = 1 if self.temperature > 0 else self.batch_size
         for start in range(0, len(tasks), size):
             batch = list(range(start, min(start + size, len(tasks))))
-            images, ready = {}, []
-            for i in batch:
-                if self.text_only:
-                    ready.append(i)
-                    continue
-                try:
-                    images[i] = open_image(tasks[i].image)
-                    ready.append(i)
-                except ImageReadError as exc:
-                    yield i, None, str(exc)
+            ready, images, failed = open_batch(
+                [None if self.text_only else tasks[i].image for i in batch])
+            for k, why in failed.items():
+                yield batch[k], None, why
             if ready:
-                texts = self._generate([tasks[i] for i in ready], [images.get(i) for i in ready])
-                for i, text in zip(ready, texts):
-                    yield i, text, None
+                texts = self._generate([tasks[batch[k]] for k in ready], images)
+                for k, text in zip(ready, texts):
+                    yield batch[k], text, None
 
     def _generate(self, tasks: Sequence[Task], images: Sequence[Any]) -> list[str]:
         import torch

@@ -16,7 +16,7 @@ from typing import Any, Iterator, Sequence
 
 from ..base import MetricError
 from ..image_text_model import ImageTextModel, resolve_dtype
-from ..images import ImageReadError, open_image
+from ..images import open_batch
 from .answers import label_of
 from .served import Request
 from .templates import Template
@@ -92,22 +92,13 @@ class LocalBackend:
         labels = self.label_token_ids(template)
         for start in range(0, len(requests), self.batch_size):
             batch = list(range(start, min(start + self.batch_size, len(requests))))
-            images: dict[int, Any] = {}
-            ready = []
-            for i in batch:
-                if requests[i].image is None:
-                    ready.append(i)
-                    continue
-                try:
-                    images[i] = open_image(requests[i].image)
-                    ready.append(i)
-                except ImageReadError as exc:
-                    yield i, None, str(exc)
+            ready, images, failed = open_batch([requests[i].image for i in batch])
+            for k, why in failed.items():
+                yield batch[k], None, why
             if ready:
-                answers = self._generate([requests[i] for i in ready],
-                                         [images.get(i) for i in ready], labels)
-                for i, answer in zip(ready, answers):
-                    yield i, answer, None
+                answers = self._generate([requests[batch[k]] for k in ready], images, labels)
+                for k, answer in zip(ready, answers):
+                    yield batch[k], answer, None
 
     def _generate(self, requests: Sequence[Request], images: Sequence[Any],
                   labels: dict[str, list[int]]) -> list[dict]:
