@@ -114,16 +114,8 @@ def _fetch_one(f: DataFile, url: str, data_dir: Path, verify: bool, progress: bo
                timeout: float) -> FileStatus:
     target = data_dir / f.path
     target.parent.mkdir(parents=True, exist_ok=True)
-    part = _part(target)
-    try:
-        _download(url, part, f.name, progress, timeout)
-        status = _verify(f, part, target, url, verify)
-        os.replace(part, target)
-        return status
-    except FetchError as exc:
-        return FileStatus(f, FAILED, str(exc))
-    finally:
-        part.unlink(missing_ok=True)
+    return _place(f, target, url, verify,
+                  lambda part: _download(url, part, f.name, progress, timeout))
 
 
 def _fetch_archive(archive: Archive, wanted: list[DataFile], url: str, data_dir: Path,
@@ -154,13 +146,23 @@ def _extract(zf: zipfile.ZipFile, f: DataFile, archive: Archive, url: str, data_
     if len(members) != 1:
         return FileStatus(f, FAILED, f"{archive.name} from {url} holds {len(members)} members "
                                      f"named {f.member!r}, expected one")
-    target = data_dir / f.path
-    part = _part(target)
-    try:
+
+    def write(part: Path) -> None:
         with zf.open(members[0]) as src, open(part, "wb") as dst:
             shutil.copyfileobj(src, dst, CHUNK)
-        status = _verify(f, part, target, f"{url} ({archive.name}: {members[0].filename})",
-                         verify)
+
+    return _place(f, data_dir / f.path, f"{url} ({archive.name}: {members[0].filename})",
+                  verify, write)
+
+
+def _place(f: DataFile, target: Path, source: str, verify: bool,
+           write: Callable[[Path], None]) -> FileStatus:
+    """`write` the file to a temporary name beside `target`, verify it, and only
+    then rename it into place; a failure leaves no part file behind."""
+    part = _part(target)
+    try:
+        write(part)
+        status = _verify(f, part, target, source, verify)
         os.replace(part, target)
         return status
     except FetchError as exc:
