@@ -14,7 +14,8 @@ into unit embeddings:
   that each distinct image (by path) and text is encoded once however many
   samples and chunks share it; an image that cannot be read (see
   metrics.images) gets the reason instead of an embedding. Images are read
-  and preprocessed in DataLoader worker processes.
+  and preprocessed in parallel: in threads when the model runs on the CPU,
+  in DataLoader worker processes beside an accelerator.
 
 OpenAI's models use QuickGELU; open_clip 3.x only warns when a tag's
 activation differs from the architecture's config, so the activation is taken
@@ -353,14 +354,15 @@ class CallEmbeddings:
     (within the last `KEPT_EMBEDDINGS` of each).
 
     `prefix` is put before every text (with a space); `owner` names the
-    metric in log lines; `num_workers` processes read and preprocess images.
+    metric in log lines; `num_workers` readers decode and preprocess images
+    in parallel (None: `default_workers` for the model's device; 0: none).
     """
 
     def __init__(self, model: ClipModel, prefix: str, batch_size: int,
                  max_image_pixels: int | None = DEFAULT_MAX_IMAGE_PIXELS,
-                 owner: str = "clipscore", num_workers: int = 0):
+                 owner: str = "clipscore", num_workers: int | None = 0):
         self.model = model
-        self.num_workers = int(num_workers)
+        self.num_workers = default_workers(model.device) if num_workers is None else int(num_workers)
         self.prefix = prefix if not prefix or prefix.endswith(" ") else prefix + " "
         self.batch_size = batch_size
         self.max_image_pixels = max_image_pixels
@@ -389,9 +391,10 @@ class CallEmbeddings:
     def images(self, paths: Sequence[str]) -> dict[str, np.ndarray | str]:
         """path -> unit embedding, or path -> reason string when it cannot be read.
 
-        New images are read and preprocessed in `num_workers` processes (a
-        torch DataLoader, in order) while the model encodes the previous
-        batch; the batches and numbers are the same for any worker count.
+        New images are read and preprocessed by `num_workers` readers (threads
+        on the CPU, DataLoader processes beside an accelerator) while the
+        model encodes the previous batch; the batches and numbers are the
+        same for any worker count.
         """
         model = self.model
         found = {p: v for p in dict.fromkeys(paths) if (v := self._images.get(p)) is not None}
@@ -413,15 +416,43 @@ class CallEmbeddings:
 
     def _pixel_batches(self, paths: Sequence[str]):
         files = ImageFiles(paths, self.model.preprocess, self.max_image_pixels)
-        if self.num_workers == 0 or len(paths) <= self.batch_size:
-            for start in range(0, len(paths), self.batch_size):
-                yield [files[i] for i in range(start, min(start + self.batch_size, len(paths)))]
-            return
-        from torch.utils.data import DataLoader
+        bounds = [range(start, min(start + self.batch_size, len(paths)))
+                  for start in range(0, len(paths), self.batch_size)]
+        if self.num_workers == 0:
+            for batch in bounds:
+                yield [files[i] for i in batch]
+        elif _on_cpu(self.model.device):
+            yield from _thread_batches(files, bounds, self.num_workers)
+        elif len(bounds) == 1:  # not worth starting processes for
+            yield [files[i] for i in bounds[0]]
+        else:
+            yield from _process_batches(files, self.batch_size, self.num_workers)
+            forget_recent_bytes(paths)  # the workers used their copies
 
-        yield from DataLoader(files, batch_size=self.batch_size, shuffle=False,
-                              num_workers=self.num_workers, collate_fn=_as_list)
-        forget_recent_bytes(paths)  # the workers used their copies
+
+def _thread_batches(files: "ImageFiles", bounds: list[range], workers: int):
+    """Batches decoded by `workers` threads of this process, the next batch
+    while the model encodes this one (PIL's decoders and resampling and
+    torch's tensor ops release the GIL). On the CPU, worker processes would
+    compete with the model's own threads and send every tensor back; threads
+    share the kept file bytes and the pixels without a copy."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    with ThreadPoolExecutor(workers, thread_name_prefix="clip-images") as pool:
+        submit = lambda batch: [pool.submit(files.__getitem__, i) for i in batch]  # noqa: E731
+        pending = submit(bounds[0]) if bounds else []
+        for k in range(len(bounds)):
+            current, pending = pending, submit(bounds[k + 1]) if k + 1 < len(bounds) else []
+            yield [future.result() for future in current]
+
+
+def _process_batches(files: "ImageFiles", batch_size: int, workers: int):
+    """Batches decoded by a torch DataLoader in `workers` processes, in order,
+    while the accelerator encodes."""
+    from torch.utils.data import DataLoader
+
+    yield from DataLoader(files, batch_size=batch_size, shuffle=False,
+                          num_workers=workers, collate_fn=_as_list)
 
 
 class ImageFiles:
@@ -446,6 +477,17 @@ def _as_list(batch: list) -> list:
     return batch
 
 
-def default_workers() -> int:
-    """Image-reading processes: one per core but one, at most 8."""
-    return max(0, min(8, (os.cpu_count() or 1) - 1))
+def default_workers(device: str) -> int:
+    """Image readers for a model on `device`: on the CPU one thread per usable
+    core; beside an accelerator one process per core but one, at most 8."""
+    try:
+        cores = len(os.sched_getaffinity(0))
+    except AttributeError:
+        cores = os.cpu_count() or 1
+    if _on_cpu(device):
+        return max(1, cores)
+    return max(0, min(8, cores - 1))
+
+
+def _on_cpu(device: str) -> bool:
+    return str(device).split(":")[0] == "cpu"

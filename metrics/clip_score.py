@@ -73,9 +73,10 @@ class ClipScore(Metric):
         (default: the standard one).
       max_image_pixels: images with more pixels are NaN with a reason instead
         of being decoded (None: no limit).
-      num_workers: processes that read and preprocess images while the model
-        encodes (None: one per core but one, at most 8; 0: in this process).
-        Changes no number.
+      num_workers: image readers that decode and preprocess images while the
+        model encodes: threads when the model runs on the CPU (None: one per
+        core), DataLoader processes beside an accelerator (None: one per core
+        but one, at most 8); 0 reads them one by one. Changes no number.
     """
 
     name = "clipscore"
@@ -87,7 +88,7 @@ class ClipScore(Metric):
                  batch_size: int = 64, cache_dir: str | None = None,
                  max_image_pixels: int | None = DEFAULT_MAX_IMAGE_PIXELS,
                  num_workers: int | None = None):
-        from .clip_model import PRECISIONS, ClipWeights, default_workers
+        from .clip_model import PRECISIONS, ClipWeights
 
         if precision not in PRECISIONS:
             raise MetricError(f"{self.name}: precision must be one of {PRECISIONS}, "
@@ -109,7 +110,7 @@ class ClipScore(Metric):
         self.precision = precision
         self.batch_size = int(batch_size)
         self.max_image_pixels = max_image_pixels
-        self.num_workers = default_workers() if num_workers is None else int(num_workers)
+        self.num_workers = None if num_workers is None else int(num_workers)
         self._bundle = None
         self._call = None
 

