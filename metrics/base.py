@@ -93,13 +93,18 @@ class Metric(ABC):
     setting that changes a number from `settings()`, and implement
     `_score_chunk`. Metrics whose per-sample score depends on the other samples
     of the call (CIDEr's document frequencies) set `corpus_dependent = True`:
-    they are always scored, and cached, as one whole call.
+    they are always scored, and cached, as one whole call. Metrics whose
+    numbers change, within float rounding, with which samples share a call
+    (bert-score embeds a call's sentences in padded batches) set
+    `whole_call = True`: an executor never splits such a call between
+    workers, and the results are still handed out, and cached, by chunk.
     """
 
     name: str = ""
     needs_image: bool = False
     needs_references: bool = False
     corpus_dependent: bool = False
+    whole_call: bool = False
     chunk_size: int = 1000
 
     def settings(self) -> dict[str, Any]:

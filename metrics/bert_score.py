@@ -79,6 +79,7 @@ class BertScore(Metric):
     """
 
     name = "bertscore"
+    whole_call = True  # see "One call, one bert-score call" above
     needs_references = True
 
     def __init__(self, model: str = DEFAULT_MODEL, num_layers: int | None = None,

@@ -13,7 +13,9 @@ finished sample is never scored twice.
   The chunks are those `Metric.iter_score` would make (`metric.chunk_size`),
   so the scores equal the local path's. A metric whose scores depend on the
   whole call (CIDEr's document frequencies) cannot be split and is scored
-  here. Each worker needs what the metric needs locally: its weights in the
+  here; one whose numbers change with the company a sample keeps in a call
+  (`whole_call`: BERTScore's padded batches) goes whole to one actor, so it
+  still runs on the cluster's GPU and gives the local path's numbers. Each worker needs what the metric needs locally: its weights in the
   worker's Hugging Face cache (or a path the worker can read), Java for the
   n-gram metrics.
 
@@ -105,7 +107,10 @@ class RayExecutor:
         return ray
 
     def chunks(self, metric: Metric, samples: Sequence[Sample]) -> list[tuple[int, list[Sample]]]:
-        """The (start, samples) chunks `Metric.iter_score` would score."""
+        """The (start, samples) chunks `Metric.iter_score` would score; the
+        whole call as one for a `whole_call` metric."""
+        if metric.whole_call and samples:
+            return [(0, list(samples))]
         return [(start, list(samples[start:stop]))
                 for start, stop in metric.chunk_bounds(len(samples))]
 

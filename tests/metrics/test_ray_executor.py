@@ -89,3 +89,25 @@ def test_the_default_path_does_not_import_ray():
             "r.executor_for(r.build_parser().parse_args([])); "
             "assert 'ray' not in sys.modules, 'ray imported'")
     subprocess.run([sys.executable, "-c", code], check=True)
+
+
+def test_whole_call_metrics_go_to_one_worker_whole(local_ray, minilm_folder):
+    # bert-score's numbers depend on which sentences share a call (padded,
+    # length-sorted batches): split over workers they would differ from the
+    # local path's, so the call goes whole to one actor.
+    data = samples(9)
+    data[4] = Sample("s4", "a dog runs on the grass near a red mat while the cat sits",
+                     data[4].references)
+
+    def bert():
+        metric = get_metric("bertscore", model=minilm_folder, num_layers=6, batch_size=2)
+        metric.chunk_size = 3
+        return metric
+
+    local = score_with_cache(bert(), data, None, progress=False, executor=LocalExecutor())[0]
+    executor = RayExecutor(workers=2)
+    remote = score_with_cache(bert(), data, None, progress=False, executor=executor)[0]
+    assert executor.chunks_sent == 1
+    np.testing.assert_allclose(remote.scores, local.scores, rtol=0, atol=1e-6)
+    np.testing.assert_allclose(remote.extras["P"], local.extras["P"],
+                               rtol=0, atol=1e-6)
