@@ -204,7 +204,8 @@ def pairwise_run(bench: Benchmark, options: dict[str, Any], args,
         run.device = judge.resolved_device()
         if cache is not None:
             judge.attach_cache(cache)
-        output = judge.compare([(pid, samples[a], samples[b]) for pid, a, b in pairs])
+        output = judge.compare([(pid, samples[a], samples[b]) for pid, a, b in pairs],
+                               executor=executor_for(args))
     except CANNOT_RUN as exc:
         return skipped(run, exc)
     run.signature = output.signature

@@ -43,6 +43,11 @@ class LocalExecutor:
                    images_checked: bool = False) -> Iterator[Chunk]:
         yield from metric.iter_score(samples, images_checked=images_checked)
 
+    def run_requests(self, backend: Any, requests: Sequence[Any], template: Any,
+                     chunk_size: int) -> Iterator[tuple[int, Any, str | None]]:
+        """A judge backend's (index, answer, error) for `requests`, asked here."""
+        yield from backend.run(requests, template)
+
     def describe(self) -> str:
         return "local"
 
@@ -55,9 +60,23 @@ class _MetricWorker:
             setup()
         self.metric = metric
 
-    def score(self, start: int, samples: list[Sample]) -> Chunk:
+    def run(self, start: int, samples: list[Sample]) -> Chunk:
         out = self.metric.score(samples, images_checked=True)  # the driver checked the whole set
         return start, start + len(samples), out
+
+
+class _RequestWorker:
+    """One Ray actor: a copy of a judge backend, answering the requests it is sent."""
+
+    def __init__(self, backend: Any, setup: Callable[[], Any] | None):
+        if setup is not None:
+            setup()
+        self.backend = backend
+
+    def run(self, start: int, job: tuple[list, Any]) -> list[tuple[int, Any, str | None]]:
+        requests, template = job
+        return [(start + i, answer, error) for i, answer, error in
+                self.backend.run(requests, template)]
 
 
 class RayExecutor:
@@ -129,19 +148,37 @@ class RayExecutor:
         # Raise at once for what no worker could score (no image exists).
         if not images_checked:
             metric.check_images(samples)
+        yield from self._stream(_MetricWorker, metric, chunks)
+
+    def run_requests(self, backend: Any, requests: Sequence[Any], template: Any,
+                     chunk_size: int) -> Iterator[tuple[int, Any, str | None]]:
+        """A judge backend's (index, answer, error) for `requests`, asked by
+        actors holding a copy of the backend, `chunk_size` requests per task;
+        each task's answers are yielded as soon as it finishes."""
+        requests = list(requests)
+        tasks = [(start, (requests[start:start + chunk_size], template))
+                 for start in range(0, len(requests), max(1, chunk_size))]
+        for answers in self._stream(_RequestWorker, backend, tasks):
+            yield from answers
+
+    def _stream(self, worker: type, state: Any, tasks: list[tuple[int, Any]]) -> Iterator[Any]:
+        """Run `tasks` ((start, payload) pairs) on actors of `worker(state, setup)`,
+        `in_flight_per_worker` at a time each; yield each result as it finishes."""
+        if not tasks:
+            return
         ray = self._ray()
         worker_class = ray.remote(num_cpus=self.cpus_per_worker,
-                                  num_gpus=self.gpus_per_worker)(_MetricWorker)
-        n_workers = min(self.workers, len(chunks))
-        metric_ref = ray.put(metric)
-        actors = [worker_class.remote(metric_ref, self.setup) for _ in range(n_workers)]
+                                  num_gpus=self.gpus_per_worker)(worker)
+        state_ref = ray.put(state)
+        actors = [worker_class.remote(state_ref, self.setup)
+                  for _ in range(min(self.workers, len(tasks)))]
         pending: dict[Any, Any] = {}
-        queue = list(chunks)
+        queue = list(tasks)
 
         def send(actor) -> None:
             if queue:
-                start, part = queue.pop(0)
-                pending[actor.score.remote(start, part)] = actor
+                start, payload = queue.pop(0)
+                pending[actor.run.remote(start, payload)] = actor
                 self.chunks_sent += 1
 
         try:
@@ -150,9 +187,9 @@ class RayExecutor:
             while pending:
                 done, _ = ray.wait(list(pending), num_returns=1)
                 actor = pending.pop(done[0])
-                chunk = ray.get(done[0])
+                result = ray.get(done[0])
                 send(actor)
-                yield chunk
+                yield result
         finally:
             for ref in pending:
                 ray.cancel(ref, force=True)

@@ -217,8 +217,14 @@ class VlmJudge(Metric):
                                                "rating_mass": mass})
 
     # -- pairwise -----------------------------------------------------------------
-    def compare(self, pairs: Sequence[tuple[str, Sample, Sample]]) -> PairwiseOutput:
-        """P(b better than a) for each (pair_id, a, b); a and b must share image and context."""
+    def compare(self, pairs: Sequence[tuple[str, Sample, Sample]],
+                executor: Any = None) -> PairwiseOutput:
+        """P(b better than a) for each (pair_id, a, b); a and b must share image and context.
+
+        `executor` (metrics.executors) asks the requests not yet cached: here
+        by default, or on Ray actors (`RayExecutor`), `chunk_size` requests
+        per task, each answer cached here as its task finishes.
+        """
         pairs = list(pairs)
         ids = [str(p[0]) for p in pairs]
         seen: set[str] = set()
@@ -247,7 +253,7 @@ class VlmJudge(Metric):
                 continue
             requests += [self._request(f"pair {pair_id} ({order})", template, prompt, a.image)
                          for order, prompt in zip(("ab", "ba"), prompts)]
-        results = self._ask(requests, template)
+        results = self._ask(requests, template, executor)
         n = len(pairs)
         orders = {o: {k: np.full(n, np.nan) for k in ("prob_b_better", "used_probabilities",
                                                       "raw_choice")} for o in ("ab", "ba")}
@@ -307,8 +313,8 @@ class VlmJudge(Metric):
             self._cache = ScoreCache(self.cache_dir) if self.cache_dir else ScoreCache()
         return self._cache
 
-    def _ask(self, requests: Sequence[Request | None], template: Template
-             ) -> list[Judgement | None]:
+    def _ask(self, requests: Sequence[Request | None], template: Template,
+             executor: Any = None) -> list[Judgement | None]:
         """One Judgement per request (None stays None); cached answers are
         read, the rest asked once per distinct key and cached as they come."""
         cache = self._response_cache()
@@ -329,7 +335,10 @@ class VlmJudge(Metric):
             bar = tqdm(total=len(pending), desc=f"{self.name} ({self.backend_name})",
                        unit="request", disable=None, leave=False)
             try:
-                for i, answer, error in self.backend.run(pending, template):
+                answers = (self.backend.run(pending, template) if executor is None else
+                           executor.run_requests(self.backend, pending, template,
+                                                 self.chunk_size))
+                for i, answer, error in answers:
                     key = pending[i].key
                     if answer is None:
                         errors[key] = error or "no answer"

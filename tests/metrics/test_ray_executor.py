@@ -111,3 +111,56 @@ def test_whole_call_metrics_go_to_one_worker_whole(local_ray, minilm_folder):
     np.testing.assert_allclose(remote.scores, local.scores, rtol=0, atol=1e-6)
     np.testing.assert_allclose(remote.extras["P"], local.extras["P"],
                                rtol=0, atol=1e-6)
+
+
+PAIR_TEMPLATE = """scale: a=0 b=1
+image: true
+case_sensitive: true
+---
+{caption} / {emotion}
+Reason a: {candidate_a}
+Reason b: {candidate_b}
+Answer a or b.
+"""
+
+
+def test_pairwise_judge_requests_are_spread_over_workers(local_ray, tmp_path):
+    from PIL import Image
+
+    from metrics.vlm_judge import VlmJudge
+    from tests.helpers.tiny_models import tiny_llava
+
+    tiny_llava(tmp_path / "llava")  # answers in letters, 'a' and 'b' among them
+    template = tmp_path / "ab.txt"
+    template.write_text(PAIR_TEMPLATE)
+    pairs = []
+    for i in range(5):
+        image = tmp_path / f"img{i}.png"
+        Image.new("RGB", (30 + 5 * i, 30), (40 * i, 200 - 30 * i, 90)).save(image)
+        context = {"caption": f"Flood number {i}", "emotion": "sadness"}
+        a = Sample(f"a{i}", "the water took the street", image=str(image), context=context)
+        b = Sample(f"b{i}", f"reason {i}: homes were lost", image=str(image), context=context)
+        pairs.append((f"p{i}", a, b))
+
+    def judge(**cache):
+        made = VlmJudge(backend="local", model=str(tmp_path / "llava"), device="cpu",
+                        batch_size=2, max_tokens=1, pair_template=str(template), **cache)
+        made.chunk_size = 3
+        return made
+
+    local = judge(response_cache=False).compare(pairs)
+    executor = RayExecutor(workers=2)
+    remote = judge(cache_dir=str(tmp_path / "answers")).compare(pairs, executor=executor)
+    assert executor.chunks_sent == 4  # 10 requests (both orders), 3 per task
+    assert remote.failures == local.failures == {}
+    np.testing.assert_allclose(remote.prob_b_better, local.prob_b_better, rtol=0, atol=1e-6)
+    for order in ("ab", "ba"):  # the tiny model all but always writes 'a': compare closely
+        np.testing.assert_allclose(remote.per_order[order]["prob_b_better"],
+                                   local.per_order[order]["prob_b_better"], rtol=1e-5, atol=0)
+    slot_b = local.per_order["ab"]["prob_b_better"]
+    assert (slot_b > 0).all() and len(set(slot_b.round(35))) == 5  # each pair its own answer
+    # every answer was cached on the driver as its task came back
+    again = RayExecutor(workers=2)
+    cached = judge(cache_dir=str(tmp_path / "answers")).compare(pairs, executor=again)
+    assert again.chunks_sent == 0
+    np.testing.assert_array_equal(cached.prob_b_better, remote.prob_b_better)
