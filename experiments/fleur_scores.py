@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import argparse
 import csv
+import io
 import re
 import sys
 from dataclasses import dataclass
@@ -31,6 +32,7 @@ from .benchmarks import DATA_ENV, default_data_dir, load_benchmark
 from .benchmarks.captions import PascalPair, read_pascal50s
 from .benchmarks.files import read_text, require_file
 from .cli import add_common_arguments
+from .pipeline.results_folder import write_text_atomically
 
 FIELDS = {"image file": "image", "caption": "caption", "model score": "model",
           "our score": "our", "label": "label"}
@@ -177,11 +179,12 @@ def main(argv: list[str] | None = None) -> int:
     except DataError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
-    with open(args.out, "w", newline="") as f:
-        w = csv.writer(f)
-        w.writerow(["sample_id", "score"])
-        for sample_id, score in scores.items():
-            w.writerow([sample_id, repr(score)])
+    text = io.StringIO()
+    w = csv.writer(text)
+    w.writerow(["sample_id", "score"])
+    for sample_id, score in scores.items():
+        w.writerow([sample_id, repr(score)])
+    write_text_atomically(Path(args.out), text.getvalue())
     print(f"{len(scores)} FLEUR scores written to {args.out}")
     return 0
 

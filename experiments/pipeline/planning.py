@@ -28,6 +28,7 @@ import numpy as np
 
 from ..benchmarks.base import Benchmark, DataError
 from .agreement import views
+from .settings import AnalysisSettings
 
 COMPARISONS = ("metrics", "value", "verdicts")
 CURVE_FILE = "power_curve.csv"
@@ -56,6 +57,10 @@ class PlanSettings:
     seed: int = 0
 
     def __post_init__(self) -> None:
+        # options shared with run_correlation, checked by its rules before any
+        # work (sizes, simulations and power are checked by correlation.power)
+        AnalysisSettings(bootstrap=self.bootstrap, ci_method=self.ci_method, seed=self.seed,
+                         alpha=self.alpha, permutations=self.permutations)
         if self.comparison not in COMPARISONS:
             raise ValueError(f"unknown comparison {self.comparison!r}; choose one of "
                              f"{', '.join(COMPARISONS)}")

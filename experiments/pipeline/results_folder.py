@@ -73,9 +73,13 @@ def _fsync_folder(folder: Path) -> None:
         os.close(fd)
 
 
-def _write_atomically(path: Path, text: str) -> None:
+def write_text_atomically(path: Path, text: str) -> None:
+    """Write `text` (UTF-8) to `path` all at once: into a temporary file beside
+    it, flushed to disk, then renamed over it. A killed writer leaves the
+    old file (or none) and at most a `NAME.HEX.tmp`, never half a file."""
+    path = Path(path)
     tmp = path.with_name(f"{path.name}.{secrets.token_hex(8)}.tmp")
-    with open(tmp, "w", encoding="utf-8") as f:
+    with open(tmp, "w", encoding="utf-8", newline="") as f:
         f.write(text)
         f.flush()
         os.fsync(f.fileno())
@@ -199,7 +203,7 @@ class ResultsWriter:
         record = {**record, "run_id": self.run_id,
                   "files": {name: self.files[name] for name in sorted(self.files)}}
         _fsync_folder(self.folder)
-        _write_atomically(self.folder / PENDING, json.dumps(record, indent=2, sort_keys=True) + "\n")
+        write_text_atomically(self.folder / PENDING, json.dumps(record, indent=2, sort_keys=True) + "\n")
         _roll_forward(self.folder, record, self.previous)
 
     def abandon(self) -> None:

@@ -38,7 +38,6 @@ import json
 import logging
 import os
 import sys
-import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Iterator, Sequence
@@ -51,6 +50,7 @@ from .data import (GENERATIONS_FILE, OFFICIAL_FILE, image_file, read_generations
                                read_official)
 from ..benchmarks.files import require_file
 from ..cli import add_common_arguments, setup_logging
+from ..pipeline.results_folder import write_text_atomically
 
 log = logging.getLogger("experiments.generate_reasons")
 
@@ -287,11 +287,8 @@ def write_generations(out: Path, folder: Path, label: str, tasks: Sequence[Task]
 
     rows.sort(key=order)
     out.parent.mkdir(parents=True, exist_ok=True)
-    with tempfile.NamedTemporaryFile("w", encoding="utf-8", dir=out.parent, delete=False,
-                                     prefix=f".{out.name}.", suffix=".tmp") as f:
-        for row in rows:
-            f.write(json.dumps(row, ensure_ascii=False) + "\n")
-    os.replace(f.name, out)
+    write_text_atomically(out, "".join(json.dumps(row, ensure_ascii=False) + "\n"
+                                       for row in rows))
     return len(rows)
 
 

@@ -40,6 +40,7 @@ from __future__ import annotations
 
 import argparse
 import csv
+import io
 import logging
 import random
 import sys
@@ -56,6 +57,7 @@ from .data import (GENERATIONS_FILE, OFFICIAL_FILE, STUDY_COLUMNS, read_generati
                                read_official)
 from ..benchmarks.files import csv_rows, require_file
 from ..cli import add_common_arguments, setup_logging
+from ..pipeline.results_folder import write_text_atomically
 
 log = logging.getLogger("experiments.human_study")
 
@@ -229,12 +231,14 @@ def sample_pairs(folder: Path, generations: Path, n: int | None, seed: int = 0,
 
 
 def write_csv(path: Path, columns: Sequence[str], rows: Iterable[dict]) -> None:
+    """The whole file at once (a killed export leaves no half-written file)."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    with open(path, "w", newline="", encoding="utf-8") as f:
-        writer = csv.DictWriter(f, fieldnames=list(columns), lineterminator="\n")
-        writer.writeheader()
-        writer.writerows(rows)
+    text = io.StringIO()
+    writer = csv.DictWriter(text, fieldnames=list(columns), lineterminator="\n")
+    writer.writeheader()
+    writer.writerows(rows)
+    write_text_atomically(path, text.getvalue())
 
 
 def export_study(folder: Path, generations: Path, task: Path, key: Path, n: int | None,

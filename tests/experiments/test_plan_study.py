@@ -227,3 +227,17 @@ def test_how_many_pairs_to_tell_cider_from_bleu4_on_pascal50s(shared_data, tmp_p
     _power_within(rows, lambda n: sign_test_power(n, p10, p01, n_permutations=200))
     printed = capsys.readouterr().out
     assert "pascal50s HC, accuracy (pair): cider vs bleu4" in printed
+
+
+@pytest.mark.parametrize("option, value", [("--permutations", "0"), ("--bootstrap", "1"),
+                                           ("--alpha", "1.5")])
+def test_options_shared_with_run_correlation_are_range_checked_first(option, value, tmp_path,
+                                                                     capsys):
+    from experiments import plan_study
+
+    code = plan_study.main(["--benchmark", "demo", "--metrics", "bleu4,cider", option, value,
+                            "--out", str(tmp_path / "out")])
+    assert code == 2
+    assert f"{option} {float(value) if option == '--alpha' else int(value)} is out of range" \
+        in capsys.readouterr().err
+    assert not (tmp_path / "out").exists()  # refused before anything was scored or written

@@ -147,3 +147,32 @@ def test_stopped_after_the_commit_point_the_new_results_are_read(tmp_path, monke
     settle(out)
     assert sorted(p.name for p in out.iterdir()) == ["report.md", "run.json", "scores.csv"]
     assert sorted(read_results(out).paths) == ["report.md", "scores.csv"]
+
+
+def test_study_and_score_files_are_written_whole_or_not_at_all(tmp_path):
+    # human_study's task/key/summary files, fleur_scores' and generate_reasons'
+    # outputs all go through write_text_atomically: a writer that dies half-way
+    # leaves the previous file as it was, never half of the new one.
+    from experiments.socratis.study import write_csv
+
+    path = tmp_path / "task.csv"
+    write_csv(path, ["a", "b"], [{"a": 1, "b": 2}])
+    before = path.read_bytes()
+
+    def rows_then_crash():
+        yield {"a": 3, "b": 4}
+        yield {"a": 5, "b": 6}
+        raise KeyboardInterrupt  # the user pressed Ctrl-C during the export
+
+    with pytest.raises(KeyboardInterrupt):
+        write_csv(path, ["a", "b"], rows_then_crash())
+    assert path.read_bytes() == before == b"a,b\n1,2\n"
+    assert [p.name for p in tmp_path.iterdir()] == ["task.csv"]
+
+
+def test_write_text_atomically_writes_the_text_verbatim(tmp_path):
+    from experiments.pipeline.results_folder import write_text_atomically
+
+    write_text_atomically(tmp_path / "x.csv", "a,b\r\n1,2\r\n\u00e9\n")
+    assert (tmp_path / "x.csv").read_bytes() == "a,b\r\n1,2\r\n\u00e9\n".encode("utf-8")
+    assert [p.name for p in tmp_path.iterdir()] == ["x.csv"]
