@@ -439,10 +439,13 @@ def _thread_batches(files: "ImageFiles", bounds: list[range], workers: int):
     from concurrent.futures import ThreadPoolExecutor
 
     with ThreadPoolExecutor(workers, thread_name_prefix="clip-images") as pool:
-        submit = lambda batch: [pool.submit(files.__getitem__, i) for i in batch]  # noqa: E731
+        def submit(batch: range) -> list:
+            return [pool.submit(files.__getitem__, i) for i in batch]
+
         pending = submit(bounds[0]) if bounds else []
         for k in range(len(bounds)):
-            current, pending = pending, submit(bounds[k + 1]) if k + 1 < len(bounds) else []
+            current = pending
+            pending = submit(bounds[k + 1]) if k + 1 < len(bounds) else []
             yield [future.result() for future in current]
 
 
