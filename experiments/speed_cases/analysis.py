@@ -18,7 +18,7 @@ import io
 import tempfile
 
 from . import BenchCase
-from .correlation import DATA
+from .real_scores import DATA
 
 BUDGET_S = 45.0
 METRICS = "bleu1,bleu2,bleu3,bleu4,meteor,rouge_l,cider"

@@ -13,7 +13,10 @@ timings rise above the noise of a shared machine:
   rounded to 2 decimals (both sides tied, as in Flickr8k-CF).
 - "no ties": metric and human both continuous (every value distinct).
 
-The resampling cases synthesise their data with a fixed seed (no data files):
+The resampling cases run on the real Flickr8k-CF and -Expert scores (CIDEr;
+CIDEr vs ROUGE-L for the permutation test; the BCa interval resampling
+whole images, the benchmarks' unit) and on data synthesised with a fixed
+seed:
 
 - Flickr8k-CF size: 47,830 rows; the human score is the share of "yes" among
   3 crowd voters (values 0, 1/3, 2/3, 1, mostly 0 as in the real data); the
@@ -24,17 +27,14 @@ The resampling cases synthesise their data with a fixed seed (no data files):
 """
 from __future__ import annotations
 
-import os
-from pathlib import Path
-
 import numpy as np
 import scipy.stats
 
 from . import BenchCase
+from .real_scores import flickr8k_view
 
 N_RESAMPLES = 1000
-DATA = Path(os.environ.get("METAEVAL_SHARED_DATA",
-                           Path(__file__).resolve().parents[2].parent / "shared" / "data"))
+REAL_METRICS = ("cider", "bleu4", "rouge_l")
 _state: dict = {}
 
 
@@ -53,31 +53,8 @@ def _synthetic(n: int, ties: bool):
 
 def _flickr8k_cf_scores():
     """{metric: (scores, human)} for Flickr8k-CF, scored through the score cache."""
-    if "cf_real" in _state:
-        return _state["cf_real"]
-    if not (DATA / "flickr8k" / "CrowdFlowerAnnotations.txt").is_file():
-        raise FileNotFoundError(f"Flickr8k-CF data not found at {DATA}/flickr8k")
-    import contextlib
-    import io
-
-    from metrics import ScoreCache, default_cache_dir, get_metric, score_with_cache
-
-    from ..benchmarks import load_benchmark
-    from ..benchmarks.base import scores_for
-
-    bench = load_benchmark("flickr8k-cf", DATA)
-    cache = ScoreCache(default_cache_dir())
-    index = bench.sample_index()
-    out = {}
-    with contextlib.redirect_stderr(io.StringIO()), contextlib.redirect_stdout(io.StringIO()):
-        for name in ("cider", "bleu4"):
-            result, _ = score_with_cache(get_metric(name), bench.samples, cache, progress=False)
-            metric = scores_for(bench.ratings.sample_ids, index, np.asarray(result.scores))
-            keep = ~np.isnan(metric)
-            out[name] = (metric[keep], bench.ratings.values[keep])
-    cache.close()
-    _state["cf_real"] = out
-    return out
+    view = flickr8k_view("flickr8k-cf", REAL_METRICS)
+    return {name: (view.scores[name], view.human) for name in REAL_METRICS}
 
 
 def _real(n: int | None, name: str):
@@ -148,11 +125,17 @@ def _ours_cf():
 def _baseline_cf():
     """The obvious loop: resample rows, call scipy once per resample, take percentiles."""
     metric, human = _state["cf"]
+    return _scipy_bootstrap_loop(metric, human, lambda rng: rng.integers(0, metric.size,
+                                                                         metric.size))
+
+
+def _scipy_bootstrap_loop(metric, human, draw_rows) -> np.ndarray:
+    """Per resample, the rows `draw_rows(rng)` picks and one scipy call; the
+    percentile interval (no jackknife)."""
     rng = np.random.default_rng(0)
-    n = metric.size
     taus = np.empty(N_RESAMPLES)
     for b in range(N_RESAMPLES):
-        idx = rng.integers(0, n, n)
+        idx = draw_rows(rng)
         taus[b] = scipy.stats.kendalltau(metric[idx], human[idx], variant="c").statistic
     return np.percentile(taus, [2.5, 97.5])
 
@@ -177,8 +160,11 @@ def _ours_expert():
 
 
 def _baseline_expert():
+    return _scipy_permutation_loop(*_state["expert"])
+
+
+def _scipy_permutation_loop(a, b, human) -> float:
     """The obvious loop: z-score both metrics, swap per row at random, call scipy twice per draw."""
-    a, b, human = _state["expert"]
     za, zb = scipy.stats.zscore(a), scipy.stats.zscore(b)
     observed = (scipy.stats.kendalltau(a, human, variant="c").statistic
                 - scipy.stats.kendalltau(b, human, variant="c").statistic)
@@ -190,6 +176,65 @@ def _baseline_expert():
         tb = scipy.stats.kendalltau(np.where(swap, za, zb), human, variant="c").statistic
         hits += abs(ta - tb) >= abs(observed)
     return (1 + hits) / (1 + N_RESAMPLES)
+
+
+# -- the same two cases on the real benchmarks' scores ---------------------------
+REAL = {"flickr8k-cf": "Flickr8k-CF, 47,830 rows", "flickr8k-expert": "Flickr8k-Expert, 16,992 rows"}
+
+
+def _real_view(name: str):
+    return flickr8k_view(name, REAL_METRICS)
+
+
+def _real_bca_case(name: str) -> BenchCase:
+    def ours():
+        from correlation import bootstrap_ci
+
+        view = _real_view(name)
+        return bootstrap_ci(view.scores["cider"], view.human, "kendall_c", items=view.images,
+                            unit="items", ci_method="bca", n_resamples=N_RESAMPLES, seed=0)
+
+    def baseline():
+        view = _real_view(name)
+        order = np.argsort(view.images, kind="stable")
+        rows_of = np.split(order, np.flatnonzero(np.diff(view.images[order])) + 1)
+
+        def draw_images(rng):
+            drawn = rng.integers(0, len(rows_of), len(rows_of))
+            return np.concatenate([rows_of[k] for k in drawn])
+
+        return _scipy_bootstrap_loop(view.scores["cider"], view.human, draw_images)
+
+    return BenchCase(
+        name=f"correlation: BCa CI of tau-c over images, 1,000 resamples, {REAL[name]}, cider",
+        ours=ours, baseline=baseline, target_ratio=0.1, setup=lambda: _real_view(name),
+        notes=("ours: correlation.bootstrap_ci(kendall_c, items=images, unit='items', bca, "
+               "1,000 resamples) with the exact leave-one-image-out jackknife; baseline: per "
+               "resample draw the images, gather their rows and call "
+               "scipy.stats.kendalltau(variant='c'), percentile interval only. Real scores "
+               "(CIDEr through the score cache) and human judgments, many ties."))
+
+
+def _real_permutation_case(name: str) -> BenchCase:
+    def ours():
+        from correlation import permutation_test
+
+        view = _real_view(name)
+        return permutation_test(view.scores["cider"], view.scores["rouge_l"], view.human,
+                                "kendall_c", n_permutations=N_RESAMPLES, seed=0)
+
+    def baseline():
+        view = _real_view(name)
+        return _scipy_permutation_loop(view.scores["cider"], view.scores["rouge_l"], view.human)
+
+    return BenchCase(
+        name=f"correlation: paired permutation test, tau-c, 1,000 draws, {REAL[name]}, "
+             "cider vs rouge_l",
+        ours=ours, baseline=baseline, target_ratio=0.1, setup=lambda: _real_view(name),
+        notes=("ours: correlation.permutation_test(kendall_c, 1,000 per-row swaps of z-scored "
+               "scores); baseline: the same swaps as a loop with two "
+               "scipy.stats.kendalltau(variant='c') calls per draw. Real scores and human "
+               "judgments."))
 
 
 CASES = KENDALL_CASES + [
@@ -219,4 +264,4 @@ CASES = KENDALL_CASES + [
                "(tracemalloc), measured: about 50 MiB for ours (blocks of 100 draws), about 2 MiB "
                "for the baseline."),
     ),
-]
+] + [make(name) for name in REAL for make in (_real_bca_case, _real_permutation_case)]

@@ -1,6 +1,8 @@
 """Power bench: a 20-point power curve on Flickr8k-Expert-sized data vs the obvious loop.
 
-Data synthesised with a fixed seed (no data files), shaped as Flickr8k-Expert:
+Synthetic data (a fixed seed, no data files), then the real Flickr8k-Expert
+scores (CIDEr vs ROUGE-L; skipped when the data is absent). The synthetic
+data is shaped as Flickr8k-Expert:
 1,000 images x 5.664 captions x 3 expert ratings in 1..4 = 16,992 rows; each
 metric scores a caption once (its score repeats on the caption's 3 rows). The
 planner draws studies of 100 to 5,000 images (20 sizes, `default_sizes`),
@@ -13,6 +15,7 @@ import numpy as np
 import scipy.stats
 
 from . import BenchCase
+from .real_scores import flickr8k_view
 
 SIMULATIONS = 10
 PERMUTATIONS = 20
@@ -32,20 +35,30 @@ def _setup() -> None:
     _state["expert"] = (a, b, ratings.ravel(), np.repeat(image, 3))
 
 
-def _ours():
+def _setup_real() -> None:
+    """Real Flickr8k-Expert: CIDEr and ROUGE-L scores, expert ratings, rows grouped by image."""
+    if "expert_real" in _state:
+        return
+    view = flickr8k_view("flickr8k-expert", ("cider", "bleu4", "rouge_l"))
+    order = np.argsort(view.images, kind="stable")
+    _state["expert_real"] = (view.scores["cider"][order], view.scores["rouge_l"][order],
+                             view.human[order], view.images[order])
+
+
+def _ours(key: str = "expert"):
     from correlation.power import power_metric_vs_metric
 
-    a, b, human, images = _state["expert"]
+    a, b, human, images = _state[key]
     return power_metric_vs_metric(a, b, human, "kendall_c", items=images,
                                   n_simulations=SIMULATIONS, n_permutations=PERMUTATIONS, seed=0)
 
 
-def _baseline():
+def _baseline(key: str = "expert"):
     """The obvious loop: per size and study, draw images, gather their rows, z-score, and
     per permutation draw swap rows at random and call scipy.stats.kendalltau twice."""
     from correlation.power import default_sizes
 
-    a, b, human, images = _state["expert"]
+    a, b, human, images = _state[key]
     codes, starts = np.unique(images, return_index=True)
     rows_of = np.split(np.arange(images.size), starts[1:])
     rng = np.random.default_rng(0)
@@ -83,5 +96,14 @@ CASES = [
                "baseline: the same studies as a loop gathering rows and calling "
                "scipy.stats.kendalltau(variant='c') twice per draw, run in full. Data synthetic "
                "(seeded), Flickr8k-Expert shaped."),
+    ),
+    BenchCase(
+        name="power: 20-point curve, tau-c permutation test, Flickr8k-Expert, cider vs rouge_l",
+        ours=lambda: _ours("expert_real"),
+        baseline=lambda: _baseline("expert_real"),
+        target_ratio=0.25,
+        setup=_setup_real,
+        notes="the case above on the real Flickr8k-Expert scores (CIDEr vs ROUGE-L, 16,992 "
+              "rows over 1,000 images) and expert ratings",
     ),
 ]
