@@ -1,4 +1,4 @@
-"""The scaling bench's growth-exponent fit, its synthetic view, and memory-judged cases.
+"""The bench: its case modules, the growth-exponent fit, its synthetic view, and cases judged on memory or a time budget.
 
 No timings are asserted: the fit is checked on exact synthetic inputs.
 """
@@ -79,3 +79,34 @@ def test_a_memory_case_is_judged_by_peak_traced_mib_over_its_target():
     assert 8.0 <= row["peak_mb"]["ours"] < 9.0
     assert row["ratio"] == pytest.approx(row["peak_mb"]["ours"] / 16.0, abs=0.01)
     assert row["baseline_s"] is None
+
+
+def test_every_bench_module_loads_and_each_case_can_be_judged():
+    from experiments.speed import discover
+
+    cases = discover()
+    names = [case.name for case in cases]
+    assert len(names) == len(set(names))
+    for area in ("correlation:", "power:", "scaling:", "analysis:", "clipscore:",
+                 "bertscore:", "ngram:", "vlm_judge"):
+        assert any(name.startswith(area) for name in names), area
+    for case in cases:
+        judged_by = [case.baseline is not None, case.memory_target_mib is not None,
+                     case.time_budget_s is not None]
+        assert callable(case.ours) and sum(judged_by) == 1, case.name
+
+
+def test_a_time_budget_case_is_judged_by_seconds_over_the_budget(tmp_path, monkeypatch, capsys):
+    import json
+
+    import experiments.speed as speed
+
+    calls = []
+    case = BenchCase(name="budgeted job", ours=lambda: calls.append("ours"), baseline=None,
+                     target_ratio=1.0, time_budget_s=1000.0)
+    monkeypatch.setattr(speed, "discover", lambda: [case])
+    assert speed.main(["--out", str(tmp_path / "bench.json")]) == 0
+    [row] = json.loads((tmp_path / "bench.json").read_text())
+    assert calls == ["ours"] and row["baseline_s"] == 1000.0
+    assert row["ratio"] == pytest.approx(row["ours_s"] / 1000.0, abs=1e-4)
+    assert "budgeted job" in capsys.readouterr().out
