@@ -1,4 +1,5 @@
-"""The bench: its case modules, the growth-exponent fit, its synthetic view, and cases judged on memory or a time budget.
+"""The bench: its case modules, the growth-exponent fit, its synthetic view, and
+cases judged on memory or on a time budget.
 
 No timings are asserted: the fit is checked on exact synthetic inputs.
 """
