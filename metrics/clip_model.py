@@ -422,7 +422,11 @@ class CallEmbeddings:
             for batch in bounds:
                 yield [files[i] for i in batch]
         elif _on_cpu(self.model.device):
-            yield from _thread_batches(files, bounds, self.num_workers)
+            image_steps, tensor_steps = split_at_tensor(self.model.preprocess)
+            files.preprocess = image_steps
+            for batch in _thread_batches(files, bounds, self.num_workers):
+                yield [(i, item if isinstance(item, str) else tensor_steps(item))
+                       for i, item in batch]
         elif len(bounds) == 1:  # not worth starting processes for
             yield [files[i] for i in bounds[0]]
         else:
@@ -430,12 +434,31 @@ class CallEmbeddings:
             forget_recent_bytes(paths)  # the workers used their copies
 
 
+def split_at_tensor(preprocess) -> tuple[Any, Any]:
+    """(image steps, tensor steps) of a torchvision Compose, split before the
+    first step that makes a tensor (ToTensor and its subclasses, such as
+    open_clip's MaybeToTensor): reader threads run only PIL work, so no
+    torch op starts a thread pool of its own in each of them. A transform
+    that cannot be split runs whole in the readers (tensor steps: identity)."""
+    from torchvision.transforms import Compose, PILToTensor, ToTensor
+
+    steps = preprocess.transforms if isinstance(preprocess, Compose) else None
+    for k, step in enumerate(steps or []):
+        if isinstance(step, (ToTensor, PILToTensor)):
+            return Compose(steps[:k]), Compose(steps[k:])
+    return preprocess, _unchanged
+
+
+def _unchanged(x):
+    return x
+
+
 def _thread_batches(files: "ImageFiles", bounds: list[range], workers: int):
     """Batches decoded by `workers` threads of this process, the next batch
-    while the model encodes this one (PIL's decoders and resampling and
-    torch's tensor ops release the GIL). On the CPU, worker processes would
-    compete with the model's own threads and send every tensor back; threads
-    share the kept file bytes and the pixels without a copy."""
+    while the model encodes this one (PIL's decoders and resampling release
+    the GIL). On the CPU, worker processes would compete with the model's
+    own threads and send every tensor back; threads share the kept file
+    bytes and the pixels without a copy."""
     from concurrent.futures import ThreadPoolExecutor
 
     with ThreadPoolExecutor(workers, thread_name_prefix="clip-images") as pool:
@@ -482,13 +505,14 @@ def _as_list(batch: list) -> list:
 
 def default_workers(device: str) -> int:
     """Image readers for a model on `device`: on the CPU one thread per usable
-    core; beside an accelerator one process per core but one, at most 8."""
+    core, at most 8; beside an accelerator one process per core but one, at
+    most 8."""
     try:
         cores = len(os.sched_getaffinity(0))
     except AttributeError:
         cores = os.cpu_count() or 1
     if _on_cpu(device):
-        return max(1, cores)
+        return max(1, min(8, cores))
     return max(0, min(8, cores - 1))
 
 

@@ -15,9 +15,9 @@
 (c) CLIPScore's image reading, same load and model as (a), each image
     hashed (as the score cache does for its key) and decoded: through the
     score cache, images read and preprocessed by the default readers (on
-    the CPU one thread per core) while the model encodes, each file read
-    once, against hashing every file and then scoring with num_workers=0,
-    every file read twice, as before workers. Image modification times are
+    the CPU one thread per core, at most 8) while the model encodes, each
+    file read once, against hashing every file and then scoring with
+    num_workers=0, every file read twice, as before workers. Image modification times are
     bumped before each run, so every image is hashed again as in a new
     process.
 
@@ -256,8 +256,9 @@ CASES = [
               "METAEVAL_BENCH_REAL_CLIP=1 and ViT-B-32/openai is cached", _clip_setup),
     BenchCase("clipscore: image workers, one read per file", _clip_workers,
               _clip_one_process, 1.0, "5,664 captions over 1,000 images through the score "
-              "cache: image reader threads (one per core) and each file read once vs "
-              "num_workers=0 reading each file twice; same model as above", _clip_setup),
+              "cache: image reader threads (one per core, at most 8) and each file read "
+              "once vs num_workers=0 reading each file twice; same model as above",
+              _clip_setup),
     BenchCase("bertscore: 300 captions x 5 references, all-MiniLM-L6-v2", _bert_ours,
               _bert_baseline, 1.1, "BertScore built and loaded inside the timed call vs "
               "bert_score.score (loads its model each call); layer 6, no idf, CPU",

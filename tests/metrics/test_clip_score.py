@@ -362,6 +362,53 @@ def test_cpu_image_readers_are_threads_of_this_process(tiny_clip, images, tmp_pa
     assert all(name.startswith("clip-images") for name in readers)
 
 
+def test_reader_threads_do_only_pil_work_and_tensors_are_made_here(tiny_clip, images,
+                                                                    tmp_path, monkeypatch):
+    # Each thread that runs a torch op gets a thread pool of its own (one
+    # per core): the readers decode and resize, this thread makes tensors.
+    import threading
+
+    import torch
+    from PIL import Image as PILImage
+
+    import metrics.clip_model
+    from metrics.clip_model import split_at_tensor
+
+    bundle = ClipScore(model=tiny_clip[0], pretrained=tiny_clip[1])._load()
+    image_steps, tensor_steps = split_at_tensor(bundle.preprocess)
+    with PILImage.open(images[1]) as im:
+        rgb = im.convert("RGB")
+    resized = image_steps(rgb)
+    assert isinstance(resized, PILImage.Image) and resized.size == (32, 32)
+    assert torch.equal(tensor_steps(resized), bundle.preprocess(rgb))
+
+    seen = {"image": set(), "tensor": set()}
+
+    def recording_split(preprocess):
+        image_part, tensor_part = split_at_tensor(preprocess)
+
+        def image_side(x):
+            seen["image"].add(threading.current_thread().name)
+            return image_part(x)
+
+        def tensor_side(x):
+            assert isinstance(x, PILImage.Image)
+            seen["tensor"].add(threading.current_thread().name)
+            return tensor_part(x)
+
+        return image_side, tensor_side
+
+    monkeypatch.setattr(metrics.clip_model, "split_at_tensor", recording_split)
+    samples = _worker_samples(images, tmp_path)
+    threaded = ClipScore(model=tiny_clip[0], pretrained=tiny_clip[1], batch_size=3,
+                         num_workers=2).score(samples)
+    assert seen["tensor"] == {threading.current_thread().name}
+    assert seen["image"] and all(name.startswith("clip-images") for name in seen["image"])
+    serial = ClipScore(model=tiny_clip[0], pretrained=tiny_clip[1], batch_size=3,
+                       num_workers=0).score(samples)
+    np.testing.assert_array_equal(threaded.scores, serial.scores)
+
+
 def test_accelerator_image_readers_are_dataloader_processes(tiny_clip, images, tmp_path,
                                                              monkeypatch):
     import torch
@@ -399,8 +446,10 @@ def test_default_image_readers_follow_the_device(monkeypatch):
     from metrics.clip_model import default_workers
 
     monkeypatch.setattr(os, "sched_getaffinity", lambda pid: set(range(12)), raising=False)
-    assert default_workers("cpu") == 12
+    assert default_workers("cpu") == 8
     assert default_workers("cuda") == 8 and default_workers("cuda:1") == 8
+    monkeypatch.setattr(os, "sched_getaffinity", lambda pid: set(range(4)), raising=False)
+    assert default_workers("cpu") == 4 and default_workers("cuda") == 3
     monkeypatch.setattr(os, "sched_getaffinity", lambda pid: {0}, raising=False)
     assert default_workers("cpu") == 1 and default_workers("mps") == 0
 
