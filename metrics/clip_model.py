@@ -362,7 +362,8 @@ class CallEmbeddings:
                  max_image_pixels: int | None = DEFAULT_MAX_IMAGE_PIXELS,
                  owner: str = "clipscore", num_workers: int | None = 0):
         self.model = model
-        self.num_workers = default_workers(model.device) if num_workers is None else int(num_workers)
+        self.num_workers = (default_workers(model.device) if num_workers is None
+                            else int(num_workers))
         self.prefix = prefix if not prefix or prefix.endswith(" ") else prefix + " "
         self.batch_size = batch_size
         self.max_image_pixels = max_image_pixels
@@ -415,20 +416,19 @@ class CallEmbeddings:
         return {p: found[p] for p in paths}
 
     def _pixel_batches(self, paths: Sequence[str]):
-        files = ImageFiles(paths, self.model.preprocess, self.max_image_pixels)
         bounds = [range(start, min(start + self.batch_size, len(paths)))
                   for start in range(0, len(paths), self.batch_size)]
-        if self.num_workers == 0:
-            for batch in bounds:
-                yield [files[i] for i in batch]
-        elif _on_cpu(self.model.device):
+        if self.num_workers and _on_cpu(self.model.device):
             image_steps, tensor_steps = split_at_tensor(self.model.preprocess)
-            files.preprocess = image_steps
+            files = ImageFiles(paths, image_steps, self.max_image_pixels)
             for batch in _thread_batches(files, bounds, self.num_workers):
                 yield [(i, item if isinstance(item, str) else tensor_steps(item))
                        for i, item in batch]
-        elif len(bounds) == 1:  # not worth starting processes for
-            yield [files[i] for i in bounds[0]]
+            return
+        files = ImageFiles(paths, self.model.preprocess, self.max_image_pixels)
+        if self.num_workers == 0 or len(bounds) == 1:  # one batch: not worth starting processes
+            for batch in bounds:
+                yield [files[i] for i in batch]
         else:
             yield from _process_batches(files, self.batch_size, self.num_workers)
             forget_recent_bytes(paths)  # the workers used their copies
