@@ -31,10 +31,9 @@ import numpy as np
 import scipy.stats
 
 from . import BenchCase
-from .real_scores import flickr8k_view
+from .real_scores import METRICS as REAL_METRICS, flickr8k_view, rows_of_each
 
 N_RESAMPLES = 1000
-REAL_METRICS = ("cider", "bleu4", "rouge_l")
 _state: dict = {}
 
 
@@ -53,7 +52,7 @@ def _synthetic(n: int, ties: bool):
 
 def _flickr8k_cf_scores():
     """{metric: (scores, human)} for Flickr8k-CF, scored through the score cache."""
-    view = flickr8k_view("flickr8k-cf", REAL_METRICS)
+    view = flickr8k_view("flickr8k-cf")
     return {name: (view.scores[name], view.human) for name in REAL_METRICS}
 
 
@@ -182,22 +181,17 @@ def _scipy_permutation_loop(a, b, human) -> float:
 REAL = {"flickr8k-cf": "Flickr8k-CF, 47,830 rows", "flickr8k-expert": "Flickr8k-Expert, 16,992 rows"}
 
 
-def _real_view(name: str):
-    return flickr8k_view(name, REAL_METRICS)
-
-
 def _real_bca_case(name: str) -> BenchCase:
     def ours():
         from correlation import bootstrap_ci
 
-        view = _real_view(name)
+        view = flickr8k_view(name)
         return bootstrap_ci(view.scores["cider"], view.human, "kendall_c", items=view.images,
                             unit="items", ci_method="bca", n_resamples=N_RESAMPLES, seed=0)
 
     def baseline():
-        view = _real_view(name)
-        order = np.argsort(view.images, kind="stable")
-        rows_of = np.split(order, np.flatnonzero(np.diff(view.images[order])) + 1)
+        view = flickr8k_view(name)
+        rows_of = rows_of_each(view.images)
 
         def draw_images(rng):
             drawn = rng.integers(0, len(rows_of), len(rows_of))
@@ -207,7 +201,7 @@ def _real_bca_case(name: str) -> BenchCase:
 
     return BenchCase(
         name=f"correlation: BCa CI of tau-c over images, 1,000 resamples, {REAL[name]}, cider",
-        ours=ours, baseline=baseline, target_ratio=0.1, setup=lambda: _real_view(name),
+        ours=ours, baseline=baseline, target_ratio=0.1, setup=lambda: flickr8k_view(name),
         notes=("ours: correlation.bootstrap_ci(kendall_c, items=images, unit='items', bca, "
                "1,000 resamples) with the exact leave-one-image-out jackknife; baseline: per "
                "resample draw the images, gather their rows and call "
@@ -219,18 +213,18 @@ def _real_permutation_case(name: str) -> BenchCase:
     def ours():
         from correlation import permutation_test
 
-        view = _real_view(name)
+        view = flickr8k_view(name)
         return permutation_test(view.scores["cider"], view.scores["rouge_l"], view.human,
                                 "kendall_c", n_permutations=N_RESAMPLES, seed=0)
 
     def baseline():
-        view = _real_view(name)
+        view = flickr8k_view(name)
         return _scipy_permutation_loop(view.scores["cider"], view.scores["rouge_l"], view.human)
 
     return BenchCase(
         name=f"correlation: paired permutation test, tau-c, 1,000 draws, {REAL[name]}, "
              "cider vs rouge_l",
-        ours=ours, baseline=baseline, target_ratio=0.1, setup=lambda: _real_view(name),
+        ours=ours, baseline=baseline, target_ratio=0.1, setup=lambda: flickr8k_view(name),
         notes=("ours: correlation.permutation_test(kendall_c, 1,000 per-row swaps of z-scored "
                "scores); baseline: the same swaps as a loop with two "
                "scipy.stats.kendalltau(variant='c') calls per draw. Real scores and human "

@@ -15,7 +15,7 @@ import numpy as np
 import scipy.stats
 
 from . import BenchCase
-from .real_scores import flickr8k_view
+from .real_scores import flickr8k_view, rows_of_each
 
 SIMULATIONS = 10
 PERMUTATIONS = 20
@@ -36,13 +36,12 @@ def _setup() -> None:
 
 
 def _setup_real() -> None:
-    """Real Flickr8k-Expert: CIDEr and ROUGE-L scores, expert ratings, rows grouped by image."""
+    """Real Flickr8k-Expert: CIDEr and ROUGE-L scores, expert ratings, images."""
     if "expert_real" in _state:
         return
-    view = flickr8k_view("flickr8k-expert", ("cider", "bleu4", "rouge_l"))
-    order = np.argsort(view.images, kind="stable")
-    _state["expert_real"] = (view.scores["cider"][order], view.scores["rouge_l"][order],
-                             view.human[order], view.images[order])
+    view = flickr8k_view("flickr8k-expert")
+    _state["expert_real"] = (view.scores["cider"], view.scores["rouge_l"], view.human,
+                             view.images)
 
 
 def _ours(key: str = "expert"):
@@ -59,14 +58,13 @@ def _baseline(key: str = "expert"):
     from correlation.power import default_sizes
 
     a, b, human, images = _state[key]
-    codes, starts = np.unique(images, return_index=True)
-    rows_of = np.split(np.arange(images.size), starts[1:])
+    rows_of = rows_of_each(images)
     rng = np.random.default_rng(0)
     power = []
-    for n in default_sizes(codes.size):
+    for n in default_sizes(len(rows_of)):
         hits = 0
         for _ in range(SIMULATIONS):
-            drawn = rng.integers(0, codes.size, n)
+            drawn = rng.integers(0, len(rows_of), n)
             idx = np.concatenate([rows_of[k] for k in drawn])
             xa, xb, y = scipy.stats.zscore(a[idx]), scipy.stats.zscore(b[idx]), human[idx]
             observed = (scipy.stats.kendalltau(xa, y, variant="c").statistic
