@@ -75,8 +75,9 @@ class ClipScore(Metric):
         of being decoded (None: no limit).
       num_workers: image readers that decode and preprocess images while the
         model encodes: threads when the model runs on the CPU (None: one per
-        core, at most 8), DataLoader processes beside an accelerator (None: one per core
-        but one, at most 8); 0 reads them one by one. Changes no number.
+        core, at most 8), DataLoader processes beside an accelerator (None:
+        one per core but one, at most 8); 0 reads them one by one. Changes no
+        number.
     """
 
     name = "clipscore"

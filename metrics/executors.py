@@ -15,9 +15,11 @@ finished sample is never scored twice.
   whole call (CIDEr's document frequencies) cannot be split and is scored
   here; one whose numbers change with the company a sample keeps in a call
   (`whole_call`: BERTScore's padded batches) goes whole to one actor, so it
-  still runs on the cluster's GPU and gives the local path's numbers. Each worker needs what the metric needs locally: its weights in the
-  worker's Hugging Face cache (or a path the worker can read), Java for the
-  n-gram metrics.
+  still runs on the cluster's GPU and gives the local path's numbers. Each
+  worker needs what the metric needs locally: its weights in the worker's
+  Hugging Face cache (or a path the worker can read), Java for the
+  n-gram metrics. A judge backend's requests (`run_requests`, the pairwise
+  judge) go the same way to actors holding a copy of the backend.
 
 Ray is an optional dependency (`pip install socratis-metaeval[ray]`): it is
 imported only when a `RayExecutor` scores something.

@@ -203,7 +203,8 @@ class ResultsWriter:
         record = {**record, "run_id": self.run_id,
                   "files": {name: self.files[name] for name in sorted(self.files)}}
         _fsync_folder(self.folder)
-        write_text_atomically(self.folder / PENDING, json.dumps(record, indent=2, sort_keys=True) + "\n")
+        write_text_atomically(self.folder / PENDING,
+                              json.dumps(record, indent=2, sort_keys=True) + "\n")
         _roll_forward(self.folder, record, self.previous)
 
     def abandon(self) -> None:

@@ -178,7 +178,8 @@ def _scipy_permutation_loop(a, b, human) -> float:
 
 
 # -- the same two cases on the real benchmarks' scores ---------------------------
-REAL = {"flickr8k-cf": "Flickr8k-CF, 47,830 rows", "flickr8k-expert": "Flickr8k-Expert, 16,992 rows"}
+REAL = {"flickr8k-cf": "Flickr8k-CF, 47,830 rows",
+        "flickr8k-expert": "Flickr8k-Expert, 16,992 rows"}
 
 
 def _real_bca_case(name: str) -> BenchCase:

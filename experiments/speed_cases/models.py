@@ -17,13 +17,13 @@
     score cache, images read and preprocessed by the default readers (on
     the CPU one thread per core, at most 8) while the model encodes, each
     file read once, against hashing every file and then scoring with
-    num_workers=0, every file read twice, as before workers. Image modification times are
-    bumped before each run, so every image is hashed again as in a new
-    process.
+    num_workers=0, every file read twice, as before workers. Image
+    modification times are bumped before each run, so every image is hashed
+    again as in a new process.
 
 Images (500x375 JPEGs of about 110 KB, Flickr8k's size) and captions are
-generated here with a fixed seed; nothing is downloaded. Model for (a): the real ViT-B-32/openai when
-METAEVAL_BENCH_REAL_CLIP=1 and its weights are cached, else a random CLIP
+generated here with a fixed seed; nothing is downloaded. Model for (a): the
+real ViT-B-32/openai when METAEVAL_BENCH_REAL_CLIP=1 and its weights are cached, else a random CLIP
 shaped like ViT-B-32 at a smaller scale (224 px, patch 32, vision width 384
 vs text width 256, 4+4 layers): the same image-to-text cost ratio as
 ViT-B-32 (50 patches x 768^2 vs 77 tokens x 512^2, ~1.46), so image encoding
