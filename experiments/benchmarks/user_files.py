@@ -56,7 +56,7 @@ import numpy as np
 from metrics import Sample
 
 from .base import A_BETTER, B_BETTER, TIE, Benchmark, DataError, Preferences, ProtocolStep, Ratings
-from .files import csv_table, jsonl_rows, require_file
+from .files import column_hint, csv_table, jsonl_rows, require_file, text_number
 
 STATISTICS = ("kendall_b", "kendall_c", "kendall_23", "acc23", "spearman", "pearson",
               "accuracy", "tau_like")
@@ -67,6 +67,8 @@ PREFERENCE_COLUMNS = ("pair_id", "candidate_a", "candidate_b", "references", "im
                       "preferred", "category", "annotator")
 PREFERRED = {"a": A_BETTER, "b": B_BETTER, "tie": TIE}
 _REFERENCE_COLUMN = re.compile(r"^reference_([1-9][0-9]*)$")
+EXPECTED_COLUMNS = ("candidate, score (ratings) or candidate_a, candidate_b, preferred "
+                    "(preferences)")
 
 
 def is_user_file_spec(text: str) -> bool:
@@ -91,7 +93,9 @@ def load_user_file(name: str, path: str | Path, image_root: str | None = None,
         bench = _preferences(name, path, rows, image_root)
     else:
         raise DataError(f"{path}: neither a `score` column (ratings) nor a `preferred` column "
-                        "(preferences)")
+                        f"(preferences); columns found: {', '.join(sorted(columns))}"
+                        f"{column_hint(columns, RATING_COLUMNS + PREFERENCE_COLUMNS)}; "
+                        f"expected {EXPECTED_COLUMNS}")
     if protocol is not None:
         _check_protocol(bench, protocol, path)
         bench.protocol = list(protocol)
@@ -140,7 +144,7 @@ def _rows(path: Path) -> Iterator[tuple[int, dict[str, Any]]]:
 
 
 def _csv_rows(path: Path) -> Iterator[tuple[int, dict[str, Any]]]:
-    header, rows = csv_table(path)
+    header, rows = csv_table(path, EXPECTED_COLUMNS)
     if "references" in header:
         raise DataError(f"{path}:1: in a CSV file references are the columns reference_1, "
                         "reference_2, ... (one reference each), not a `references` column")
@@ -163,8 +167,8 @@ def _check_columns(path: Path, number: int, row: dict, known: tuple[str, ...],
     unknown = [k for k in row if k not in known]
     if unknown:
         shown = [k if k != "references" else "references (reference_N in CSV)" for k in known]
-        raise DataError(f"{path}:{number}: unknown column(s) {', '.join(unknown)}; this format "
-                        f"has: {', '.join(shown)}")
+        raise DataError(f"{path}:{number}: unknown column(s) {', '.join(unknown)}"
+                        f"{column_hint(unknown, known)}; this format has: {', '.join(shown)}")
     missing = [k for k in required if k not in row]
     if missing:
         raise DataError(f"{path}:{number}: missing {', '.join(missing)}")
@@ -204,12 +208,13 @@ def _image(row: dict, path: Path, number: int, image_root: str | None) -> tuple[
 
 def _score(row: dict, path: Path, number: int) -> float:
     value = row.get("score")
-    try:
-        score = (float(value) if isinstance(value, (int, float, str))
-                 and not isinstance(value, bool) else math.nan)
-    except ValueError:
-        score = math.nan
-    if not math.isfinite(score):
+    if isinstance(value, str):
+        score = text_number(value)
+    elif isinstance(value, (int, float)) and not isinstance(value, bool):
+        score = float(value)
+    else:
+        score = None
+    if score is None or not math.isfinite(score):
         raise DataError(f"{path}:{number}: score {value!r} is not a finite number")
     return score
 
