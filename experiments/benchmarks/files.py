@@ -116,7 +116,7 @@ def check_separator(path: Path, header: list[str], expected: str = "") -> None:
     first line, or one column whose name holds a semicolon or a tab."""
     want = f"; expected {expected}" if expected else ""
     found = ",".join(header)
-    if found.lower().startswith("sep="):
+    if re.fullmatch(r"sep=.?,?", found, re.IGNORECASE):
         raise DataError(f"{path}:1: found {found!r}, Excel's separator line: the header must "
                         "be the first line of a comma-separated file (delete that line, and "
                         f"save as 'CSV UTF-8 (comma delimited)' if it says sep=;){want}")

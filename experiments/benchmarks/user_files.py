@@ -76,6 +76,30 @@ def is_user_file_spec(text: str) -> bool:
     return "=" in text
 
 
+def comma_in_path(text: str, known: list[str]) -> str | None:
+    """Why a comma-separated --benchmark value cannot be read as written, or None.
+
+    A comma inside a NAME=FILE path cannot be told from the separator: when an
+    entry's file does not exist, the entries after it are neither NAME=FILE nor
+    a known benchmark, and joined back with their commas they name a file
+    (`mine=data/a,b.csv`), the message says so."""
+    parts = text.split(",")
+    for k, part in enumerate(parts):
+        if not is_user_file_spec(part) or Path(part.partition("=")[2].strip()).is_file():
+            continue
+        rest = []
+        for after in parts[k + 1:]:
+            if is_user_file_spec(after) or after.strip() in known:
+                break
+            rest.append(after)
+        path = ",".join([part.partition("=")[2], *rest]).strip()
+        if rest and Path(path).is_file():
+            return (f"{text!r}: found the file {path!r}, whose name holds a comma, which "
+                    "separates benchmarks here; expected NAME=FILE with no comma in FILE "
+                    "(rename the file, or link it under a name without one)")
+    return None
+
+
 def load_user_file(name: str, path: str | Path, image_root: str | None = None,
                    protocol: list[ProtocolStep] | None = None) -> Benchmark:
     """A Benchmark called `name` from a ratings or preferences file (format above)."""
@@ -94,7 +118,7 @@ def load_user_file(name: str, path: str | Path, image_root: str | None = None,
     else:
         raise DataError(f"{path}: neither a `score` column (ratings) nor a `preferred` column "
                         f"(preferences); columns found: {', '.join(sorted(columns))}"
-                        f"{column_hint(columns, RATING_COLUMNS + PREFERENCE_COLUMNS)}; "
+                        f"{column_hint(sorted(columns), RATING_COLUMNS + PREFERENCE_COLUMNS)}; "
                         f"expected {EXPECTED_COLUMNS}")
     if protocol is not None:
         _check_protocol(bench, protocol, path)
