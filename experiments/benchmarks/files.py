@@ -127,7 +127,7 @@ def check_separator(path: Path, header: list[str], expected: str = "") -> None:
 
 
 def column_hint(found: list[str] | set[str], known: list[str] | tuple[str, ...]) -> str:
-    """' -- column names are lower case: write score, not Score' for the found names
+    """' -- column names are case-sensitive: write score, not Score' for the found names
     that match a known one only when case is ignored; '' if none does."""
     lower = {k.lower(): k for k in known}
     pairs = [(lower[f.lower()], f) for f in found if f not in known and f.lower() in lower]
