@@ -30,7 +30,7 @@ from pathlib import Path
 from .benchmarks.base import Benchmark, DataError
 from .benchmarks import DATA_ENV, default_data_dir, load_benchmark
 from .benchmarks.captions import PascalPair, read_pascal50s
-from .benchmarks.files import read_text, require_file
+from .benchmarks.files import read_text, require_file, text_lines, text_number
 from .cli import add_common_arguments
 from .pipeline.results_folder import write_text_atomically
 
@@ -49,7 +49,7 @@ class FleurBlock:
 def parse_fleur(path: Path) -> list[FleurBlock]:
     """FLEUR's text layout: one block per image line, captions with their scores."""
     blocks: list[FleurBlock] = []
-    for number, line in enumerate(read_text(path).splitlines(), start=1):
+    for number, line in enumerate(text_lines(read_text(path)), start=1):
         if not line.strip() or line.startswith(("true count", "tie count")):
             continue
         key, sep, value = line.partition(" : ")
@@ -70,10 +70,10 @@ def parse_fleur(path: Path) -> list[FleurBlock]:
         elif field in ("model", "our"):
             if not blocks[-1].captions:
                 raise DataError(f"{path}:{number}: a score before any caption")
-            try:
-                blocks[-1].captions[-1][1][field] = float(value)
-            except ValueError:
-                raise DataError(f"{path}:{number}: score {value!r} is not a number") from None
+            score = text_number(value)
+            if score is None:
+                raise DataError(f"{path}:{number}: score {value!r} is not a number")
+            blocks[-1].captions[-1][1][field] = score
     return blocks
 
 

@@ -17,6 +17,7 @@ belongs to that run), prints the smallest size that reaches the target power;
 from __future__ import annotations
 
 import argparse
+import re
 import sys
 from pathlib import Path
 
@@ -70,13 +71,23 @@ def _settings(args) -> PlanSettings:
         raise ValueError("--metrics needs two names, A,B (or one with --value)")
     if comparison == "value" and len(metrics) != 1:
         raise ValueError("--value compares one metric: --metrics A")
-    sizes = tuple(int(s) for s in args.sizes.split(",")) if args.sizes else None
+    sizes = parse_sizes(args.sizes) if args.sizes is not None else None
     return PlanSettings(comparison=comparison, metric_a=metrics[0] if metrics else None,
                         metric_b=metrics[1] if len(metrics) > 1 else None, value=args.value,
                         statistic=args.statistic, subset=args.subset, sizes=sizes,
                         simulations=args.simulations, permutations=args.permutations,
                         bootstrap=args.bootstrap, ci_method=args.ci_method, alpha=args.alpha,
                         power=args.power, seed=args.seed)
+
+def parse_sizes(text: str) -> tuple[int, ...]:
+    """--sizes: comma-separated whole numbers of units, written in digits (int() would
+    also take `1_0` as 10); anything else is a ValueError naming what was found."""
+    parts = [part.strip() for part in text.split(",")]
+    for part in parts:
+        if not re.fullmatch(r"[0-9]+", part):
+            raise ValueError(f"--sizes: found {part!r} in {text!r}; expected comma-separated "
+                             "whole numbers of units, e.g. 50,100,200")
+    return tuple(int(part) for part in parts)
 
 def _score_now(bench, names, args) -> dict:
     from metrics import ScoreCache, get_metric, score_with_cache

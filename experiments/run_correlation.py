@@ -36,7 +36,7 @@ from .pipeline.finite import finite_or_nan
 from .pipeline.metric_options import UsageError, parse_metric_options
 from .pipeline.results_folder import OutputFolderError, ResultsWriter
 from .pipeline.settings import AnalysisSettings
-from .benchmarks.user_files import parse_protocol
+from .benchmarks.user_files import comma_in_path, parse_protocol
 from .cli import add_common_arguments, quiet_stderr, setup_logging
 from .plots.names import DisplayNames, add_display_name_arguments, parse_display_names
 from .pipeline.plugins import PluginError, format_inventory, inventory, load_plugins
@@ -270,6 +270,8 @@ def _selection(parser: argparse.ArgumentParser, args
                ) -> tuple[list[str], list[str], list[tuple[str, Path]]]:
     """Benchmarks, metrics and (name, file) of external scores to run; usage errors exit 2
     naming the option."""
+    if (problem := comma_in_path(args.benchmark, list_benchmarks())) is not None:
+        parser.error(f"argument --benchmark: {problem}")
     benchmarks = [b.strip() for b in args.benchmark.split(",") if b.strip()]
     if not benchmarks:
         parser.error("argument --benchmark: no benchmark selected")

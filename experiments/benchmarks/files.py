@@ -11,8 +11,10 @@ list of its characters).
 from __future__ import annotations
 
 import csv
+import io
 import json
 import math
+import re
 from pathlib import Path
 from typing import Any, Iterator
 
@@ -40,9 +42,20 @@ def read_text(path: Path) -> str:
     return text.lstrip("\ufeff")
 
 
+_LINE_BREAK = re.compile(r"\r\n|\r|\n")
+
+
+def text_lines(text: str) -> list[str]:
+    """The lines of a file's text, broken where open() breaks them (\\n, \\r\\n, \\r)
+    and nowhere else: U+2028, U+0085, form feeds and the like are text inside a
+    line, as json.dumps(ensure_ascii=False) and editors write them (str.splitlines
+    would break there and lose the character)."""
+    return _LINE_BREAK.split(text)
+
+
 def tsv_rows(path: Path, columns: int) -> Iterator[tuple[int, list[str]]]:
     """(line number, fields) for each non-blank line of a tab-separated file."""
-    for number, line in enumerate(read_text(path).splitlines(), start=1):
+    for number, line in enumerate(text_lines(read_text(path)), start=1):
         if not line.strip():
             continue
         fields = line.split("\t")
@@ -52,36 +65,85 @@ def tsv_rows(path: Path, columns: int) -> Iterator[tuple[int, list[str]]]:
         yield number, fields
 
 
-def csv_table(path: Path) -> tuple[list[str], Iterator[tuple[int, list[str]]]]:
+def csv_table(path: Path, expected: str = ""
+              ) -> tuple[list[str], Iterator[tuple[int, list[str]]]]:
     """A CSV file's header (names stripped; a name given twice is an error, never
     a column silently lost) and its non-blank rows as (line number, cells), a row
-    of another width being an error."""
-    reader = csv.reader(read_text(path).splitlines())
-    header = [name.strip() for name in next(reader)]
+    of another width being an error.
+
+    Records are read by the csv module from the text as written, so a quoted
+    field keeps its line breaks, commas and quotes byte for byte; the line
+    number is the line a record starts on. `expected` (the columns the reader
+    needs, in words) goes into the message for a header that is not
+    comma-separated."""
+    reader = csv.reader(io.StringIO(read_text(path), newline=""))
+    header = [name.strip() for name in _next_record(reader, path) or []]
+    check_separator(path, header, expected)
     for name in header:
         if header.count(name) > 1:
             raise DataError(f"{path}:1: column {name!r} appears twice")
 
     def rows() -> Iterator[tuple[int, list[str]]]:
-        for row in reader:
-            number = reader.line_num
+        while True:
+            number = reader.line_num + 1
+            row = _next_record(reader, path)
+            if row is None:
+                return
             if not any(cell.strip() for cell in row):
                 continue
             if len(row) != len(header):
+                spans = (f" (the record runs from line {number} to line {reader.line_num}: "
+                         "is a quote left open?)" if reader.line_num > number else "")
                 raise DataError(f"{path}:{number}: expected {len(header)} columns, "
-                                f"found {len(row)}")
+                                f"found {len(row)}{spans}")
             yield number, row
 
     return header, rows()
 
 
+def _next_record(reader, path: Path) -> list[str] | None:
+    """The next record of a csv.reader, None at the end; a csv error names the line."""
+    try:
+        return next(reader)
+    except StopIteration:
+        return None
+    except csv.Error as exc:
+        raise DataError(f"{path}:{reader.line_num}: not readable as CSV ({exc})") from None
+
+
+def check_separator(path: Path, header: list[str], expected: str = "") -> None:
+    """Refuse a header that shows the file is not comma-separated: Excel's `sep=`
+    first line, or one column whose name holds a semicolon or a tab."""
+    want = f"; expected {expected}" if expected else ""
+    found = ",".join(header)
+    if re.fullmatch(r"sep=.?,?", found, re.IGNORECASE):
+        raise DataError(f"{path}:1: found {found!r}, Excel's separator line: the header must "
+                        "be the first line of a comma-separated file (delete that line, and "
+                        f"save as 'CSV UTF-8 (comma delimited)' if it says sep=;){want}")
+    for mark, what in ((";", "semicolon"), ("\t", "tab")):
+        if len(header) == 1 and mark in header[0]:
+            raise DataError(f"{path}:1: columns found: {header[0]} -- is the file "
+                            f"{what}-separated? Columns are separated by commas{want}")
+
+
+def column_hint(found: list[str] | set[str], known: list[str] | tuple[str, ...]) -> str:
+    """' -- column names are case-sensitive: write score, not Score' for the found names
+    that match a known one only when case is ignored; '' if none does."""
+    lower = {k.lower(): k for k in known}
+    pairs = [(lower[f.lower()], f) for f in found if f not in known and f.lower() in lower]
+    if not pairs:
+        return ""
+    return (" -- column names are case-sensitive: write "
+            + ", ".join(f"{k}, not {f}" for k, f in pairs))
+
+
 def csv_rows(path: Path, required: list[str]) -> Iterator[tuple[int, dict[str, str]]]:
     """(line number, row) for each row of a CSV file with a header line."""
-    header, rows = csv_table(path)
+    header, rows = csv_table(path, ", ".join(required))
     missing = [c for c in required if c not in header]
     if missing:
-        raise DataError(f"{path}:1: missing column(s) {', '.join(missing)} "
-                        f"(header has: {', '.join(header)})")
+        raise DataError(f"{path}:1: missing column(s) {', '.join(missing)}; columns found: "
+                        f"{', '.join(header)}{column_hint(header, required)}")
     for number, row in rows:
         yield number, dict(zip(header, row))
 
@@ -134,7 +196,7 @@ def read_json(path: Path) -> Any:
 
 def jsonl_rows(path: Path) -> Iterator[tuple[int, dict]]:
     """(line number, object) for each non-blank line of a JSON Lines file."""
-    for number, line in enumerate(read_text(path).splitlines(), start=1):
+    for number, line in enumerate(text_lines(read_text(path)), start=1):
         if not line.strip():
             continue
         try:
@@ -246,11 +308,29 @@ def as_number(value: Any, where: str, what: str, *, low: float | None = None,
     return _check_range(float(value), where, what, low, high)
 
 
+_NUMBER = re.compile(r"[+-]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:[eE][+-]?[0-9]+)?")
+_NON_FINITE = re.compile(r"[+-]?(?:nan|inf|infinity)", re.IGNORECASE)
+
+
+def text_number(text: str) -> float | None:
+    """The number a text file's field writes, None if it writes none.
+
+    A number as CSV writers (csv, pandas, Excel, R) write one: sign, digits,
+    decimal point, exponent, with surrounding spaces; or nan / inf / infinity,
+    which the caller's rule for non-finite values then judges. Not everything
+    float() takes: `1_0` (float reads 10), digits of other scripts (`٣`) and
+    full-width digits are not numbers here."""
+    text = text.strip()
+    if _NUMBER.fullmatch(text) or _NON_FINITE.fullmatch(text):
+        return float(text)
+    return None
+
+
 def parse_number(text: str, where: str, what: str, *, low: float | None = None,
                  high: float | None = None) -> float:
-    """A number written in a text file's field, finite and within [low, high]."""
-    try:
-        value = float(text)
-    except ValueError:
-        raise DataError(f"{where}: {what} {text!r} is not a number") from None
+    """A number written in a text file's field (`text_number`), finite and within
+    [low, high]."""
+    value = text_number(text)
+    if value is None:
+        raise DataError(f"{where}: {what} {text!r} is not a number")
     return _check_range(value, where, what, low, high)

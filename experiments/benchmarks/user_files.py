@@ -56,7 +56,7 @@ import numpy as np
 from metrics import Sample
 
 from .base import A_BETTER, B_BETTER, TIE, Benchmark, DataError, Preferences, ProtocolStep, Ratings
-from .files import csv_table, jsonl_rows, require_file
+from .files import column_hint, csv_table, jsonl_rows, require_file, text_number
 
 STATISTICS = ("kendall_b", "kendall_c", "kendall_23", "acc23", "spearman", "pearson",
               "accuracy", "tau_like")
@@ -67,11 +67,37 @@ PREFERENCE_COLUMNS = ("pair_id", "candidate_a", "candidate_b", "references", "im
                       "preferred", "category", "annotator")
 PREFERRED = {"a": A_BETTER, "b": B_BETTER, "tie": TIE}
 _REFERENCE_COLUMN = re.compile(r"^reference_([1-9][0-9]*)$")
+EXPECTED_COLUMNS = ("candidate, score (ratings) or candidate_a, candidate_b, preferred "
+                    "(preferences)")
 
 
 def is_user_file_spec(text: str) -> bool:
     """Whether a --benchmark entry is NAME=PATH (a user's file) rather than a built-in name."""
     return "=" in text
+
+
+def comma_in_path(text: str, known: list[str]) -> str | None:
+    """Why a comma-separated --benchmark value cannot be read as written, or None.
+
+    A comma inside a NAME=FILE path cannot be told from the separator: when an
+    entry's file does not exist, the entries after it are neither NAME=FILE nor
+    a known benchmark, and joined back with their commas they name a file
+    (`mine=data/a,b.csv`), the message says so."""
+    parts = text.split(",")
+    for k, part in enumerate(parts):
+        if not is_user_file_spec(part) or Path(part.partition("=")[2].strip()).is_file():
+            continue
+        rest = []
+        for after in parts[k + 1:]:
+            if is_user_file_spec(after) or after.strip() in known:
+                break
+            rest.append(after)
+        path = ",".join([part.partition("=")[2], *rest]).strip()
+        if rest and Path(path).is_file():
+            return (f"{text!r}: found the file {path!r}, whose name holds a comma, which "
+                    "separates benchmarks here; expected NAME=FILE with no comma in FILE "
+                    "(rename the file, or link it under a name without one)")
+    return None
 
 
 def load_user_file(name: str, path: str | Path, image_root: str | None = None,
@@ -91,7 +117,9 @@ def load_user_file(name: str, path: str | Path, image_root: str | None = None,
         bench = _preferences(name, path, rows, image_root)
     else:
         raise DataError(f"{path}: neither a `score` column (ratings) nor a `preferred` column "
-                        "(preferences)")
+                        f"(preferences); columns found: {', '.join(sorted(columns))}"
+                        f"{column_hint(sorted(columns), RATING_COLUMNS + PREFERENCE_COLUMNS)}; "
+                        f"expected {EXPECTED_COLUMNS}")
     if protocol is not None:
         _check_protocol(bench, protocol, path)
         bench.protocol = list(protocol)
@@ -140,7 +168,7 @@ def _rows(path: Path) -> Iterator[tuple[int, dict[str, Any]]]:
 
 
 def _csv_rows(path: Path) -> Iterator[tuple[int, dict[str, Any]]]:
-    header, rows = csv_table(path)
+    header, rows = csv_table(path, EXPECTED_COLUMNS)
     if "references" in header:
         raise DataError(f"{path}:1: in a CSV file references are the columns reference_1, "
                         "reference_2, ... (one reference each), not a `references` column")
@@ -163,8 +191,8 @@ def _check_columns(path: Path, number: int, row: dict, known: tuple[str, ...],
     unknown = [k for k in row if k not in known]
     if unknown:
         shown = [k if k != "references" else "references (reference_N in CSV)" for k in known]
-        raise DataError(f"{path}:{number}: unknown column(s) {', '.join(unknown)}; this format "
-                        f"has: {', '.join(shown)}")
+        raise DataError(f"{path}:{number}: unknown column(s) {', '.join(unknown)}"
+                        f"{column_hint(unknown, known)}; this format has: {', '.join(shown)}")
     missing = [k for k in required if k not in row]
     if missing:
         raise DataError(f"{path}:{number}: missing {', '.join(missing)}")
@@ -204,12 +232,13 @@ def _image(row: dict, path: Path, number: int, image_root: str | None) -> tuple[
 
 def _score(row: dict, path: Path, number: int) -> float:
     value = row.get("score")
-    try:
-        score = (float(value) if isinstance(value, (int, float, str))
-                 and not isinstance(value, bool) else math.nan)
-    except ValueError:
-        score = math.nan
-    if not math.isfinite(score):
+    if isinstance(value, str):
+        score = text_number(value)
+    elif isinstance(value, (int, float)) and not isinstance(value, bool):
+        score = float(value)
+    else:
+        score = None
+    if score is None or not math.isfinite(score):
         raise DataError(f"{path}:{number}: score {value!r} is not a finite number")
     return score
 

@@ -13,7 +13,7 @@ from pathlib import Path
 import numpy as np
 
 from ..benchmarks.base import Benchmark, DataError
-from ..benchmarks.files import csv_rows, require_file
+from ..benchmarks.files import csv_rows, require_file, text_number
 
 
 @dataclass
@@ -33,10 +33,10 @@ class ExternalScores:
             if sample_id in scores:
                 raise DataError(f"{path}:{number}: duplicate sample_id {sample_id!r} "
                                 f"(first on line {lines[sample_id]})")
-            try:
-                scores[sample_id] = float(row["score"]) if row["score"].strip() else np.nan
-            except ValueError:
-                raise DataError(f"{path}:{number}: score {row['score']!r} is not a number") from None
+            score = text_number(row["score"]) if row["score"].strip() else np.nan
+            if score is None:
+                raise DataError(f"{path}:{number}: score {row['score']!r} is not a number")
+            scores[sample_id] = score
             lines[sample_id] = number
         return cls(name, path, scores, lines)
 

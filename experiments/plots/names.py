@@ -14,6 +14,8 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Iterable, Mapping
 
+from ..benchmarks.files import text_lines
+
 DISPLAY_NAMES: dict[str, str] = {
     # metrics
     "bleu1": "BLEU-1", "bleu2": "BLEU-2", "bleu3": "BLEU-3", "bleu4": "BLEU-4",
@@ -71,12 +73,27 @@ def parse_display_names(items: Iterable[str] = (), files: Iterable[str | Path] =
     naming the item, or the file and line."""
     found: dict[str, str] = {}
     for path in files:
-        for number, line in enumerate(Path(path).read_text(encoding="utf-8").splitlines(), 1):
+        for number, line in enumerate(text_lines(_names_file_text(path)), 1):
             if line.strip() and not line.lstrip().startswith("#"):
                 found.update(_pair(line, f"{path}, line {number}"))
     for item in items:
         found.update(_pair(item, f"--display-name {item!r}"))
     return found
+
+
+def _names_file_text(path: str | Path) -> str:
+    """A display-names file's text (UTF-8, a byte-order mark dropped); a binary file is a
+    ValueError saying what was found and what is expected."""
+    data = Path(path).read_bytes()
+    expected = "expected a UTF-8 text file of KEY=TEXT lines, e.g. bleu4=BLEU@4"
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise ValueError(f"{path}: not a text file: byte 0x{data[exc.start]:02x} at offset "
+                         f"{exc.start} is not UTF-8; {expected}") from None
+    if "\x00" in text:
+        raise ValueError(f"{path}: not a text file: it holds NUL bytes; {expected}")
+    return text
 
 
 def _pair(text: str, where: str) -> dict[str, str]:

@@ -31,6 +31,11 @@ from ..base import MetricError, Sample
 PROMPTS_DIR = Path(__file__).resolve().parent.parent / "prompts"
 _PLACEHOLDER = re.compile(r"\{([A-Za-z_][A-Za-z0-9_]*)\}")
 _HEADER_KEYS = {"scale", "image", "case_sensitive"}
+# Lines end where open() ends them, never at U+2028, U+0085 or a form feed (str.splitlines
+# does, and the prompt would change); a scale value is written as a plain number (not
+# `1_0`, which float() reads as 10).
+_LINE_BREAK = re.compile(r"\r\n|\r|\n")
+_NUMBER = re.compile(r"[+-]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:[eE][+-]?[0-9]+)?")
 
 
 class MissingPlaceholder(KeyError):
@@ -123,7 +128,7 @@ def load_template(name_or_path: str | os.PathLike) -> Template:
 
 def parse_template(raw: str, name: str, source: str = "<string>") -> Template:
     """Parse a template's text (header, ``---``, body)."""
-    lines = raw.splitlines()
+    lines = _LINE_BREAK.split(raw)
     try:
         sep = next(i for i, line in enumerate(lines) if line.strip() == "---")
     except StopIteration:
@@ -162,13 +167,12 @@ def _parse_scale(text: str, source: str) -> tuple[tuple[str, ...], tuple[float, 
     values: list[float] = []
     for item in text.split():
         label, eq, value = item.partition("=")
-        try:
-            number = float(value if eq else label)
-        except ValueError:
+        written = value if eq else label
+        if not _NUMBER.fullmatch(written):
             raise MetricError(f"{source}: scale item {item!r} needs a numeric value "
-                              "(write LABEL=VALUE)") from None
+                              "(write LABEL=VALUE)")
         labels.append(label)
-        values.append(number)
+        values.append(float(written))
     if len(labels) < 2:
         raise MetricError(f"{source}: a scale needs at least two labels, got {text!r}")
     if len({lab.casefold() for lab in labels}) != len(labels):
