@@ -22,6 +22,12 @@ def prompt_of(body: dict) -> str:
     return next(p["text"] for p in body["messages"][0]["content"] if p["type"] == "text")
 
 
+class _Server(ThreadingHTTPServer):
+    # The default backlog (5) overflows when a client opens dozens of
+    # connections at once, and the kernel then drops some of them (ReadError).
+    request_queue_size = 256
+
+
 class LoopbackServer:
     """`reply(body, n)` -> (status, payload) or (status, headers, payload, delay)
     for the n-th request (0-based); a str payload is sent as it is, anything
@@ -119,7 +125,7 @@ class LoopbackServer:
                     status, payload = 404, {"error": "no such path"}
                 self._send(status, {}, json.dumps(payload).encode())
 
-        self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.httpd = _Server(("127.0.0.1", 0), Handler)
         self.httpd.daemon_threads = True
         self.thread = threading.Thread(target=self.httpd.serve_forever, args=(0.05,), daemon=True)
         self.thread.start()
