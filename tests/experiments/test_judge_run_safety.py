@@ -6,6 +6,8 @@ import json
 import socket
 import sys
 
+import pytest
+
 from experiments.run_correlation import main
 from tests.helpers.openai_server import LoopbackServer, completion
 
@@ -119,3 +121,22 @@ def test_a_short_key_echoed_by_a_server_reaches_no_file_and_no_stderr(tmp_path, 
     err = capsys.readouterr().err
     assert "HTTP 500" in err + caplog.text
     assert key not in err and key not in caplog.text
+
+
+@pytest.mark.parametrize("selected, options, named", [
+    ("rouge_l", ['vlm_judge.extra_body={"api_key": "%s"}'], "metric 'vlm_judge' is not selected"),
+    ("rouge_l,vlm_judge", ['vlm_judge.extra_body={"api_key": "%s"}'] * 2,
+     "vlm_judge.extra_body is given twice"),
+    ("rouge_l,vlm_judge", ['vlm_judge.top_logprobs={"token": "%s"}'],
+     "vlm_judge.top_logprobs="),
+])
+def test_a_refused_metric_option_names_the_option_but_not_its_secret(tmp_path, capsys, selected,
+                                                                     options, named):
+    args = ["--metrics", selected, "--out", str(tmp_path / "out")]
+    for option in options:
+        args += ["--metric-option", option % SECRET]
+    with pytest.raises(SystemExit) as exit_info:
+        main(args)
+    err = capsys.readouterr().err
+    assert exit_info.value.code == 2 and named in err
+    assert SECRET not in err and "***" in err
