@@ -39,10 +39,11 @@ def test_urls_lose_their_credentials_only():
 
 def test_names_that_hold_secrets():
     for name in ("api_key", "vlm_judge.api_key", "--api-key", "OPENAI_API_KEY", "token",
-                 "hf_token", "password", "Authorization", "key", "X-Api-Key", "client_secret"):
+                 "hf_token", "password", "Authorization", "key", "X-Api-Key", "client_secret",
+                 "apiKey", "clientSecret", "accessToken"):
         assert is_secret_name(name), name
     for name in ("api_key_env", "--api-key-env", "max_tokens", "top_logprobs", "keyword", "model",
-                 "sort_key", "keys"):
+                 "sort_key", "keys", "maxTokens", "apiKeyEnv", "sortKey"):
         assert not is_secret_name(name), name
 
 
