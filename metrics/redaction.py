@@ -41,6 +41,11 @@ _SECRET_NAME = re.compile(
     r"(?:^|[._-])(?:api[_-]?key|apikey|access[_-]?key|secret(?:[_-]?key)?|token|access[_-]?token|"
     r"auth[_-]?token|password|passwd|authorization)$", re.IGNORECASE)
 _CAMEL_BOUNDARY = re.compile(r"(?<=[a-z0-9])(?=[A-Z])")
+# A tokenizer's special token ("bos_token": "<s>" in chat_template_kwargs) is
+# a setting that changes answers, not a secret: it must stay in signatures.
+_TOKENIZER_TOKEN = re.compile(
+    r"(?i)(?:^|[._-])(?:bos|eos|pad|unk|sep|cls|mask|stop|start|end|special|image|video|audio)"
+    r"[_-]?token$")
 _URL = re.compile(r"\b[A-Za-z][A-Za-z0-9+.-]*://[^\s'\"<>]+")
 # NAME=VALUE inside a string (an argv item such as "vlm_judge.api_key=sk-...").
 _ASSIGNMENT = re.compile(r"(?P<name>[A-Za-z0-9_.-]+)=(?P<value>[^\s]+)")
@@ -62,7 +67,8 @@ _CREDENTIAL = re.compile(r"(?i)^\s*(?:bearer|basic)\s+[A-Za-z0-9._~+/=-]+\s*$")
 def is_secret_name(name: str) -> bool:
     """True for option names such as api_key, OPENAI_API_KEY, vlm_judge.token, --password,
     and their camelCase forms in JSON bodies (apiKey, clientSecret)."""
-    return bool(_SECRET_NAME.search(_CAMEL_BOUNDARY.sub("_", name.strip().lstrip("-"))))
+    name = _CAMEL_BOUNDARY.sub("_", name.strip().lstrip("-"))
+    return bool(_SECRET_NAME.search(name)) and not _TOKENIZER_TOKEN.search(name)
 
 
 def redact_key(text: str, key: str | None, replacement: str = "[API key]") -> str:

@@ -43,7 +43,8 @@ def test_names_that_hold_secrets():
                  "apiKey", "clientSecret", "accessToken"):
         assert is_secret_name(name), name
     for name in ("api_key_env", "--api-key-env", "max_tokens", "top_logprobs", "keyword", "model",
-                 "sort_key", "keys", "maxTokens", "apiKeyEnv", "sortKey"):
+                 "sort_key", "keys", "maxTokens", "apiKeyEnv", "sortKey", "bos_token", "eosToken",
+                 "image_token"):
         assert not is_secret_name(name), name
 
 
@@ -100,12 +101,12 @@ def test_a_json_option_is_recorded_without_its_secrets_at_any_depth():
 def test_a_signature_says_that_a_secret_was_given_not_which():
     body = {"api_key": KEY, "key": "abcd", "headers": {"x-api-key": "h-123456", "Accept": "json"},
             "auth": ["Bearer abcdefgh"], "max_tokens": 5, "keyword": "k", "stop": ["key=1"],
-            "user": None}
+            "user": None, "chat_template_kwargs": {"bos_token": "<s>"}}
     hidden = hide_secret_fields(body)
     assert hidden == {"api_key": SECRET_GIVEN, "key": SECRET_GIVEN,
                       "headers": {"x-api-key": SECRET_GIVEN, "Accept": "json"},
                       "auth": [SECRET_GIVEN], "max_tokens": 5, "keyword": "k", "stop": ["key=1"],
-                      "user": None}
+                      "user": None, "chat_template_kwargs": {"bos_token": "<s>"}}
     assert hide_secret_fields({**body, "api_key": "another-key"}) == hidden
     assert body["api_key"] == KEY  # the option itself is not changed
     assert sorted(secret_values(body)) == sorted([KEY, "abcd", "h-123456", "abcdefgh"])
