@@ -3,7 +3,8 @@
 A value is read as JSON where it parses (`w=2.5`, `idf=true`), else as text.
 Each option must name a selected metric and an option its constructor takes,
 and its value must be of the type the constructor declares (a number for
-`clipscore.w`, not `abc`); each problem is a `UsageError` naming the option.
+`clipscore.w`, not `abc`); each problem is a `UsageError` naming the option,
+with any secret in it masked (the message reaches stderr).
 """
 from __future__ import annotations
 
@@ -14,6 +15,7 @@ import typing
 from typing import Any, Iterable
 
 from metrics import metric_class
+from metrics.redaction import MASK, is_secret_name, mask_text
 
 
 class UsageError(ValueError):
@@ -93,7 +95,8 @@ def check_option(metric: str, key: str, raw: str) -> Any:
         return raw  # text that happens to parse as JSON (a model named "1")
     names = sorted({_NAMES.get(t, t.__name__) for t in accepted}, key=lambda n: (n == "null", n))
     expected = " or ".join(names)
-    raise UsageError(f"{metric}.{key}={raw}: expected {expected}, found {raw!r}")
+    shown = MASK if is_secret_name(key) else mask_text(raw)
+    raise UsageError(f"{metric}.{key}={shown}: expected {expected}, found {shown!r}")
 
 
 def parse_metric_options(items: Iterable[str], selected: Iterable[str]) -> dict[str, dict[str, Any]]:
@@ -104,12 +107,13 @@ def parse_metric_options(items: Iterable[str], selected: Iterable[str]) -> dict[
     for item in items:
         key, sep, raw = item.partition("=")
         metric, dot, name = key.partition(".")
+        shown = mask_text(item)
         if not sep or not dot or not metric or not name:
-            raise UsageError(f"{item!r}: expected METRIC.KEY=VALUE")
+            raise UsageError(f"{shown!r}: expected METRIC.KEY=VALUE")
         if metric not in selected:
-            raise UsageError(f"{item!r}: metric {metric!r} is not selected "
+            raise UsageError(f"{shown!r}: metric {metric!r} is not selected "
                              f"(selected: {', '.join(selected) or 'none'})")
         if name in options.get(metric, {}):
-            raise UsageError(f"{item!r}: {metric}.{name} is given twice")
+            raise UsageError(f"{shown!r}: {metric}.{name} is given twice")
         options.setdefault(metric, {})[name] = check_option(metric, name, raw)
     return options

@@ -7,6 +7,11 @@ vLLM (``vllm serve MODEL``), Ollama, or a hosted API. One POST to
 ``base_url``s (replicas of one model) each request goes to the server with
 the fewest requests outstanding.
 
+Timeouts: ``timeout`` is a deadline for the whole request, from connecting
+to the answer's last byte, so a server that trickles its answer a byte at a
+time cannot hold a request for longer (a read timeout alone restarts with
+every byte).
+
 Retries: 429, 408, 409, 5xx, timeouts and dropped connections are retried
 with exponential backoff and jitter (a random generator seeded per request,
 so the waits are reproducible), honouring a server's Retry-After up to
@@ -21,10 +26,15 @@ same reason, the run stops with that reason; the answers received until then
 are already in the response cache.
 
 Secrets: the API key is read from the environment at request time and sent
-only in the Authorization header. Error texts (a server may echo the key
-back) have it redacted when it is long enough to be a key (see
-metrics.redaction), and URLs in messages have their credentials masked; the
-model's answers are never altered.
+only in the Authorization header; secrets inside ``extra_body`` (fields named
+like ``api_key``, for gateways that take the key in the body) are sent in the
+body and enter the signature as ``<secret>``. Every secret the run uses (the
+key, those fields, a password in ``base_url``) is replaced by ``[API key]``
+wherever a server could echo it: error texts, exception texts, and the
+answers themselves before they are read or cached (the only change ever made
+to an answer; logged). URLs in messages have their credentials masked. A
+secret shorter than MIN_KEY_LENGTH characters would match ordinary text (a
+rating "4"), so it is refused before anything is sent (see metrics.redaction).
 """
 from __future__ import annotations
 
@@ -43,11 +53,12 @@ import threading
 import time
 from dataclasses import dataclass
 from typing import Any, Callable, Iterator, Sequence
-from urllib.parse import urlsplit
+from urllib.parse import parse_qsl, unquote, urlsplit
 
 from ..base import MetricError
 from ..images import ImageReadError, open_image, read_image_bytes
-from ..redaction import mask_text, mask_url, redact_key
+from ..redaction import (MIN_KEY_LENGTH, hide_secret_fields, is_secret_name, mask_text,
+                         mask_url, redact_key, secret_values, short_secret_problem)
 from .templates import Template
 
 __all__ = ["DEFAULT_CONCURRENCY", "DEFAULT_STOP_AFTER_FAILURES", "Request", "RunStopped",
@@ -175,6 +186,13 @@ class ServedBackend:
         self.logprobs = bool(logprobs)
         self.top_logprobs = int(top_logprobs)
         self.extra_body = dict(extra_body or {})
+        # Secrets given in options (the API key is read at request time).
+        self._option_secrets = secret_values(self.extra_body) + _url_secrets(self.base_urls)
+        for secret in self._option_secrets:
+            problem = short_secret_problem(secret, "a secret in extra_body or base_url")
+            if problem:
+                raise MetricError(f"vlm_judge: {problem}; use the real key")
+        self._echo_reported = False
         self.stop_after_failures = max(0, int(stop_after_failures))
         # Waits between tries; tests replace it (a plain function or a coroutine function).
         self.sleep: Callable[[float], Any] = asyncio.sleep
@@ -190,7 +208,8 @@ class ServedBackend:
         if self.logprobs:
             out["top_logprobs"] = self.top_logprobs
         if self.extra_body:
-            out["extra_body"] = self.extra_body
+            # That a key was given, not which: another key keeps the cached answers.
+            out["extra_body"] = hide_secret_fields(self.extra_body)
         return out
 
     @property
@@ -202,10 +221,30 @@ class ServedBackend:
     def _key(self) -> str | None:
         return os.environ.get(self.api_key_env) or None
 
+    def _secrets(self) -> list[str]:
+        """Every secret this run sends, longest first (one may contain another)."""
+        found = [self._key() or ""] + self._option_secrets
+        return sorted({s for s in found if s}, key=len, reverse=True)
+
+    def _without_secrets(self, text: str) -> str:
+        for secret in self._secrets():
+            text = redact_key(text, secret)
+        return text
+
     def redact(self, text: str) -> str:
-        """An error text as it may be shown: URLs' credentials masked, and the
-        API key (when long enough to be one) replaced."""
-        return redact_key(mask_text(text), self._key())
+        """An error text as it may be shown: URLs' credentials masked, and
+        every secret the run sends replaced."""
+        return self._without_secrets(mask_text(text))
+
+    def check_key(self) -> None:
+        """RunStopped when the key in the environment is too short to be
+        kept out of answers and files; nothing has been sent then."""
+        problem = short_secret_problem(self._key(), f"the API key in ${self.api_key_env}")
+        if problem:
+            raise RunStopped(
+                f"vlm_judge: {problem}. Unset ${self.api_key_env} for a server that needs no "
+                f"key (vLLM without --api-key, Ollama), or use a key of at least "
+                f"{MIN_KEY_LENGTH} characters. Nothing was asked.")
 
     def _headers(self) -> dict[str, str]:
         headers = {"Content-Type": "application/json", "Accept": "application/json"}
@@ -226,6 +265,7 @@ class ServedBackend:
         requests = list(requests)
         if not requests:
             return
+        self.check_key()
         results: queue.Queue = queue.Queue()
         control = _Control()
 
@@ -297,13 +337,14 @@ class ServedBackend:
         for base in self.base_urls:
             shown = mask_url(base)
             try:
-                resp = await client.get(base + "/models", headers=self._headers(),
-                                        timeout=httpx2.Timeout(wait))
+                resp = await asyncio.wait_for(
+                    client.get(base + "/models", headers=self._headers(),
+                               timeout=httpx2.Timeout(wait)), wait)
             except (httpx2.ConnectError, httpx2.ConnectTimeout) as exc:
                 raise RunStopped(self.redact(
                     f"vlm_judge: cannot reach the server at {shown} ({_why(exc)}); nothing was "
                     "asked. Start the server or fix base_url.")) from None
-            except httpx2.TimeoutException:
+            except (httpx2.TimeoutException, TimeoutError):
                 log.warning("vlm_judge: %s did not answer GET /models within %g s; going on",
                             shown, wait)
                 continue
@@ -327,8 +368,9 @@ class ServedBackend:
         except (ValueError, AttributeError):
             return
         if served and self.model not in served:
-            log.warning("vlm_judge: %s serves %s, not %r: requests may fail",
-                        shown, ", ".join(map(str, served[:5])), self.model)
+            log.warning("%s", self.redact(
+                f"vlm_judge: {shown} serves {', '.join(map(str, served[:5]))}, not "
+                f"{self.model!r}: requests may fail"))
 
     def _body(self, request: Request, logprobs: bool) -> bytes:
         content: list[dict[str, Any]] = []
@@ -409,10 +451,12 @@ class ServedBackend:
         self._outstanding[j] += 1
         self._sent[j] += 1
         try:
-            resp = await client.post(self.base_urls[j] + "/chat/completions", content=body,
-                                     headers=self._headers())
+            # A deadline for the whole request: httpx's read timeout restarts with every byte.
+            resp = await asyncio.wait_for(
+                client.post(self.base_urls[j] + "/chat/completions", content=body,
+                            headers=self._headers()), self.timeout or None)
             text = resp.content.decode("utf-8", errors="replace")
-        except httpx2.TimeoutException:
+        except (httpx2.TimeoutException, TimeoutError):
             return None, None, "", f"no answer within {self.timeout:g} s (timeout)"
         except httpx2.TransportError as exc:
             return None, None, "", self.redact(f"connection failed: {_why(exc)}")
@@ -471,7 +515,36 @@ class ServedBackend:
         if not isinstance(text, str):
             return malformed("the message has no text content")
         tokens, top = _read_logprobs(choice.get("logprobs"))
-        return {"text": text, "tokens": tokens, "top": top}, None
+        return self._answer_without_secrets({"text": text, "tokens": tokens, "top": top}), None
+
+    def _answer_without_secrets(self, answer: dict) -> dict:
+        """The answer with every secret the run sends replaced, before it is
+        read or cached: a server may echo the Authorization header into it."""
+        changed = False
+
+        def clean(text: str) -> str:
+            nonlocal changed
+            out = self._without_secrets(text)
+            changed = changed or out != text
+            return out
+
+        text = clean(answer["text"])
+        tokens = None if answer["tokens"] is None else [clean(t) for t in answer["tokens"]]
+        top = None
+        if answer["top"] is not None:
+            top = []
+            for alternatives in answer["top"]:
+                kept: dict[str, float] = {}
+                for token, logprob in alternatives.items():
+                    token = clean(token)
+                    kept[token] = max(logprob, kept.get(token, -math.inf))
+                top.append(kept)
+        cleaned = {"text": text, "tokens": tokens, "top": top}
+        if changed and not self._echo_reported:
+            self._echo_reported = True
+            log.warning("vlm_judge: the server put the API key into an answer; it is replaced "
+                        "by [API key] before the answer is read or cached")
+        return cleaned
 
 
 class _Streak:
@@ -497,6 +570,17 @@ class _Streak:
                 f"{error}. The {self.answered} answers received before are kept in the "
                 "response cache; fix the cause and run again (stop_after_failures=0 "
                 "never stops).")
+
+
+def _url_secrets(urls: Sequence[str]) -> list[str]:
+    """Passwords and secret-named query values inside URLs."""
+    found: list[str] = []
+    for url in urls:
+        parts = urlsplit(url)
+        if parts.password:
+            found.append(unquote(parts.password))
+        found += [v for k, v in parse_qsl(parts.query) if is_secret_name(k) and v]
+    return found
 
 
 def _why(exc: BaseException) -> str:

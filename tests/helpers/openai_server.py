@@ -22,6 +22,12 @@ def prompt_of(body: dict) -> str:
     return next(p["text"] for p in body["messages"][0]["content"] if p["type"] == "text")
 
 
+class _Server(ThreadingHTTPServer):
+    # The default backlog (5) overflows when a client opens dozens of
+    # connections at once, and the kernel then drops some of them (ReadError).
+    request_queue_size = 256
+
+
 class LoopbackServer:
     """`reply(body, n)` -> (status, payload) or (status, headers, payload, delay)
     for the n-th request (0-based); a str payload is sent as it is, anything
@@ -35,11 +41,16 @@ class LoopbackServer:
     called by the handler thread once the n-th answer was sent, as a slow
     machine would delay that thread. `hold_until_filled(limit, total)`:
     holds a reply until the client has filled its slots. `require_key`: every
-    request without that Bearer key is answered 401."""
+    request without that Bearer key is answered 401. `trickle`: each answer's
+    body is sent a byte at a time, this many seconds apart (the headers at
+    once), a whole answer in the end; `trickled` counts the bytes so sent."""
 
     def __init__(self, reply: Callable[[dict, int], tuple], models: list[str] | None = None,
-                 keep_alive: bool = True, require_key: str | None = None):
+                 keep_alive: bool = True, require_key: str | None = None,
+                 trickle: float = 0.0):
         self.reply = reply
+        self.trickle = trickle
+        self.trickled = 0
         self.require_key = require_key
         self.models = models
         self.after_reply: Callable[[int], None] | None = None
@@ -67,7 +78,16 @@ class LoopbackServer:
                 self.send_header("Content-Type", "application/json")
                 self.send_header("Content-Length", str(len(data)))
                 self.end_headers()
-                self.wfile.write(data)
+                if not outer.trickle:
+                    self.wfile.write(data)
+                    return
+                self.wfile.flush()
+                for i in range(len(data)):
+                    time.sleep(outer.trickle)
+                    self.wfile.write(data[i:i + 1])
+                    self.wfile.flush()
+                    with outer.lock:
+                        outer.trickled += 1
 
             def do_POST(self):
                 raw = self.rfile.read(int(self.headers.get("Content-Length", 0)))
@@ -119,7 +139,7 @@ class LoopbackServer:
                     status, payload = 404, {"error": "no such path"}
                 self._send(status, {}, json.dumps(payload).encode())
 
-        self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.httpd = _Server(("127.0.0.1", 0), Handler)
         self.httpd.daemon_threads = True
         self.thread = threading.Thread(target=self.httpd.serve_forever, args=(0.05,), daemon=True)
         self.thread.start()

@@ -189,6 +189,19 @@ def test_a_client_error_is_not_retried(serve, image):
     assert len(server.bodies) == 1 and "HTTP 400" in out.failures["s0"]
 
 
+def test_a_trickling_answer_is_cut_off_at_the_timeout(serve, image):
+    """`timeout` is a deadline for the whole request: a server that sends its
+    headers, then one byte at a time (each byte restarting a read timeout),
+    times out, is retried, and the sample is NaN with the reason. The
+    server does send a whole answer in the end, so a judge that waits for it
+    scores 4 instead of failing."""
+    server = serve(lambda body, n: ok(completion("4")), trickle=0.02)
+    out = make_judge(server, timeout=0.3, max_retries=1).score(socratis(image))
+    assert len(server.bodies) == 2
+    assert math.isnan(out.scores[0])
+    assert out.failures["s0"] == "no answer within 0.3 s (timeout) (gave up after 2 tries)"
+
+
 @pytest.mark.parametrize("payload, why", [
     ("<html>bad gateway</html>", "not JSON"),
     ({"choices": []}, "no choices"),
@@ -247,9 +260,9 @@ def test_the_api_key_never_leaks(serve, image, caplog, monkeypatch):
         assert KEY.encode() not in path.read_bytes(), path
 
 
-def test_a_short_key_does_not_touch_answers_or_errors(serve, image, monkeypatch):
-    """A local server's placeholder key ("4") once turned every "4" into "[API key]"."""
-    monkeypatch.setenv("OPENAI_API_KEY", "4")
+def test_a_placeholder_key_does_not_touch_answers_or_errors(serve, image, monkeypatch):
+    """vLLM's documented placeholder key: ratings and error texts stay as they were."""
+    monkeypatch.setenv("OPENAI_API_KEY", "EMPTY")
 
     def reply(body, n):
         if "reason number 0" in _prompt(body):
@@ -258,10 +271,89 @@ def test_a_short_key_does_not_touch_answers_or_errors(serve, image, monkeypatch)
 
     server = serve(reply)
     out = make_judge(server).score(socratis(image, 3))
-    assert set(server.auth) == {"Bearer 4"}
+    assert set(server.auth) == {"Bearer EMPTY"}
     np.testing.assert_allclose(out.scores[1:], [RATING_EXPECTED] * 2)
     assert "image 4 of 4 is too large" in out.failures["s0"]
     assert "[API key]" not in json.dumps(out.failures)
+
+
+def test_a_key_too_short_to_redact_is_refused_before_anything_is_sent(serve, image, monkeypatch):
+    """A key "4" cannot be cut out of echoed texts without cutting every rating 4."""
+    monkeypatch.setenv("JUDGE_KEY", "4")
+    server = serve(lambda body, n: ok(completion("4", RATING_TOP)))
+    with pytest.raises(MetricError, match=r"API key in \$JUDGE_KEY has 1 character.*Unset "
+                                          r"\$JUDGE_KEY.*at least 4 characters"):
+        make_judge(server, api_key_env="JUDGE_KEY").score(socratis(image, 2))
+    assert server.bodies == [] and server.gets == []
+    with pytest.raises(MetricError, match="a secret in extra_body or base_url has 2 characters"):
+        make_judge(server, extra_body={"api_key": "ab"})
+
+
+def test_a_short_key_echoed_by_a_server_error_is_redacted(serve, image, caplog, monkeypatch):
+    """Keys of 4 to 7 characters were shown as they were."""
+    monkeypatch.setenv("OPENAI_API_KEY", "k7Zq9wX")
+
+    def reply(body, n):
+        return 500, {}, {"error": f"upstream rejected Bearer k7Zq9wX (key=k7Zq9wX)"}, 0.0
+
+    server = serve(reply)
+    with caplog.at_level(logging.WARNING):
+        out = make_judge(server, max_retries=1).score(socratis(image))
+    assert len(server.bodies) == 2 and math.isnan(out.scores[0])
+    assert "upstream rejected Bearer [API key]" in out.failures["s0"]
+    assert "k7Zq9wX" not in out.failures["s0"]
+    assert "HTTP 500" in caplog.text and "k7Zq9wX" not in caplog.text
+
+
+def test_a_key_echoed_inside_an_answer_is_neither_cached_nor_read(serve, image, caplog,
+                                                                  monkeypatch):
+    monkeypatch.setenv("OPENAI_API_KEY", KEY)
+    top = [[("4", 0.8), (KEY, 0.1), ("3", 0.1)], [(f" Bearer {KEY}", 0.9)]]
+    server = serve(lambda body, n: ok(completion(f"4 Bearer {KEY}", top)))
+    cache = ScoreCache()
+    with caplog.at_level(logging.WARNING):
+        output, _ = score_with_cache(make_judge(server), socratis(image), cache, progress=False)
+    assert output.scores[0] == pytest.approx((4 * 0.8 + 3 * 0.1) / 0.9)
+    from metrics.vlm_judge.judge import CACHE_NAMESPACE
+
+    (stored,) = [json.loads(v) for (v,) in cache._conn.execute(
+        "SELECT value FROM blobs WHERE namespace=?", (CACHE_NAMESPACE,))]
+    assert stored["text"] == "4 Bearer [API key]"
+    assert stored["tokens"] == ["4", " Bearer [API key]"]
+    assert stored["top"] == [{"4": math.log(0.8), "[API key]": math.log(0.1), "3": math.log(0.1)},
+                             {" Bearer [API key]": math.log(0.9)}]
+    assert "replaced by [API key]" in caplog.text and KEY not in caplog.text
+
+
+def test_a_key_given_in_extra_body_is_sent_but_named_in_no_signature(serve, image, caplog):
+    """LiteLLM-style gateways take the key in the body: the signature and the
+    cache keys say that a key was given, not which."""
+    first, second = "sk-litellm-AAAA1111", "sk-litellm-BBBB2222"
+
+    def reply(body, n):
+        if "reason number 1" in _prompt(body):
+            return 400, {}, {"error": f"budget exceeded for {body['api_key']}"}, 0.0
+        return ok(completion("4", RATING_TOP))
+
+    server = serve(reply)
+    judge = make_judge(server, extra_body={"api_key": first, "metadata": {"user": "me"}})
+    out = judge.score(socratis(image, 2))
+    assert server.bodies[0]["api_key"] == first
+    assert out.scores[0] == pytest.approx(RATING_EXPECTED)
+    assert out.failures["s1"] == 'HTTP 400: {"error": "budget exceeded for [API key]"}'
+    signature = judge.signature()
+    assert 'extra_body={"api_key":"<secret>","metadata":{"user":"me"}}' in signature
+    assert first not in signature and first not in judge.pair_signature()
+    # Another key: the same signature, and the cached answer is not asked again.
+    other = make_judge(server, extra_body={"api_key": second, "metadata": {"user": "me"}})
+    assert other.signature() == signature
+    asked = len(server.bodies)
+    assert other.score(socratis(image, 1)).scores[0] == pytest.approx(RATING_EXPECTED)
+    assert len(server.bodies) == asked
+    # Settings that change answers still change the signature.
+    assert make_judge(server, extra_body={"api_key": first, "metadata": {"user": "you"}}
+                      ).signature() != signature
+    assert make_judge(server).signature() != signature
 
 
 def test_an_answer_is_kept_as_the_model_wrote_it(serve, image, monkeypatch):
