@@ -34,6 +34,7 @@ import logging
 import os
 import re
 import secrets
+import stat
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -135,7 +136,9 @@ def _listed(record: dict | None) -> dict[str, dict]:
 
 
 def settle(folder: Path) -> None:
-    """Finish a run that passed its commit point, or discard one that did not."""
+    """In a folder an earlier version left mid-commit (`.run.json.pending`,
+    `.NAME.RUNID.tmp`), finish the run that passed its commit point or discard
+    the one that did not; remove check_out_folder's probe a killed run left."""
     folder = Path(folder)
     pending = _load(folder / PENDING) if (folder / PENDING).exists() else None
     if pending is not None and isinstance(pending.get("run_id"), str):
@@ -330,9 +333,14 @@ class ResultsWriter:
         self.done = False
 
     def staging_folder(self) -> Path:
-        """The folder this run's files are written into (created on first use); it
-        takes the place of `folder` at `commit`."""
-        self.staging.mkdir(exist_ok=True)
+        """The folder this run's files are written into (created on first use, with
+        the permissions of `folder`); it takes the place of `folder` at `commit`."""
+        if not self.staging.exists():
+            self.staging.mkdir()
+            try:
+                os.chmod(self.staging, stat.S_IMODE(os.stat(self.target).st_mode))
+            except OSError:
+                pass  # the folder's own mode is kept where it can be
         return self.staging
 
     @contextmanager
@@ -394,10 +402,22 @@ class ResultsWriter:
 
 class FiguresWriter(ResultsWriter):
     """make_figures' folder: the same rules; run.json says it holds figures, and
-    carries no run id (the same results give the same files, run.json included)."""
+    carries no run id (the same results give the same files, run.json included).
+    A folder inside a results folder is refused too: the results' next run would
+    find it there and refuse its own folder."""
 
     output = "figures"
     records_run_id = False
+
+    def __init__(self, folder: str | os.PathLike, option: str = "--out"):
+        parent = Path(os.path.abspath(folder)).parent
+        record = _load(parent / RECORD) if (parent / RECORD).is_file() else None
+        if record is not None and why_not_ours(record) is None:
+            kind = record.get("output", "results")
+            raise OutputFolderError(
+                f"{option} {folder} lies inside {parent}, which holds {_KINDS.get(kind, kind)}; "
+                f"figures go to a folder of their own (e.g. {parent}-figures)")
+        super().__init__(folder, option)
 
 
 @dataclass

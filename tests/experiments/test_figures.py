@@ -154,6 +154,8 @@ def test_figures_go_only_to_a_folder_of_their_own(tmp_path, capsys):
     err = capsys.readouterr().err
     assert "results holds results run_correlation or plan_study wrote; figures go to a folder " \
            "of their own" in err
+    assert make_figures(["--results", str(results), "--out", str(results / "figures")]) == 2
+    assert "results/figures lies inside " in capsys.readouterr().err
     assert sorted(p.name for p in results.iterdir()) == listed
     assert sorted(read_results(results).paths) == ["comparisons.csv", "correlations.csv"]
     # ... nor is a figures folder one for results.

@@ -202,3 +202,12 @@ def test_write_text_atomically_writes_the_text_verbatim(tmp_path):
     write_text_atomically(tmp_path / "x.csv", "a,b\r\n1,2\r\n\u00e9\n")
     assert (tmp_path / "x.csv").read_bytes() == "a,b\r\n1,2\r\n\u00e9\n".encode("utf-8")
     assert [p.name for p in tmp_path.iterdir()] == ["x.csv"]
+
+
+def test_the_switch_keeps_the_folders_permissions(tmp_path):
+    out = tmp_path / "out"
+    out.mkdir()
+    out.chmod(0o750)  # e.g. shared with a group, closed to others
+    run(out, {"scores.csv": "1\n"})
+    run(out, {"scores.csv": "2\n"})
+    assert (out.stat().st_mode & 0o777, (out / "scores.csv").read_text()) == (0o750, "2\n")
