@@ -144,6 +144,20 @@ def index_text(command: str, results: Path, made: list[Made], skipped: list[tupl
     return "\n".join(lines)
 
 
+def _drawn_before_records(out: Path) -> str:
+    """A hint for a folder an earlier version of make_figures drew (no run.json yet):
+    the package cannot tell its files from the user's, so the user removes it."""
+    try:
+        index = (out / "README.md").read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError):
+        return ""
+    if (out / "run.json").exists() or not index.startswith(
+            "# Figures\n\nDrawn by `python -m experiments.make_figures"):
+        return ""
+    return (" (an earlier version of make_figures drew it, without the run.json that lists "
+            "its files: delete the folder yourself, or give another)")
+
+
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(prog="python -m experiments.make_figures",
                                 description="Figures from saved results (no rescoring).")
@@ -167,7 +181,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         writer = FiguresWriter(out)
     except OutputFolderError as exc:
-        print(f"error: {exc}", file=sys.stderr)
+        print(f"error: {exc}{_drawn_before_records(out)}", file=sys.stderr)
         return 2
     command = f"python -m experiments.make_figures --results {args.results} --out {args.out}"
     try:

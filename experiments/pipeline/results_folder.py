@@ -261,6 +261,7 @@ def _discard(folder: Path) -> None:
         return
     names = ({RECORD, *_listed(record)} if record is not None
              else {e.name for e in folder.iterdir() if e.is_file() and not e.is_symlink()})
+    names |= {e.name for e in folder.iterdir() if _TEMPORARY.match(e.name)}  # a probe, a .tmp
     for name in names:
         (folder / name).unlink(missing_ok=True)
     _fsync_folder(folder)

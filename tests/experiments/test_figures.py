@@ -148,6 +148,13 @@ def test_figures_go_only_to_a_folder_of_their_own(tmp_path, capsys):
     assert make_figures(["--results", str(results), "--out", str(mine)]) == 2
     assert "paper holds files this package did not write (README.md)" in capsys.readouterr().err
     assert [(p.name, p.read_text()) for p in mine.iterdir()] == [("README.md", "my notes\n")]
+    # Figures an earlier version drew (no run.json): refused too, saying what to do.
+    (mine / "README.md").write_text("# Figures\n\nDrawn by `python -m experiments.make_figures "
+                                    "--results r --out paper` from ...\n")
+    assert make_figures(["--results", str(results), "--out", str(mine)]) == 2
+    assert "(an earlier version of make_figures drew it, without the run.json that lists its " \
+           "files: delete the folder yourself, or give another)" in capsys.readouterr().err
+    (mine / "README.md").write_text("my notes\n")
     # A results folder, the results' own among them, is not a figures folder ...
     listed = sorted(p.name for p in results.iterdir())
     assert make_figures(["--results", str(results), "--out", str(results)]) == 2
