@@ -16,18 +16,17 @@ from pathlib import Path
 
 import pytest
 
-from experiments.pipeline.results_folder import read_results
+from experiments.pipeline.results_folder import ResultsWriter, read_results
+from tests.helpers.folder_writer import run_forked
 
 REPO = Path(__file__).resolve().parents[2]
 PREVIOUS = {"scores.csv": "previous\n", "dropped.csv": "only the previous run wrote this\n"}
 NEW = {"scores.csv": "new\n", "report.md": "# new\n"}
 
 
-def write(mode: str, folder: Path, files: dict[str, str]) -> subprocess.CompletedProcess:
-    env = {**os.environ, "PYTHONPATH": str(REPO)}
-    return subprocess.run([sys.executable, "-m", "tests.helpers.folder_writer", mode, str(folder),
-                           *(f"{name}={text}" for name, text in files.items())],
-                          cwd=REPO, env=env, capture_output=True, text=True, timeout=120)
+def write(mode: str, folder: Path, files: dict[str, str]) -> tuple[int, str]:
+    """(exit status, -SIGKILL when killed; what it printed) of a writer in a child process."""
+    return run_forked(mode, folder, files)
 
 
 def plain_files(folder: Path) -> dict[str, bytes]:
@@ -54,31 +53,31 @@ def state(folder: Path, previous: dict[str, bytes]) -> str:
 @pytest.mark.parametrize("mode", ["kill", "kill-two-renames"])
 def test_a_run_killed_before_any_step_leaves_one_complete_run(tmp_path, mode):
     base = tmp_path / "base" / "out"
-    assert write("kill:0", base, PREVIOUS).returncode == 0
+    assert write("kill:0", base, PREVIOUS)[0] == 0
     previous = plain_files(base)
     dry = tmp_path / "dry" / "out"
     shutil.copytree(base, dry)
-    done = write(f"{mode}:0", dry, NEW)
-    assert done.returncode == 0, done.stderr
-    steps = int(done.stdout)
+    code, printed = write(f"{mode}:0", dry, NEW)
+    assert code == 0
+    steps = int(printed)
     assert state(dry, previous) == "new"
     seen = []
     for k in range(1, steps + 1):
         out = tmp_path / str(k) / "out"
         shutil.copytree(base, out)
-        done = write(f"{mode}:{k}", out, NEW)
-        assert done.returncode == -signal.SIGKILL, (k, done.stderr)
+        assert write(f"{mode}:{k}", out, NEW)[0] == -signal.SIGKILL, k
         seen.append(state(out, previous))
-        # What the next run into the folder does first finishes or undoes the switch ...
-        assert write("kill:0", tmp_path / str(k) / "probe", {}).returncode == 0
-        from experiments.pipeline.results_folder import ResultsWriter
-        ResultsWriter(out).abandon()
+        # The next run into the folder finishes or undoes the switch first ...
+        writer = ResultsWriter(out)
         after = state(out, previous)
         assert after == {"absent": "new"}.get(seen[-1], seen[-1]), (k, seen[-1], after)
-        # ... and leaves nothing beside the folder; a run then writes it as usual.
-        assert sorted(p.name for p in out.parent.iterdir()) == ["out", "probe"], k
+        # ... leaving nothing beside the folder or in it but the run, then writes as usual.
+        assert sorted(p.name for p in out.parent.iterdir()) == [".out.lock", "out"], k  # held
         assert not any(p.name.startswith(".") for p in out.iterdir()), k
-        assert write("kill:0", out, PREVIOUS).returncode == 0
+        for name, text in PREVIOUS.items():
+            writer.write_text(name, text)
+        writer.commit({})
+        assert [p.name for p in out.parent.iterdir()] == ["out"], k
         assert {n: b for n, b in plain_files(out).items() if n != "run.json"} == \
             {n: t.encode() for n, t in PREVIOUS.items()}
     # Killed early the previous run stands, killed late the new one; only the

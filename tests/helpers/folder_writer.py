@@ -8,6 +8,8 @@ MODE is
 - `kill-two-renames:K`: the same where the file system cannot exchange two folders;
 - `hold`: write the files, print `written`, wait for a line on stdin, then commit
   and print `committed`.
+
+`run_forked` runs the same in a forked child of the test process.
 """
 from __future__ import annotations
 
@@ -57,6 +59,28 @@ def main(mode: str, folder: str, files: list[str]) -> None:
     finally:
         writer.abandon()
     print("committed" if kind == "hold" else len(made), flush=True)
+
+
+def run_forked(mode: str, folder, files: dict[str, str]) -> tuple[int, str]:
+    """`main` in a forked child (no interpreter to start): (the child's wait status as
+    subprocess gives it, -SIGNAL when killed; what it printed)."""
+    read, write = os.pipe()
+    pid = os.fork()
+    if pid == 0:  # the child: never returns into the test
+        code = 1
+        try:
+            os.close(read)
+            os.dup2(write, 1)
+            sys.stdout = os.fdopen(1, "w", closefd=False)
+            main(mode, str(folder), [f"{n}={t}" for n, t in files.items()])
+            code = 0
+        finally:
+            os._exit(code)
+    os.close(write)
+    with os.fdopen(read) as f:
+        printed = f.read()
+    _, status = os.waitpid(pid, 0)
+    return os.waitstatus_to_exitcode(status), printed
 
 
 if __name__ == "__main__":
