@@ -13,7 +13,8 @@ it. A figure these results cannot support is skipped, and the README and the
 log say why. OUT is the figures' own folder, kept as run_correlation keeps
 its results (pipeline/results_folder.py): its run.json lists every file
 drawn; a folder holding anything else (a results folder among them) is
-refused, and a new drawing replaces the previous one whole, in one step. Names on axes, legends and tables are display names
+refused, and a new drawing replaces the previous one whole, in one step.
+Names on axes, legends and tables are display names
 (experiments/plots/names.py), which `--display-name KEY=TEXT` or
 `--display-names FILE` override. The same results give the same files, byte
 for byte.

@@ -241,7 +241,8 @@ def check_owned(folder: Path, option: str = "--out", output: str = "results") ->
     foreign = [e.name + ("/" if e.is_dir() else "") for e in entries
                if e.name not in ours or e.is_symlink() or not e.is_file()]
     if foreign:
-        shown = ", ".join(foreign[:5]) + (f" and {len(foreign) - 5} more" if len(foreign) > 5 else "")
+        shown = ", ".join(foreign[:5]) + (f" and {len(foreign) - 5} more"
+                                          if len(foreign) > 5 else "")
         raise OutputFolderError(
             f"{option} {folder} holds files this package did not write ({shown}); "
             "give a new or empty folder, or one an earlier run wrote")
@@ -312,7 +313,8 @@ class ResultsWriter:
         if os.path.ismount(self.target):
             raise OutputFolderError(
                 f"{option} {self.folder} is a mount point: a run is written beside the folder "
-                f"and switched in at once; give a folder inside it (e.g. {self.folder}/{self.output})")
+                f"and switched in at once; give a folder inside it "
+                f"(e.g. {self.folder}/{self.output})")
         try:
             self.lock = FolderLock(self.target)
         except FolderBusy as exc:
