@@ -315,6 +315,11 @@ class ResultsWriter:
                 f"{option} {self.folder} is a mount point: a run is written beside the folder "
                 f"and switched in at once; give a folder inside it "
                 f"(e.g. {self.folder}/{self.output})")
+        here = Path.cwd().resolve()
+        if here == self.target or self.target in here.parents:
+            raise OutputFolderError(
+                f"{option} {self.folder} is or holds the current folder, which the switch to "
+                "the new run would leave behind; run from outside it (e.g. cd ..)")
         try:
             self.lock = FolderLock(self.target)
         except FolderBusy as exc:

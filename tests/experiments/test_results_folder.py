@@ -211,3 +211,17 @@ def test_the_switch_keeps_the_folders_permissions(tmp_path):
     run(out, {"scores.csv": "1\n"})
     run(out, {"scores.csv": "2\n"})
     assert (out.stat().st_mode & 0o777, (out / "scores.csv").read_text()) == (0o750, "2\n")
+
+
+def test_the_current_folder_is_not_an_out_folder(tmp_path, monkeypatch):
+    # The run is switched in for the whole folder: a shell or process inside it
+    # would be left in the previous run's folder, then in a removed one.
+    out = tmp_path / "out"
+    run(out, {"scores.csv": "1\n"})
+    monkeypatch.chdir(out)
+    with pytest.raises(OutputFolderError, match=r"--out \. is or holds the current folder"):
+        run(".", {"scores.csv": "2\n"})
+    assert (out / "scores.csv").read_text() == "1\n"
+    monkeypatch.chdir(tmp_path)
+    run(out, {"scores.csv": "2\n"})
+    assert (out / "scores.csv").read_text() == "2\n"
