@@ -10,7 +10,11 @@ figure, STEM.png, STEM.pdf and the numbers behind it as STEM.csv; every
 table as LaTeX (STEM.tex, experiments/pipeline/latex.py); and
 OUT/README.md: what each figure and table shows and the command that made
 it. A figure these results cannot support is skipped, and the README and the
-log say why. Names on axes, legends and tables are display names
+log say why. OUT is the figures' own folder, kept as run_correlation keeps
+its results (pipeline/results_folder.py): its run.json lists every file
+drawn; a folder holding anything else (a results folder among them) is
+refused, and a new drawing replaces the previous one whole, in one step.
+Names on axes, legends and tables are display names
 (experiments/plots/names.py), which `--display-name KEY=TEXT` or
 `--display-names FILE` override. The same results give the same files, byte
 for byte.
@@ -24,7 +28,8 @@ from pathlib import Path
 
 from .cli import add_common_arguments, setup_logging
 from .pipeline.latex import latex_tables
-from .pipeline.results_folder import ResultsError
+from .cli import package_version
+from .pipeline.results_folder import FiguresWriter, OutputFolderError, ResultsError
 from .plots.clusters import significance_matrix
 from .plots.common import Made, Results, Skip, illustrative_mark, paper_style, number
 from .plots.forest import agreement_forest
@@ -140,6 +145,20 @@ def index_text(command: str, results: Path, made: list[Made], skipped: list[tupl
     return "\n".join(lines)
 
 
+def _drawn_before_records(out: Path) -> str:
+    """A hint for a folder an earlier version of make_figures drew (no run.json yet):
+    the package cannot tell its files from the user's, so the user removes it."""
+    try:
+        index = (out / "README.md").read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError):
+        return ""
+    if (out / "run.json").exists() or not index.startswith(
+            "# Figures\n\nDrawn by `python -m experiments.make_figures"):
+        return ""
+    return (" (an earlier version of make_figures drew it, without the run.json that lists "
+            "its files: delete the folder yourself, or give another)")
+
+
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(prog="python -m experiments.make_figures",
                                 description="Figures from saved results (no rescoring).")
@@ -160,11 +179,21 @@ def main(argv: list[str] | None = None) -> int:
     except ResultsError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
-    made, skipped = make_figures(source, out)
+    try:
+        writer = FiguresWriter(out)
+    except OutputFolderError as exc:
+        print(f"error: {exc}{_drawn_before_records(out)}", file=sys.stderr)
+        return 2
     command = f"python -m experiments.make_figures --results {args.results} --out {args.out}"
-    out.mkdir(parents=True, exist_ok=True)
-    (out / "README.md").write_text(index_text(command, results, made, skipped,
-                                              source.run_record()))
+    try:
+        drawn = writer.staging_folder()
+        made, skipped = make_figures(source, drawn)
+        (drawn / "README.md").write_text(index_text(command, results, made, skipped,
+                                                    source.run_record()))
+        writer.commit({"command": command, "results": str(results),
+                       "version": package_version()})
+    finally:
+        writer.abandon()
     n_tables = sum(m.files[0].endswith(".tex") for m in made)
     if not args.quiet:
         print(f"{len(made) - n_tables} figures and {n_tables} LaTeX tables in {out}/ "

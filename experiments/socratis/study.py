@@ -20,17 +20,24 @@ pair, `--tie-share` of verdicts expected to be ties (default the paper's,
 
 `export` writes two files. The task file (upload it) shows each pair with
 the reasons on a random side: `pair_id, item_id, image, caption, emotion,
-reason_left, reason_right`. The key file (keep it; never upload it) says
-which side the human reason is on: `pair_id, item_id, emotion,
-human_reason, machine_reason, generator, human_side, human_sample`.
+reason_left, reason_right, export_id`. The key file (keep it; never upload
+it) says which side the human reason is on: `pair_id, item_id, emotion,
+human_reason, machine_reason, generator, human_side, human_sample,
+export_id`. The export id, the same on every row of both files, is the first
+12 hex digits of the SHA-256 of the key's rows: two exports share it only
+when their keys map every answer the same way. A task or key file that exists
+is not replaced without `--force`.
 
-`import` reads the platform's answers (`pair_id, annotator, answer`, answer
-one of left / right / both_good / both_bad; the column names are options),
-maps each shown side back through the key, and writes the human-study CSV
-the Socratis loader reads: `pair_id, item_id, emotion, human_reason,
-machine_reason, generator, verdict, annotator`, verdict one of human /
-machine / both_good / both_bad. Every row is checked; a bad one stops the
-import with the file and line.
+`import` reads the platform's answers (`pair_id, annotator, answer,
+export_id`, answer one of left / right / both_good / both_bad; the column
+names are options), checks that every answer carries the key's export id
+(annotation platforms keep a task file's columns in their output: MTurk as
+`Input.export_id`), maps each shown side back through the key, and writes
+the human-study CSV the Socratis loader reads: `pair_id, item_id, emotion,
+human_reason, machine_reason, generator, verdict, annotator`, verdict one of
+human / machine / both_good / both_bad. Every row is checked; a bad one
+stops the import with the file and line. A key written before export ids
+cannot be checked against (a warning says so).
 
 Agreement between annotators (pairs answered by two or more): the mean
 share of annotator pairs that agree, and Fleiss' kappa over the four
@@ -40,6 +47,7 @@ from __future__ import annotations
 
 import argparse
 import csv
+import hashlib
 import io
 import logging
 import random
@@ -55,7 +63,7 @@ from ..benchmarks.base import DataError
 from ..benchmarks import DATA_ENV, default_data_dir
 from .data import (GENERATIONS_FILE, OFFICIAL_FILE, STUDY_COLUMNS, read_generations,
                                read_official)
-from ..benchmarks.files import csv_rows, require_file
+from ..benchmarks.files import csv_rows, csv_table, require_file
 from ..cli import add_common_arguments, setup_logging
 from ..pipeline.results_folder import write_text_atomically
 
@@ -66,6 +74,7 @@ ANSWERS = ("left", "right", "both_good", "both_bad")
 TASK_COLUMNS = ["pair_id", "item_id", "image", "caption", "emotion", "reason_left", "reason_right"]
 KEY_COLUMNS = ["pair_id", "item_id", "emotion", "human_reason", "machine_reason", "generator",
                "human_side", "human_sample"]
+EXPORT_ID = "export_id"  # the last column of the task and key files
 
 
 # -- agreement ----------------------------------------------------------------
@@ -241,19 +250,40 @@ def write_csv(path: Path, columns: Sequence[str], rows: Iterable[dict]) -> None:
     write_text_atomically(path, text.getvalue())
 
 
+def export_id(pairs: Sequence[StudyPair]) -> str:
+    """The export's id: the first 12 hex digits of the SHA-256 of its key rows."""
+    text = io.StringIO()
+    csv.writer(text, lineterminator="\n").writerows([p.key_row()[c] for c in KEY_COLUMNS]
+                                                    for p in pairs)
+    return hashlib.sha256(text.getvalue().encode("utf-8")).hexdigest()[:12]
+
+
+def refuse_to_replace(paths: Iterable[Path], force: bool) -> None:
+    """DataError naming the first of `paths` that exists, unless `force`."""
+    for path in paths:
+        if not force and Path(path).exists():
+            raise DataError(f"{path} exists; nothing was written: give another path, or "
+                            "--force to replace it")
+
+
 def export_study(folder: Path, generations: Path, task: Path, key: Path, n: int | None,
                  seed: int = 0, generators: Iterable[str] | None = None,
-                 image_url: str | None = None, id_prefix: str = "pair") -> list[StudyPair]:
-    """Sample pairs and write the task file and the key file."""
+                 image_url: str | None = None, id_prefix: str = "pair",
+                 force: bool = False) -> list[StudyPair]:
+    """Sample pairs and write the task file and the key file, both carrying the export
+    id; an existing task or key file is replaced only with `force` (the key of a study
+    already on the platform must not be lost)."""
     if Path(task).resolve() == Path(key).resolve():
         raise DataError(f"the task file and the key file must differ: {task}")
+    refuse_to_replace([key, task], force)
     pairs, notes = sample_pairs(folder, generations, n, seed, generators, image_url, id_prefix)
     if not pairs:
         raise DataError(f"{generations}: no pair to show (" + "; ".join(notes or ["no rows"]) + ")")
     for note in notes:
         log.warning("%s", note)
-    write_csv(task, TASK_COLUMNS, (p.task_row() for p in pairs))
-    write_csv(key, KEY_COLUMNS, (p.key_row() for p in pairs))
+    this = export_id(pairs)
+    write_csv(key, KEY_COLUMNS + [EXPORT_ID], ({**p.key_row(), EXPORT_ID: this} for p in pairs))
+    write_csv(task, TASK_COLUMNS + [EXPORT_ID], ({**p.task_row(), EXPORT_ID: this} for p in pairs))
     return pairs
 
 
@@ -292,6 +322,21 @@ def normalise_answer(text: str) -> str:
     return "_".join(text.strip().lower().replace("-", " ").split())
 
 
+def key_export_id(path: Path) -> str | None:
+    """The export id of a key file (None for a key written before export ids); a key
+    whose rows disagree on it is an error naming the line."""
+    found: str | None = None
+    for number, row in csv_rows(Path(path), KEY_COLUMNS):
+        if EXPORT_ID not in row:
+            return None
+        value = (row[EXPORT_ID] or "").strip()
+        if not value or (found is not None and value != found):
+            raise DataError(f"{path}:{number}: {EXPORT_ID} {value!r} differs from the first "
+                            f"row's {found!r}: not one export's key")
+        found = value
+    return found
+
+
 def read_key(path: Path) -> dict[str, dict[str, str]]:
     key: dict[str, dict[str, str]] = {}
     lines: dict[str, int] = {}
@@ -320,21 +365,38 @@ class ImportResult:
 
 
 def import_answers(key_path: Path, answer_paths: Sequence[Path], pair_column: str = "pair_id",
-                   annotator_column: str = "annotator", answer_column: str = "answer"
-                   ) -> ImportResult:
+                   annotator_column: str = "annotator", answer_column: str = "answer",
+                   export_id_column: str = EXPORT_ID) -> ImportResult:
     """Read the platform's answers and map each shown side back to human / machine.
 
-    Errors (with file and line): an answer outside left / right / both_good /
-    both_bad, a pair the key does not have, an empty annotator, the same
-    annotator answering a pair twice (across all answer files).
+    Errors (with file and line): answers to another export than the key's (or
+    an answers file without the export id column), an answer outside left /
+    right / both_good / both_bad, a pair the key does not have, an empty
+    annotator, the same annotator answering a pair twice (across all answer files).
     """
     key = read_key(key_path)
+    expected = key_export_id(key_path)
+    if expected is None:
+        log.warning("%s has no %s column (written before exports had ids): the answers "
+                    "cannot be checked against it", key_path, EXPORT_ID)
     answered: dict[tuple[str, str], str] = {}
     by_pair: dict[str, list[dict[str, str]]] = {}
     for path in answer_paths:
         path = Path(path)
-        for number, row in csv_rows(path, [pair_column, annotator_column, answer_column]):
+        required = [pair_column, annotator_column, answer_column]
+        header = csv_table(path)[0]
+        if expected and export_id_column not in header and all(c in header for c in required):
+            raise DataError(
+                f"{path}:1: no {export_id_column} column, so these answers cannot be checked "
+                f"against the key {key_path} (export {expected}); keep the task file's "
+                f"{EXPORT_ID} column in the platform's output and name it with "
+                "--export-id-column (MTurk: Input.export_id)")
+        for number, row in csv_rows(path, required + ([export_id_column] if expected else [])):
             where = f"{path}:{number}"
+            if expected and (row[export_id_column] or "").strip() != expected:
+                raise DataError(f"{where}: an answer to export {row[export_id_column]!r}, but "
+                                f"the key {key_path} is export {expected!r}: the answers and "
+                                "the key are of different exports")
             pair = row[pair_column].strip()
             if pair not in key:
                 raise DataError(f"{where}: pair {pair!r} is not in the key file {key_path}")
@@ -439,6 +501,8 @@ def build_parser() -> argparse.ArgumentParser:
     ex.add_argument("--id-prefix", default="pair", help="pair ids are PREFIX0001, ... (default pair)")
     ex.add_argument("--out", required=True, help="the task file to upload (CSV)")
     ex.add_argument("--key", required=True, help="the key file to keep (CSV)")
+    ex.add_argument("--force", action="store_true",
+                    help="replace an existing task or key file (default: refuse)")
     add_common_arguments(ex, version=False)
     im = sub.add_parser("import", help="map answers back to verdicts; write human_study.csv")
     im.add_argument("--key", required=True, help="the key file written by export")
@@ -447,7 +511,12 @@ def build_parser() -> argparse.ArgumentParser:
     im.add_argument("--pair-column", default="pair_id")
     im.add_argument("--annotator-column", default="annotator")
     im.add_argument("--answer-column", default="answer")
+    im.add_argument("--export-id-column", default=EXPORT_ID,
+                    help=f"the answers' column holding the task file's {EXPORT_ID} "
+                         f"(default {EXPORT_ID}; MTurk: Input.{EXPORT_ID})")
     im.add_argument("--out", required=True, help="the human-study CSV to write")
+    im.add_argument("--force", action="store_true",
+                    help="replace an existing --out file (default: refuse)")
     add_common_arguments(im, version=False)
     return p
 
@@ -465,13 +534,17 @@ def main(argv: list[str] | None = None) -> int:
             folder = _socratis_dir(args)
             generations = Path(args.generations) if args.generations else folder / GENERATIONS_FILE
             pairs = export_study(folder, generations, Path(args.out), Path(args.key), args.n,
-                                 args.seed, args.generator, args.image_url, args.id_prefix)
+                                 args.seed, args.generator, args.image_url, args.id_prefix,
+                                 force=args.force)
             sides = Counter(p.human_side for p in pairs)
             print(f"{len(pairs)} pairs (human reason left in {sides['left']}, right in "
-                  f"{sides['right']}): upload {args.out}; keep {args.key}")
+                  f"{sides['right']}), export {export_id(pairs)}: upload {args.out}; "
+                  f"keep {args.key}")
         else:
+            refuse_to_replace([Path(args.out)], args.force)
             result = import_answers(Path(args.key), [Path(a) for a in args.answers],
-                                    args.pair_column, args.annotator_column, args.answer_column)
+                                    args.pair_column, args.annotator_column, args.answer_column,
+                                    args.export_id_column)
             write_csv(Path(args.out), STUDY_COLUMNS, result.rows)
             print("\n".join(summary_lines(result)))
             print(f"written to {args.out}")

@@ -1,6 +1,7 @@
 """make_figures on saved results: every figure as PNG, PDF and CSV, an index, the same bytes twice."""
 from __future__ import annotations
 
+import json
 import shutil
 from pathlib import Path
 
@@ -9,7 +10,8 @@ from PIL import Image
 
 from experiments.make_figures import FIGURES, main as make_figures
 from experiments.run_correlation import main as run_correlation
-from experiments.pipeline.results_folder import ResultsWriter
+from experiments.pipeline.results_folder import OutputFolderError, ResultsWriter, read_results
+from tests.helpers.figure_checks import write_results
 from tests.helpers.files import read_csv, rewrite_result
 from tests.helpers.socratis_fixture import paper_counts_rows, write_socratis
 
@@ -68,7 +70,7 @@ def test_the_same_results_give_the_same_bytes(demo_results, tmp_path):
     names = sorted(p.name for p in first.iterdir())
     assert names == sorted(p.name for p in second.iterdir()) and len(names) > 10
     for name in names:
-        if name != "README.md":  # the index names its own output folder
+        if name not in ("README.md", "run.json"):  # both name their own output folder
             assert (first / name).read_bytes() == (second / name).read_bytes(), name
 
 
@@ -134,3 +136,58 @@ def test_missing_results_are_an_error_and_unknown_files_are_skipped(tmp_path, ca
     index = (tmp_path / "f" / "README.md").read_text()
     assert index.count("\n- ") == len(FIGURES)  # every figure listed as not drawn, with why
     assert "correlations.csv not found in the results" in index
+
+
+def test_figures_go_only_to_a_folder_of_their_own(tmp_path, capsys):
+    results = write_results(tmp_path / "results", {"bench_a": [("kendall_c", "flat", "")]},
+                            ["bleu1", "cider"])
+    # A folder of the user's: their README.md is neither overwritten nor mixed with figures.
+    mine = tmp_path / "paper"
+    mine.mkdir()
+    (mine / "README.md").write_text("my notes\n")
+    assert make_figures(["--results", str(results), "--out", str(mine)]) == 2
+    assert "paper holds files this package did not write (README.md)" in capsys.readouterr().err
+    assert [(p.name, p.read_text()) for p in mine.iterdir()] == [("README.md", "my notes\n")]
+    # Figures an earlier version drew (no run.json): refused too, saying what to do.
+    (mine / "README.md").write_text("# Figures\n\nDrawn by `python -m experiments.make_figures "
+                                    "--results r --out paper` from ...\n")
+    assert make_figures(["--results", str(results), "--out", str(mine)]) == 2
+    assert "(an earlier version of make_figures drew it, without the run.json that lists its " \
+           "files: delete the folder yourself, or give another)" in capsys.readouterr().err
+    (mine / "README.md").write_text("my notes\n")
+    # A results folder, the results' own among them, is not a figures folder ...
+    listed = sorted(p.name for p in results.iterdir())
+    assert make_figures(["--results", str(results), "--out", str(results)]) == 2
+    err = capsys.readouterr().err
+    assert "results holds results run_correlation or plan_study wrote; figures go to a folder " \
+           "of their own" in err
+    assert make_figures(["--results", str(results), "--out", str(results / "figures")]) == 2
+    assert "results/figures lies inside " in capsys.readouterr().err
+    assert sorted(p.name for p in results.iterdir()) == listed
+    assert sorted(read_results(results).paths) == ["comparisons.csv", "correlations.csv"]
+    # ... nor is a figures folder one for results.
+    figures = tmp_path / "figures"
+    assert make_figures(["--results", str(results), "--out", str(figures)]) == 0
+    with pytest.raises(OutputFolderError, match=r"figures holds figures make_figures drew; "
+                                                r"results go to a folder of their own"):
+        ResultsWriter(figures)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["figures", "paper", "results"]
+
+
+def test_a_second_drawing_replaces_the_first_whole(tmp_path):
+    both = write_results(tmp_path / "both", {"bench_a": [("kendall_c", "flat", "")],
+                                             "bench_b": [("kendall_b", "flat", "")]},
+                         ["bleu1", "cider"])
+    figures = tmp_path / "figures"
+    assert make_figures(["--results", str(both), "--out", str(figures)]) == 0
+    assert any(p.name.startswith("bench_b_") for p in figures.iterdir())
+    one = write_results(tmp_path / "one", {"bench_a": [("kendall_c", "flat", "")]},
+                        ["bleu1", "cider"])
+    assert make_figures(["--results", str(one), "--out", str(figures)]) == 0
+    # bench_b was dropped: none of its figures is left beside the new index.
+    names = sorted(p.name for p in figures.iterdir())
+    assert not [n for n in names if "bench_b" in n]
+    assert "bench_b" not in (figures / "README.md").read_text()
+    listed = json.loads((figures / "run.json").read_text())["files"]
+    assert names == sorted([*listed, "run.json"]) and "README.md" in listed
+    assert any(n.startswith("bench_a_") for n in names)

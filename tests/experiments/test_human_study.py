@@ -8,8 +8,9 @@ import numpy as np
 import pytest
 
 from experiments.benchmarks.base import A_BETTER, B_BETTER, DataError
-from experiments.socratis.study import (agreement, export_study, fleiss_kappa, import_answers,
-                                     main, percent_agreement, verdict_counts)
+from experiments.socratis.study import (KEY_COLUMNS, StudyPair, agreement, export_id, export_study,
+                                     fleiss_kappa, import_answers, main, percent_agreement,
+                                     verdict_counts)
 from experiments.socratis.data import load_socratis
 from tests.helpers.files import read_csv
 from tests.helpers.socratis_fixture import GENERATIONS, write_socratis
@@ -73,11 +74,15 @@ def answer(task_rows, prefer, annotator):
         assert left_is_machine != (row["reason_right"] in MACHINE_TEXTS)
         clicks_left = left_is_machine == (prefer == "machine")
         out.append({"pair_id": row["pair_id"], "annotator": annotator,
-                    "answer": "left" if clicks_left else "right"})
+                    "answer": "left" if clicks_left else "right",
+                    "export_id": row["export_id"]})  # platforms keep the task's columns
     return out
 
 
-def write_answers(path, rows, columns=("pair_id", "annotator", "answer")):
+def write_answers(path, rows, columns=("pair_id", "annotator", "answer", "export_id"),
+                  export=None):
+    """An answers file; `export` fills the export_id of rows that lack one."""
+    rows = [{"export_id": export, **r} if export else r for r in rows]
     with open(path, "w", newline="") as f:
         writer = csv.DictWriter(f, fieldnames=list(columns))
         writer.writeheader()
@@ -89,7 +94,11 @@ def test_export_shows_no_side_and_is_reproducible(kit, tmp_path):
     folder, task, key = kit
     rows = read_csv(task)
     assert list(rows[0]) == ["pair_id", "item_id", "image", "caption", "emotion",
-                             "reason_left", "reason_right"]
+                             "reason_left", "reason_right", "export_id"]
+    keyed = read_csv(key)
+    assert {r["export_id"] for r in rows} == {r["export_id"] for r in keyed} == {
+        export_id([StudyPair(**{c: r[c] for c in KEY_COLUMNS}, image="", caption="")
+                   for r in keyed])}
     assert len(rows) == 4  # every generation has a human reason with its emotion
     assert {r["image"] for r in rows} == {"flood.png", "final.png"}
     sides = [r["human_side"] for r in read_csv(key)]
@@ -110,7 +119,8 @@ def test_round_trip_restores_every_verdict_to_the_right_side(kit, tmp_path):
     folder, task, key = kit
     rows = read_csv(task)
     answers = (answer(rows, "machine", "fan_of_machines") + answer(rows, "human", "fan_of_people")
-               + [{"pair_id": rows[0]["pair_id"], "annotator": "third", "answer": "Both good"}])
+               + [{"pair_id": rows[0]["pair_id"], "annotator": "third", "answer": "Both good",
+                   "export_id": rows[0]["export_id"]}])
     path = write_answers(tmp_path / "answers.csv", answers)
     result = import_answers(key, [path])
     verdicts = {(r["pair_id"], r["annotator"]): r["verdict"] for r in result.rows}
@@ -140,10 +150,13 @@ def test_round_trip_restores_every_verdict_to_the_right_side(kit, tmp_path):
 
 def test_platform_column_names_are_options(kit, tmp_path):
     _, task, key = kit
-    rows = [{"Input.pair_id": r["pair_id"], "WorkerId": r["annotator"], "Answer.choice": r["answer"]}
+    rows = [{"Input.pair_id": r["pair_id"], "WorkerId": r["annotator"], "Answer.choice": r["answer"],
+             "Input.export_id": r["export_id"]}
             for r in answer(read_csv(task), "machine", "w1")]
-    path = write_answers(tmp_path / "mturk.csv", rows, ("Input.pair_id", "WorkerId", "Answer.choice"))
-    result = import_answers(key, [path], "Input.pair_id", "WorkerId", "Answer.choice")
+    path = write_answers(tmp_path / "mturk.csv", rows, ("Input.pair_id", "WorkerId", "Answer.choice",
+                                                        "Input.export_id"))
+    result = import_answers(key, [path], "Input.pair_id", "WorkerId", "Answer.choice",
+                            "Input.export_id")
     assert {r["verdict"] for r in result.rows} == {"machine"}
 
 
@@ -158,7 +171,7 @@ def test_import_errors_name_file_and_line(kit, tmp_path, bad, line, message):
     rows = [{"pair_id": "pair0001", "annotator": "a1", "answer": "left"},
             {"pair_id": "pair0001", "annotator": "a2", "answer": "right"}]
     rows[1].update(bad)
-    path = write_answers(tmp_path / "answers.csv", rows)
+    path = write_answers(tmp_path / "answers.csv", rows, export=read_csv(key)[0]["export_id"])
     with pytest.raises(DataError) as info:
         import_answers(key, [path])
     assert f"{path}:{line}: {message}" in str(info.value)
@@ -166,12 +179,13 @@ def test_import_errors_name_file_and_line(kit, tmp_path, bad, line, message):
 
 def test_a_duplicate_across_answer_files_names_both_places(kit, tmp_path):
     _, _, key = kit
+    export = read_csv(key)[0]["export_id"]
     first = write_answers(tmp_path / "a.csv", [{"pair_id": "pair0002", "annotator": "x",
-                                                "answer": "both_bad"}])
+                                                "answer": "both_bad"}], export=export)
     second = write_answers(tmp_path / "b.csv", [{"pair_id": "pair0003", "annotator": "x",
                                                  "answer": "left"},
                                                 {"pair_id": "pair0002", "annotator": "x",
-                                                 "answer": "left"}])
+                                                 "answer": "left"}], export=export)
     with pytest.raises(DataError, match=r"b\.csv:3: annotator 'x' answered pair 'pair0002' "
                                         r"twice \(first at .*a\.csv:2\)"):
         import_answers(key, [first, second])
@@ -180,9 +194,76 @@ def test_a_duplicate_across_answer_files_names_both_places(kit, tmp_path):
 def test_command_line_reports_errors_without_a_traceback(kit, tmp_path, capsys):
     _, _, key = kit
     path = write_answers(tmp_path / "answers.csv",
-                         [{"pair_id": "pair0001", "annotator": "a", "answer": "maybe"}])
+                         [{"pair_id": "pair0001", "annotator": "a", "answer": "maybe"}],
+                         export=read_csv(key)[0]["export_id"])
     assert main(["import", "--key", str(key), "--answers", str(path),
                  "--out", str(tmp_path / "out.csv")]) == 2
     err = capsys.readouterr().err
     assert f"{path}:2: unknown answer 'maybe'" in err
     assert not (tmp_path / "out.csv").exists()
+
+
+def test_an_export_never_replaces_a_key_without_force(kit, tmp_path, capsys):
+    folder, task, key = kit
+    kept = key.read_bytes(), task.read_bytes()
+    other = tmp_path / "other_task.csv"
+    args = ["export", "--socratis-dir", str(folder), "--seed", "4", "--key", str(key)]
+    assert main([*args, "--out", str(other)]) == 2
+    assert f"{key} exists; nothing was written: give another path, or --force to replace it" \
+        in capsys.readouterr().err
+    assert main(["export", "--socratis-dir", str(folder), "--seed", "4", "--key",
+                 str(tmp_path / "new_key.csv"), "--out", str(task)]) == 2
+    assert f"{task} exists" in capsys.readouterr().err
+    assert (key.read_bytes(), task.read_bytes()) == kept and not other.exists()
+    assert not (tmp_path / "new_key.csv").exists()
+    assert main([*args, "--out", str(other), "--force"]) == 0
+    assert key.read_bytes() != kept[0]  # seed 4 puts the reasons on other sides
+
+
+def test_answers_to_another_export_are_refused(kit, tmp_path):
+    folder, task, key = kit
+    # A second export of the same pairs with other sides, whose key is kept by mistake.
+    second_task, second_key = tmp_path / "t4.csv", tmp_path / "k4.csv"
+    export_study(folder, folder / "generations.jsonl", second_task, second_key, n=None, seed=4)
+    first_id, second_id = read_csv(task)[0]["export_id"], read_csv(second_key)[0]["export_id"]
+    assert first_id != second_id
+    assert [r["human_side"] for r in read_csv(key)] != [r["human_side"]
+                                                       for r in read_csv(second_key)]
+    path = write_answers(tmp_path / "answers.csv", answer(read_csv(task), "machine", "a1"))
+    with pytest.raises(DataError, match=rf"answers.csv:2: an answer to export '{first_id}', but "
+                                        rf"the key .*k4.csv is export '{second_id}': the answers "
+                                        r"and the key are of different exports"):
+        import_answers(second_key, [path])
+    assert {r["verdict"] for r in import_answers(key, [path]).rows} == {"machine"}
+    # Answers without the export id cannot be checked: refused, saying how to keep it.
+    bare = write_answers(tmp_path / "bare.csv", [{k: v for k, v in r.items() if k != "export_id"}
+                                                 for r in answer(read_csv(task), "human", "a2")],
+                         columns=("pair_id", "annotator", "answer"))
+    with pytest.raises(DataError, match=rf"bare.csv:1: no export_id column, so these answers "
+                                        rf"cannot be checked against the key .*key.csv "
+                                        rf"\(export {first_id}\); keep the task file's export_id"):
+        import_answers(key, [bare])
+
+
+def test_a_key_written_before_export_ids_still_imports_with_a_warning(kit, tmp_path, caplog):
+    _, task, key = kit
+    old_key = tmp_path / "old_key.csv"
+    rows = read_csv(key)
+    write_answers(old_key, [{c: r[c] for c in KEY_COLUMNS} for r in rows], columns=KEY_COLUMNS)
+    path = write_answers(tmp_path / "answers.csv", answer(read_csv(task), "human", "a1"),
+                         columns=("pair_id", "annotator", "answer", "export_id"))
+    assert {r["verdict"] for r in import_answers(old_key, [path]).rows} == {"human"}
+    assert "old_key.csv has no export_id column (written before exports had ids)" in caplog.text
+
+
+def test_an_import_never_replaces_its_output_without_force(kit, tmp_path, capsys):
+    _, task, key = kit
+    path = write_answers(tmp_path / "answers.csv", answer(read_csv(task), "human", "a1"))
+    out = tmp_path / "human_study.csv"
+    out.write_text("my earlier import\n")
+    args = ["import", "--key", str(key), "--answers", str(path), "--out", str(out)]
+    assert main(args) == 2
+    assert f"{out} exists; nothing was written" in capsys.readouterr().err
+    assert out.read_text() == "my earlier import\n"
+    assert main([*args, "--force"]) == 0
+    assert read_csv(out)[0]["verdict"] == "human"

@@ -9,8 +9,7 @@ from pathlib import Path
 import pytest
 
 from experiments.pipeline.results_folder import (OutputFolderError, ResultsError,
-                                                 ResultsWriter, check_out_folder, read_results,
-                                                 settle)
+                                                 ResultsWriter, check_out_folder, read_results)
 
 
 def run(folder, files: dict[str, str], **record) -> ResultsWriter:
@@ -58,17 +57,38 @@ def test_a_folder_with_files_the_package_did_not_write_is_refused(tmp_path):
         ResultsWriter(clean)
 
 
-def test_a_folder_an_older_version_wrote_is_taken_over(tmp_path):
+def test_another_tools_run_json_makes_no_folder_ours(tmp_path):
+    # A folder another tool wrote: its own run.json (no list of files) beside files
+    # whose names this package also writes. Nothing in it may be deleted or overwritten.
     out = tmp_path / "out"
     out.mkdir()
-    for name in ("scores.csv", "report.md", "demo.subset_means.csv", "pairwise.csv"):
-        (out / name).write_text("old")
-    (out / "run.json").write_text(json.dumps({"arguments": {}}))
-    run(out, {"scores.csv": "new\n"})
-    assert sorted(p.name for p in out.iterdir()) == ["run.json", "scores.csv"]
-    with pytest.raises(ResultsError, match=r"lists no files \(written by an older version\)"):
-        (out / "run.json").write_text(json.dumps({"arguments": {}}))
-        read_results(out)
+    theirs = {"run.json": json.dumps({"tool": "other-eval", "version": "2.1"}),
+              "metrics.csv": "a\n", "predictions.csv": "b\n", "report.md": "# theirs\n"}
+    for name, text in theirs.items():
+        (out / name).write_text(text)
+    with pytest.raises(OutputFolderError, match=r"out holds a run.json this package did not "
+                                                r"write \(it lists no files\); nothing was changed"):
+        ResultsWriter(out)
+    # A list of files is not enough: the record must say this package wrote it.
+    listed = {"files": {"metrics.csv": {"bytes": 2, "sha256": hashlib.sha256(b"a\n").hexdigest()}},
+              "tool": "other-eval"}
+    theirs["run.json"] = json.dumps(listed)
+    (out / "run.json").write_text(theirs["run.json"])
+    with pytest.raises(OutputFolderError, match=r"\(it does not say socratis-metaeval wrote it\)"):
+        ResultsWriter(out)
+    assert {p.name: p.read_text() for p in out.iterdir()} == theirs
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["out"]
+
+
+def test_a_file_changed_since_the_run_wrote_it_is_not_removed(tmp_path):
+    out = tmp_path / "out"
+    run(out, {"scores.csv": "1\n", "correlations.csv": "benchmark\nmine\n"})
+    (out / "correlations.csv").write_text("benchmark\nedited by hand\n")
+    with pytest.raises(OutputFolderError, match=r"correlations.csv was changed after the run "
+                                                r"wrote it \(25 bytes, run.json says 15\)"):
+        run(out, {"scores.csv": "2\n"})
+    assert (out / "correlations.csv").read_text() == "benchmark\nedited by hand\n"
+    assert (out / "scores.csv").read_text() == "1\n"
 
 
 def test_out_that_is_a_file_or_under_a_file(tmp_path):
@@ -110,42 +130,48 @@ def test_a_cut_file_is_caught_when_read_back(tmp_path):
         read_results(tmp_path)
 
 
-def test_stopped_before_the_commit_point_the_previous_results_stand(tmp_path):
+def test_stopped_before_the_switch_the_previous_results_stand(tmp_path):
     out = tmp_path / "out"
     run(out, {"scores.csv": "old\n", "extra.csv": "old\n"})
     writer = ResultsWriter(out)
     writer.write_text("scores.csv", "new\n")  # ... and the process dies here
+    writer.lock.release()  # as the kernel does for a killed process
     results = read_results(out)
     assert sorted(results.paths) == ["extra.csv", "scores.csv"]
     assert results.path("scores.csv").read_text() == "old\n"
-    settle(out)  # what the next run does first
+    assert (out / "scores.csv").read_text() == "old\n"
+    assert sorted(p.name for p in tmp_path.iterdir()) == [f".out.{writer.run_id}.new", "out"]
+    ResultsWriter(out).abandon()  # what the next run does first
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["out"]
     assert sorted(p.name for p in out.iterdir()) == ["extra.csv", "run.json", "scores.csv"]
 
 
-def test_stopped_after_the_commit_point_the_new_results_are_read(tmp_path, monkeypatch):
+def test_stopped_after_the_switch_the_new_results_are_read(tmp_path, monkeypatch):
+    from experiments.pipeline import results_folder
+
     out = tmp_path / "out"
     run(out, {"scores.csv": "old\n", "extra.csv": "old\n"})
     writer = ResultsWriter(out)
     writer.write_text("scores.csv", "new\n")
     writer.write_text("report.md", "new\n")
-    renamed = []
 
-    def die_after_one(src, dst):
-        if len(renamed) == 2:
-            raise KeyboardInterrupt  # stands for the kill, between two renames
-        renamed.append(dst)
-        os.rename(src, dst)
+    def die_after_switch(a, b):
+        exchange(a, b)
+        raise KeyboardInterrupt  # stands for the kill, before the previous run is removed
 
-    monkeypatch.setattr(os, "replace", die_after_one)
+    from experiments.pipeline.folder_switch import exchange
+    monkeypatch.setattr(results_folder, "exchange", die_after_switch)
     with pytest.raises(KeyboardInterrupt):
         writer.commit({})
     monkeypatch.undo()
-    assert len(renamed) == 2  # the pending record and one file
-    results = read_results(out)
-    assert sorted(results.paths) == ["report.md", "scores.csv"]
-    assert [results.path(n).read_text() for n in ("report.md", "scores.csv")] == ["new\n", "new\n"]
-    settle(out)
+    writer.lock.release()
     assert sorted(p.name for p in out.iterdir()) == ["report.md", "run.json", "scores.csv"]
+    assert [(out / n).read_text() for n in ("report.md", "scores.csv")] == ["new\n", "new\n"]
+    assert sorted(read_results(out).paths) == ["report.md", "scores.csv"]
+    beside = tmp_path / f".out.{writer.run_id}.new"  # the previous run
+    assert (beside / "extra.csv").read_text() == "old\n"
+    ResultsWriter(out).abandon()
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["out"]
     assert sorted(read_results(out).paths) == ["report.md", "scores.csv"]
 
 
@@ -176,3 +202,26 @@ def test_write_text_atomically_writes_the_text_verbatim(tmp_path):
     write_text_atomically(tmp_path / "x.csv", "a,b\r\n1,2\r\n\u00e9\n")
     assert (tmp_path / "x.csv").read_bytes() == "a,b\r\n1,2\r\n\u00e9\n".encode("utf-8")
     assert [p.name for p in tmp_path.iterdir()] == ["x.csv"]
+
+
+def test_the_switch_keeps_the_folders_permissions(tmp_path):
+    out = tmp_path / "out"
+    out.mkdir()
+    out.chmod(0o750)  # e.g. shared with a group, closed to others
+    run(out, {"scores.csv": "1\n"})
+    run(out, {"scores.csv": "2\n"})
+    assert (out.stat().st_mode & 0o777, (out / "scores.csv").read_text()) == (0o750, "2\n")
+
+
+def test_the_current_folder_is_not_an_out_folder(tmp_path, monkeypatch):
+    # The run is switched in for the whole folder: a shell or process inside it
+    # would be left in the previous run's folder, then in a removed one.
+    out = tmp_path / "out"
+    run(out, {"scores.csv": "1\n"})
+    monkeypatch.chdir(out)
+    with pytest.raises(OutputFolderError, match=r"--out \. is or holds the current folder"):
+        run(".", {"scores.csv": "2\n"})
+    assert (out / "scores.csv").read_text() == "1\n"
+    monkeypatch.chdir(tmp_path)
+    run(out, {"scores.csv": "2\n"})
+    assert (out / "scores.csv").read_text() == "2\n"

@@ -3,8 +3,9 @@ tests of atomic outputs: `python -m tests.helpers.kill_at POINT ARGS...`.
 
 POINT is one of
 - `scoring`: when the first metric starts scoring;
-- `writing`: after two output files are written (to their temporary names);
-- `committing`: after the pending run record and one file are renamed into place;
+- `writing`: after two output files are written (into the run's folder beside --out);
+- `committing`: after the new run is switched in for --out, before the previous run,
+  now beside it, is removed;
 - `never`: run to the end.
 """
 from __future__ import annotations
@@ -41,15 +42,12 @@ def arm(point: str) -> None:
                 yield f
         results_folder.ResultsWriter.open = open_then_die
     elif point == "committing":
-        replace = os.replace
-        moved = []
+        exchange = results_folder.exchange
 
-        def replace_then_die(src, dst):
-            if len(moved) == 2 and str(src).endswith(".tmp"):
-                die()
-            moved.append(dst)
-            replace(src, dst)
-        os.replace = replace_then_die
+        def exchange_then_die(a, b):
+            exchange(a, b)
+            die()
+        results_folder.exchange = exchange_then_die
     elif point != "never":
         raise SystemExit(f"unknown point {point!r}")
 
