@@ -413,6 +413,9 @@ def significance_clusters(scores: Mapping[str, object], human, statistic: str, l
     metrics, so every metric is judged on the same rows. Each pair (i above j)
     gets a one-sided paired permutation test "i is better than j" with its own
     random stream derived from ``seed``; see `assign_clusters` for the rule.
+    With too few units (or draws) for any test to reach alpha (`smallest_p_value`
+    of the fewest of the swapped units, the items, and at system level the
+    systems), every cluster is None and `notes` says why.
     """
     if not 0 < alpha < 1:
         raise ValueError(f"alpha must be between 0 and 1, got {alpha!r}")
