@@ -69,6 +69,12 @@ def resolve_unit(prob: Problem, unit: str | None) -> str:
     return unit
 
 
+def resampled_units(prob: Problem, unit: str) -> int:
+    """How many units a bootstrap of `unit` draws from: rows, items or systems; for
+    "both" the items (the systems are the statistic's n at system level)."""
+    return prob.n_units("items" if unit == "both" else unit)
+
+
 def check_settings(method: str, n_resamples: int, confidence: float) -> None:
     if method not in METHODS:
         raise ValueError(f"unknown interval method {method!r}; choose one of {', '.join(METHODS)}")
@@ -165,7 +171,8 @@ def bootstrap_ci(metric, human, statistic: str, level: str = "flat", items=None,
     common = dict(statistic=statistic, level=level, value=info.value, n=info.n,
                   n_dropped=info.n_dropped, n_nan=prob.n_nan, n_groups=info.n_groups,
                   confidence=confidence, n_resamples=int(n_resamples), unit=unit,
-                  seed=seed_record(seed), epsilon=float(epsilon))
+                  n_units=resampled_units(prob, unit), seed=seed_record(seed),
+                  epsilon=float(epsilon))
     if info.reason is not None:
         undefined(f"{statistic} at level {level!r} is undefined: {info.reason}")
         return CorrelationResult(method=resampling_label("bootstrap", method, n_resamples, unit,

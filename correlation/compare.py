@@ -18,7 +18,11 @@
   beats it significantly (one-sided permutation p <= alpha); otherwise it joins
   the current cluster. This is mt-metrics-eval's `AssignRanks`, the rule behind
   the significance clusters of the WMT22/WMT23 metrics shared tasks
-  (Freitag et al. 2022, 2023).
+  (Freitag et al. 2022, 2023). Where the data have too few units for the test
+  to reach alpha at all (`smallest_p_value`), no clusters are formed: every
+  metric's cluster is None and the notes say why.
+- A comparison's interval and test can disagree (`ComparisonResult.
+  interval_test_disagree`): they resample different units, or there are few.
 """
 from __future__ import annotations
 
@@ -32,13 +36,13 @@ import numpy as np
 from ._problem import Problem
 from ._resample import block_size, swapped_values
 from ._validate import make_rng, renamed_keyword, undefined
-from .bootstrap import (check_settings, interval, join_notes, resampling_label, resolve_unit,
-                        seed_record)
+from .bootstrap import (check_settings, interval, join_notes, resampled_units,
+                        resampling_label, resolve_unit, seed_record)
 from .replicates import shared_replicates
 from .results import ClusterEntry, ComparisonResult, SignificanceClusters
 
 __all__ = ["compare_metrics", "paired_bootstrap", "permutation_test", "compare_all",
-           "significance_clusters", "assign_clusters", "ALTERNATIVES"]
+           "significance_clusters", "assign_clusters", "smallest_p_value", "ALTERNATIVES"]
 
 ALTERNATIVES = ("two-sided", "greater", "less")
 _TOL = 1e-12
@@ -150,7 +154,8 @@ def permutation_test(metric_a, metric_b, human, statistic: str, level: str = "fl
                             value_a=pa.value, value_b=pb.value, delta=delta, p_value=p,
                             alternative=alternative, n=pa.n, n_nan=prob.n_nan,
                             method=_permutation_label(n_permutations, unit, standardize),
-                            n_permutations=int(n_permutations), unit=unit, seed=seed_record(seed),
+                            n_permutations=int(n_permutations), unit=unit,
+                            n_units=prob.n_units(unit), seed=seed_record(seed),
                             epsilon=float(epsilon), notes=join_notes(prob.notes, note))
 
 
@@ -182,7 +187,8 @@ def _paired_bootstrap(prob, pa, pb, unit, method, n_resamples, confidence, seed,
                             method=resampling_label("paired bootstrap", method, n_resamples, unit,
                                                     confidence, jnote),
                             confidence=confidence, n_resamples=int(n_resamples), unit=unit,
-                            seed=seed_record(seed), epsilon=prob.epsilon,
+                            n_units=resampled_units(prob, unit), seed=seed_record(seed),
+                            epsilon=prob.epsilon,
                             notes=join_notes(prob.notes, note))
 
 
@@ -320,8 +326,69 @@ def _ranked_pair_draws(full, names, ranked, n_permutations, unit, standardize, s
         yield r, c, punit, delta, d
 
 
-def _clusters(full, names, vals, ranked, pmat, alpha, n_permutations, seed, notes):
+def smallest_p_value(n_units: int, n_permutations: int | None = None,
+                     alternative: str = "greater") -> float:
+    """The smallest p-value the paired permutation test can give with `n_units` swap units.
+
+    Each unit swaps the two metrics' scores with probability 1/2, so under the
+    null the 2^n swap patterns are equally likely: the exact test enumerates
+    them, the draws sample them. Two patterns are always at least as extreme as
+    the observed difference delta: no swap (delta itself) and, two-sided, every
+    unit swapped, which exchanges the two metrics and gives -delta (every
+    statistic here is invariant to the z-scoring). So the exact p-value is at
+    least 2^-n one-sided and 2^(1-n) two-sided; a unit whose swap changes nothing
+    only raises it. With B random draws, p = (1 + hits) / (1 + B) is at least
+    1 / (1 + B) (Phipson & Smyth 2010), and a p below the exact floor would come
+    from the luck of the draws, not from the data. The smallest attainable p
+    is the larger floor (the exact one alone without `n_permutations`); when it
+    exceeds alpha, no outcome of the test is significant. E.g. 3 units:
+    2^-3 = 0.125 one-sided; 5 units: 0.03125; 10 draws: 1/11.
+    """
+    _check_alternative(alternative)
+    exponent = (1 if alternative == "two-sided" else 0) - int(n_units)
+    floor = 1.0 if exponent >= 0 else math.ldexp(1.0, exponent)
+    if n_permutations is not None:
+        floor = max(floor, 1.0 / (1 + int(n_permutations)))
+    return floor
+
+
+def _fewest_units(prob: Problem, unit: str) -> tuple[int, str]:
+    """(count, unit) a claim that one metric beats another rests on: the fewest of the
+    units the test swaps and the data's independent units (items where items are
+    given; systems at system level, whose statistic orders just those systems).
+    A swap test is exact only when the units it swaps are independent, so with k
+    independent units no valid swap test gets below 2^-k, however finely its draws
+    swap (Deutsch et al. 2021: PERM-INPUTS, PERM-SYSTEMS)."""
+    counts = [(prob.n_units(unit), unit)]
+    if prob.items is not None:
+        counts.append((prob.n_units("items"), "items"))
+    if prob.level == "system":
+        counts.append((prob.n_units("systems"), "systems"))
+    return min(counts)
+
+
+def _unreachable(full: Problem, unit: str | None, n_permutations: int, alpha: float) -> str:
+    """Why no one-sided permutation test of these data can reach alpha ("" if one can)."""
+    count, what = _fewest_units(full, _permutation_unit(full, unit))
+    exact = smallest_p_value(count, None, "greater")
+    if max(exact, 1.0 / (1 + n_permutations)) <= alpha:
+        return ""
+    if exact > alpha:
+        why = (f"with {count} {what} the one-sided permutation p-value is at least "
+               f"2^-{count} = {exact:.4g}")
+    else:
+        why = (f"{n_permutations} permutation draws give p >= 1/{n_permutations + 1} = "
+               f"{1 / (n_permutations + 1):.4g}")
+    return f"no clusters: {why}, above alpha {alpha:g}, so no difference can be significant"
+
+
+def _clusters(full, names, vals, ranked, pmat, alpha, n_permutations, seed, notes,
+              unit: str | None = None):
     clusters = assign_clusters(pmat, alpha) if ranked else []
+    why = _unreachable(full, unit, n_permutations, alpha) if len(ranked) > 1 else ""
+    if why:
+        clusters = [None] * len(ranked)
+        notes = [*notes, why]
     entries = tuple(ClusterEntry(names[j], vals[j].value, c) for j, c in zip(ranked, clusters))
     m = len(ranked)
     ptable = tuple(tuple(None if not (r < c) else float(pmat[r, c]) for c in range(m))
@@ -346,6 +413,9 @@ def significance_clusters(scores: Mapping[str, object], human, statistic: str, l
     metrics, so every metric is judged on the same rows. Each pair (i above j)
     gets a one-sided paired permutation test "i is better than j" with its own
     random stream derived from ``seed``; see `assign_clusters` for the rule.
+    With too few units (or draws) for any test to reach alpha (`smallest_p_value`
+    of the fewest of the swapped units, the items, and at system level the
+    systems), every cluster is None and `notes` says why.
     """
     if not 0 < alpha < 1:
         raise ValueError(f"alpha must be between 0 and 1, got {alpha!r}")
@@ -355,7 +425,7 @@ def significance_clusters(scores: Mapping[str, object], human, statistic: str, l
     for r, c, _, delta, d in _ranked_pair_draws(full, names, ranked, n_permutations, unit,
                                                    standardize, seed):
         pmat[r, c] = _p_value(delta, d, "greater")
-    return _clusters(full, names, vals, ranked, pmat, alpha, n_permutations, seed, notes)
+    return _clusters(full, names, vals, ranked, pmat, alpha, n_permutations, seed, notes, unit)
 
 
 def compare_all(scores: Mapping[str, object], human, statistic: str, level: str = "flat",
@@ -410,6 +480,8 @@ def compare_all(scores: Mapping[str, object], human, statistic: str, level: str 
             n_nan=full.n_nan,
             method=label + "; " + _permutation_label(n_permutations, punit, standardize),
             confidence=confidence, n_resamples=int(n_resamples),
-            n_permutations=int(n_permutations), unit=boot_unit, seed=seed_record(seed),
+            n_permutations=int(n_permutations), unit=boot_unit,
+            n_units=resampled_units(full, boot_unit), seed=seed_record(seed),
             epsilon=float(epsilon), notes="; ".join(notes_ab)))
-    return results, _clusters(full, names, vals, ranked, pmat, alpha, n_permutations, seed, notes)
+    return results, _clusters(full, names, vals, ranked, pmat, alpha, n_permutations, seed, notes,
+                              permutation_unit)

@@ -59,6 +59,9 @@ class CorrelationResult(_ToDict):
     n_nan: rows dropped because a score was NaN.
     n_groups: groups the value averages over (item level) or systems (system).
     confidence, n_resamples, unit, seed: the bootstrap settings (None if none).
+    n_units: how many of `unit` the bootstrap resampled (rows, items or systems
+      after NaN rows were dropped; with unit "both", the items, the systems being
+      `n`); None without an interval.
     epsilon: metric tie threshold (kendall_23, acc23).
     notes: anything else worth knowing (e.g. resamples where the statistic was undefined).
     """
@@ -76,6 +79,7 @@ class CorrelationResult(_ToDict):
     confidence: float | None = None
     n_resamples: int | None = None
     unit: str | None = None
+    n_units: int | None = None
     seed: int | None = None
     epsilon: float = 0.0
     notes: str = ""
@@ -96,6 +100,8 @@ class ComparisonResult(_ToDict):
     replicates of delta, its standard error (NaN if not computed). p_value: paired permutation test (NaN if not
     computed), for the hypothesis named by `alternative` ("two-sided": the
     statistics differ; "greater": a is better than b; "less": a is worse).
+    unit, n_units: what the bootstrap resampled (the permutation test's swapped
+    unit for a test alone) and how many (as in `CorrelationResult`).
     """
 
     statistic: str
@@ -117,18 +123,38 @@ class ComparisonResult(_ToDict):
     n_resamples: int | None = None
     n_permutations: int | None = None
     unit: str | None = None
+    n_units: int | None = None
     seed: int | None = None
     epsilon: float = 0.0
     notes: str = ""
 
+    def interval_test_disagree(self) -> bool | None:
+        """Whether the interval and the two-sided test disagree on "a and b differ".
+
+        A two-sided test at level 1 - confidence and the interval at that
+        confidence answer the same question: the interval excludes 0 exactly
+        when the difference is significant. True when one says so and the other
+        does not (the interval excludes 0 but p > 1 - confidence, or includes 0
+        but p <= 1 - confidence): the two resampling schemes see the data
+        differently, typically because there are few units, and neither verdict
+        should be reported alone. None without both, or for a one-sided p-value.
+        """
+        if self.alternative != "two-sided" or self.confidence is None:
+            return None
+        if not all(math.isfinite(v) for v in (self.ci_low, self.ci_high, self.p_value)):
+            return None
+        excludes_zero = self.ci_low > 0 or self.ci_high < 0
+        return excludes_zero != (self.p_value <= round(1 - self.confidence, 12))
+
 
 @dataclass(frozen=True)
 class ClusterEntry(_ToDict):
-    """One metric's place in the significance clusters (1 = top cluster)."""
+    """One metric's place in the significance clusters (1 = top cluster; None when
+    the clusters could not be formed, see `SignificanceClusters.notes`)."""
 
     metric: str
     value: float
-    cluster: int
+    cluster: int | None
 
 
 @dataclass(frozen=True)
@@ -137,7 +163,9 @@ class SignificanceClusters(_ToDict):
 
     entries: sorted by value, best first. p_values[i][j] (i above j in the
     ranking) is the one-sided permutation p-value for "metric i is better
-    than metric j"; None on and below the diagonal.
+    than metric j"; None on and below the diagonal. When the data have too
+    few units for the test to reach alpha at all, every entry's cluster is
+    None and `notes` says why (`correlation.compare.smallest_p_value`).
     """
 
     statistic: str
@@ -151,10 +179,11 @@ class SignificanceClusters(_ToDict):
     notes: str = ""
 
     def clusters(self) -> list[list[str]]:
-        """Metric names per cluster, best cluster first."""
+        """Metric names per cluster, best cluster first (none without clusters)."""
         out: dict[int, list[str]] = {}
         for e in self.entries:
-            out.setdefault(e.cluster, []).append(e.metric)
+            if e.cluster is not None:
+                out.setdefault(e.cluster, []).append(e.metric)
         return [out[k] for k in sorted(out)]
 
 

@@ -7,11 +7,18 @@
 It builds the `Sample`s itself (ids "0", "1", ...), scores them with the
 metric (through the score cache when asked) and returns one float per
 candidate, NaN where the metric could not score one (why: `details=True`).
+Each distinct sample (candidate, references, image and context) is scored
+once and its score given to every candidate that repeats it, as
+`run_correlation` scores each distinct sample of a benchmark once: a file
+with one row per judgment (several annotators rating one caption) gets the
+same numbers from both, also from CIDEr, whose document frequencies would
+otherwise count a repeated candidate's references once per repeat.
 """
 from __future__ import annotations
 
 import hashlib
 import inspect
+import json
 import os
 import tempfile
 from contextlib import ExitStack
@@ -45,6 +52,12 @@ def score(metric: str | Metric, candidates: Sequence[str],
       folder ($METAEVAL_CACHE_DIR), a path that folder, or a ScoreCache.
     details: return the whole `MetricOutput` (failures, extras such as
       BERTScore's P and R, the corpus score) instead of the scores.
+
+    Candidates with the same text, references, image and context are one
+    sample, scored once (its id is the index of its first candidate); every
+    repeat gets its score, failure and extras. So a corpus-dependent metric
+    (CIDEr's document frequencies, BERTScore's idf) and the corpus score see
+    each distinct sample once, as in `run_correlation`.
     """
     if isinstance(metric, Metric):
         if options:
@@ -76,7 +89,9 @@ def score(metric: str | Metric, candidates: Sequence[str],
                     tempfile.TemporaryDirectory(prefix="metrics-images-"))))
             return _write_pil(image, folder[0], i)
 
-        samples = []
+        samples: list[Sample] = []
+        distinct: dict[tuple, int] = {}  # a sample's content -> its place in `samples`
+        where = []  # each candidate's place in `samples`
         for i, cand in enumerate(candidates):
             if not isinstance(cand, str):
                 raise InputError(f"candidate {i} is a {type(cand).__name__}, not a string")
@@ -84,11 +99,33 @@ def score(metric: str | Metric, candidates: Sequence[str],
             ref = () if ref is None else (ref,) if isinstance(ref, str) else tuple(ref)
             if not all(isinstance(r, str) for r in ref):
                 raise InputError(f"references of candidate {i} must be strings")
-            samples.append(Sample(str(i), cand, ref, image_path(i, imgs[i]),
-                                  dict(ctxs[i] or {})))
+            sample = Sample(str(i), cand, ref, image_path(i, imgs[i]), dict(ctxs[i] or {}))
+            key = _content(sample)
+            if key not in distinct:
+                distinct[key] = len(samples)
+                samples.append(sample)
+            where.append(distinct[key])
         store = _cache(cache)
         output, _ = score_with_cache(scorer, samples, store, progress=progress)
+    output = _expanded(output, [samples[k].id for k in where], where)
     return output if details else output.scores
+
+
+def _content(sample: Sample) -> tuple:
+    """What makes two samples the same: text, references, image and context."""
+    return (sample.candidate, sample.references, sample.image,
+            json.dumps(sample.context, sort_keys=True, default=repr))
+
+
+def _expanded(output: MetricOutput, ids: list[str], where: list[int]) -> MetricOutput:
+    """The distinct samples' output given back per candidate (candidate i has the
+    output of distinct sample where[i], whose id is ids[i])."""
+    index = np.asarray(where, dtype=np.intp)
+    failures = {str(i): output.failures[ident] for i, ident in enumerate(ids)
+                if ident in output.failures}
+    return MetricOutput(output.scores[index], failures,
+                        {name: values[index] for name, values in output.extras.items()},
+                        output.corpus_score)
 
 
 def _per_candidate(values: Sequence[Any] | None, n: int, what: str) -> list[Any]:

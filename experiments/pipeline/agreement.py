@@ -56,6 +56,7 @@ class ResultRow:
     n: int
     subset: str = ""
     unit: str = ""
+    n_units: int | None = None
     n_nan: int = 0
     cluster: int | None = None
     notes: str = ""
@@ -80,10 +81,12 @@ class ComparisonRow:
     p_value: float
     n: int
     unit: str
+    n_units: int | None = None
     cluster_a: int | None = None
     cluster_b: int | None = None
     mdd: float = float("nan")
     underpowered: bool | None = None
+    interval_test_disagree: bool | None = None
     notes: str = ""
 
 
@@ -115,6 +118,11 @@ class View:
     @property
     def key(self) -> tuple[str, str, str]:
         return self.step.statistic, self.step.level, self.subset
+
+    def unit_label(self, unit: str | None) -> str:
+        """The engine's resampling unit in the benchmark's words: at pair level the
+        `items` labels are the pairs (a pair judged by several annotators is one)."""
+        return "pairs" if self.step.level == "pair" and unit == "items" else unit or ""
 
     @property
     def permutation_unit(self) -> str | None:
@@ -225,8 +233,9 @@ def evaluate(bench: Benchmark, metric: str, scores: np.ndarray | PairProbabiliti
         notes = "; ".join(n for n in (nonfinite, note, result.notes) if n)
         rows.append(ResultRow(bench.name, metric, view.step.statistic, view.step.level,
                               result.value, result.ci_low, result.ci_high,
-                              view.n(result.n, vector), view.subset, result.unit or "",
-                              result.n_nan, None, notes))
+                              view.n(result.n, vector), view.subset,
+                              unit=view.unit_label(result.unit), n_units=result.n_units,
+                              n_nan=result.n_nan, cluster=None, notes=notes))
     return rows
 
 
@@ -266,8 +275,13 @@ def compare(bench: Benchmark, scored: dict[str, np.ndarray | PairProbabilities],
                                       view.subset, result.metric_a, result.metric_b,
                                       result.value_a, result.value_b, result.delta,
                                       result.ci_low, result.ci_high, result.p_value, n,
-                                      result.unit or "", cluster_of.get(result.metric_a),
-                                      cluster_of.get(result.metric_b), mdd, underpowered, notes))
+                                      unit=view.unit_label(result.unit),
+                                      n_units=result.n_units,
+                                      cluster_a=cluster_of.get(result.metric_a),
+                                      cluster_b=cluster_of.get(result.metric_b), mdd=mdd,
+                                      underpowered=underpowered,
+                                      interval_test_disagree=result.interval_test_disagree(),
+                                      notes=notes))
     return rows
 
 
@@ -337,6 +351,6 @@ def human_ceilings(bench: Benchmark) -> list[ResultRow]:
                                                       items=items))
         notes = "; ".join(n for n in (f"annotator columns: {columns}", result.notes, note) if n)
         rows.append(ResultRow(bench.name, HUMAN_CEILING, step.statistic, step.level,
-                              result.value, np.nan, np.nan, result.n, "", "annotators",
-                              result.n_nan, None, notes))
+                              result.value, np.nan, np.nan, result.n, "", unit="annotators",
+                              n_nan=result.n_nan, cluster=None, notes=notes))
     return rows

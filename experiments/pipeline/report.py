@@ -69,13 +69,17 @@ def x100(value: float) -> str:
 
 
 def results_table(rows: Sequence[ResultRow]) -> list[str]:
-    """Markdown table of results, x100, with intervals where they exist."""
-    lines = ["| benchmark | metric | statistic | level | subset | value (x100) | CI | n | cluster |",
-             "|---|---|---|---|---|---|---|---|---|"]
+    """Markdown table of results, x100, with intervals where they exist and what
+    their bootstrap resampled (e.g. "40 items")."""
+    lines = ["| benchmark | metric | statistic | level | subset | value (x100) | CI | n | "
+             "resampled | cluster |",
+             "|---|---|---|---|---|---|---|---|---|---|"]
     for r in rows:
         ci = ("" if math.isnan(r.ci_low) else f"[{x100(r.ci_low)}, {x100(r.ci_high)}]")
+        units = "" if r.n_units is None else f"{r.n_units} {r.unit}"
         lines.append(f"| {r.benchmark} | {r.metric} | {r.statistic} | {r.level} | "
-                     f"{r.subset} | {x100(r.value)} | {ci} | {r.n} | {'' if r.cluster is None else r.cluster} |")
+                     f"{r.subset} | {x100(r.value)} | {ci} | {r.n} | {units} | "
+                     f"{'' if r.cluster is None else r.cluster} |")
     return lines
 
 
@@ -89,7 +93,7 @@ def cluster_lines(bench_views) -> list[str]:
             statistic, level, subset = view.key
             where = f"{bench}, {statistic} ({level}{', ' + subset if subset else ''})"
             groups = " > ".join("{" + ", ".join(names) + "}" for names in view.clusters.clusters())
-            lines.append(f"- {where}: {groups}")
+            lines.append(f"- {where}: {groups or 'no clusters'}")
             if view.clusters.notes:
                 lines.append(f"  ({view.clusters.notes})")
     return lines
@@ -161,11 +165,20 @@ def power_lines(comparisons: Sequence[ComparisonRow], alpha: float) -> list[str]
              "|---|---|---|---|---|---|---|---|---|"]
     for c in comparisons:
         flag = {True: "**underpowered**", False: "", None: "—"}[c.underpowered]
+        if c.interval_test_disagree:
+            flag = f"{flag}; **interval and test disagree**" if flag else \
+                "**interval and test disagree**"
         p = "—" if c.p_value is None or math.isnan(c.p_value) else f"{c.p_value:.3g}"
         lines.append(f"| {c.benchmark} | {c.statistic} ({c.level}) | {c.subset} | {c.metric_a} | "
                      f"{c.metric_b} | {x100(c.delta)} | {x100(c.mdd)} | {p} | {flag} |")
     under = sum(1 for c in comparisons if c.underpowered)
     lines += ["", f"{under} of {len(comparisons)} comparisons underpowered."]
+    disagree = sum(1 for c in comparisons if c.interval_test_disagree)
+    if disagree:
+        lines.append(f"{disagree} of {len(comparisons)} comparisons marked **interval and test "
+                     "disagree**: the paired-bootstrap interval excludes 0 but the permutation "
+                     "p-value is above 1 - confidence, or the reverse. They resample different "
+                     "units, or too few of them; neither verdict stands alone.")
     return lines
 
 

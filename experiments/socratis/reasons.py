@@ -48,6 +48,7 @@ from ..benchmarks.base import DataError
 from ..benchmarks import DATA_ENV, default_data_dir
 from .data import (GENERATIONS_FILE, OFFICIAL_FILE, image_file, read_generations,
                                read_official)
+from .study import positive_int
 from ..benchmarks.files import require_file
 from ..cli import add_common_arguments, setup_logging
 from ..pipeline.results_folder import write_text_atomically
@@ -77,7 +78,10 @@ def fill_prompt(template: str, emotion: str, caption: str) -> str:
 
 def generation_tasks(folder: Path, image_root: str | None = None, template: str = PAPER_PROMPT,
                      with_images: bool = True, limit: int | None = None) -> list[Task]:
-    """Every distinct (item, emotion) of the official file, in file order."""
+    """Every distinct (item, emotion) of the official file, in file order; with `limit`
+    (at least 1), those of the first `limit` items."""
+    if limit is not None and (isinstance(limit, bool) or not isinstance(limit, int) or limit < 1):
+        raise ValueError(f"limit must be a whole number of at least 1, got {limit!r}")
     items = read_official(require_file(Path(folder) / OFFICIAL_FILE, "socratis"))
     tasks = []
     for item in list(items.values())[:limit]:
@@ -321,14 +325,16 @@ def build_parser() -> argparse.ArgumentParser:
                    help="local: wrap the prompt in the model's chat template (auto: if it has one)")
     p.add_argument("--text-only", action="store_true",
                    help="send no image (a text-only model such as FLAN-T5, the paper's baseline)")
-    p.add_argument("--max-new-tokens", type=int, default=50)
+    p.add_argument("--max-new-tokens", type=positive_int, default=50,
+                   help="longest reason, in tokens (at least 1)")
     p.add_argument("--temperature", type=float, default=0.0, help="0 (default): greedy decoding")
     p.add_argument("--seed", type=int, default=0, help="seed for sampling and retry jitter")
     prompt = p.add_mutually_exclusive_group()
     prompt.add_argument("--prompt", default=None,
                         help="prompt template with {emotion} and {caption} (default: the paper's)")
     prompt.add_argument("--prompt-file", default=None, help="read the prompt template from a file")
-    p.add_argument("--limit", type=int, default=None, help="only the first N items (a trial run)")
+    p.add_argument("--limit", type=positive_int, default=None,
+                   help="only the first N items, N at least 1 (a trial run)")
     p.add_argument("--cache-dir", default=None, help="cache folder (default $METAEVAL_CACHE_DIR)")
     p.add_argument("--no-cache", action="store_true", help="neither read nor write the cache")
     add_common_arguments(p)

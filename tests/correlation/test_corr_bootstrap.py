@@ -115,6 +115,23 @@ def test_defaults_and_natural_units():
     assert correlate(m, h, "kendall_c", ci_method="percentile").to_dict()["ci_low"] is not None
 
 
+def test_n_units_counts_what_the_bootstrap_resampled():
+    """n counts rows at item level; n_units the items (or rows, systems) drawn."""
+    m, _, h, items, systems = grouped_data(5, n_items=20)
+    m = m.copy()
+    m[items == 7] = np.nan  # item 7 leaves entirely: 19 items are resampled
+    rows = int(np.isfinite(m).sum())
+    by_item = bootstrap_ci(m, h, "kendall_c", "item", items=items, n_resamples=50)
+    assert (by_item.n_units, by_item.n_nan) == (19, int((items == 7).sum()))
+    assert by_item.n <= rows and by_item.n_units != by_item.n
+    assert bootstrap_ci(m, h, "kendall_c", items=items, n_resamples=50).n_units == 19
+    assert bootstrap_ci(m, h, "kendall_c", n_resamples=50).n_units == rows
+    assert bootstrap_ci(m, h, "pearson", "system", systems=systems, n_resamples=50).n_units == 4
+    both = bootstrap_ci(m, h, "pearson", "system", items=items, systems=systems, n_resamples=50)
+    assert (both.unit, both.n_units, both.n) == ("both", 19, 4)  # items drawn; n = systems
+    assert correlate(m, h, "kendall_c", "item", items=items).n_units is None  # no interval
+
+
 def test_bca_equals_percentile_without_bias_or_skew():
     reps = np.linspace(-1, 1, 2001)          # symmetric around the estimate 0: z0 = 0
     jack = np.full(50, 0.3)                  # no spread: acceleration 0

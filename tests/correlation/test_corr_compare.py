@@ -6,6 +6,8 @@ import pytest
 
 from correlation import (assign_clusters, compare_all, compare_metrics, paired_bootstrap,
                          permutation_test, significance_clusters)
+from correlation.compare import smallest_p_value
+from correlation.results import ComparisonResult
 
 
 def noisy_metrics(seed, n, noise_a, noise_b):
@@ -107,6 +109,85 @@ def test_significance_clusters_separate_good_from_bad():
     assert r.entries[0].value >= r.entries[1].value >= r.entries[2].value
     assert "1 rows" in r.notes
     assert r.p_values[0][0] is None and r.p_values[0][2] < 0.05
+
+
+def test_smallest_attainable_p_value_is_two_to_the_minus_units():
+    assert smallest_p_value(3) == 0.125 and smallest_p_value(3, alternative="two-sided") == 0.25
+    assert smallest_p_value(5) == 0.03125 and smallest_p_value(1, alternative="two-sided") == 1.0
+    assert smallest_p_value(0) == 1.0 and smallest_p_value(2000) == 0.0
+    assert smallest_p_value(40, n_permutations=10) == 1 / 11   # the draws' floor binds
+    assert smallest_p_value(3, n_permutations=1000) == 0.125
+    # the engine agrees: 3 items, a perfect and a reversed metric. Of the 2^3 whole-item
+    # swap patterns only "no swap" reaches the observed gap one-sided, and "swap all"
+    # (-delta) too two-sided, so the exact p-values are 1/8 and 2/8.
+    items = np.repeat(np.arange(3), 4)
+    h = np.tile([1.0, 2.0, 3.0, 4.0], 3)
+    good, bad = h + 0.1 * items, -h
+    greater = permutation_test(good, bad, h, "pearson", "item", items, alternative="greater",
+                               n_permutations=4000, seed=1)
+    both = permutation_test(good, bad, h, "pearson", "item", items, n_permutations=4000, seed=1)
+    assert greater.unit == "items" and greater.n_units == 3
+    assert greater.p_value == pytest.approx(0.125, abs=0.015)
+    assert both.p_value == pytest.approx(0.25, abs=0.02)
+
+
+def three_systems(n_systems: int):
+    """The issue's case: rows swapped within n systems; b puts the first system on top."""
+    rng = np.random.default_rng(0)
+    k = 30
+    systems = np.repeat(np.arange(n_systems), k)
+    h = systems + 1 + rng.normal(0, 0.3, systems.size)
+    a = h + rng.normal(0, 0.3, systems.size)
+    b = a.copy()
+    b[:k] += n_systems - 0.5
+    return {"a": a, "b": b}, h, systems
+
+
+def test_too_few_systems_for_the_test_give_no_clusters():
+    scores, h, systems = three_systems(3)
+    kw = dict(systems=systems, n_permutations=200)
+    r = significance_clusters(scores, h, "kendall_c", "system", **kw)
+    assert r.p_values[0][1] < 0.05     # rows swapped: "significant" on three systems
+    assert [e.cluster for e in r.entries] == [None, None] and r.clusters() == []
+    assert "no clusters: with 3 systems the one-sided permutation p-value is at least " \
+           "2^-3 = 0.125, above alpha 0.05" in r.notes
+    results, shared = compare_all(scores, h, "kendall_c", "system", n_resamples=200, **kw)
+    assert shared == r
+    (c,) = results
+    assert c.ci_low <= 0 <= c.ci_high and c.p_value < 0.05 and c.interval_test_disagree()
+    assert (c.unit, c.n_units) == ("systems", 3)
+    # with six systems the test can reach alpha (2^-6 < 0.05): clusters as before
+    scores, h, systems = three_systems(6)
+    six = significance_clusters(scores, h, "kendall_c", "system", systems=systems,
+                                n_permutations=200)
+    assert six.clusters() == [["a"], ["b"]] and six.notes == ""
+
+
+def test_too_few_items_or_draws_give_no_clusters():
+    a, b, h = noisy_metrics(1, 300, 0.3, 3.0)
+    items = np.repeat(np.arange(4), 75)   # flat level, rows swapped, but only 4 images
+    r = significance_clusters({"a": a, "b": b}, h, "kendall_c", items=items, n_permutations=200)
+    assert r.p_values[0][1] < 0.05 and r.clusters() == []
+    assert "with 4 items the one-sided permutation p-value is at least 2^-4 = 0.0625" in r.notes
+    few = significance_clusters({"a": a, "b": b}, h, "kendall_c", n_permutations=10)
+    assert few.clusters() == [] and "10 permutation draws give p >= 1/11 = 0.09091" in few.notes
+    enough = significance_clusters({"a": a, "b": b}, h, "kendall_c", n_permutations=19)
+    assert enough.clusters() == [["a"], ["b"]]   # 1/20 = alpha: reachable
+
+
+@pytest.mark.parametrize("low,high,p,confidence,alternative,disagree", [
+    (0.01, 0.20, 0.30, 0.95, "two-sided", True),    # interval excludes 0, test does not
+    (-0.10, 0.20, 0.01, 0.95, "two-sided", True),   # test says differ, interval includes 0
+    (0.01, 0.20, 0.01, 0.95, "two-sided", False),
+    (-0.10, 0.20, 0.30, 0.95, "two-sided", False),
+    (-0.20, -0.01, 0.05, 0.95, "two-sided", False),  # p = 1 - confidence is significant
+    (0.01, 0.20, 0.08, 0.90, "two-sided", False),   # a 90 % interval is the test at 0.10
+    (0.01, 0.20, 0.30, 0.95, "greater", None),
+    (math.nan, math.nan, 0.30, 0.95, "two-sided", None)])
+def test_interval_and_test_disagreement(low, high, p, confidence, alternative, disagree):
+    r = ComparisonResult("kendall_c", "flat", "a", "b", 0.5, 0.4, 0.1, ci_low=low, ci_high=high,
+                         p_value=p, alternative=alternative, confidence=confidence)
+    assert r.interval_test_disagree() is disagree
 
 
 @pytest.mark.parametrize("statistic,level,unit", [("kendall_c", "flat", None),

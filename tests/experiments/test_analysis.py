@@ -81,11 +81,14 @@ def test_pair_statistics_by_category_match_a_direct_count():
                 right += (score[a] > score[b] and o == 1) or (score[a] < score[b] and o == -1)
         row = next(r for r in rows if r.statistic == "accuracy" and r.subset == category)
         assert row.n == decisive and row.value == pytest.approx(right / decisive, abs=1e-12)
-        assert row.ci_low <= row.value <= row.ci_high and row.unit == "items"
+        # the pairs are resampled (P0's three judgments together), and said so
+        assert row.ci_low <= row.value <= row.ci_high and row.unit == "pairs"
+        assert row.n_units == 20  # of 20 pairs in each category
     agree = [np.sign(score[a] - score[b]) == o
              for a, b, o in zip(prefs.sample_a, prefs.sample_b, prefs.outcome)]
     row = next(r for r in rows if r.statistic == "acc23")
     assert row.n == len(prefs) and row.value == pytest.approx(np.mean(agree), abs=1e-12)
+    assert (row.n, row.unit, row.n_units) == (42, "pairs", 40)  # 42 judgments of 40 pairs
 
 
 def test_oracle_beats_noise_and_twins_share_a_cluster():
@@ -112,6 +115,54 @@ def test_oracle_beats_noise_and_twins_share_a_cluster():
             else:
                 assert c.p_value < 0.05 and not (c.ci_low <= 0 <= c.ci_high), c
                 assert (c.cluster_a, c.cluster_b) == (cluster[c.metric_a], cluster[c.metric_b])
+
+
+def three_system_bench() -> tuple[Benchmark, dict[str, np.ndarray]]:
+    """Thirty images, each rated for three systems; metric b puts the first system on top."""
+    rng = np.random.default_rng(0)
+    k = 30
+    systems, items = np.repeat(np.arange(3), k), np.tile(np.arange(k), 3)
+    human = systems + 1 + rng.normal(0, 0.3, 3 * k)
+    a = human + rng.normal(0, 0.3, 3 * k)
+    b = a.copy()
+    b[:k] += 2.5
+    ids = [f"i{i}/s{s}" for i, s in zip(items, systems)]
+    bench = Benchmark([Sample(i, i, ("ref",)) for i in ids],
+                      [ProtocolStep("kendall_c", "system"), ProtocolStep("kendall_c", "item")],
+                      "toy", ratings=Ratings(ids, human, items=[f"i{i}" for i in items],
+                                             systems=[f"s{s}" for s in systems]), name="three")
+    return bench, {"a": a, "b": b}
+
+
+def test_three_systems_give_no_clusters_and_a_marked_disagreement():
+    from experiments.pipeline.report import cluster_lines, power_lines, results_table
+
+    bench, scored = three_system_bench()
+    settings = AnalysisSettings(bootstrap=200, permutations=200)
+    bench_views = views(bench)
+    comparisons = compare(bench, scored, settings, bench_views)
+    rows = [r for m, s in scored.items() for r in evaluate(bench, m, s, settings, bench_views)]
+    annotate_clusters(rows, bench_views)
+    system = next(c for c in comparisons if c.level == "system")
+    # rows swapped: p far below 0.05 on three systems, while the interval spans 0
+    assert system.p_value < 0.05 and system.ci_low <= 0 <= system.ci_high
+    assert system.interval_test_disagree is True
+    assert (system.cluster_a, system.cluster_b, system.unit, system.n_units) == \
+        (None, None, "both", 30)
+    assert [r.cluster for r in rows if r.level == "system"] == [None, None]
+    lines = cluster_lines({"three": bench_views})
+    assert "- three, kendall_c (system): no clusters" in lines
+    assert "  (no clusters: with 3 systems the one-sided permutation p-value is at least 2^-3 " \
+           "= 0.125, above alpha 0.05, so no difference can be significant)" in lines
+    marked = [line for line in power_lines(comparisons, settings.alpha)
+              if "**interval and test disagree**" in line]
+    assert marked[0].startswith("| three | kendall_c (system) |")
+    assert marked[-1].startswith(f"{sum(c.interval_test_disagree is True for c in comparisons)} "
+                                 f"of {len(comparisons)} comparisons marked")
+    # item level: n counts the rows, n_units the thirty images resampled
+    item = next(r for r in rows if r.level == "item" and r.metric == "a")
+    assert (item.n, item.unit, item.n_units) == (90, "items", 30)
+    assert f"| 90 | 30 items | {item.cluster} |" in "\n".join(results_table([item]))
 
 
 def test_undefined_statistic_is_nan_with_the_reason():

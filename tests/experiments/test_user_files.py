@@ -255,3 +255,21 @@ def test_user_file_through_run_correlation(tmp_path):
     bad = _run(["-m", "experiments.run_correlation", "--benchmark", "mine=nowhere.csv",
                 "--metrics", "bleu1", "--out", str(out)], tmp_path, [])
     assert bad.returncode == 2 and "nowhere.csv" in bad.stderr
+
+
+def test_api_and_command_line_give_per_judgment_rows_the_same_cider(tmp_path):
+    """`metrics.score` on the file's rows (one per judgment) = run_correlation's scores."""
+    import metrics
+    from experiments.run_correlation import main
+    from tests.helpers.files import read_csv
+
+    path = _write(tmp_path, "r.csv", RATINGS_CSV)
+    rows = list(csv.DictReader(path.read_text().splitlines()))
+    out = tmp_path / "res"
+    assert main(["--benchmark", f"mine={path}", "--metrics", "cider", "--bootstrap", "20",
+                 "--permutations", "20", "--out", str(out), "--quiet", "--no-cache"]) == 0
+    cli = {r["sample_id"]: float(r["score"]) for r in read_csv(out / "scores.csv")}
+    api = metrics.score("cider", [r["candidate"] for r in rows],
+                        [[r[k] for k in ("reference_1", "reference_2") if r[k]] for r in rows])
+    assert cli["c1"] > cli["c2"] > 0
+    assert api.tolist() == [cli[r["id"]] for r in rows]

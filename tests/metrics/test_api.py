@@ -68,6 +68,27 @@ def test_details_give_failures_and_a_metric_object_is_accepted():
         metrics.score(get_metric("bleu4"), CANDS, REFS, n=2)
 
 
+def test_a_repeated_sample_is_scored_once_and_its_score_repeated():
+    # one row per judgment (the README's ratings format): candidate 0 rated three
+    # times, candidate 1 twice. CIDEr's document frequencies must count each distinct
+    # sample once, as run_correlation does; per-judgment rows used to count the
+    # repeats' references again and change every score.
+    rows = [0, 0, 0, 1, 1, 2]
+    once = metrics.score("cider", CANDS, REFS, details=True)
+    repeated = metrics.score("cider", [CANDS[k] for k in rows], [REFS[k] for k in rows],
+                             details=True)
+    assert np.isfinite(once.scores).all() and len(set(once.scores)) == 3
+    np.testing.assert_array_equal(repeated.scores, once.scores[rows])
+    assert repeated.corpus_score == once.corpus_score
+    # failures and extras go to every repeat, keyed by the candidate's own index
+    out = metrics.score("bleu4", ["  ", CANDS[0], "  "], [["x"], REFS[0], ["x"]], details=True)
+    assert out.failures == {"0": "empty candidate", "2": "empty candidate"}
+    assert np.isnan(out.scores[[0, 2]]).all() and np.isfinite(out.scores[1])
+    # the same text with other references is another sample
+    other = metrics.score("cider", [CANDS[0], CANDS[0], CANDS[2]], [REFS[0], REFS[1], REFS[2]])
+    assert other[0] != other[1]
+
+
 def test_bad_arguments_are_named():
     with pytest.raises(InputError, match="2 references for 3 candidates"):
         metrics.score("bleu4", CANDS, REFS[:2])
