@@ -27,7 +27,7 @@ from metrics import (InputError, LocalExecutor, Metric, MetricError, RayExecutor
                      get_metric, list_metrics, metric_class, metric_source, score_with_cache)
 
 from .pipeline.parallel import analyse, default_workers
-from .pipeline.agreement import (ComparisonRow, PairProbabilities, ResultRow,
+from .pipeline.agreement import (HUMAN_CEILING, ComparisonRow, PairProbabilities, ResultRow,
                        annotate_clusters, human_ceilings, views)
 from .benchmarks.base import Benchmark, DataError
 from .benchmarks import DATA_ENV, list_benchmarks, load_benchmark
@@ -43,6 +43,9 @@ from .pipeline.plugins import PluginError, format_inventory, inventory, load_plu
 
 log = logging.getLogger("experiments.run_correlation")
 PAIRWISE_METRIC = "vlm_judge_pairwise"
+# metric names the outputs give a meaning of their own: no metric or scores file may take them
+RESERVED_NAMES = {HUMAN_CEILING: "the human ceiling's rows",
+                  PAIRWISE_METRIC: "the pairwise judge (--pairwise-judge)"}
 
 
 @dataclass
@@ -273,6 +276,11 @@ def _selection(parser: argparse.ArgumentParser, args
     benchmarks = [b.strip() for b in args.benchmark.split(",") if b.strip()]
     if not benchmarks:
         parser.error("argument --benchmark: no benchmark selected")
+    labels = [b.partition("=")[0].strip() for b in benchmarks]  # NAME of NAME=FILE
+    for k, label in enumerate(labels):
+        if label in labels[:k]:
+            parser.error(f"argument --benchmark: {label} is given twice; every benchmark "
+                         "needs a name of its own (NAME=FILE for each of your files)")
     names = ([m.strip() for m in args.metrics.split(",") if m.strip()]
              if args.metrics is not None else None)
     pairs = [(item, *item.partition("=")) for item in args.metric_scores]
@@ -288,8 +296,13 @@ def _selection(parser: argparse.ArgumentParser, args
     if unknown:
         parser.error(f"argument --metrics: unknown metric(s) {', '.join(unknown)}; known metrics: "
                      f"{', '.join(list_metrics())}")
+    for name in [*names, *external_names]:
+        if name in RESERVED_NAMES:
+            option = "--metric-scores" if name in external_names else "--metrics"
+            parser.error(f"argument {option}: the name {name} is reserved for "
+                         f"{RESERVED_NAMES[name]}; give the scores another name")
     for k, name in enumerate(external_names):
-        if name in names or name == PAIRWISE_METRIC:
+        if name in names:
             parser.error(f"argument --metric-scores: {name} is also a computed metric; "
                          "give the file's scores another name")
         if name in external_names[:k]:
