@@ -22,8 +22,10 @@ from pathlib import Path
 
 from .benchmarks import DATA_ENV, list_benchmarks, load_benchmark
 from .benchmarks.base import DataError
+from .benchmarks.inputs import file_digest, recording_inputs
 from .cli import add_common_arguments, setup_logging
-from .pipeline.planning import CURVE_FILE, PlanSettings, plan, read_pilot, read_scores, write_curves
+from .pipeline.planning import (CURVE_FILE, PlanSettings, check_pilot_inputs, plan, read_pilot,
+                                read_scores, write_curves)
 from .pipeline.results_folder import OutputFolderError, ResultsWriter
 
 def build_parser() -> argparse.ArgumentParser:
@@ -107,15 +109,19 @@ def main(argv: list[str] | None = None) -> int:
             names, run_args, scores_file = read_pilot(Path(args.results))
             data_dir = args.data_dir or run_args.get("data_dir")
             image_root = args.image_root or run_args.get("image_root")
-            for name in names:
-                bench = load_benchmark(name, data_dir, image_root)
+            with recording_inputs() as inputs:
+                loaded = [load_benchmark(name, data_dir, image_root) for name in names]
+            check_pilot_inputs(Path(args.results), inputs)
+            inputs[str(scores_file.resolve())] = file_digest(scores_file)
+            for bench in loaded:
                 if settings.comparison == "verdicts" and bench.preferences is None:
                     continue
                 scores = {} if settings.comparison == "verdicts" else read_scores(scores_file, bench)
                 curves += plan(bench, scores, settings, progress=not args.quiet)
                 benches.append(bench)
         else:
-            bench = load_benchmark(args.benchmark, args.data_dir, args.image_root)
+            with recording_inputs() as inputs:
+                bench = load_benchmark(args.benchmark, args.data_dir, args.image_root)
             wanted = [m for m in (settings.metric_a, settings.metric_b) if m]
             curves = plan(bench, _score_now(bench, wanted, args), settings,
                           progress=not args.quiet)
@@ -136,6 +142,7 @@ def main(argv: list[str] | None = None) -> int:
             "plan": {k: (list(v) if isinstance(v, tuple) else v)
                      for k, v in vars(settings).items()},
             "pilot": str(args.results) if args.results else None,
+            "inputs": inputs,
             "benchmarks": {b.name: {"samples": len(b.samples), "notes": b.notes,
                                     "illustrative": b.illustrative, "citation": b.citation}
                            for b in benches}})

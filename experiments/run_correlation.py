@@ -31,6 +31,7 @@ from .pipeline.agreement import (HUMAN_CEILING, ComparisonRow, PairProbabilities
                        annotate_clusters, human_ceilings, views)
 from .benchmarks.base import Benchmark, DataError
 from .benchmarks import DATA_ENV, list_benchmarks, load_benchmark
+from .benchmarks.inputs import note_input, recording_inputs
 from .pipeline.external_scores import ExternalScores
 from .pipeline.finite import finite_or_nan
 from .pipeline.metric_options import UsageError, parse_metric_options
@@ -354,11 +355,14 @@ def main(argv: list[str] | None = None) -> int:
         if unused:
             raise DataError(f"--protocol for {', '.join(sorted(unused))}: no such NAME=FILE "
                             "benchmark")
-        loaded = [load_benchmark(name, args.data_dir, args.image_root,
-                                 protocol=protocols.get(name.partition("=")[0].strip())
-                                 if "=" in name else None)
-                  for name in benchmarks]
-        externals = [ExternalScores.read(name, path) for name, path in external_files]
+        with recording_inputs() as inputs:  # run.json: the SHA-256 of every file read
+            loaded = [load_benchmark(name, args.data_dir, args.image_root,
+                                     protocol=protocols.get(name.partition("=")[0].strip())
+                                     if "=" in name else None)
+                      for name in benchmarks]
+            externals = [ExternalScores.read(name, path) for name, path in external_files]
+            for path in args.display_names:  # read above
+                note_input(path)
         writer = ResultsWriter(args.out)
     except (DataError, OutputFolderError) as exc:
         print(f"error: {exc}", file=sys.stderr)
@@ -367,14 +371,15 @@ def main(argv: list[str] | None = None) -> int:
         sys.argv[1:] if argv is None else argv)
     try:
         return _run(args, writer, loaded, metric_names, externals, options, analysis, started,
-                    names, command.strip())
+                    names, command.strip(), inputs=inputs)
     finally:
         writer.abandon()
 
 
 def _run(args, writer: ResultsWriter, loaded: list[Benchmark], metric_names: list[str],
          externals: list[ExternalScores], options: dict[str, dict[str, Any]],
-         analysis: AnalysisSettings, started: float, names: DisplayNames, command: str) -> int:
+         analysis: AnalysisSettings, started: float, names: DisplayNames, command: str,
+         inputs: dict[str, dict] | None = None) -> int:
     cache = None if args.no_cache else ScoreCache(args.cache_dir)
     runs: list[MetricRun] = []
     rows: list[ResultRow] = []
@@ -423,7 +428,7 @@ def _run(args, writer: ResultsWriter, loaded: list[Benchmark], metric_names: lis
 
     write_outputs(writer, args, loaded, runs, rows, started, comparisons=comparisons,
                   tables=tables, clusters=clusters, settings=analysis, names=names,
-                  command=command)
+                  command=command, inputs=inputs)
     named = args.metrics is not None and not args.skip_unavailable
     failed = [r for r in runs if r.skipped and named and r.metric in metric_names]
     for r in failed:

@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any, Iterator
 
 from .base import DataError
+from .inputs import note_input
 from .sources import fetch_hint
 
 
@@ -29,6 +30,7 @@ def require_file(path: Path, what: str) -> Path:
 
 def read_text(path: Path) -> str:
     """The file's text as UTF-8; an empty file or bad bytes is a DataError."""
+    note_input(path)
     data = path.read_bytes()
     try:
         text = data.decode("utf-8")
@@ -42,6 +44,7 @@ def read_text(path: Path) -> str:
 
 def tsv_rows(path: Path, columns: int) -> Iterator[tuple[int, list[str]]]:
     """(line number, fields) for each non-blank line of a tab-separated file."""
+    note_input(path)
     for number, line in enumerate(read_text(path).splitlines(), start=1):
         if not line.strip():
             continue
@@ -56,6 +59,7 @@ def csv_table(path: Path) -> tuple[list[str], Iterator[tuple[int, list[str]]]]:
     """A CSV file's header (names stripped; a name given twice is an error, never
     a column silently lost) and its non-blank rows as (line number, cells), a row
     of another width being an error."""
+    note_input(path)
     reader = csv.reader(read_text(path).splitlines())
     header = [name.strip() for name in next(reader)]
     for name in header:
@@ -121,6 +125,7 @@ def _find_all(text: str, needle: str) -> Iterator[int]:
 
 def read_json(path: Path) -> Any:
     """The parsed file; invalid JSON or a key repeated within one object is a DataError."""
+    note_input(path)
     text = read_text(path)
     try:
         return _loads(text)
@@ -134,6 +139,7 @@ def read_json(path: Path) -> Any:
 
 def jsonl_rows(path: Path) -> Iterator[tuple[int, dict]]:
     """(line number, object) for each non-blank line of a JSON Lines file."""
+    note_input(path)
     for number, line in enumerate(read_text(path).splitlines(), start=1):
         if not line.strip():
             continue
