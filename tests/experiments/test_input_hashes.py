@@ -81,3 +81,18 @@ def test_make_figures_refuses_results_whose_inputs_changed(tmp_path, capsys):
     err = capsys.readouterr().err
     assert f"error: {external.resolve()}: changed since the run in {results} read it" in err
     assert not out.exists()
+
+
+def test_a_moved_input_passes_and_another_file_does_not(tmp_path):
+    from experiments.benchmarks.inputs import changed_inputs, file_digest
+
+    first, moved, other = tmp_path / "a.csv", tmp_path / "moved.csv", tmp_path / "b.csv"
+    first.write_text(_ratings_csv(RATINGS))
+    moved.write_text(_ratings_csv(RATINGS))
+    other.write_text(_ratings_csv(RATINGS[:3]))
+    recorded = {str(first): file_digest(first)}
+    assert changed_inputs(recorded, "res", {str(moved): file_digest(moved)}) == []
+    [problem] = changed_inputs(recorded, "res", {str(other): file_digest(other)})
+    assert problem.startswith(f"{other}: not a file the run in res read")
+    first.unlink()  # gone: cannot be checked, so not refused by make_figures
+    assert changed_inputs(recorded, "res") == []
