@@ -117,10 +117,10 @@ def label_codes(labels, name: str, n: int) -> np.ndarray | None:
         raise ValueError(f"{name} contains NaN labels (row {int(np.flatnonzero(np.isnan(arr))[0])})")
     if not isinstance(labels, np.ndarray) or arr.dtype == object:
         # a list [1, "1"] becomes the strings "1", "1" in numpy: compare the labels as given
-        given = list(labels)
+        given = arr.tolist() if arr.dtype == object else list(labels)
         kinds = {type(v) for v in given}
         if kinds == {str}:
-            arr = np.asarray(given, dtype=str)
+            arr = arr.astype(str) if arr.dtype == object else arr
         elif len(kinds) > 1 or arr.dtype == object:
             return _typed_codes(given, name)
     _, codes = np.unique(arr, return_inverse=True)
