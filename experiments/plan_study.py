@@ -7,7 +7,8 @@
     python -m experiments.plan_study --results results/pascal --metrics cider --value 0.5
 
 Reads the pilot's scores from a run_correlation results folder (scores.csv and
-run.json; the judgments are loaded from the benchmark's files) or scores the
+run.json; the judgments are loaded from the benchmark's files, which must be
+the files the run read: run.json's SHA-256 of each) or scores the
 metrics now (--benchmark, through the score cache), simulates studies of each
 candidate size, writes OUT/power_curve.csv with its run.json (OUT defaults
 to RESULTS-plan beside the results folder, or results/plan; a run's folder
