@@ -8,6 +8,7 @@ statistic is NaN with a warning that says why, never an exception.
 """
 from __future__ import annotations
 
+import numbers
 import warnings
 from typing import Sequence
 
@@ -23,13 +24,38 @@ def undefined(reason: str, stacklevel: int = 3) -> float:
 
 
 def as_float_vector(values, name: str) -> np.ndarray:
-    """1-D float64 array from any array-like, with a clear error otherwise."""
+    """1-D float64 array from any array-like, with a clear error otherwise; an integer
+    score that float64 cannot hold exactly is an error (`check_exact_integers`)."""
     arr = np.asarray(values, dtype=float)
     if arr.ndim == 0:
         raise ValueError(f"{name} must be a sequence of numbers, got a scalar")
     if arr.ndim != 1:
         raise ValueError(f"{name} must be one-dimensional, got shape {arr.shape}")
+    check_exact_integers(values, arr, name)
     return arr
+
+
+FLOAT_EXACT = 2 ** 53  # float64 holds every integer of at most this magnitude exactly
+
+
+def check_exact_integers(values, arr: np.ndarray, name: str) -> None:
+    """A ValueError naming the first integer in `values` that its float64 `arr` rounds:
+    distinct integers above 2**53 may round to one float and tie (a NaN "constant"
+    statistic where the integers rank perfectly), so they are refused, not rounded."""
+    near = np.flatnonzero(np.abs(arr) >= FLOAT_EXACT)  # where a rounded integer can be
+    if not near.size:
+        return
+    raw = values if isinstance(values, np.ndarray) else np.asarray(values, dtype=object)
+    if raw.dtype.kind not in "iuO":
+        return  # floats are what they are
+    candidates = ((int(k), int(raw[k])) for k in near
+                  if isinstance(raw[k], numbers.Integral) and not isinstance(raw[k], bool))
+    for k, v in candidates:
+        if int(arr[k]) != v:
+            raise ValueError(
+                f"{name}[{k}] is the integer {v}, which float64 cannot hold exactly (it "
+                f"becomes {int(arr[k])}; integers above 2**53 = {FLOAT_EXACT} are rounded, so "
+                "distinct scores could tie): subtract a common offset or give their ranks")
 
 
 def check_lengths(named: Sequence[tuple[str, object]]) -> int:
@@ -89,11 +115,33 @@ def label_codes(labels, name: str, n: int) -> np.ndarray | None:
         raise ValueError(f"length mismatch: {name} has {len(arr)} values but the scores have {n}")
     if arr.dtype.kind == "f" and np.isnan(arr).any():
         raise ValueError(f"{name} contains NaN labels (row {int(np.flatnonzero(np.isnan(arr))[0])})")
-    if arr.dtype == object:
-        # mixed or None labels: compare by string so sorting never fails
-        arr = np.array([repr(v) if not isinstance(v, str) else v for v in arr])
+    if not isinstance(labels, np.ndarray) or arr.dtype == object:
+        # a list [1, "1"] becomes the strings "1", "1" in numpy: compare the labels as given
+        given = arr.tolist() if arr.dtype == object else list(labels)
+        kinds = {type(v) for v in given}
+        if kinds == {str}:
+            arr = arr.astype(str) if arr.dtype == object else arr
+        elif len(kinds) > 1 or arr.dtype == object:
+            return _typed_codes(given, name)
     _, codes = np.unique(arr, return_inverse=True)
     return codes.astype(np.int64).reshape(-1)
+
+
+def _typed_codes(labels: list, name: str) -> np.ndarray:
+    """Codes for labels of mixed types, each compared with its type: the number 1 and the
+    text "1" are two labels (numbers compare by value, so 1 and 1.0 are one label)."""
+    keys = []
+    for k, v in enumerate(labels):
+        if isinstance(v, numbers.Real) and not isinstance(v, bool):
+            if v != v:
+                raise ValueError(f"{name} contains NaN labels (row {k})")
+            keys.append((0, "", v))
+        elif isinstance(v, str):
+            keys.append((1, "", str(v)))
+        else:  # None, bools, tuples, ...: by type, then by repr so sorting never fails
+            keys.append((2, type(v).__qualname__, repr(v)))
+    order = {key: code for code, key in enumerate(sorted(set(keys)))}
+    return np.array([order[key] for key in keys], dtype=np.int64)
 
 
 def renamed_keyword(legacy: dict, old: str, new: str, value, default, function: str):

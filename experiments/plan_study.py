@@ -7,7 +7,8 @@
     python -m experiments.plan_study --results results/pascal --metrics cider --value 0.5
 
 Reads the pilot's scores from a run_correlation results folder (scores.csv and
-run.json; the judgments are loaded from the benchmark's files) or scores the
+run.json; the judgments are loaded from the benchmark's files, which must be
+the files the run read: run.json's SHA-256 of each) or scores the
 metrics now (--benchmark, through the score cache), simulates studies of each
 candidate size, writes OUT/power_curve.csv with its run.json (OUT defaults
 to RESULTS-plan beside the results folder, or results/plan; a run's folder
@@ -23,8 +24,10 @@ from pathlib import Path
 
 from .benchmarks import DATA_ENV, list_benchmarks, load_benchmark
 from .benchmarks.base import DataError
+from .benchmarks.inputs import file_digest, recording_inputs
 from .cli import add_common_arguments, setup_logging
-from .pipeline.planning import CURVE_FILE, PlanSettings, plan, read_pilot, read_scores, write_curves
+from .pipeline.planning import (CURVE_FILE, PlanSettings, check_pilot_inputs, plan, read_pilot,
+                                read_scores, write_curves)
 from .pipeline.results_folder import OutputFolderError, ResultsWriter
 
 def build_parser() -> argparse.ArgumentParser:
@@ -118,15 +121,19 @@ def main(argv: list[str] | None = None) -> int:
             names, run_args, scores_file = read_pilot(Path(args.results))
             data_dir = args.data_dir or run_args.get("data_dir")
             image_root = args.image_root or run_args.get("image_root")
-            for name in names:
-                bench = load_benchmark(name, data_dir, image_root)
+            with recording_inputs() as inputs:
+                loaded = [load_benchmark(name, data_dir, image_root) for name in names]
+            check_pilot_inputs(Path(args.results), inputs)
+            inputs[str(scores_file.resolve())] = file_digest(scores_file)
+            for bench in loaded:
                 if settings.comparison == "verdicts" and bench.preferences is None:
                     continue
                 scores = {} if settings.comparison == "verdicts" else read_scores(scores_file, bench)
                 curves += plan(bench, scores, settings, progress=not args.quiet)
                 benches.append(bench)
         else:
-            bench = load_benchmark(args.benchmark, args.data_dir, args.image_root)
+            with recording_inputs() as inputs:
+                bench = load_benchmark(args.benchmark, args.data_dir, args.image_root)
             wanted = [m for m in (settings.metric_a, settings.metric_b) if m]
             curves = plan(bench, _score_now(bench, wanted, args), settings,
                           progress=not args.quiet)
@@ -147,6 +154,7 @@ def main(argv: list[str] | None = None) -> int:
             "plan": {k: (list(v) if isinstance(v, tuple) else v)
                      for k, v in vars(settings).items()},
             "pilot": str(args.results) if args.results else None,
+            "inputs": inputs,
             "benchmarks": {b.name: {"samples": len(b.samples), "notes": b.notes,
                                     "illustrative": b.illustrative, "citation": b.citation}
                            for b in benches}})

@@ -27,10 +27,11 @@ from metrics import (InputError, LocalExecutor, Metric, MetricError, RayExecutor
                      get_metric, list_metrics, metric_class, metric_source, score_with_cache)
 
 from .pipeline.parallel import analyse, default_workers
-from .pipeline.agreement import (ComparisonRow, PairProbabilities, ResultRow,
+from .pipeline.agreement import (HUMAN_CEILING, ComparisonRow, PairProbabilities, ResultRow,
                        annotate_clusters, human_ceilings, views)
 from .benchmarks.base import Benchmark, DataError
 from .benchmarks import DATA_ENV, list_benchmarks, load_benchmark
+from .benchmarks.inputs import note_input, recording_inputs
 from .pipeline.external_scores import ExternalScores
 from .pipeline.finite import finite_or_nan
 from .pipeline.metric_options import UsageError, parse_metric_options
@@ -43,6 +44,9 @@ from .pipeline.plugins import PluginError, format_inventory, inventory, load_plu
 
 log = logging.getLogger("experiments.run_correlation")
 PAIRWISE_METRIC = "vlm_judge_pairwise"
+# metric names the outputs give a meaning of their own: no metric or scores file may take them
+RESERVED_NAMES = {HUMAN_CEILING: "the human ceiling's rows",
+                  PAIRWISE_METRIC: "the pairwise judge (--pairwise-judge)"}
 
 
 @dataclass
@@ -275,6 +279,11 @@ def _selection(parser: argparse.ArgumentParser, args
     benchmarks = [b.strip() for b in args.benchmark.split(",") if b.strip()]
     if not benchmarks:
         parser.error("argument --benchmark: no benchmark selected")
+    labels = [b.partition("=")[0].strip() for b in benchmarks]  # NAME of NAME=FILE
+    for k, label in enumerate(labels):
+        if label in labels[:k]:
+            parser.error(f"argument --benchmark: {label} is given twice; every benchmark "
+                         "needs a name of its own (NAME=FILE for each of your files)")
     names = ([m.strip() for m in args.metrics.split(",") if m.strip()]
              if args.metrics is not None else None)
     pairs = [(item, *item.partition("=")) for item in args.metric_scores]
@@ -290,8 +299,13 @@ def _selection(parser: argparse.ArgumentParser, args
     if unknown:
         parser.error(f"argument --metrics: unknown metric(s) {', '.join(unknown)}; known metrics: "
                      f"{', '.join(list_metrics())}")
+    for name in [*names, *external_names]:
+        if name in RESERVED_NAMES:
+            option = "--metric-scores" if name in external_names else "--metrics"
+            parser.error(f"argument {option}: the name {name} is reserved for "
+                         f"{RESERVED_NAMES[name]}; give the scores another name")
     for k, name in enumerate(external_names):
-        if name in names or name == PAIRWISE_METRIC:
+        if name in names:
             parser.error(f"argument --metric-scores: {name} is also a computed metric; "
                          "give the file's scores another name")
         if name in external_names[:k]:
@@ -343,11 +357,14 @@ def main(argv: list[str] | None = None) -> int:
         if unused:
             raise DataError(f"--protocol for {', '.join(sorted(unused))}: no such NAME=FILE "
                             "benchmark")
-        loaded = [load_benchmark(name, args.data_dir, args.image_root,
-                                 protocol=protocols.get(name.partition("=")[0].strip())
-                                 if "=" in name else None)
-                  for name in benchmarks]
-        externals = [ExternalScores.read(name, path) for name, path in external_files]
+        with recording_inputs() as inputs:  # run.json: the SHA-256 of every file read
+            loaded = [load_benchmark(name, args.data_dir, args.image_root,
+                                     protocol=protocols.get(name.partition("=")[0].strip())
+                                     if "=" in name else None)
+                      for name in benchmarks]
+            externals = [ExternalScores.read(name, path) for name, path in external_files]
+            for path in args.display_names:  # read above
+                note_input(path)
         writer = ResultsWriter(args.out)
     except (DataError, OutputFolderError) as exc:
         print(f"error: {exc}", file=sys.stderr)
@@ -356,14 +373,15 @@ def main(argv: list[str] | None = None) -> int:
         sys.argv[1:] if argv is None else argv)
     try:
         return _run(args, writer, loaded, metric_names, externals, options, analysis, started,
-                    names, command.strip())
+                    names, command.strip(), inputs=inputs)
     finally:
         writer.abandon()
 
 
 def _run(args, writer: ResultsWriter, loaded: list[Benchmark], metric_names: list[str],
          externals: list[ExternalScores], options: dict[str, dict[str, Any]],
-         analysis: AnalysisSettings, started: float, names: DisplayNames, command: str) -> int:
+         analysis: AnalysisSettings, started: float, names: DisplayNames, command: str,
+         inputs: dict[str, dict] | None = None) -> int:
     cache = None if args.no_cache else ScoreCache(args.cache_dir)
     runs: list[MetricRun] = []
     rows: list[ResultRow] = []
@@ -412,7 +430,7 @@ def _run(args, writer: ResultsWriter, loaded: list[Benchmark], metric_names: lis
 
     write_outputs(writer, args, loaded, runs, rows, started, comparisons=comparisons,
                   tables=tables, clusters=clusters, settings=analysis, names=names,
-                  command=command)
+                  command=command, inputs=inputs)
     named = args.metrics is not None and not args.skip_unavailable
     failed = [r for r in runs if r.skipped and named and r.metric in metric_names]
     for r in failed:

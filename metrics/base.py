@@ -6,12 +6,14 @@ score is NaN with a reason in `MetricOutput.failures`; it is never dropped.
 """
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 import math
 import os
 from abc import ABC, abstractmethod
 from dataclasses import dataclass, field
+from importlib import metadata as importlib_metadata
 from typing import Any, Iterable, Iterator, Mapping, Sequence
 
 import numpy as np
@@ -128,8 +130,9 @@ class Metric(ABC):
         return resolve_device(device)
 
     def signature(self) -> str:
-        """A stable string naming the metric and every setting behind a number."""
-        parts = [self.name] + [
+        """A stable string naming the metric, the code that computes it
+        (`implementation`) and every setting behind a number."""
+        parts = [self.name, *implementation(type(self))] + [
             f"{k}={_format_setting(v)}" for k, v in sorted(self.settings().items())
         ]
         return "|".join(parts)
@@ -239,6 +242,39 @@ def check_unique_ids(samples: Iterable[Sample]) -> None:
         if s.id in seen:
             raise InputError(f"duplicate sample id {s.id!r}: sample ids must be unique")
         seen.add(s.id)
+
+
+_OWN_PACKAGE = __name__.partition(".")[0]
+
+
+def implementation(cls: type) -> list[str]:
+    """The parts of a signature that name the class computing the numbers.
+
+    None for this package's own classes: a built-in metric's name is theirs
+    alone (nothing may register over it), so their signatures, and the score
+    cache's entries, stay as they were. Any other class, a plugin's
+    subclass of a built-in included, is named by module and qualified name,
+    and by the distribution and version that installed it where there is one
+    (`importlib.metadata.packages_distributions`): it never shares the
+    cached scores of the class it extends, nor of an older release of itself.
+    """
+    module = cls.__module__
+    if module == _OWN_PACKAGE or module.startswith(_OWN_PACKAGE + "."):
+        return []
+    parts = [f"class={module}.{cls.__qualname__}"]
+    for dist in _distributions().get(module.partition(".")[0], []):
+        try:
+            parts.append(f"dist={dist}=={importlib_metadata.version(dist)}")
+        except importlib_metadata.PackageNotFoundError:
+            parts.append(f"dist={dist}")
+    return parts
+
+
+@functools.lru_cache(maxsize=None)
+def _distributions() -> dict[str, list[str]]:
+    """Top-level module -> the installed distributions that provide it (read once)."""
+    return {top: sorted(set(dists))
+            for top, dists in importlib_metadata.packages_distributions().items()}
 
 
 def _format_setting(value: Any) -> str:

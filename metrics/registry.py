@@ -46,7 +46,16 @@ _SOURCES: dict[str, str] = {}  # plugin metric name -> where it came from
 
 
 def register_metric(name: str, module: str, cls: str, **fixed: Any) -> None:
-    """Make `get_metric(name)` build `module.cls(**fixed, **options)`."""
+    """Make `get_metric(name)` build `module.cls(**fixed, **options)`.
+
+    A name already taken (a built-in's, or another plugin's for another class) is a
+    ValueError: under one name, two metrics' scores would pass for each other's."""
+    _discover()
+    taken = _REGISTRY.get(name)
+    if taken is not None and taken != (module, cls, dict(fixed)):
+        owner = "a built-in metric" if name in BUILT_IN else f"metric from {metric_source(name)}"
+        raise ValueError(f"register_metric({name!r}, {module!r}, {cls!r}): {name} is the name "
+                         f"of {owner}; register yours under a name of its own")
     _REGISTRY[name] = (module, cls, dict(fixed))
     if name not in BUILT_IN:
         _SOURCES.setdefault(name, f"plugin (module {module})")

@@ -48,7 +48,16 @@ _SOURCES: dict[str, str] = {}
 
 def register_benchmark(name: str, family: str, module: str, loader: str) -> None:
     """Make `load_benchmark(name)` call `module.loader(DATA_DIR/family, image_root=...)`
-    (`family` "" : `module.loader(image_root=...)`, for data shipped with the code)."""
+    (`family` "" : `module.loader(image_root=...)`, for data shipped with the code).
+    A name already taken (a built-in's, or another plugin's for another loader) is a
+    ValueError: under one name, two benchmarks' results would pass for each other's."""
+    _discover()
+    taken = _BENCHMARKS.get(name)
+    if taken is not None and taken != (family, module, loader):
+        owner = ("a built-in benchmark" if name in BUILT_IN
+                 else f"benchmark from {benchmark_source(name)}")
+        raise ValueError(f"register_benchmark({name!r}, ...): {name} is the name of {owner}; "
+                         "register yours under a name of its own")
     _BENCHMARKS[name] = (family, module, loader)
     if name not in BUILT_IN:
         _SOURCES.setdefault(name, f"plugin (module {module})")

@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any, Iterator
 
 from .base import DataError
+from .inputs import note_input
 from .sources import fetch_hint
 
 
@@ -31,6 +32,7 @@ def require_file(path: Path, what: str) -> Path:
 
 def read_text(path: Path) -> str:
     """The file's text as UTF-8; an empty file or bad bytes is a DataError."""
+    note_input(path)
     data = path.read_bytes()
     try:
         text = data.decode("utf-8")
@@ -55,6 +57,7 @@ def text_lines(text: str) -> list[str]:
 
 def tsv_rows(path: Path, columns: int) -> Iterator[tuple[int, list[str]]]:
     """(line number, fields) for each non-blank line of a tab-separated file."""
+    note_input(path)
     for number, line in enumerate(text_lines(read_text(path)), start=1):
         if not line.strip():
             continue
@@ -76,6 +79,7 @@ def csv_table(path: Path, expected: str = ""
     number is the line a record starts on. `expected` (the columns the reader
     needs, in words) goes into the message for a header that is not
     comma-separated."""
+    note_input(path)
     reader = csv.reader(io.StringIO(read_text(path), newline=""))
     header = [name.strip() for name in _next_record(reader, path) or []]
     check_separator(path, header, expected)
@@ -183,6 +187,7 @@ def _find_all(text: str, needle: str) -> Iterator[int]:
 
 def read_json(path: Path) -> Any:
     """The parsed file; invalid JSON or a key repeated within one object is a DataError."""
+    note_input(path)
     text = read_text(path)
     try:
         return _loads(text)
@@ -196,6 +201,7 @@ def read_json(path: Path) -> Any:
 
 def jsonl_rows(path: Path) -> Iterator[tuple[int, dict]]:
     """(line number, object) for each non-blank line of a JSON Lines file."""
+    note_input(path)
     for number, line in enumerate(text_lines(read_text(path)), start=1):
         if not line.strip():
             continue

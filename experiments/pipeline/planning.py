@@ -19,6 +19,7 @@ of its own (a run's folder belongs to that run), with a run.json that lets
 from __future__ import annotations
 
 import csv
+import logging
 import math
 from dataclasses import dataclass
 from pathlib import Path
@@ -31,6 +32,7 @@ from .agreement import views
 from .settings import AnalysisSettings
 
 COMPARISONS = ("metrics", "value", "verdicts")
+log = logging.getLogger(__name__)
 CURVE_FILE = "power_curve.csv"
 CURVE_COLUMNS = ["benchmark", "comparison", "statistic", "level", "subset", "metric_a",
                  "metric_b", "value", "unit", "n", "power", "mc_se", "n_simulations", "alpha",
@@ -144,6 +146,28 @@ def read_pilot(results: Path) -> tuple[list[str], dict, Path]:
     if scores is None:
         raise DataError(f"{results}: the run wrote no scores.csv")
     return names, args, scores
+
+
+def check_pilot_inputs(results: Path, read_now: dict[str, dict]) -> None:
+    """A DataError naming each file just read for the pilot in `results` that is not
+    the file its run read (`benchmarks.inputs.changed_inputs`): its scores, joined by
+    sample id, would describe other rows. A run.json from before input hashes were
+    recorded cannot be checked, and a warning says so."""
+    from ..benchmarks.inputs import changed_inputs
+    from .results_folder import ResultsError, read_results
+
+    try:
+        recorded = read_results(results).record.get("inputs")
+    except ResultsError as exc:
+        raise DataError(str(exc)) from None
+    if not isinstance(recorded, dict):
+        log.warning("%s/run.json records no input files (an older run): the benchmark files "
+                    "cannot be checked against the scores; run run_correlation again to be "
+                    "sure", results)
+        return
+    problems = changed_inputs(recorded, str(results), read_now)
+    if problems:
+        raise DataError("; ".join(problems))
 
 
 def verdict_counts_per_pair(bench: Benchmark) -> tuple[np.ndarray, np.ndarray]:

@@ -195,11 +195,13 @@ def write_outputs(writer: ResultsWriter, args, benchmarks, runs, rows: Sequence[
                   tables: dict[tuple[str, str], list[dict]] | None = None,
                   clusters: dict | None = None,
                   settings: AnalysisSettings = AnalysisSettings(),
-                  names: DisplayNames | None = None, command: str | None = None) -> None:
+                  names: DisplayNames | None = None, command: str | None = None,
+                  inputs: dict[str, dict] | None = None) -> None:
     """Every file of the run through `writer` (atomically; run.json, listing them, last);
     prints the agreement table (and, unless --quiet, which metrics were skipped and
     where the files went). `command` is the command line that reruns this (run.json),
-    by default this process's arguments."""
+    by default this process's arguments; `inputs` the files the run read, by SHA-256
+    (`benchmarks.inputs`)."""
     tables = tables or {}
     out = writer.folder
     with writer.open("scores.csv") as f:
@@ -272,6 +274,7 @@ def write_outputs(writer: ResultsWriter, args, benchmarks, runs, rows: Sequence[
                      "device": r.device} for r in runs],
         "analysis": vars(settings),
         "seconds": round(time.time() - started, 3),
+        "inputs": inputs or {},
     }
     writer.commit(record)
     print("\n".join(results_table(rows)))

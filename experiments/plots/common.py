@@ -25,7 +25,8 @@ import numpy as np
 matplotlib.use("Agg")
 from matplotlib.figure import Figure  # noqa: E402
 
-from ..pipeline.results_folder import read_results  # noqa: E402
+from ..benchmarks.inputs import changed_inputs  # noqa: E402
+from ..pipeline.results_folder import ResultsError, read_results  # noqa: E402
 from .names import DisplayNames, mathtext_safe  # noqa: E402
 
 DPI = 300
@@ -66,12 +67,18 @@ class Made:
 class Results:
     """The files a run_correlation output folder holds, read on demand: only those its
     run.json lists, each checked against the size and hash it records
-    (`ResultsError` otherwise: a truncated or edited file stops the figures)."""
+    (`ResultsError` otherwise: a truncated or edited file stops the figures), and
+    only while the input files the run read, where they are still there, are as it
+    read them (`benchmarks.inputs.changed_inputs`)."""
 
     def __init__(self, folder: Path, names: DisplayNames | None = None):
         self.folder = Path(folder)
         self.names = names or DisplayNames()
         self.run = read_results(self.folder)
+        recorded = self.run.record.get("inputs")
+        problems = changed_inputs(recorded, str(self.folder)) if isinstance(recorded, dict) else []
+        if problems:
+            raise ResultsError("; ".join(problems))
 
     def rows(self, name: str, required: Sequence[str] = ()) -> list[dict]:
         """Rows of the run's file NAME; Skip when the run wrote no such file, or it is

@@ -26,6 +26,7 @@ from tqdm import tqdm
 
 from ..base import (InputError, Metric, MetricError, MetricOutput, Sample, _format_setting,
                     image_digest)
+from ..base import implementation
 from ..cache import ScoreCache
 from .answers import Judgement, interpret
 from .local import LocalBackend, resolve_dtype
@@ -183,7 +184,7 @@ class VlmJudge(Metric):
     def pair_signature(self) -> str:
         """The signature behind `compare`'s numbers (the pairwise template's)."""
         settings = self._settings_for(self.pair_template)
-        return "|".join([f"{self.name}_pairwise"] + [
+        return "|".join([f"{self.name}_pairwise", *implementation(type(self))] + [
             f"{k}={_format_setting(v)}" for k, v in sorted(settings.items())])
 
     # -- pointwise --------------------------------------------------------------
