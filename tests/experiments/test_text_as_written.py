@@ -146,8 +146,8 @@ def test_human_study_export_and_import_give_back_every_reason_as_written(tmp_pat
     keyed = {r["pair_id"]: r for r in read_csv(key)}
     assert SAD_WRITTEN in {r["human_reason"] for r in keyed.values()}
     answers = tmp_path / "answers.csv"
-    write_csv(answers, ["pair_id", "annotator", "answer"],
-              [[pair, "ann\u20281", "left"] for pair in keyed])
+    write_csv(answers, ["pair_id", "annotator", "answer", "export_id"],
+              [[pair, "ann\u20281", "left", row["export_id"]] for pair, row in keyed.items()])
     out = folder / "human_study.csv"
     assert human_study_main(["import", "--key", str(key), "--answers", str(answers),
                              "--out", str(out), "--quiet"]) == 0
