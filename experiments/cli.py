@@ -115,8 +115,8 @@ def _keep_python_stderr(saved_fd: int):
         return lambda: None
     kept = open(os.dup(saved_fd), "w", buffering=1, encoding=stream.encoding,
                 errors=stream.errors)
-    loggers = [logging.getLogger()] + [logger for logger in logging.Logger.manager.loggerDict.values()
-                                       if isinstance(logger, logging.Logger)]
+    named = logging.Logger.manager.loggerDict.values()
+    loggers = [logging.getLogger()] + [lg for lg in named if isinstance(lg, logging.Logger)]
     handlers = [h for logger in loggers for h in logger.handlers
                 if isinstance(h, logging.StreamHandler) and h.stream is stream]
     for handler in handlers:

@@ -74,7 +74,8 @@ def test_quiet_stderr_hides_child_processes_but_not_what_python_writes():
             "from experiments.cli import quiet_stderr\n"
             "logging.basicConfig(level=logging.ERROR)\n"
             "with quiet_stderr(True):\n"
-            "    subprocess.run([sys.executable, '-c', 'import sys; sys.stderr.write(\"child\")'])\n"
+            "    subprocess.run([sys.executable, '-c',\n"
+            "                    'import sys; sys.stderr.write(\"child\")'])\n"
             "    print('error: printed', file=sys.stderr)\n"
             "    logging.getLogger('x').error('logged')\n"
             "print('error: after', file=sys.stderr)\n")
@@ -172,7 +173,8 @@ def test_the_default_metric_set_runs_on_own_files_with_and_without_images(tmp_pa
         for r in rows:
             if not math.isnan(float(r["value"])):
                 assert r["cluster"] != "", r
-                by_view.setdefault((r["statistic"], r["level"], r["subset"]), set()).add(r["metric"])
+                view = (r["statistic"], r["level"], r["subset"])
+                by_view.setdefault(view, set()).add(r["metric"])
         assert by_view
         for (statistic, level, subset), metrics in by_view.items():
             compared = {frozenset((c["metric_a"], c["metric_b"])) for c in comparisons
