@@ -67,7 +67,6 @@ def compare_all_pairwise(scores: Mapping[str, object], human, statistic: str,
     undefined_names = [k for k, v in zip(names, vals) if not math.isfinite(v.value)]
     if undefined_names:
         notes.append("undefined (left out): " + ", ".join(undefined_names))
-    notes.append("each pair of metrics compared on the rows both scored")
     ranked = sorted((j for j in range(len(names)) if math.isfinite(vals[j].value)),
                     key=lambda j: (-vals[j].value, names[j]))
     m = len(ranked)

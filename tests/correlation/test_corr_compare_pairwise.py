@@ -66,7 +66,7 @@ def test_each_pair_is_judged_on_the_rows_both_scored(statistic, level, unit):
         assert f"compared on the {int(keep.sum())} rows both scored" in r.notes
         one_sided[ranked.index(r.metric_a), ranked.index(r.metric_b)] = greater.p_value
     assert [e.cluster for e in clusters.entries] == assign_clusters(one_sided, 0.05)
-    assert "each pair of metrics compared on the rows both scored" in clusters.notes
+    assert "each pair on the rows both scored" in clusters.method
 
 
 def test_a_metric_undefined_on_its_own_rows_is_left_out_and_named():
