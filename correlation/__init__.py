@@ -18,6 +18,7 @@ from .bootstrap import bootstrap_ci
 from .ceiling import human_ceiling
 from .compare import (assign_clusters, compare_all, compare_metrics, paired_bootstrap,
                       permutation_test, significance_clusters)
+from .compare_pairwise import compare_all_pairwise
 from .levels import LEVELS, PAIR_STATISTICS, UNITS, correlate
 from .preferences import (PreferenceResult, pairwise_agreement, preference_margin,
                           preference_tie_calibration)
@@ -32,7 +33,7 @@ __all__ = [
     "correlate", "bootstrap_ci", "human_ceiling",
     # is one metric better than another?
     "compare_metrics", "paired_bootstrap", "permutation_test", "compare_all",
-    "significance_clusters",
+    "significance_clusters", "compare_all_pairwise",
     # pairwise preferences
     "preference_margin", "pairwise_agreement", "preference_tie_calibration",
     # warnings

@@ -82,21 +82,55 @@ def setup_logging(args: argparse.Namespace, default: int = logging.INFO) -> None
 @contextmanager
 def quiet_stderr(active: bool) -> Iterator[None]:
     """While active, what child processes (the Java PTB tokenizer, METEOR) and C
-    libraries write to the standard error stream goes nowhere; Python's own errors are
-    reported after the block."""
+    libraries write to the standard error stream goes nowhere; what Python writes
+    there (an error printed inside the block, a logged error) is still shown: sys.stderr
+    and the logging handlers that write to it are pointed at the real stream meanwhile.
+    Uncaught errors are reported after the block."""
     if not active:
         yield
         return
     sys.stderr.flush()
     saved = os.dup(2)
+    undo = _keep_python_stderr(saved)
     try:
         with open(os.devnull, "w") as devnull:
             os.dup2(devnull.fileno(), 2)
         yield
     finally:
         sys.stderr.flush()
+        undo()
         os.dup2(saved, 2)
         os.close(saved)
+
+
+def _keep_python_stderr(saved_fd: int):
+    """Point sys.stderr, where it writes to descriptor 2, and the logging handlers that
+    write to it at a copy of `saved_fd`; returns the function that puts them back."""
+    stream = sys.stderr
+    try:
+        on_fd2 = stream.fileno() == 2
+    except (AttributeError, OSError, ValueError):  # a stream of the host's (pytest, IDE)
+        on_fd2 = False
+    if not on_fd2:
+        return lambda: None
+    kept = open(os.dup(saved_fd), "w", buffering=1, encoding=stream.encoding,
+                errors=stream.errors)
+    named = logging.Logger.manager.loggerDict.values()
+    loggers = [logging.getLogger()] + [lg for lg in named if isinstance(lg, logging.Logger)]
+    handlers = [h for logger in loggers for h in logger.handlers
+                if isinstance(h, logging.StreamHandler) and h.stream is stream]
+    for handler in handlers:
+        handler.setStream(kept)
+    sys.stderr = kept
+
+    def undo():
+        kept.flush()
+        sys.stderr = stream
+        for handler in handlers:
+            handler.setStream(stream)
+        kept.close()
+
+    return undo
 
 
 def available() -> dict[str, tuple[str, str]]:

@@ -159,6 +159,26 @@ def make_metric(name: str, options: dict[str, Any], device: str,
 CANNOT_RUN = (MetricError, ImportError, OSError)
 
 
+class NotOnThisBenchmark(Exception):
+    """A metric that cannot run on one benchmark: an image metric where the benchmark
+    gives no image, or none of its images exists. Skipped with this reason unless the
+    metric was named in --metrics (then the run stops, exit 2)."""
+
+
+def check_images_for(metric: Metric, bench: Benchmark) -> None:
+    """Raise NotOnThisBenchmark when `metric` needs images and `bench` has none to give."""
+    if not metric.needs_image:
+        return
+    if not any(s.image for s in bench.samples):
+        raise NotOnThisBenchmark(
+            f"{metric.name}: {bench.name} gives no image for any sample (a file of your own "
+            "needs an `image` column); this metric scores a candidate against its image")
+    try:
+        metric.check_images(bench.samples)
+    except InputError as exc:
+        raise NotOnThisBenchmark(str(exc)) from None
+
+
 def skipped(run: MetricRun, exc: Exception) -> MetricRun:
     run.skipped = str(exc) or type(exc).__name__
     log.warning("skipping %s on %s: %s", run.metric, run.benchmark, run.skipped)
@@ -178,6 +198,7 @@ def score_metric(bench: Benchmark, name: str, options: dict[str, Any], args,
     start = time.perf_counter()
     try:
         metric = make_metric(name, options, args.device, args.batch_size)
+        check_images_for(metric, bench)
         run.signature = metric.signature()
         run.device = metric.resolved_device()
         output, stats = score_with_cache(metric, bench.samples, cache, progress=not args.quiet,
@@ -394,6 +415,11 @@ def _run(args, writer: ResultsWriter, loaded: list[Benchmark], metric_names: lis
             for name in metric_names:
                 try:
                     runs.append(score_metric(bench, name, options.get(name, {}), args, cache))
+                except NotOnThisBenchmark as exc:
+                    if args.metrics is not None and not args.skip_unavailable:
+                        print(f"error: {bench.name}: {exc}", file=sys.stderr)
+                        return 2
+                    runs.append(skipped(MetricRun(bench.name, name), exc))
                 except InputError as exc:
                     print(f"error: {bench.name}: {exc}", file=sys.stderr)
                     return 2

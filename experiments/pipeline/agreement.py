@@ -16,6 +16,7 @@ the arrays and records what the engine said about undefined cases.
 """
 from __future__ import annotations
 
+import dataclasses
 import math
 import warnings
 from dataclasses import asdict, dataclass, field
@@ -239,6 +240,36 @@ def evaluate(bench: Benchmark, metric: str, scores: np.ndarray | PairProbabiliti
     return rows
 
 
+#: The largest share of a view's judged rows that judging every metric on the rows where
+#: none is NaN may drop. Above it (one metric could not score many rows), each pair of
+#: metrics is compared on the rows both scored, and the comparisons' notes say so.
+JOINT_DROP_LIMIT = 0.05
+
+
+def comparison_set(view: View, vectors: dict[str, np.ndarray]
+                   ) -> tuple[dict[str, np.ndarray], bool, list[str]]:
+    """The metrics of `view` to compare, whether each pair goes on its own rows, and notes.
+
+    A metric with no finite score on the view's judged rows is left out (it would leave
+    no joint row for the others); when the rows where every remaining metric scored
+    would drop more than JOINT_DROP_LIMIT of the judged rows, the comparison is pairwise."""
+    judged = np.isfinite(view.human)
+    no_score = [name for name, v in vectors.items() if not np.isfinite(v[judged]).any()]
+    kept = {name: v for name, v in vectors.items() if name not in no_score}
+    notes = [f"left out of the comparisons, no score on these rows: {', '.join(no_score)}"
+             ] if no_score else []
+    joint = judged.copy()
+    for v in kept.values():
+        joint &= np.isfinite(v)
+    total, dropped = int(judged.sum()), int(judged.sum() - joint.sum())
+    pairwise = len(kept) > 1 and total > 0 and dropped / total > JOINT_DROP_LIMIT
+    if pairwise:
+        notes.append(f"each pair compared on the rows both scored: the rows where every metric "
+                     f"scored would drop {dropped} of {total} ({dropped / total:.1%}, above "
+                     f"the {JOINT_DROP_LIMIT:.0%} limit)")
+    return kept, pairwise, notes
+
+
 def compare(bench: Benchmark, scored: dict[str, np.ndarray | PairProbabilities],
             settings: AnalysisSettings = AnalysisSettings(),
             bench_views: list[View] | None = None,
@@ -246,13 +277,16 @@ def compare(bench: Benchmark, scored: dict[str, np.ndarray | PairProbabilities],
     """Paired tests between every two metrics and their significance clusters, per view.
 
     All metrics of a view are judged on the rows where none is NaN
-    (`correlation.compare_all`); metric_a is the better-ranked of the two.
+    (`correlation.compare_all`); metric_a is the better-ranked of the two. A metric
+    with no score on a view is left out, and where the joint rows would drop more than
+    JOINT_DROP_LIMIT of the judged rows each pair is judged on the rows both scored
+    (`correlation.compare_all_pairwise`); `comparison_set` decides, the notes say which.
     Each view's `SignificanceClusters` is kept on the view (`view.clusters`)
     for the report; the returned rows carry each metric's cluster number.
     `replicates`: the cache `evaluate` filled, so no metric is resampled again;
     `workers`: processes for the pairs' permutation tests (same numbers for any).
     """
-    from correlation import compare_all
+    from correlation import compare_all, compare_all_pairwise
 
     scored = {name: _finite(s)[0] for name, s in scored.items()}
     rows: list[ComparisonRow] = []
@@ -260,16 +294,30 @@ def compare(bench: Benchmark, scored: dict[str, np.ndarray | PairProbabilities],
         vectors = {name: view.metric_vector(s) for name, s in scored.items() if view.accepts(s)}
         if len(vectors) < 2:
             continue
-        (results, view.clusters), note = _quietly(lambda: compare_all(
-            vectors, view.human, view.step.statistic, view.step.level, view.items, view.systems,
-            ci_method=settings.ci_method, n_resamples=settings.bootstrap,
-            confidence=settings.confidence, n_permutations=settings.permutations,
-            permutation_unit=view.permutation_unit, seed=settings.seed, alpha=settings.alpha,
-            cache=replicates, workers=workers))
+        vectors, pairwise, set_notes = comparison_set(view, vectors)
+        if len(vectors) < 2:
+            continue
+        common = dict(ci_method=settings.ci_method, n_resamples=settings.bootstrap,
+                      confidence=settings.confidence, n_permutations=settings.permutations,
+                      permutation_unit=view.permutation_unit, seed=settings.seed,
+                      alpha=settings.alpha, cache=replicates)
+        if pairwise:
+            (results, view.clusters), note = _quietly(lambda: compare_all_pairwise(
+                vectors, view.human, view.step.statistic, view.step.level, view.items,
+                view.systems, **common))
+        else:
+            (results, view.clusters), note = _quietly(lambda: compare_all(
+                vectors, view.human, view.step.statistic, view.step.level, view.items,
+                view.systems, workers=workers, **common))
+        if set_notes:
+            view.clusters = dataclasses.replace(
+                view.clusters, notes="; ".join(x for x in (*set_notes, view.clusters.notes) if x))
         cluster_of = {e.metric: e.cluster for e in view.clusters.entries}
         n = view.n(results[0].n if results else 0, *vectors.values())
         for result in results:
-            notes = "; ".join(x for x in (note, result.notes) if x)
+            if pairwise:
+                n = view.n(result.n, vectors[result.metric_a], vectors[result.metric_b])
+            notes = "; ".join(x for x in (*set_notes, note, result.notes) if x)
             mdd, underpowered = detectable(result.delta, result.se, settings.alpha)
             rows.append(ComparisonRow(bench.name, view.step.statistic, view.step.level,
                                       view.subset, result.metric_a, result.metric_b,
