@@ -22,9 +22,9 @@ import logging
 import sys
 from pathlib import Path
 
-from .cli import add_common_arguments, setup_logging
+from .cli import add_common_arguments, one_line_errors, setup_logging
 from .pipeline.latex import latex_tables
-from .pipeline.results_folder import ResultsError
+from .pipeline.results_folder import ResultsError, check_out_folder
 from .plots.clusters import significance_matrix
 from .plots.common import Made, Results, Skip, illustrative_mark, paper_style, number
 from .plots.forest import agreement_forest
@@ -140,6 +140,7 @@ def index_text(command: str, results: Path, made: list[Made], skipped: list[tupl
     return "\n".join(lines)
 
 
+@one_line_errors
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(prog="python -m experiments.make_figures",
                                 description="Figures from saved results (no rescoring).")
@@ -160,6 +161,7 @@ def main(argv: list[str] | None = None) -> int:
     except ResultsError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
+    check_out_folder(out, "--out")  # a file there is refused before anything is drawn
     made, skipped = make_figures(source, out)
     command = f"python -m experiments.make_figures --results {args.results} --out {args.out}"
     out.mkdir(parents=True, exist_ok=True)

@@ -44,6 +44,11 @@ class OutputFolderError(Exception):
     """--out cannot hold this run's results; the message says why."""
 
 
+class OutputWriteError(Exception):
+    """The machine refused to write this run's results (a full disk, --out removed or
+    made read-only during the run); the message names the folder and the file."""
+
+
 class ResultsError(Exception):
     """A results folder cannot be read back as one complete run; the message says why."""
 
@@ -79,12 +84,24 @@ def write_text_atomically(path: Path, text: str) -> None:
     old file (or none) and at most a `NAME.HEX.tmp`, never half a file."""
     path = Path(path)
     tmp = path.with_name(f"{path.name}.{secrets.token_hex(8)}.tmp")
-    with open(tmp, "w", encoding="utf-8", newline="") as f:
-        f.write(text)
-        f.flush()
-        os.fsync(f.fileno())
-    os.replace(tmp, path)
+    try:
+        with open(tmp, "w", encoding="utf-8", newline="") as f:
+            f.write(text)
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, path)
+    except BaseException:  # a full disk, Ctrl-C: no half-written temporary file stays
+        _remove_quietly(tmp)
+        raise
     _fsync_folder(path.parent)
+
+
+def _remove_quietly(path: Path) -> None:
+    """Remove `path` if it is there and can be removed (a folder gone read-only keeps it)."""
+    try:
+        path.unlink(missing_ok=True)
+    except OSError:
+        pass
 
 
 def check_out_folder(path: str | os.PathLike, option: str = "--out") -> Path:
@@ -179,6 +196,7 @@ class ResultsWriter:
                 f"{option} {self.folder} holds files this package did not write ({shown}); "
                 "give a new or empty folder, or one an earlier run wrote")
         self.previous = owned - {RECORD}
+        self.option = option
         self.run_id = secrets.token_hex(8)
         self.files: dict[str, dict] = {}
 
@@ -188,10 +206,18 @@ class ResultsWriter:
         if "/" in name or name in (RECORD, PENDING) or name.startswith("."):
             raise ValueError(f"not an output file name: {name!r}")
         tmp = self.folder / _temporary(name, self.run_id)
-        with open(tmp, "w", newline="", encoding="utf-8") as f:
-            yield f
-            f.flush()
-            os.fsync(f.fileno())
+        try:
+            with open(tmp, "w", newline="", encoding="utf-8") as f:
+                yield f
+                f.flush()
+                os.fsync(f.fileno())
+        except BaseException as exc:
+            _remove_quietly(tmp)
+            if not isinstance(exc, OSError):
+                raise
+            gone = "" if self.folder.is_dir() else " (the folder was removed during the run)"
+            raise OutputWriteError(f"{self.option} {self.folder}: cannot write {name}: "
+                                   f"{exc.strerror or exc}{gone}") from exc
         self.files[name] = {"bytes": tmp.stat().st_size, "sha256": _sha256(tmp)}
 
     def write_text(self, name: str, text: str) -> None:
@@ -203,14 +229,18 @@ class ResultsWriter:
         record = {**record, "run_id": self.run_id,
                   "files": {name: self.files[name] for name in sorted(self.files)}}
         _fsync_folder(self.folder)
-        write_text_atomically(self.folder / PENDING,
-                              json.dumps(record, indent=2, sort_keys=True) + "\n")
+        try:
+            write_text_atomically(self.folder / PENDING,
+                                  json.dumps(record, indent=2, sort_keys=True) + "\n")
+        except OSError as exc:  # before the commit point: the previous results stand
+            raise OutputWriteError(f"{self.option} {self.folder}: cannot write {RECORD}: "
+                                   f"{exc.strerror or exc}") from exc
         _roll_forward(self.folder, record, self.previous)
 
     def abandon(self) -> None:
         """Remove this run's temporary files (the previous results stay as they were)."""
         for name in self.files:
-            (self.folder / _temporary(name, self.run_id)).unlink(missing_ok=True)
+            _remove_quietly(self.folder / _temporary(name, self.run_id))
 
 
 @dataclass
