@@ -106,6 +106,20 @@ def test_out_full_or_read_only_during_the_run(earlier_run, tmp_path, capsys, mon
     assert _leftovers(earlier_run) == []
 
 
+def test_a_full_disk_when_the_run_record_is_written_keeps_the_previous_results(
+        earlier_run, tmp_path, capsys, monkeypatch):
+    before = _snapshot(earlier_run)
+    written = len(json.loads((earlier_run / "run.json").read_text())["files"])
+    # the folder's write probe and every result file get written, run.json does not
+    refuse_writes(monkeypatch, earlier_run, FULL, after=1 + written)
+    assert _main(BASE + ["--out", str(earlier_run), "--cache-dir", str(tmp_path / "cache"),
+                         "--seed", "1"]) == 1
+    assert _one_error_line(capsys.readouterr().err) == (
+        f"error: --out {earlier_run}: cannot write run.json: No space left on device")
+    assert _snapshot(earlier_run) == before
+    assert _leftovers(earlier_run) == []
+
+
 def test_out_removed_during_the_run(tmp_path, capsys, monkeypatch):
     out = tmp_path / "out"
     real = run_correlation.analyse
