@@ -86,8 +86,8 @@ class ScoreCache:
     def _open_checked(self) -> sqlite3.Connection:
         try:
             return self._open()
-        except sqlite3.DatabaseError:
-            pass
+        except sqlite3.DatabaseError as exc:
+            self._refused_by_the_machine(exc)
         # Repair under an exclusive lock, and look again first: another run
         # (or thread) that found the same damage may have rebuilt the file
         # already, and must be the only one to warn and set it aside.
@@ -95,6 +95,7 @@ class ScoreCache:
             try:
                 return self._open()
             except sqlite3.DatabaseError as exc:
+                self._refused_by_the_machine(exc)
                 damage = exc
             aside = self.path.with_name(f"{self.path.name}.damaged-{int(time.time())}")
             n = 1
@@ -109,6 +110,14 @@ class ScoreCache:
                 if stale.exists():
                     stale.unlink()
             return self._open()
+
+    def _refused_by_the_machine(self, exc: sqlite3.DatabaseError) -> None:
+        """A CacheWriteError when opening failed for a full disk or an I/O error: the
+        file is not damaged and must not be set aside as if it were."""
+        code = getattr(exc, "sqlite_errorcode", None)
+        if code is not None and code & 0xFF in (sqlite3.SQLITE_FULL, sqlite3.SQLITE_IOERR):
+            raise CacheWriteError(f"score cache {self.path}: cannot open it "
+                                  f"({' '.join(str(exc).split())})") from None
 
     def _open(self) -> sqlite3.Connection:
         conn = sqlite3.connect(self.path, timeout=60.0, isolation_level=None)

@@ -3,6 +3,8 @@ that is a file, a full cache, a lone surrogate, an unknown device, a BERTScore l
 the model lacks, a metric object that returns the wrong scores."""
 from __future__ import annotations
 
+import sqlite3
+
 import numpy as np
 import pytest
 
@@ -34,6 +36,24 @@ def test_a_full_cache_keeps_what_it_stored_and_says_which_file(tmp_path):
                               "scores (database or disk is full); the scores stored before "
                               "stay cached")
     assert cache.get_scores("sig", ["a", "k1"]) == {"a": (1.0, {})}
+
+
+def test_a_full_disk_when_a_warm_cache_is_opened_does_not_set_it_aside(tmp_path,
+                                                                       monkeypatch):
+    ScoreCache(tmp_path).put_scores("sig", [("a", 1.0, {})])
+
+    def disk_full(self):
+        exc = sqlite3.OperationalError("database or disk is full")
+        exc.sqlite_errorcode = sqlite3.SQLITE_FULL  # what SQLite sets on a full disk
+        raise exc
+
+    monkeypatch.setattr(ScoreCache, "_open", disk_full)
+    with pytest.raises(CacheWriteError, match=r"scores\.sqlite: cannot open it \(database or "
+                                              r"disk is full\)$"):
+        ScoreCache(tmp_path)
+    monkeypatch.undo()
+    assert sorted(p.name for p in tmp_path.iterdir() if "damaged" in p.name) == []
+    assert ScoreCache(tmp_path).get_scores("sig", ["a"]) == {"a": (1.0, {})}
 
 
 @pytest.mark.parametrize("candidate,references,what", [
