@@ -22,7 +22,7 @@ from pathlib import Path
 
 from .benchmarks import DATA_ENV, list_benchmarks, load_benchmark
 from .benchmarks.base import DataError
-from .cli import add_common_arguments, setup_logging
+from .cli import add_common_arguments, one_line_errors, setup_logging
 from .pipeline.planning import CURVE_FILE, PlanSettings, plan, read_pilot, read_scores, write_curves
 from .pipeline.results_folder import OutputFolderError, ResultsWriter
 
@@ -97,6 +97,7 @@ def default_out(args) -> Path:
         return results.parent / f"{results.name}-plan"
     return Path("results/plan")
 
+@one_line_errors
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     setup_logging(args)

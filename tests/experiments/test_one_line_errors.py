@@ -136,9 +136,9 @@ def test_out_removed_during_the_run(tmp_path, capsys, monkeypatch):
     assert not out.exists()
 
 
-def test_a_full_score_cache_stops_the_run_keeping_what_it_stored(tmp_path, capsys,
-                                                                monkeypatch):
-    cache_dir, out = tmp_path / "cache", tmp_path / "out"
+def _fill_the_cache_disk(monkeypatch) -> None:
+    """Every score cache opened from now on is full once its tables exist (SQLite's own
+    "database or disk is full", through its page limit)."""
     real_open = ScoreCache._open
 
     def full_after_schema(self):
@@ -148,6 +148,12 @@ def test_a_full_score_cache_stops_the_run_keeping_what_it_stored(tmp_path, capsy
         return conn
 
     monkeypatch.setattr(ScoreCache, "_open", full_after_schema)
+
+
+def test_a_full_score_cache_stops_the_run_keeping_what_it_stored(tmp_path, capsys,
+                                                                monkeypatch):
+    cache_dir, out = tmp_path / "cache", tmp_path / "out"
+    _fill_the_cache_disk(monkeypatch)
     assert _main(BASE + ["--out", str(out), "--cache-dir", str(cache_dir)]) == 1
     line = _one_error_line(capsys.readouterr().err)
     assert line == (f"error: score cache {cache_dir / 'scores.sqlite'}: cannot store 408 scores "
@@ -155,6 +161,19 @@ def test_a_full_score_cache_stops_the_run_keeping_what_it_stored(tmp_path, capsy
     assert not out.exists() or _leftovers(out) == []
     monkeypatch.undo()
     assert ScoreCache(cache_dir).count() == 0  # the failed chunk was rolled back, not half-kept
+
+
+def test_plan_study_on_a_full_score_cache_says_so_in_one_line(tmp_path, capsys, monkeypatch):
+    from experiments import plan_study
+
+    _fill_the_cache_disk(monkeypatch)
+    cache_dir = tmp_path / "cache"
+    assert plan_study.main(["--benchmark", "demo", "--metrics", "bleu1", "--value", "0.5",
+                            "--cache-dir", str(cache_dir), "--out", str(tmp_path / "plan"),
+                            "--quiet"]) == 1
+    assert _one_error_line(capsys.readouterr().err).startswith(
+        f"error: score cache {cache_dir / 'scores.sqlite'}: cannot store ")
+    assert not (tmp_path / "plan").exists()
 
 
 # --- a lone surrogate in a user's file -----------------------------------------------
