@@ -33,6 +33,9 @@ log = logging.getLogger(__name__)
 CACHE_ENV = "METAEVAL_CACHE_DIR"
 CACHE_FILE = "scores.sqlite"
 _SCHEMA_VERSION = 1
+# SQLite's primary result codes (sqlite.org/rescode.html); extended codes keep them in
+# their low byte.
+_SQLITE_IOERR, _SQLITE_FULL = 10, 13
 
 
 def default_cache_dir() -> Path:
@@ -114,8 +117,8 @@ class ScoreCache:
     def _refused_by_the_machine(self, exc: sqlite3.DatabaseError) -> None:
         """A CacheWriteError when opening failed for a full disk or an I/O error: the
         file is not damaged and must not be set aside as if it were."""
-        code = getattr(exc, "sqlite_errorcode", None)
-        if code is not None and code & 0xFF in (sqlite3.SQLITE_FULL, sqlite3.SQLITE_IOERR):
+        code = getattr(exc, "sqlite_errorcode", None)  # Python >= 3.11
+        if code is not None and code & 0xFF in (_SQLITE_FULL, _SQLITE_IOERR):
             raise CacheWriteError(f"score cache {self.path}: cannot open it "
                                   f"({' '.join(str(exc).split())})") from None
 

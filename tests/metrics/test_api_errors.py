@@ -44,7 +44,7 @@ def test_a_full_disk_when_a_warm_cache_is_opened_does_not_set_it_aside(tmp_path,
 
     def disk_full(self):
         exc = sqlite3.OperationalError("database or disk is full")
-        exc.sqlite_errorcode = sqlite3.SQLITE_FULL  # what SQLite sets on a full disk
+        exc.sqlite_errorcode = 13  # SQLITE_FULL, as Python >= 3.11 sets it on a full disk
         raise exc
 
     monkeypatch.setattr(ScoreCache, "_open", disk_full)
