@@ -212,7 +212,8 @@ class Metric(ABC):
         except Exception as exc:
             from .cache import CacheWriteError
 
-            if isinstance(exc, CacheWriteError) or type(self).__module__.split(".")[0] == "metrics":
+            built_in = type(self).__module__.split(".")[0] == "metrics"
+            if built_in or isinstance(exc, CacheWriteError):  # a bug here keeps its traceback
                 raise
             raise MetricError(f"{self._origin()} raised {type(exc).__name__} on samples "
                               f"{chunk[0].id!r}..{chunk[-1].id!r}: {exc}") from exc
