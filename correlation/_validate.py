@@ -165,4 +165,17 @@ def make_rng(seed) -> np.random.Generator:
         return seed
     if seed is None:
         raise ValueError("seed is required (an int or a numpy Generator) so results are reproducible")
-    return np.random.default_rng(seed)
+    return np.random.default_rng(check_seed(seed))
+
+
+def check_seed(seed):
+    """`seed` itself when numpy can seed a Generator with it, else a ValueError naming
+    the seed parameter (numpy's own message, "expected non-negative integer", does not)."""
+    if isinstance(seed, (np.random.SeedSequence, np.random.BitGenerator)):
+        return seed
+    try:
+        np.random.SeedSequence(seed)
+    except (TypeError, ValueError):
+        raise ValueError(f"seed={seed!r}: the seed must be a whole number >= 0 "
+                         "(or a numpy Generator)") from None
+    return seed

@@ -35,7 +35,7 @@ import numpy as np
 
 from ._problem import Problem
 from ._resample import block_size, swapped_values
-from ._validate import make_rng, renamed_keyword, undefined
+from ._validate import check_seed, make_rng, renamed_keyword, undefined
 from .bootstrap import (check_settings, interval, join_notes, resampled_units,
                         resampling_label, resolve_unit, seed_record)
 from .replicates import shared_replicates
@@ -263,7 +263,7 @@ def assign_clusters(p_values, alpha: float = 0.05) -> list[int]:
 def _child_rngs(seed, k: int) -> list[np.random.Generator]:
     if isinstance(seed, np.random.Generator):
         return list(seed.spawn(k))
-    return [np.random.default_rng(s) for s in np.random.SeedSequence(seed).spawn(k)]
+    return [np.random.default_rng(s) for s in np.random.SeedSequence(check_seed(seed)).spawn(k)]
 
 
 def _ranking(scores: Mapping[str, object], human, statistic, level, items, systems, epsilon):

@@ -9,6 +9,7 @@
 from __future__ import annotations
 
 import argparse
+import functools
 import importlib
 import importlib.util
 import logging
@@ -17,7 +18,7 @@ import sys
 import warnings
 from contextlib import contextmanager
 from importlib import metadata
-from typing import Iterator
+from typing import Callable, Iterator
 
 DISTRIBUTION = "socratis-metaeval"
 # subcommand -> (module with main(argv), what it does). A module this checkout lacks
@@ -131,6 +132,49 @@ def _keep_python_stderr(saved_fd: int):
         kept.close()
 
     return undo
+
+
+def _error_kinds() -> tuple[tuple[type, ...], tuple[type, ...]]:
+    """(errors of usage or data: exit 2, errors of the machine: exit 1)."""
+    from metrics import CacheFolderError, CacheWriteError, InputError
+
+    from .benchmarks.base import DataError
+    from .benchmarks.download import WriteError
+    from .pipeline.metric_options import UsageError
+    from .pipeline.results_folder import OutputFolderError, OutputWriteError, ResultsError
+
+    return ((DataError, UsageError, InputError, CacheFolderError, OutputFolderError,
+             ResultsError),
+            (CacheWriteError, OutputWriteError, WriteError, OSError))
+
+
+def one_line_errors(main: Callable[..., int]) -> Callable[..., int]:
+    """An entry point whose errors of usage or data (exit 2) and of the machine (a
+    full disk, a folder removed or made read-only while it ran: exit 1) end it with
+    one line `error: ...` on the standard error stream, never a traceback (that goes
+    to the debug log, shown by -v). Each error says what and where; what it wrote
+    half-way was removed where it was raised."""
+
+    @functools.wraps(main)
+    def run(argv: list[str] | None = None) -> int:
+        try:
+            return main(argv)
+        except Exception as exc:
+            usage, machine = _error_kinds()
+            if not isinstance(exc, usage + machine):
+                raise
+            logging.getLogger("experiments").debug("the error's traceback", exc_info=exc)
+            print(f"error: {_one_line(exc)}", file=sys.stderr)
+            return 2 if isinstance(exc, usage) else 1
+
+    return run
+
+
+def _one_line(exc: Exception) -> str:
+    if isinstance(exc, OSError) and exc.strerror and type(exc).__str__ is OSError.__str__:
+        where = " and ".join(str(f) for f in (exc.filename, exc.filename2) if f is not None)
+        return f"{where}: {exc.strerror}" if where else exc.strerror
+    return " ".join(str(exc).split()) or type(exc).__name__
 
 
 def available() -> dict[str, tuple[str, str]]:

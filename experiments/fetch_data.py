@@ -16,9 +16,10 @@ import sys
 from pathlib import Path
 
 from .benchmarks import DATA_ENV, default_data_dir
-from .benchmarks.download import PROBLEMS, FileStatus, check, fetch
+from .benchmarks.download import PROBLEMS, FileStatus, WriteError, check, fetch
 from .benchmarks.sources import families, family_names
-from .cli import add_common_arguments, setup_logging
+from .cli import add_common_arguments, one_line_errors, setup_logging
+from .pipeline.results_folder import OutputFolderError, check_out_folder
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -62,6 +63,18 @@ def describe(status: FileStatus) -> str:
     return line
 
 
+def data_folder(data_dir: str, fetching: bool) -> Path:
+    """--data-dir as a folder: an OutputFolderError when it is a file (or lies under
+    one), and, to fetch into it, when it cannot be created or written."""
+    if fetching:
+        return check_out_folder(data_dir, "--data-dir")
+    folder = Path(data_dir)
+    if folder.exists() and not folder.is_dir():
+        raise OutputFolderError(f"--data-dir {folder} is a file, not a folder")
+    return folder
+
+
+@one_line_errors
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     setup_logging(args, default=logging.WARNING)
@@ -70,11 +83,16 @@ def main(argv: list[str] | None = None) -> int:
         print(f"error: give --data-dir (or set ${DATA_ENV})", file=sys.stderr)
         return 2
     files = select(args.names)
+    folder = data_folder(data_dir, fetching=not args.check)
     if args.check:
-        statuses = check(files, Path(data_dir))
+        statuses = check(files, folder)
     else:
-        statuses = fetch(files, Path(data_dir), verify=not args.no_verify,
-                         progress=not args.quiet)
+        try:
+            statuses = fetch(files, folder, verify=not args.no_verify, progress=not args.quiet)
+        except WriteError as exc:
+            print(f"error: --data-dir {folder}: {exc}; the files fetched before it are kept",
+                  file=sys.stderr)
+            return 1
     for status in statuses:
         print(describe(status))
     problems = [s for s in statuses if s.state in PROBLEMS]

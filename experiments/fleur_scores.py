@@ -31,8 +31,8 @@ from .benchmarks.base import Benchmark, DataError
 from .benchmarks import DATA_ENV, default_data_dir, load_benchmark
 from .benchmarks.captions import PascalPair, read_pascal50s
 from .benchmarks.files import read_text, require_file, text_lines, text_number
-from .cli import add_common_arguments
-from .pipeline.results_folder import write_text_atomically
+from .cli import add_common_arguments, one_line_errors
+from .pipeline.results_folder import OutputFolderError, write_text_atomically
 
 FIELDS = {"image file": "image", "caption": "caption", "model score": "model",
           "our score": "our", "label": "label"}
@@ -136,6 +136,7 @@ def pascal_scores(blocks: list[FleurBlock], category: str, field: str, path: Pat
     return PascalScores(scores, differ, labelled)
 
 
+@one_line_errors
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(prog="python -m experiments.fleur_scores",
                                 description=__doc__.split("\n\n")[0])
@@ -149,6 +150,11 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--out", required=True)
     add_common_arguments(p, loudness=False)
     args = p.parse_args(argv)
+    for name in args.fleur:
+        require_file(Path(name), "--fleur")
+    if Path(args.out).is_dir():
+        raise OutputFolderError(f"--out {args.out} is a folder: give the file to write "
+                                "(e.g. fleur.csv)")
     scores: dict[str, float] = {}
     try:
         if args.benchmark == "pascal50s":

@@ -26,7 +26,7 @@ import logging
 import sys
 from pathlib import Path
 
-from .cli import add_common_arguments, setup_logging
+from .cli import add_common_arguments, one_line_errors, setup_logging
 from .pipeline.latex import latex_tables
 from .cli import package_version
 from .pipeline.results_folder import FiguresWriter, OutputFolderError, ResultsError
@@ -159,6 +159,7 @@ def _drawn_before_records(out: Path) -> str:
             "its files: delete the folder yourself, or give another)")
 
 
+@one_line_errors
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(prog="python -m experiments.make_figures",
                                 description="Figures from saved results (no rescoring).")

@@ -25,7 +25,7 @@ from pathlib import Path
 from .benchmarks import DATA_ENV, list_benchmarks, load_benchmark
 from .benchmarks.base import DataError
 from .benchmarks.inputs import file_digest, recording_inputs
-from .cli import add_common_arguments, setup_logging
+from .cli import add_common_arguments, one_line_errors, setup_logging
 from .pipeline.planning import (CURVE_FILE, PlanSettings, check_pilot_inputs, plan, read_pilot,
                                 read_scores, write_curves)
 from .pipeline.results_folder import OutputFolderError, ResultsWriter
@@ -111,6 +111,7 @@ def default_out(args) -> Path:
         return results.parent / f"{results.name}-plan"
     return Path("results/plan")
 
+@one_line_errors
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     setup_logging(args)

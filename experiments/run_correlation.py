@@ -24,7 +24,9 @@ import numpy as np
 from tqdm.auto import tqdm
 
 from metrics import (InputError, LocalExecutor, Metric, MetricError, RayExecutor, ScoreCache,
-                     get_metric, list_metrics, metric_class, metric_source, score_with_cache)
+                     check_cache_folder, default_cache_dir, get_metric, list_metrics,
+                     metric_class, metric_source, score_with_cache)
+from metrics.models import check_device_name
 
 from .pipeline.parallel import analyse, default_workers
 from .pipeline.agreement import (HUMAN_CEILING, ComparisonRow, PairProbabilities, ResultRow,
@@ -38,7 +40,7 @@ from .pipeline.metric_options import UsageError, parse_metric_options
 from .pipeline.results_folder import OutputFolderError, ResultsWriter
 from .pipeline.settings import AnalysisSettings
 from .benchmarks.user_files import comma_in_path, parse_protocol
-from .cli import add_common_arguments, quiet_stderr, setup_logging
+from .cli import add_common_arguments, one_line_errors, quiet_stderr, setup_logging
 from .plots.names import DisplayNames, add_display_name_arguments, parse_display_names
 from .pipeline.plugins import PluginError, format_inventory, inventory, load_plugins
 
@@ -334,6 +336,7 @@ def _selection(parser: argparse.ArgumentParser, args
     return benchmarks, names, [(name.strip(), Path(path.strip())) for _, name, _, path in pairs]
 
 
+@one_line_errors
 def main(argv: list[str] | None = None) -> int:
     try:
         load_plugins(_plugins_first(argv))
@@ -352,6 +355,10 @@ def main(argv: list[str] | None = None) -> int:
         parser.error(f"argument {option}: {problem}")
     if args.workers is not None and args.workers < 1:
         parser.error(f"argument --workers: must be at least 1, got {args.workers}")
+    try:
+        check_device_name(args.device)
+    except MetricError as exc:
+        parser.error(f"argument --device: {exc}")
     benchmarks, metric_names, external_files = _selection(parser, args)
     selected = metric_names + (["vlm_judge"] if args.pairwise_judge else [])
     try:
@@ -386,6 +393,9 @@ def main(argv: list[str] | None = None) -> int:
             externals = [ExternalScores.read(name, path) for name, path in external_files]
             for path in args.display_names:  # read above
                 note_input(path)
+        if not args.no_cache:
+            check_cache_folder(args.cache_dir or default_cache_dir(),
+                               "--cache-dir" if args.cache_dir else "the score cache folder")
         writer = ResultsWriter(args.out)
     except (DataError, OutputFolderError) as exc:
         print(f"error: {exc}", file=sys.stderr)

@@ -28,7 +28,7 @@ from typing import Any, Sequence
 import numpy as np
 
 from .base import InputError, Metric, MetricError, MetricOutput, Sample
-from .cache import ScoreCache, score_with_cache
+from .cache import CacheFolderError, ScoreCache, score_with_cache
 from .registry import metric_class
 
 
@@ -146,7 +146,10 @@ def _cache(cache: bool | str | os.PathLike | ScoreCache | None) -> ScoreCache | 
         return ScoreCache()
     if isinstance(cache, ScoreCache):
         return cache
-    return ScoreCache(cache)
+    try:
+        return ScoreCache(cache)
+    except CacheFolderError as exc:
+        raise CacheFolderError(f"cache={os.fspath(cache)!r}: {exc}") from None
 
 
 def _write_pil(image: Any, folder: Path, index: int) -> str:

@@ -65,8 +65,8 @@ class MetricOutput:
     corpus_score: float | None = None
 
     def __post_init__(self) -> None:
-        self.scores = np.asarray(self.scores, dtype=float)
-        self.extras = {k: np.asarray(v, dtype=float) for k, v in self.extras.items()}
+        self.scores = _per_sample_numbers(self.scores, "scores")
+        self.extras = {k: _per_sample_numbers(v, f"extra {k!r}") for k, v in self.extras.items()}
 
     def __len__(self) -> int:
         return len(self.scores)
@@ -86,6 +86,22 @@ class MetricOutput:
         for p in parts:
             failures.update(p.failures)
         return MetricOutput(np.concatenate([p.scores for p in parts]), failures, extras)
+
+
+def _per_sample_numbers(values: Any, what: str) -> np.ndarray:
+    """`values` as a 1-D float array; text (never read as a number, even "0.5") or
+    any other shape than one number per sample is a ValueError saying what was found."""
+    array = np.asarray(values)
+    if array.dtype.kind in "USO":
+        text = next((v for v in array.ravel() if isinstance(v, (str, bytes))), None)
+        if text is not None:
+            text = str(text) if isinstance(text, str) else bytes(text)  # not numpy's str_
+            raise ValueError(f"MetricOutput {what} must be numbers, found text {text!r}")
+    array = np.asarray(array, dtype=float)
+    if array.ndim != 1:
+        raise ValueError(f"MetricOutput {what} must be one number per sample (shape (n,)), "
+                         f"found shape {array.shape}")
+    return array
 
 
 class Metric(ABC):
@@ -164,6 +180,7 @@ class Metric(ABC):
         """
         samples = list(samples)
         check_unique_ids(samples)
+        check_text(samples)
         if not images_checked:
             self.check_images(samples)
         scorable, failures = self._screen(samples)
@@ -175,10 +192,7 @@ class Metric(ABC):
                               for i in range(start, stop) if not scorable[i]}
             out = MetricOutput(scores, chunk_failures)
             if idx:
-                inner = self._score_chunk([samples[i] for i in idx])
-                if len(inner) != len(idx):
-                    raise RuntimeError(
-                        f"{self.name}: returned {len(inner)} scores for {len(idx)} samples")
+                inner = self._score_checked([samples[i] for i in idx])
                 local = [i - start for i in idx]
                 out.scores[local] = inner.scores
                 out.failures.update(inner.failures)
@@ -188,6 +202,39 @@ class Metric(ABC):
                     out.extras[name] = full
                 out.corpus_score = inner.corpus_score
             yield start, stop, out
+
+    def _score_checked(self, chunk: list[Sample]) -> "MetricOutput":
+        """`_score_chunk`, held to its contract (a MetricOutput with one score per
+        sample): a breach is a MetricError naming the metric, where it comes from and
+        what it returned. An exception a metric from outside this package (a plugin)
+        raises is one too, naming the samples; the chunks scored before stay cached."""
+        try:
+            inner = self._score_chunk(chunk)
+        except (MetricError, InputError):
+            raise
+        except Exception as exc:
+            from .cache import CacheWriteError
+
+            built_in = type(self).__module__.split(".")[0] == "metrics"
+            if built_in or isinstance(exc, CacheWriteError):  # a bug here keeps its traceback
+                raise
+            raise MetricError(f"{self._origin()} raised {type(exc).__name__} on samples "
+                              f"{chunk[0].id!r}..{chunk[-1].id!r}: {exc}") from exc
+        if not isinstance(inner, MetricOutput):
+            raise MetricError(f"{self._origin()} returned {type(inner).__name__} "
+                              f"{str(inner)[:60]!r}, not a MetricOutput")
+        if inner.scores.ndim != 1 or len(inner) != len(chunk):
+            raise MetricError(f"{self._origin()} returned scores of shape "
+                              f"{inner.scores.shape} for {len(chunk)} samples (one per sample)")
+        return inner
+
+    def _origin(self) -> str:
+        """'metric NAME (SOURCE)': built-in, a plugin and its module or package, or a class."""
+        from .registry import list_metrics, metric_source
+
+        source = (metric_source(self.name) if self.name in list_metrics() else
+                  f"class {type(self).__module__}.{type(self).__qualname__}")
+        return f"metric {self.name!r} ({source})"
 
     def _screen(self, samples: Sequence[Sample]) -> tuple[list[bool], dict[str, str]]:
         """Mark samples this metric cannot score, with the reason."""
@@ -275,6 +322,27 @@ def _distributions() -> dict[str, list[str]]:
     """Top-level module -> the installed distributions that provide it (read once)."""
     return {top: sorted(set(dists))
             for top, dists in importlib_metadata.packages_distributions().items()}
+
+
+def check_text(samples: Iterable[Sample]) -> None:
+    """An InputError naming the sample and the field when a text is not valid Unicode:
+    a lone surrogate (`"\\ud800"` in a JSON file, bytes decoded with
+    errors="surrogateescape") has no UTF-8 form, so no tokenizer, cache key or
+    output file could take it."""
+    for s in samples:
+        fields = [("id", s.id), ("candidate", s.candidate),
+                  *((f"reference {k}", r) for k, r in enumerate(s.references)),
+                  *((f"context {key!r}", v) for key, v in s.context.items())]
+        for what, text in fields:
+            if not isinstance(text, str) or text.isascii():
+                continue
+            try:
+                text.encode("utf-8")
+            except UnicodeEncodeError as exc:
+                raise InputError(
+                    f"sample {s.id!r}: the {what} holds a lone surrogate "
+                    f"({text[exc.start]!r} at character {exc.start}), which is not valid "
+                    "Unicode text; fix the input's encoding") from None
 
 
 def _format_setting(value: Any) -> str:

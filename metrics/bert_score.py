@@ -163,7 +163,22 @@ class BertScore(Metric):
         return transformers_fetch_command(self.model_name, "AutoModel")
 
     def check_ready(self) -> None:
-        hf_model_source(self.model_name, self.name, self._fetch_hint(), cache_dir=self.cache_dir)
+        self._check_layers(hf_model_source(self.model_name, self.name, self._fetch_hint(),
+                                           cache_dir=self.cache_dir))
+
+    def _check_layers(self, source: str) -> None:
+        """A MetricError when the model has fewer layers than num_layers (bert-score's
+        own check is an assert, gone under python -O, and then every layer is used)."""
+        from transformers import AutoConfig
+
+        try:
+            layers = getattr(AutoConfig.from_pretrained(source, cache_dir=self.cache_dir),
+                             "num_hidden_layers", None)
+        except (OSError, ValueError):
+            return  # no config to read here: loading the model says why
+        if isinstance(layers, int) and self.num_layers > layers:
+            raise MetricError(f"{self.name}: num_layers={self.num_layers}, but {self.model_name!r} "
+                              f"has {layers} layers: give num_layers between 0 and {layers}")
 
     def _load(self):
         if self._scorer is not None:
@@ -173,6 +188,7 @@ class BertScore(Metric):
         device = resolve_device(self.device)
         source = hf_model_source(self.model_name, self.name, self._fetch_hint(),
                                  cache_dir=self.cache_dir)
+        self._check_layers(source)
         try:
             scorer = BERTScorer(
                 model_type=source, num_layers=self.num_layers, batch_size=self.batch_size,

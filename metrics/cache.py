@@ -25,7 +25,7 @@ from typing import Sequence
 import numpy as np
 from tqdm import tqdm
 
-from .base import Metric, MetricOutput, Sample, check_unique_ids, sample_key
+from .base import Metric, MetricOutput, Sample, check_text, check_unique_ids, sample_key
 from .executors import LocalExecutor
 
 log = logging.getLogger(__name__)
@@ -33,6 +33,9 @@ log = logging.getLogger(__name__)
 CACHE_ENV = "METAEVAL_CACHE_DIR"
 CACHE_FILE = "scores.sqlite"
 _SCHEMA_VERSION = 1
+# SQLite's primary result codes (sqlite.org/rescode.html); extended codes keep them in
+# their low byte.
+_SQLITE_IOERR, _SQLITE_FULL = 10, 13
 
 
 def default_cache_dir() -> Path:
@@ -43,20 +46,51 @@ def default_cache_dir() -> Path:
     return Path(base) / "socratis-metaeval"
 
 
+class CacheFolderError(ValueError):
+    """The cache folder given is a file, or lies under one: a usage error."""
+
+
+class CacheWriteError(Exception):
+    """The machine refused a cache write (full disk, read-only or removed folder);
+    what earlier transactions stored stays cached."""
+
+
+def check_cache_folder(folder: str | os.PathLike, what: str = "score cache folder") -> Path:
+    """`folder`, or a CacheFolderError (naming it as `what`) when it or a folder above
+    it is a file; creates nothing."""
+    folder = Path(folder)
+    for parent in [folder, *folder.parents]:
+        if parent.exists() and not parent.is_dir():
+            where = "is a file" if parent == folder else f"lies under {parent}, which is a file"
+            raise CacheFolderError(f"{what} {folder} {where}, not a folder")
+    return folder
+
+
+def cache_folder(folder: str | os.PathLike) -> Path:
+    """`folder`, created if needed; a CacheFolderError when it (or a folder above it)
+    is a file, a CacheWriteError when it cannot be created."""
+    folder = check_cache_folder(folder)
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise CacheWriteError(f"score cache folder {folder}: cannot create it "
+                              f"({exc.strerror or exc})") from None
+    return folder
+
+
 class ScoreCache:
     """Per-sample scores (and raw responses) in one SQLite file."""
 
     def __init__(self, folder: str | os.PathLike | None = None):
-        folder = Path(folder) if folder is not None else default_cache_dir()
-        folder.mkdir(parents=True, exist_ok=True)
+        folder = cache_folder(folder if folder is not None else default_cache_dir())
         self.path = folder / CACHE_FILE
         self._conn = self._open_checked()
 
     def _open_checked(self) -> sqlite3.Connection:
         try:
             return self._open()
-        except sqlite3.DatabaseError:
-            pass
+        except sqlite3.DatabaseError as exc:
+            self._refused_by_the_machine(exc)
         # Repair under an exclusive lock, and look again first: another run
         # (or thread) that found the same damage may have rebuilt the file
         # already, and must be the only one to warn and set it aside.
@@ -64,6 +98,7 @@ class ScoreCache:
             try:
                 return self._open()
             except sqlite3.DatabaseError as exc:
+                self._refused_by_the_machine(exc)
                 damage = exc
             aside = self.path.with_name(f"{self.path.name}.damaged-{int(time.time())}")
             n = 1
@@ -78,6 +113,14 @@ class ScoreCache:
                 if stale.exists():
                     stale.unlink()
             return self._open()
+
+    def _refused_by_the_machine(self, exc: sqlite3.DatabaseError) -> None:
+        """A CacheWriteError when opening failed for a full disk or an I/O error: the
+        file is not damaged and must not be set aside as if it were."""
+        code = getattr(exc, "sqlite_errorcode", None)  # Python >= 3.11
+        if code is not None and code & 0xFF in (_SQLITE_FULL, _SQLITE_IOERR):
+            raise CacheWriteError(f"score cache {self.path}: cannot open it "
+                                  f"({' '.join(str(exc).split())})") from None
 
     def _open(self) -> sqlite3.Connection:
         conn = sqlite3.connect(self.path, timeout=60.0, isolation_level=None)
@@ -139,7 +182,7 @@ class ScoreCache:
                    for k, s, e in rows if np.isfinite(s)]
         if not payload:
             return
-        with self._transaction():
+        with self._writing(f"{len(payload)} scores"), self._transaction():
             self._conn.executemany("INSERT OR REPLACE INTO scores VALUES (?,?,?,?)", payload)
 
     def get_blob(self, namespace: str, key: str) -> str | None:
@@ -149,7 +192,7 @@ class ScoreCache:
         return row[0] if row else None
 
     def put_blob(self, namespace: str, key: str, value: str) -> None:
-        with self._transaction():
+        with self._writing(f"a {namespace} entry"), self._transaction():
             self._conn.execute("INSERT OR REPLACE INTO blobs VALUES (?,?,?)", (namespace, key, value))
 
     def count(self, signature: str | None = None) -> int:
@@ -157,6 +200,17 @@ class ScoreCache:
             return self._conn.execute("SELECT COUNT(*) FROM scores").fetchone()[0]
         return self._conn.execute(
             "SELECT COUNT(*) FROM scores WHERE signature=?", (signature,)).fetchone()[0]
+
+    @contextlib.contextmanager
+    def _writing(self, what: str):
+        """A failed write (SQLite's "database or disk is full", a read-only or removed
+        file) as a CacheWriteError naming the cache file; the transaction is rolled back."""
+        try:
+            yield
+        except (sqlite3.OperationalError, OSError) as exc:
+            reason = " ".join(str(exc).split()) or type(exc).__name__
+            raise CacheWriteError(f"score cache {self.path}: cannot store {what} ({reason}); "
+                                  "the scores stored before stay cached") from None
 
     def _transaction(self):
         conn = self._conn
@@ -166,7 +220,10 @@ class ScoreCache:
                 conn.execute("BEGIN IMMEDIATE")
 
             def __exit__(self_inner, exc_type, exc, tb):
-                conn.execute("ROLLBACK" if exc_type else "COMMIT")
+                if not exc_type:
+                    conn.execute("COMMIT")
+                elif conn.in_transaction:  # SQLite itself rolls back after some errors (full disk)
+                    conn.execute("ROLLBACK")
                 return False
 
         return _Tx()
@@ -215,6 +272,7 @@ def score_with_cache(metric: Metric, samples: Sequence[Sample],
     """
     samples = list(samples)
     check_unique_ids(samples)
+    check_text(samples)
     executor = executor if executor is not None else LocalExecutor()
     metric.check_images(samples)  # the whole set: a warm cache may lack only a missing image
     if cache is None:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import re
 import threading
 import time
 from typing import Sequence
@@ -18,14 +19,27 @@ from .base import MetricError, image_digest
 __all__ = ["resolve_device", "hf_cache_dir", "hf_cache_dirs", "hf_cached_snapshot",
            "hf_cached_file", "hf_model_source", "missing_weights", "hub_offline",
            "hub_reachable", "hub_unavailable", "path_digest", "transformers_fetch_command",
-           "HF_WEIGHT_FILES"]
+           "HF_WEIGHT_FILES", "check_device_name"]
+
+
+# What a device may be named: auto, cpu, mps, cuda or cuda:N (and torch's xpu, xpu:N).
+DEVICE_NAME = re.compile(r"auto|cpu|mps|(cuda|xpu)(:\d+)?")
+
+
+def check_device_name(device: str) -> str:
+    """`device` lower-cased, or a MetricError naming it when it is no device torch knows
+    (checked without importing torch)."""
+    if not isinstance(device, str) or not DEVICE_NAME.fullmatch(device.lower()):
+        raise MetricError(f"device {device!r} is not a device: give auto, cpu, cuda, cuda:N "
+                          "or mps")
+    return device.lower()
 
 
 def resolve_device(device: str | None = "cpu") -> str:
     """'auto' picks cuda, then mps, then cpu; an explicit device must exist."""
     import torch
 
-    device = (device or "cpu").lower()
+    device = check_device_name(device or "cpu")
     if device == "auto":
         if torch.cuda.is_available():
             return "cuda"

@@ -15,9 +15,10 @@ import shutil
 import urllib.error
 import urllib.request
 import zipfile
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable, Iterable
+from typing import Callable, Iterable, Iterator
 
 from tqdm import tqdm
 
@@ -35,6 +36,20 @@ PROBLEMS = {MISSING, DIFFERS, FAILED, MANUAL}
 
 class FetchError(DataError):
     """A download failed or gave other bytes than the authors' release."""
+
+
+class WriteError(Exception):
+    """A file could not be written under the data folder (a full disk, a read-only
+    folder): the machine, not the download, so fetching stops there."""
+
+
+@contextmanager
+def _writing(path: Path) -> Iterator[None]:
+    """An OSError raised while writing `path` as a WriteError naming it."""
+    try:
+        yield
+    except OSError as exc:
+        raise WriteError(f"cannot write {path}: {exc.strerror or exc}") from None
 
 
 @dataclass
@@ -113,7 +128,8 @@ def _part(target: Path) -> Path:
 def _fetch_one(f: DataFile, url: str, data_dir: Path, verify: bool, progress: bool,
                timeout: float) -> FileStatus:
     target = data_dir / f.path
-    target.parent.mkdir(parents=True, exist_ok=True)
+    with _writing(target.parent):
+        target.parent.mkdir(parents=True, exist_ok=True)
     return _place(f, target, url, verify,
                   lambda part: _download(url, part, f.name, progress, timeout))
 
@@ -121,7 +137,8 @@ def _fetch_one(f: DataFile, url: str, data_dir: Path, verify: bool, progress: bo
 def _fetch_archive(archive: Archive, wanted: list[DataFile], url: str, data_dir: Path,
                    verify: bool, progress: bool, timeout: float) -> list[FileStatus]:
     folder = data_dir / wanted[0].family
-    folder.mkdir(parents=True, exist_ok=True)
+    with _writing(folder):
+        folder.mkdir(parents=True, exist_ok=True)
     part = _part(folder / archive.name)
     try:
         try:
@@ -137,7 +154,7 @@ def _fetch_archive(archive: Archive, wanted: list[DataFile], url: str, data_dir:
         with zf:
             return [_extract(zf, f, archive, url, data_dir, verify) for f in wanted]
     finally:
-        part.unlink(missing_ok=True)
+        _remove_part(part)
 
 
 def _extract(zf: zipfile.ZipFile, f: DataFile, archive: Archive, url: str, data_dir: Path,
@@ -148,7 +165,7 @@ def _extract(zf: zipfile.ZipFile, f: DataFile, archive: Archive, url: str, data_
                                      f"named {f.member!r}, expected one")
 
     def write(part: Path) -> None:
-        with zf.open(members[0]) as src, open(part, "wb") as dst:
+        with zf.open(members[0]) as src, _writing(part), open(part, "wb") as dst:
             shutil.copyfileobj(src, dst, CHUNK)
 
     return _place(f, data_dir / f.path, f"{url} ({archive.name}: {members[0].filename})",
@@ -163,12 +180,20 @@ def _place(f: DataFile, target: Path, source: str, verify: bool,
     try:
         write(part)
         status = _verify(f, part, target, source, verify)
-        os.replace(part, target)
+        with _writing(target):
+            os.replace(part, target)
         return status
     except FetchError as exc:
         return FileStatus(f, FAILED, str(exc))
     finally:
+        _remove_part(part)
+
+
+def _remove_part(part: Path) -> None:
+    try:
         part.unlink(missing_ok=True)
+    except OSError:  # a folder gone read-only keeps it; the next fetch overwrites it
+        pass
 
 
 def _verify(f: DataFile, part: Path, target: Path, url: str, verify: bool) -> FileStatus:
@@ -194,16 +219,22 @@ def _download(url: str, dest: Path, label: str, progress: bool, timeout: float) 
             length = response.headers.get("Content-Length")
             total = int(length) if length and length.isdigit() else None
             got = 0
-            with open(dest, "wb") as out, tqdm(total=total, unit="B", unit_scale=True,
-                                               desc=label, disable=not progress,
-                                               leave=False) as bar:
-                while True:
-                    block = response.read(CHUNK)
-                    if not block:
-                        break
-                    out.write(block)
-                    got += len(block)
-                    bar.update(len(block))
+            with _writing(dest):
+                out = open(dest, "wb")
+            try:
+                with tqdm(total=total, unit="B", unit_scale=True, desc=label,
+                          disable=not progress, leave=False) as bar:
+                    while True:
+                        block = response.read(CHUNK)
+                        if not block:
+                            break
+                        with _writing(dest):
+                            out.write(block)
+                        got += len(block)
+                        bar.update(len(block))
+            finally:
+                with _writing(dest):  # closing flushes the last block
+                    out.close()
     except urllib.error.HTTPError as exc:
         raise FetchError(f"{url}: HTTP {exc.code} {exc.reason}") from None
     except http.client.IncompleteRead:

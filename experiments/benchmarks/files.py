@@ -166,9 +166,49 @@ def _refuse_duplicates(pairs: list[tuple[str, Any]]) -> dict:
     return obj
 
 
+NEWLINE = "\n"
+
+
+class _LoneSurrogate(Exception):
+    def __init__(self, text: str, position: int) -> None:
+        self.text, self.position = text, position
+
+    def describe(self) -> str:
+        return (f"text {self.text[:40]!r} holds a lone surrogate ({self.escape()}: half of "
+                "a character), which is not valid Unicode")
+
+    def escape(self) -> str:
+        return f"\\u{ord(self.text[self.position]):04x}"
+
+
+def _strings(value: Any) -> Iterator[str]:
+    if isinstance(value, str):
+        yield value
+    elif isinstance(value, dict):
+        for key, item in value.items():
+            yield key
+            yield from _strings(item)
+    elif isinstance(value, list):
+        for item in value:
+            yield from _strings(item)
+
+
+def _refuse_lone_surrogates(value: Any) -> None:
+    for text in _strings(value):
+        if not text.isascii():
+            try:
+                text.encode("utf-8")
+            except UnicodeEncodeError as exc:
+                raise _LoneSurrogate(text, exc.start) from None
+
+
 def _loads(text: str) -> Any:
-    """json.loads that refuses an object with a key twice (json keeps the last silently)."""
-    return json.loads(text, object_pairs_hook=_refuse_duplicates)
+    """json.loads that refuses an object with a key twice (json keeps the last silently)
+    and a string holding a lone surrogate (an escape such as \\ud800 without its pair)."""
+    value = json.loads(text, object_pairs_hook=_refuse_duplicates)
+    if "\\u" in text:  # a surrogate can only come from an escape: UTF-8 bytes cannot hold one
+        _refuse_lone_surrogates(value)
+    return value
 
 
 def _duplicate_line(text: str, key: str) -> int | None:
@@ -197,6 +237,10 @@ def read_json(path: Path) -> Any:
         line = _duplicate_line(text, dup.key)
         raise DataError(f"{path}{f':{line}' if line else ''}: key {dup.key!r} appears twice in "
                         "one object (the second would silently replace the first)") from None
+    except _LoneSurrogate as lone:
+        start = text.lower().find(lone.escape())
+        line = f":{text.count(NEWLINE, 0, start) + 1}" if start >= 0 else ""
+        raise DataError(f"{path}{line}: {lone.describe()}") from None
 
 
 def jsonl_rows(path: Path) -> Iterator[tuple[int, dict]]:
@@ -211,6 +255,8 @@ def jsonl_rows(path: Path) -> Iterator[tuple[int, dict]]:
             raise DataError(f"{path}:{number}: invalid JSON ({exc.msg})") from None
         except _DuplicateKey as dup:
             raise DataError(f"{path}:{number}: key {dup.key!r} appears twice") from None
+        except _LoneSurrogate as lone:
+            raise DataError(f"{path}:{number}: {lone.describe()}") from None
         yield number, as_object(obj, f"{path}:{number}", "the line")
 
 

@@ -56,6 +56,11 @@ class OutputFolderError(Exception):
     """--out cannot hold this run's results; the message says why."""
 
 
+class OutputWriteError(Exception):
+    """The machine refused to write this run's results (a full disk, --out removed or
+    made read-only during the run); the message names the folder and the file."""
+
+
 class ResultsError(Exception):
     """A results folder cannot be read back as one complete run; the message says why."""
 
@@ -91,12 +96,24 @@ def write_text_atomically(path: Path, text: str) -> None:
     old file (or none) and at most a `NAME.HEX.tmp`, never half a file."""
     path = Path(path)
     tmp = path.with_name(f"{path.name}.{secrets.token_hex(8)}.tmp")
-    with open(tmp, "w", encoding="utf-8", newline="") as f:
-        f.write(text)
-        f.flush()
-        os.fsync(f.fileno())
-    os.replace(tmp, path)
+    try:
+        with open(tmp, "w", encoding="utf-8", newline="") as f:
+            f.write(text)
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, path)
+    except BaseException:  # a full disk, Ctrl-C: no half-written temporary file stays
+        _remove_quietly(tmp)
+        raise
     _fsync_folder(path.parent)
+
+
+def _remove_quietly(path: Path) -> None:
+    """Remove `path` if it is there and can be removed (a folder gone read-only keeps it)."""
+    try:
+        path.unlink(missing_ok=True)
+    except OSError:
+        pass
 
 
 def check_out_folder(path: str | os.PathLike, option: str = "--out") -> Path:
@@ -335,6 +352,7 @@ class ResultsWriter:
         except BaseException:
             self.lock.release()
             raise
+        self.option = option
         self.run_id = secrets.token_hex(8)
         self.staging = _sibling(self.target, self.run_id, "new")
         self.files: dict[str, dict] = {}
@@ -344,7 +362,11 @@ class ResultsWriter:
         """The folder this run's files are written into (created on first use, with
         the permissions of `folder`); it takes the place of `folder` at `commit`."""
         if not self.staging.exists():
-            self.staging.mkdir()
+            try:
+                self.staging.mkdir()
+            except OSError as exc:
+                raise self._write_error(f"its run folder beside it ({self.staging.name})",
+                                        exc) from exc
             try:
                 os.chmod(self.staging, stat.S_IMODE(os.stat(self.target).st_mode))
             except OSError:
@@ -357,10 +379,16 @@ class ResultsWriter:
         if "/" in name or name in (RECORD, PENDING) or name.startswith("."):
             raise ValueError(f"not an output file name: {name!r}")
         path = self.staging_folder() / name
-        with open(path, "w", newline="", encoding="utf-8") as f:
-            yield f
-            f.flush()
-            os.fsync(f.fileno())
+        try:
+            with open(path, "w", newline="", encoding="utf-8") as f:
+                yield f
+                f.flush()
+                os.fsync(f.fileno())
+        except BaseException as exc:
+            _remove_quietly(path)
+            if not isinstance(exc, OSError):
+                raise
+            raise self._write_error(name, exc) from exc
         self.files[name] = {"bytes": path.stat().st_size, "sha256": _sha256(path)}
 
     def write_text(self, name: str, text: str) -> None:
@@ -381,8 +409,11 @@ class ResultsWriter:
         record = {**record, "written_by": PACKAGE, "output": self.output, "files": files}
         if self.records_run_id:
             record["run_id"] = self.run_id
-        write_text_atomically(staging / RECORD,
-                              json.dumps(record, indent=2, sort_keys=True) + "\n")
+        try:  # before the switch: on an error the previous results stand
+            write_text_atomically(staging / RECORD,
+                                  json.dumps(record, indent=2, sort_keys=True) + "\n")
+        except OSError as exc:
+            raise self._write_error(RECORD, exc) from exc
         try:
             exchange(staging, self.target)
             _fsync_folder(self.target.parent)
@@ -392,11 +423,18 @@ class ResultsWriter:
             os.rename(staging, self.target)  # between the two, `folder` is briefly absent
             _fsync_folder(self.target.parent)
             staging = old
+        except OSError as exc:
+            raise self._write_error("the new run into place", exc) from exc
         self.done = True
         try:
             _discard(staging)  # now the previous run
         finally:
             self.lock.release()
+
+    def _write_error(self, name: str, exc: OSError) -> OutputWriteError:
+        gone = "" if self.target.is_dir() else " (the folder was removed during the run)"
+        return OutputWriteError(f"{self.option} {self.folder}: cannot write {name}: "
+                                f"{exc.strerror or exc}{gone}")
 
     def abandon(self) -> None:
         """Remove this run's staging folder (the previous results stay as they were)

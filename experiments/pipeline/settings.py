@@ -28,6 +28,7 @@ class AnalysisSettings:
                 ("--bootstrap", self.bootstrap, isinstance(self.bootstrap, int) and self.bootstrap >= 2),
                 ("--permutations", self.permutations,
                  isinstance(self.permutations, int) and self.permutations >= 1),
+                ("--seed", self.seed, isinstance(self.seed, int) and self.seed >= 0),
                 ("--confidence", self.confidence, 0 < self.confidence < 1),
                 ("--alpha", self.alpha, 0 < self.alpha < 1),
                 ("--ci-method", self.ci_method, self.ci_method in CI_METHODS)):
