@@ -18,13 +18,13 @@ from pathlib import Path
 from .benchmarks import DATA_ENV, default_data_dir
 from .benchmarks.download import PROBLEMS, FileStatus, check, fetch
 from .benchmarks.sources import families, family_names
-from .cli import add_common_arguments, setup_logging
+from .cli import add_common_arguments, command_name, setup_logging
 
 
 def build_parser() -> argparse.ArgumentParser:
     names = family_names()
     p = argparse.ArgumentParser(
-        prog="python -m experiments.fetch_data",
+        prog=command_name("experiments.fetch_data"),
         description="Download the public benchmark files from their authors' locations and "
                     "check each against the SHA-256 of the authors' release.")
     p.add_argument("names", nargs="+", metavar="NAME",

@@ -22,7 +22,7 @@ import logging
 import sys
 from pathlib import Path
 
-from .cli import add_common_arguments, setup_logging
+from .cli import add_common_arguments, command_name, setup_logging
 from .pipeline.latex import latex_tables
 from .pipeline.results_folder import ResultsError
 from .plots.clusters import significance_matrix
@@ -140,14 +140,18 @@ def index_text(command: str, results: Path, made: list[Made], skipped: list[tupl
     return "\n".join(lines)
 
 
-def main(argv: list[str] | None = None) -> int:
-    p = argparse.ArgumentParser(prog="python -m experiments.make_figures",
+def build_parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog=command_name("experiments.make_figures"),
                                 description="Figures from saved results (no rescoring).")
     p.add_argument("--results", default="results", help="a run_correlation output folder")
     p.add_argument("--out", default="figures", help="where the figures go (default figures)")
     add_display_name_arguments(p, "figures and tables")
     add_common_arguments(p)
-    args = p.parse_args(argv)
+    return p
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
     setup_logging(args)
     results, out = Path(args.results), Path(args.out)
     try:

@@ -23,12 +23,12 @@ from pathlib import Path
 
 from .benchmarks import DATA_ENV, list_benchmarks, load_benchmark
 from .benchmarks.base import DataError
-from .cli import add_common_arguments, setup_logging
+from .cli import add_common_arguments, command_name, setup_logging
 from .pipeline.planning import CURVE_FILE, PlanSettings, plan, read_pilot, read_scores, write_curves
 from .pipeline.results_folder import OutputFolderError, ResultsWriter
 
 def build_parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(prog="python -m experiments.plan_study",
+    p = argparse.ArgumentParser(prog=command_name("experiments.plan_study"),
                                 description="Power curves and study sizes from a pilot.")
     src = p.add_mutually_exclusive_group(required=True)
     src.add_argument("--results", default=None, help="a run_correlation output folder (the pilot)")
@@ -36,7 +36,9 @@ def build_parser() -> argparse.ArgumentParser:
                      help=f"a benchmark to score now; one of {', '.join(list_benchmarks())}")
     p.add_argument("--data-dir", default=None,
                    help=f"benchmark data (default: the run's, else ${DATA_ENV})")
-    p.add_argument("--image-root", default=None)
+    p.add_argument("--image-root", default=None,
+                   help="folder holding the benchmark's images (default: the run's, else the "
+                        "benchmark's own)")
     what = p.add_mutually_exclusive_group()
     what.add_argument("--value", type=float, default=None,
                       help="compare one metric (--metrics A) with this fixed value, e.g. 0.5")
@@ -54,13 +56,19 @@ def build_parser() -> argparse.ArgumentParser:
                    help="permutation draws per simulated study (1000, as the report)")
     p.add_argument("--bootstrap", type=int, default=1000,
                    help="bootstrap resamples per simulated study, with --value (1000)")
-    p.add_argument("--ci-method", choices=["bca", "percentile"], default="bca")
-    p.add_argument("--alpha", type=float, default=0.05)
+    p.add_argument("--ci-method", choices=["bca", "percentile"], default="bca",
+                   help="bootstrap interval of each simulated study, with --value: bca or "
+                        "percentile")
+    p.add_argument("--alpha", type=float, default=0.05,
+                   help="significance level each simulated study is tested at")
     p.add_argument("--power", type=float, default=0.8, help="target power (0.8)")
-    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--seed", type=int, default=0,
+                   help="seed of every simulated draw (the same seed gives the same curves)")
     p.add_argument("--out", default=None,
                    help="output folder (default: RESULTS-plan beside --results, else results/plan)")
-    p.add_argument("--cache-dir", default=None)
+    p.add_argument("--cache-dir", default=None,
+                   help="score cache folder, with --benchmark (default: $METAEVAL_CACHE_DIR or "
+                        "~/.cache/socratis-metaeval)")
     add_common_arguments(p)
     return p
 

@@ -11,7 +11,9 @@ this machine.
 from __future__ import annotations
 
 import importlib
+import importlib.util
 import inspect
+import os
 import re
 import sys
 from dataclasses import dataclass
@@ -29,14 +31,54 @@ class PluginError(Exception):
     """A module named with --plugin could not be imported."""
 
 
+def is_plugin_path(plugin: str) -> bool:
+    """A --plugin naming a file (plug/my_metrics.py, ./mine.py) rather than a module."""
+    return plugin.endswith(".py") or "/" in plugin or os.sep in plugin
+
+
+def import_plugin_file(plugin: str) -> None:
+    """Import the .py file `plugin` as the module named by its stem (as `python file.py`
+    would name it, so its `register_metric(..., __name__, ...)` finds it again)."""
+    path = Path(plugin).expanduser()
+    if path.suffix != ".py":
+        raise PluginError(f"--plugin {plugin}: a path must name a .py file (or give a module "
+                          "name, e.g. my_metrics)")
+    if not path.is_file():
+        raise PluginError(f"--plugin {plugin}: no such file ({path.resolve()})")
+    name = path.stem
+    taken = sys.modules.get(name)
+    if taken is not None:
+        if Path(getattr(taken, "__file__", "") or "").resolve() == path.resolve():
+            return
+        raise PluginError(f"--plugin {plugin}: its module name {name!r} is already taken by "
+                          f"{getattr(taken, '__file__', None) or 'a built-in module'}; "
+                          "rename the file")
+    spec = importlib.util.spec_from_file_location(name, path)
+    if spec is None or spec.loader is None:
+        raise PluginError(f"--plugin {plugin}: cannot be imported as a Python module")
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[name] = module
+    try:
+        spec.loader.exec_module(module)
+    except BaseException:
+        del sys.modules[name]
+        raise
+
+
 def load_plugins(modules: list[str]) -> None:
-    """Import each module (the current folder first on the path); its import registers
-    its metrics and benchmarks. A module that fails is an error: the user named it."""
+    """Import each module, or .py file (the current folder first on the path); its import
+    registers its metrics and benchmarks. A module that fails is an error: the user named
+    it."""
     if modules and "" not in sys.path and str(Path.cwd()) not in sys.path:
         sys.path.insert(0, str(Path.cwd()))
     for module in modules:
         try:
-            importlib.import_module(module)
+            if is_plugin_path(module):
+                import_plugin_file(module)
+            else:
+                importlib.import_module(module)
+        except PluginError:
+            raise
         except Exception as exc:
             raise PluginError(f"--plugin {module}: import failed: "
                               f"{type(exc).__name__}: {exc}") from exc
