@@ -112,7 +112,7 @@ def samples(inputs: Inputs) -> list[Sample]:
 
 
 def where_of(args, line: int) -> str:
-    return f"{args.input}:{line}" if args.input else f"line {line}"
+    return f"{args.input or args.candidates}:{line}"
 
 
 def check_needs(args, name: str, inputs: Inputs) -> None:
@@ -120,7 +120,8 @@ def check_needs(args, name: str, inputs: Inputs) -> None:
     if cls.needs_references:
         for line, refs in zip(inputs.lines, inputs.references):
             if not refs:
-                raise DataError(f"{name} needs references; {where_of(args, line)} has none")
+                raise DataError(f"{name} needs references; the candidate of {where_of(args, line)} "
+                                "has none (its line is empty in every --references file)")
     if cls.needs_image:
         for line, image in zip(inputs.lines, inputs.images):
             if image is None:
