@@ -180,7 +180,8 @@ def score_metric(bench: Benchmark, name: str, options: dict[str, Any], args,
         run.signature = metric.signature()
         run.device = metric.resolved_device()
         output, stats = score_with_cache(metric, bench.samples, cache, progress=not args.quiet,
-                                         executor=executor_for(args))
+                                         executor=executor_for(args),
+                                         label=f"{bench.name}: {name}")
     except CANNOT_RUN as exc:
         return skipped(run, exc)
     ids = [s.id for s in bench.samples]

@@ -223,7 +223,7 @@ def main(argv: list[str] | None = None) -> int:
             for name in names:
                 metric = make_metric(name, options.get(name, {}), args.device, None)
                 output, stats = score_with_cache(metric, samples(inputs), cache,
-                                                 progress=not args.quiet)
+                                                 progress=not args.quiet, label=name)
                 scores[name] = output.scores
                 lines.append(summary(name, output, metric.signature(), stats.computed == 0))
                 for sample_id, reason in list(output.failures.items())[:5]:

@@ -174,3 +174,23 @@ def test_plugin_is_a_path_to_a_py_file(tmp_path):
     assert missing.returncode == 2
     assert missing.stderr.strip() == (f"error: --plugin plug/none.py: no such file "
                                       f"({tmp_path.resolve() / 'plug' / 'none.py'})")
+
+
+def test_scoring_progress_per_metric_and_benchmark_and_quiet_silences_it(tmp_path, capsys):
+    from experiments.benchmarks import load_benchmark
+    from experiments.run_correlation import main
+
+    sys.path.insert(0, str(REPO / "tests" / "metrics"))
+    from test_progress import bar_states
+
+    n = len(load_benchmark("demo").samples)
+    argv = ["--metrics", "bleu1", "--bootstrap", "20", "--permutations", "20",
+            "--cache-dir", str(tmp_path / "cache")]
+    assert main(argv + ["--out", str(tmp_path / "a")]) == 0
+    first = [s for s in bar_states(capsys.readouterr().err) if s[0] == "demo: bleu1"]
+    assert first[0] == ("demo: bleu1", 0, n, 0) and first[-1] == ("demo: bleu1", n, n, 0)
+    assert main(argv + ["--out", str(tmp_path / "b")]) == 0
+    again = [s for s in bar_states(capsys.readouterr().err) if s[0] == "demo: bleu1"]
+    assert again and again[-1] == ("demo: bleu1", n, n, n)
+    assert main(argv + ["--out", str(tmp_path / "c"), "-q"]) == 0
+    assert capsys.readouterr().err == ""
