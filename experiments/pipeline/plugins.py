@@ -23,8 +23,8 @@ from metrics import MetricError, get_metric, list_metrics, metric_class, metric_
 
 from ..benchmarks import benchmark_loader, benchmark_source, default_data_dir, list_benchmarks
 from ..benchmarks.base import DataError
-from ..benchmarks.download import check
-from ..benchmarks.sources import families, family_names
+from ..benchmarks.download import check, without_stand_ins
+from ..benchmarks.sources import benchmark_files, family_names
 
 
 class PluginError(Exception):
@@ -134,8 +134,9 @@ def benchmark_entry(name: str, data_dir: str | None) -> Entry:
                      "not checked (reads --data-dir)", description)
     if not data_dir:
         return Entry("benchmark", name, source, "no: no --data-dir given", description)
-    files = families()[family_names()[name]].files
-    missing = [s.file.path for s in check(files, Path(data_dir)) if s.state == "missing"]
+    files = benchmark_files(name)
+    missing = [s.file.path for s in without_stand_ins(check(files, Path(data_dir)))
+               if s.state == "missing"]
     ready = ("yes" if not missing else
              f"no: {len(missing)} of {len(files)} files missing under {data_dir} "
              f"(python -m experiments.fetch_data {name} --data-dir {data_dir})")
