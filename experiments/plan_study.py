@@ -51,17 +51,17 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--sizes", default=None,
                    help="candidate numbers of units, comma-separated (default: 20 sizes from a "
                         "tenth to five times the pilot)")
-    p.add_argument("--simulations", type=int, default=500, help="simulated studies per size (500)")
+    p.add_argument("--simulations", type=int, default=500, help="simulated studies per size")
     p.add_argument("--permutations", type=int, default=1000,
-                   help="permutation draws per simulated study (1000, as the report)")
+                   help="permutation draws per simulated study (as the report)")
     p.add_argument("--bootstrap", type=int, default=1000,
-                   help="bootstrap resamples per simulated study, with --value (1000)")
+                   help="bootstrap resamples per simulated study, with --value")
     p.add_argument("--ci-method", choices=["bca", "percentile"], default="bca",
                    help="bootstrap interval of each simulated study, with --value: bca or "
                         "percentile")
     p.add_argument("--alpha", type=float, default=0.05,
                    help="significance level each simulated study is tested at")
-    p.add_argument("--power", type=float, default=0.8, help="target power (0.8)")
+    p.add_argument("--power", type=float, default=0.8, help="target power")
     p.add_argument("--seed", type=int, default=0,
                    help="seed of every simulated draw (the same seed gives the same curves)")
     p.add_argument("--out", default=None,

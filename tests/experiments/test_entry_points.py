@@ -115,6 +115,18 @@ def test_speed_quiet_prints_the_table_alone(tmp_path, capsys):
     assert f"rows written to {tmp_path / 'b.json'}" in capsys.readouterr().out
 
 
+def test_fleur_scores_quiet_prints_the_result_alone(shared_data, tmp_path, capsys):
+    from experiments.fleur_scores import main
+
+    argv = ["--fleur", str(shared_data / "fleur" / "fleur_pascal_HC.txt"), "--benchmark",
+            "pascal50s", "--data-dir", str(shared_data), "--out", str(tmp_path / "f.csv")]
+    assert main(argv) == 0
+    assert "'label :' lines differ" in capsys.readouterr().out
+    assert main(argv + ["-q"]) == 0
+    out, err = capsys.readouterr()
+    assert out == f"2000 FLEUR scores written to {tmp_path / 'f.csv'}\n" and err == ""
+
+
 def _python(args: list[str], cwd: Path) -> subprocess.CompletedProcess:
     env = dict(os.environ, PYTHONPATH=str(REPO))
     return subprocess.run([sys.executable, *args], cwd=cwd, env=env, capture_output=True,

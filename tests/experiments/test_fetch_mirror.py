@@ -70,12 +70,14 @@ def test_mirror_keeps_the_authors_names_and_every_checksum_is_verified(
     assert not (tmp_path / "d" / "pascal50s" / "pascal_50s.json").exists()
 
 
-def test_the_mirror_can_come_from_the_environment(shared_data, server, tmp_path, monkeypatch):
+def test_the_mirror_can_come_from_the_environment(shared_data, server, tmp_path, monkeypatch,
+                                                  capsys):
     [f] = families()["pascal50s"].files
     server.routes["/lab/pascal_50s.json"] = (shared_data / f.path).read_bytes()
     monkeypatch.setenv(fetch_data.MIRROR_ENV, server.base + "/lab")
     assert fetch_data.main(["pascal50s", "--data-dir", str(tmp_path), "-q"]) == 0
     assert server.requests == ["/lab/pascal_50s.json"]
+    assert capsys.readouterr() == ("fetched    pascal50s/pascal_50s.json\n1 fetched\n", "")
 
 
 def test_from_a_folder_of_hand_downloads(shared_data, tmp_path, capsys):
