@@ -63,7 +63,8 @@ def _with_defaults(base: type[argparse.HelpFormatter]) -> type[argparse.HelpForm
             text = action.help or ""
             default = action.default
             if (not action.option_strings or "default" in text.lower()
-                    or default in (None, False, argparse.SUPPRESS) or default == []
+                    or default is None or default is False or default == argparse.SUPPRESS
+                    or default == []
                     or isinstance(action, (argparse._VersionAction, argparse._HelpAction))):
                 return action.help
             return f"{text} (default: %(default)s)"

@@ -89,7 +89,7 @@ def test_version_quiet_verbose_and_help(module, command, words, capsys):
                 action, (argparse._HelpAction, argparse._VersionAction)):
             continue
         assert action.help, f"{action.option_strings[0]} has no help"
-        if action.default not in (None, False, []):
+        if action.default is not None and action.default is not False and action.default != []:
             assert "default" in parser._get_formatter()._expand_help(action).lower(), \
                 f"{action.option_strings[0]}: help does not say its default"
 
