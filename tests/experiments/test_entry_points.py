@@ -206,3 +206,63 @@ def test_scoring_progress_per_metric_and_benchmark_and_quiet_silences_it(tmp_pat
     assert again and again[-1] == ("demo: bleu1", n, n, n)
     assert main(argv + ["--out", str(tmp_path / "c"), "-q"]) == 0
     assert capsys.readouterr().err == ""
+
+
+def test_figures_and_plan_quiet_print_only_their_result(tmp_path, capsys):
+    from experiments.make_figures import main as make_figures
+    from experiments.plan_study import main as plan_study
+    from experiments.run_correlation import main as run_correlation
+
+    assert run_correlation(["--metrics", "bleu1,rouge_l", "--bootstrap", "20", "--permutations",
+                            "20", "--out", str(tmp_path / "r"), "-q"]) == 0
+    capsys.readouterr()
+    assert make_figures(["--results", str(tmp_path / "r"), "--out", str(tmp_path / "f"),
+                         "-q"]) == 0
+    assert capsys.readouterr() == ("", "")
+    assert (tmp_path / "f" / "README.md").is_file()
+    argv = ["--results", str(tmp_path / "r"), "--metrics", "bleu1,rouge_l", "--sizes", "10,20",
+            "--simulations", "5", "--permutations", "20", "--out", str(tmp_path / "p")]
+    assert plan_study(argv + ["-q"]) == 0
+    out, err = capsys.readouterr()
+    lines = out.splitlines()
+    assert err == "" and lines[-1] == f"power curves written to {tmp_path / 'p' / 'power_curve.csv'}"
+    assert lines[:-1] and all(": bleu1 vs rouge_l: 80% power at alpha 0.05 needs " in line
+                              for line in lines[:-1])
+
+
+def test_generate_reasons_and_human_study_quiet_print_only_their_result(tmp_path, capsys,
+                                                                        monkeypatch):
+    import csv
+
+    from experiments.socratis.reasons import main as generate_reasons
+    from experiments.socratis.study import main as human_study
+    from tests.helpers.openai_server import LoopbackServer, completion
+    from tests.helpers.socratis_fixture import write_socratis
+
+    folder = write_socratis(tmp_path / "socratis")
+    generations = tmp_path / "g.jsonl"
+    monkeypatch.setenv("MY_TEST_KEY", "sk-test")
+    with LoopbackServer(lambda body, n: (200, completion(" a served reason "))) as server:
+        assert generate_reasons(["--socratis-dir", str(folder), "--out", str(generations),
+                                 "--base-url", server.url, "--model", "served-vlm",
+                                 "--generator", "served", "--api-key-env", "MY_TEST_KEY",
+                                 "--max-retries", "0", "--cache-dir", str(tmp_path / "c"),
+                                 "-q"]) == 0
+    out, err = capsys.readouterr()
+    assert err == "" and out.splitlines() == [
+        f"5 of 5 reasons (0 from the cache, 5 asked); 5 rows in {generations}"]
+
+    task, key = tmp_path / "task.csv", tmp_path / "key.csv"
+    assert human_study(["export", "--socratis-dir", str(folder), "--generations",
+                        str(generations), "--out", str(task), "--key", str(key), "-q"]) == 0
+    out, err = capsys.readouterr()
+    assert err == "" and len(out.splitlines()) == 1 and out.endswith(f"keep {key}\n")
+    with open(task, newline="") as f:
+        pairs = [row["pair_id"] for row in csv.DictReader(f)]
+    answers = tmp_path / "answers.csv"
+    answers.write_text("pair_id,annotator,answer\n"
+                       + "".join(f"{pair},ann1,left\n" for pair in pairs))
+    assert human_study(["import", "--key", str(key), "--answers", str(answers), "--out",
+                        str(tmp_path / "study.csv"), "-q"]) == 0
+    out, err = capsys.readouterr()
+    assert err == "" and out.splitlines()[-1] == f"written to {tmp_path / 'study.csv'}"
