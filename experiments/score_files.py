@@ -10,10 +10,11 @@ references, line i of --images the path of its image (relative paths from the
 list's folder). Or one JSON Lines file, one candidate per line:
 {"candidate": "...", "references": ["...", ...], "image": "img/1.jpg"}.
 
-An empty candidate line is scored as the empty text (the metric decides what
-that is worth); an empty line in a --references file means that file has no
-reference for this candidate; a candidate left with no reference at all is an
-error for a metric that needs references. Files with different numbers of
+An empty candidate line keeps its place and goes to the metric, which gives it
+NaN with its reason ("empty candidate"), reported on stderr with the line; an
+empty line in a --references file (an empty reference text in JSON Lines)
+means no reference from there; a candidate left with no reference at all is
+an error for a metric that needs references. Files with different numbers of
 lines are an error naming each file and its count.
 
 Writes one CSV (line, metric, score; line is the input file's line number;
@@ -173,14 +174,17 @@ def write_csv(out: TextIO, lines: list[int], scores: dict[str, np.ndarray]) -> N
             writer.writerow([line, name, repr(float(value))])
 
 
-def summary(name: str, output, signature: str, cached_all: bool) -> str:
-    """One line per metric: mean, corpus score, signature (with the package's version)."""
+def summary(name: str, output, signature: str, cached: int) -> str:
+    """One line per metric: mean, corpus score, signature (with the package's version).
+    The cache keeps per-line scores only: with `cached` lines from it there is no corpus
+    score, and the line says so."""
     finite = output.scores[np.isfinite(output.scores)]
     mean = f"{finite.mean():.6g}" if finite.size else "nan"
     if output.corpus_score is not None:
         corpus = f"corpus {output.corpus_score:.6g}"
-    elif cached_all:
-        corpus = "corpus score not recomputed (every line came from the cache; --no-cache)"
+    elif cached:
+        corpus = (f"corpus score not recomputed ({cached} lines came from the cache; "
+                  "--no-cache)")
     else:
         corpus = "no corpus score"
     return (f"{name}: mean {mean} over {finite.size} lines, {corpus} | signature: {signature}"
@@ -218,23 +222,22 @@ def main(argv: list[str] | None = None) -> int:
         for name in names:
             check_needs(args, name, inputs)
         cache = None if args.no_cache else ScoreCache(args.cache_dir)
-        scores, lines = {}, []
-        with quiet_stderr(args.quiet):
+        scores, lines, unscored = {}, [], []
+        with quiet_stderr(args.quiet):  # the Java tokenizer's and METEOR's own lines
             for name in names:
                 metric = make_metric(name, options.get(name, {}), args.device, None)
                 output, stats = score_with_cache(metric, samples(inputs), cache,
                                                  progress=not args.quiet, label=name)
                 scores[name] = output.scores
-                lines.append(summary(name, output, metric.signature(), stats.computed == 0))
-                for sample_id, reason in list(output.failures.items())[:5]:
-                    print(f"warning: {name}: {where_of(args, inputs.lines[int(sample_id)])}: "
-                          f"not scored: {reason}", file=sys.stderr)
-                if len(output.failures) > 5:
-                    print(f"warning: {name}: {len(output.failures) - 5} more lines not scored",
-                          file=sys.stderr)
-    except (DataError, InputError, MetricError, OSError) as exc:
+                lines.append(summary(name, output, metric.signature(), stats.cached))
+                unscored += [f"warning: {name}: {where_of(args, inputs.lines[int(i)])}: not "
+                             f"scored ({reason}); its score is nan"
+                             for i, reason in output.failures.items()]
+    except (DataError, InputError, MetricError, ImportError, OSError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
+    for warning in unscored:
+        print(warning, file=sys.stderr)
     text = io.StringIO()
     write_csv(text, inputs.lines, scores)
     if args.out is None:

@@ -106,3 +106,17 @@ def test_a_candidate_with_no_reference_is_an_error_for_a_reference_metric(tmp_pa
     assert capsys.readouterr().err.strip() == (
         f"error: bleu1 needs references; the candidate of {cands}:2 has none (its line is "
         "empty in every --references file)")
+
+
+def test_an_empty_candidate_keeps_its_line_and_says_why_it_is_nan(tmp_path, capsys):
+    cands = write_lines(tmp_path / "c.txt", ["a dog runs", "", "two birds fly"])
+    refs = write_lines(tmp_path / "r.txt", REFS_1)
+    assert main(["--metric", "bleu1", "--candidates", str(cands), "--references", str(refs),
+                 "--no-cache", "-q"]) == 0
+    out, err = capsys.readouterr()
+    scores = read_scores(out)["bleu1"]
+    assert sorted(scores) == [1, 2, 3] and np.isnan(scores[2])
+    assert scores[3] == pytest.approx(metrics.score("bleu1", ["two birds fly"], [REFS_1[2]])[0],
+                                      rel=1e-12)
+    assert err.splitlines() == [
+        f"warning: bleu1: {cands}:2: not scored (empty candidate); its score is nan"]
