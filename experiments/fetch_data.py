@@ -49,7 +49,7 @@ def build_parser() -> argparse.ArgumentParser:
                             "folder holding the authors' files under their own names (e.g. "
                             f"Flickr8k_text.zip, pascal_50s.json) (default: ${MIRROR_ENV})")
     where.add_argument("--from", dest="source", default=None, metavar="DIR_OR_ARCHIVE",
-                       help="take the files from a folder or a zip/tar archive of files you "
+                       help="take the files from a folder, a zip/tar archive or one file you "
                             "downloaded by hand (found by the authors' file names, archives "
                             "inside opened); download nothing")
     p.add_argument("--no-verify", action="store_true",

@@ -295,23 +295,46 @@ def _tar_read(archive: Path, member: str) -> bytes:
         return handle.read()
 
 
-def hand_downloads(source: Path) -> dict[str, tuple[str, Callable[[Path], None]]]:
-    """File name -> (where it is, a writer of it) for every file in folder or archive
-    `source`, and every file inside an archive found there."""
-    found: dict[str, tuple[str, Callable[[Path], None]]] = {}
-    if source.is_dir():
-        paths = sorted(p for p in source.rglob("*") if p.is_file())
-        for path in paths:
-            found.setdefault(path.name, (str(path), lambda part, p=path: shutil.copyfile(p, part)))
-        archives = [p for p in paths if _is_archive(p.name)]
-    elif source.is_file():
-        archives = [source]
-    else:
-        raise FetchError(f"--from {source}: no such folder or file")
-    for archive in archives:
-        for name, write in _archive_members(archive, str(archive)).items():
-            found.setdefault(name, (f"{archive} ({name})", write))
-    return found
+class HandDownloads:
+    """The files a user downloaded by hand into folder or archive `source` (or the one
+    file `source`), found by name:
+    files in the folder (and its subfolders) first, then members of the archives there,
+    each archive opened only when a name is not found before it (a folder of downloads
+    may hold large archives that hold nothing wanted)."""
+
+    def __init__(self, source: Path):
+        self.source = source
+        self.files: dict[str, tuple[str, Callable[[Path], None]]] = {}
+        if source.is_dir():
+            paths = sorted(p for p in source.rglob("*") if p.is_file())
+            for path in paths:
+                self.files.setdefault(path.name, (str(path), lambda part, p=path:
+                                                  shutil.copyfile(p, part)))
+            self.archives = [p for p in paths if _is_archive(p.name)]
+        elif source.is_file() and (zipfile.is_zipfile(source) or tarfile.is_tarfile(source)):
+            self.archives = [source]
+        elif source.is_file():  # one file downloaded by hand
+            self.files[source.name] = (str(source), lambda part: shutil.copyfile(source, part))
+            self.archives = []
+        else:
+            raise FetchError(f"--from {source}: no such folder or file")
+        self.opened: list[dict[str, tuple[str, Callable[[Path], None]]]] = []
+
+    def find(self, names: Iterable[str]) -> tuple[str, Callable[[Path], None]] | None:
+        """(where it is, a writer of it) of the first file with one of `names`, or None."""
+        names = list(names)
+        for name in names:
+            if name in self.files:
+                return self.files[name]
+        for k in range(len(self.archives)):
+            if k == len(self.opened):
+                archive = self.archives[k]
+                self.opened.append({name: (f"{archive} ({name})", write) for name, write
+                                    in _archive_members(archive, str(archive)).items()})
+            for name in names:
+                if name in self.opened[k]:
+                    return self.opened[k][name]
+        return None
 
 
 def place(files: Iterable[DataFile], data_dir: Path, source: Path, *,
@@ -319,13 +342,13 @@ def place(files: Iterable[DataFile], data_dir: Path, source: Path, *,
     """Put each file that is missing or differs in its place under `data_dir` from the
     files the user downloaded by hand into folder or archive `source`, found by the
     authors' file name (or the name under --data-dir), each checked as a download is."""
-    found = hand_downloads(Path(source))
+    found = HandDownloads(Path(source))
     statuses = check(files, data_dir)
     for i, status in enumerate(statuses):
         f = status.file
         if status.state not in (MISSING, DIFFERS):
             continue
-        hit = found.get(f.authors_name) or found.get(f.name)
+        hit = found.find((f.authors_name, f.name))
         if hit is None:
             names = " or ".join(dict.fromkeys((f.authors_name, f.name)))
             statuses[i] = FileStatus(f, MISSING, f"no file named {names} in {source}")

@@ -111,6 +111,10 @@ def test_from_a_tar_archive(shared_data, tmp_path, capsys):
                             str(bundle), "-q"]) == 0
     assert (tmp_path / "d/pascal50s/pascal_50s.json").read_bytes() == \
         (shared_data / "pascal50s/pascal_50s.json").read_bytes()
+    # one file downloaded by hand
+    assert fetch_data.main(["pascal50s", "--data-dir", str(tmp_path / "one"), "--from",
+                            str(shared_data / "pascal50s" / "pascal_50s.json"), "-q"]) == 0
+    assert (tmp_path / "one/pascal50s/pascal_50s.json").is_file()
     assert fetch_data.main(["pascal50s", "--data-dir", str(tmp_path / "d"), "--from",
                             str(tmp_path / "none")]) == 2
     assert capsys.readouterr().err.strip() == \
