@@ -134,9 +134,8 @@ def benchmark_entry(name: str, data_dir: str | None) -> Entry:
                      "not checked (reads --data-dir)", description)
     if not data_dir:
         return Entry("benchmark", name, source, "no: no --data-dir given", description)
-    files = benchmark_files(name)
-    missing = [s.file.path for s in without_stand_ins(check(files, Path(data_dir)))
-               if s.state == "missing"]
+    files = without_stand_ins(check(benchmark_files(name), Path(data_dir)))
+    missing = [s.file.path for s in files if s.state == "missing"]
     ready = ("yes" if not missing else
              f"no: {len(missing)} of {len(files)} files missing under {data_dir} "
              f"(python -m experiments.fetch_data {name} --data-dir {data_dir})")

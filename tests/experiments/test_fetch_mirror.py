@@ -15,6 +15,7 @@ import pytest
 from experiments import fetch_data
 from experiments.benchmarks import load_benchmark
 from experiments.benchmarks.sources import DataFile, families
+from experiments.pipeline.plugins import benchmark_entry
 
 sys.path.insert(0, str(Path(__file__).parent))
 from test_fetch_data import Server  # noqa: E402
@@ -129,6 +130,9 @@ def test_check_of_a_benchmark_checks_only_what_it_reads(shared_data, tmp_path, c
     assert capsys.readouterr().out.splitlines() == [
         "ok         flickr8k/ExpertAnnotations.txt", "ok         flickr8k/Flickr8k.token.txt",
         "2 ok"]
+    assert benchmark_entry("flickr8k-expert", str(tmp_path)).ready == "yes"  # run_correlation --list
+    assert benchmark_entry("flickr8k-cf", str(tmp_path)).ready.startswith(
+        "no: 1 of 2 files missing")
     # the family checks every file it has
     assert fetch_data.main(["flickr8k", "--check", "--data-dir", str(tmp_path)]) == 1
     assert "4 missing, 2 ok" in capsys.readouterr().out
