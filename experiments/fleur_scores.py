@@ -180,8 +180,8 @@ def main(argv: list[str] | None = None) -> int:
                                        pascal[match.group(1)])
                 scores.update(result.scores)
                 if not args.quiet:
-                    print(f"{path.name}: {result.labels_differ} of {result.labelled} 'label :' lines "
-                          f"differ from pascal_50s.json's labels (scores used, labels not)")
+                    print(f"{path.name}: {result.labels_differ} of {result.labelled} 'label :' "
+                          f"lines differ from pascal_50s.json's labels (scores used, labels not)")
             else:
                 scores.update(flickr8k_scores(blocks, bench, args.score, path))
     except DataError as exc:

@@ -103,8 +103,8 @@ def _score_now(bench, names, args) -> dict:
     cache = ScoreCache(args.cache_dir)
     out = {}
     for name in names:
-        output, _ = score_with_cache(get_metric(name), bench.samples, cache, progress=not args.quiet,
-                                     label=f"{bench.name}: {name}")
+        output, _ = score_with_cache(get_metric(name), bench.samples, cache,
+                                     progress=not args.quiet, label=f"{bench.name}: {name}")
         out[name] = output.scores
     return out
 

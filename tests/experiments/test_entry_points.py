@@ -225,7 +225,8 @@ def test_figures_and_plan_quiet_print_only_their_result(tmp_path, capsys):
     assert plan_study(argv + ["-q"]) == 0
     out, err = capsys.readouterr()
     lines = out.splitlines()
-    assert err == "" and lines[-1] == f"power curves written to {tmp_path / 'p' / 'power_curve.csv'}"
+    assert err == ""
+    assert lines[-1] == f"power curves written to {tmp_path / 'p' / 'power_curve.csv'}"
     assert lines[:-1] and all(": bleu1 vs rouge_l: 80% power at alpha 0.05 needs " in line
                               for line in lines[:-1])
 

@@ -130,7 +130,8 @@ def test_check_of_a_benchmark_checks_only_what_it_reads(shared_data, tmp_path, c
     assert capsys.readouterr().out.splitlines() == [
         "ok         flickr8k/ExpertAnnotations.txt", "ok         flickr8k/Flickr8k.token.txt",
         "2 ok"]
-    assert benchmark_entry("flickr8k-expert", str(tmp_path)).ready == "yes"  # run_correlation --list
+    # run_correlation --list says the same
+    assert benchmark_entry("flickr8k-expert", str(tmp_path)).ready == "yes"
     assert benchmark_entry("flickr8k-cf", str(tmp_path)).ready.startswith(
         "no: 1 of 2 files missing")
     # the family checks every file it has
