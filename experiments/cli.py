@@ -32,6 +32,7 @@ COMMANDS = {
     "plan": ("experiments.plan_study", "power and sample size for a human study"),
     "fleur": ("experiments.fleur_scores", "convert FLEUR's released scores"),
     "speed": ("experiments.speed", "time the project against its baselines"),
+    "score": ("experiments.score_files", "score plain candidate and reference files"),
 }
 
 
@@ -42,9 +43,43 @@ def package_version() -> str:
         return "unknown (not installed)"
 
 
+# The module that `metaeval NAME` is running, and the name it runs under; every parser
+# built while it runs says `usage: metaeval NAME`.
+_dispatched: dict[str, str] = {}
+
+
+def command_name(module: str) -> str:
+    """What to call entry point `module` (experiments.X) in usage lines: `metaeval NAME`
+    when the console script dispatched to it, else `python -m experiments.X`."""
+    return _dispatched.get(module, f"python -m {module}")
+
+
+def _with_defaults(base: type[argparse.HelpFormatter]) -> type[argparse.HelpFormatter]:
+    """`base`, adding " (default: X)" to each option's help that does not already name
+    its default; options whose default is None, False or empty say nothing (their help
+    says what happens without them)."""
+
+    class DefaultsShown(base):  # type: ignore[misc, valid-type]
+        def _get_help_string(self, action: argparse.Action) -> str | None:
+            text = action.help or ""
+            default = action.default
+            if (not action.option_strings or "default" in text.lower()
+                    or default is None or default is False or default == argparse.SUPPRESS
+                    or default == []
+                    or isinstance(action, (argparse._VersionAction, argparse._HelpAction))):
+                return action.help
+            return f"{text} (default: %(default)s)"
+
+    DefaultsShown.__name__ = f"DefaultsShown{base.__name__}"
+    return DefaultsShown
+
+
 def add_common_arguments(parser: argparse.ArgumentParser, version: bool = True,
                          loudness: bool = True) -> None:
-    """--version, -q/--quiet (errors and the final result only), -v/--verbose (debug logs)."""
+    """--version, -q/--quiet (errors and the final result only), -v/--verbose (debug logs);
+    every option's help names its default."""
+    if not parser.formatter_class.__name__.startswith("DefaultsShown"):
+        parser.formatter_class = _with_defaults(parser.formatter_class)
     if version:
         parser.add_argument("--version", action="version",
                             version=f"%(prog)s ({DISTRIBUTION} {package_version()})")
@@ -207,8 +242,13 @@ def main(argv: list[str] | None = None) -> int:
         print(f"metaeval: unknown command {name!r}; commands: {', '.join(commands)}",
               file=sys.stderr)
         return 2
-    module = importlib.import_module(commands[name][0])
-    return int(module.main(rest) or 0)
+    module_name = commands[name][0]
+    _dispatched[module_name] = f"metaeval {name}"
+    try:
+        module = importlib.import_module(module_name)
+        return int(module.main(rest) or 0)
+    finally:
+        _dispatched.pop(module_name, None)
 
 
 if __name__ == "__main__":

@@ -2,30 +2,39 @@
 
     python -m experiments.fetch_data flickr8k-expert pascal50s --data-dir data/
     python -m experiments.fetch_data all --data-dir data/ --check
+    python -m experiments.fetch_data all --data-dir data/ --mirror https://lab.example/metaeval
+    python -m experiments.fetch_data flickr8k --data-dir data/ --from ~/Downloads/Flickr8k_text.zip
 
 Each file lands where `--data-dir` expects it, only after its SHA-256 matches
 the authors' release (experiments/benchmarks/sources.py). `--check` downloads
-nothing and says which files are missing or differ. Exit status 1 when a file
-is missing, differs, or could not be fetched.
+nothing and says which files are missing or differ; for a benchmark name it
+checks only the files that benchmark reads. `--mirror URL` (or $METAEVAL_DATA_MIRROR)
+fetches every file from a mirror that keeps the authors' file names in one folder;
+`--from DIR_OR_ARCHIVE` takes them from files downloaded by hand. Exit status 1 when
+a file is missing, differs, or could not be fetched.
 """
 from __future__ import annotations
 
 import argparse
 import logging
+import os
 import sys
 from pathlib import Path
 
 from .benchmarks import DATA_ENV, default_data_dir
-from .benchmarks.download import PROBLEMS, FileStatus, WriteError, check, fetch
-from .benchmarks.sources import families, family_names
-from .cli import add_common_arguments, one_line_errors, setup_logging
+from .benchmarks.download import (PROBLEMS, FetchError, FileStatus, WriteError, check, fetch,
+                                  place, without_stand_ins)
+from .benchmarks.sources import benchmark_files, families, family_names
+from .cli import add_common_arguments, command_name, one_line_errors, setup_logging
 from .pipeline.results_folder import OutputFolderError, check_out_folder
+
+MIRROR_ENV = "METAEVAL_DATA_MIRROR"
 
 
 def build_parser() -> argparse.ArgumentParser:
     names = family_names()
     p = argparse.ArgumentParser(
-        prog="python -m experiments.fetch_data",
+        prog=command_name("experiments.fetch_data"),
         description="Download the public benchmark files from their authors' locations and "
                     "check each against the SHA-256 of the authors' release.")
     p.add_argument("names", nargs="+", metavar="NAME",
@@ -33,7 +42,17 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--data-dir", default=None,
                    help=f"the folder run_correlation's --data-dir reads (default ${DATA_ENV})")
     p.add_argument("--check", action="store_true",
-                   help="verify the files already there; download nothing")
+                   help="verify the files already there (for a benchmark name, only those it "
+                        "reads); download nothing")
+    where = p.add_mutually_exclusive_group()
+    where.add_argument("--mirror", default=None, metavar="URL",
+                       help="fetch from this mirror instead of the authors' locations: one "
+                            "folder holding the authors' files under their own names (e.g. "
+                            f"Flickr8k_text.zip, pascal_50s.json) (default: ${MIRROR_ENV})")
+    where.add_argument("--from", dest="source", default=None, metavar="DIR_OR_ARCHIVE",
+                       help="take the files from a folder, a zip/tar archive or one file you "
+                            "downloaded by hand (found by the authors' file names, archives "
+                            "inside opened); download nothing")
     p.add_argument("--no-verify", action="store_true",
                    help="keep a download whose SHA-256 differs (reported as unverified)")
     add_common_arguments(p)
@@ -41,16 +60,16 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def select(names: list[str]) -> list:
+    """The files of the named families and benchmarks (a benchmark: only those it reads)."""
     known = family_names()
     if "all" in names:
-        chosen = list(families())
-    else:
-        unknown = [n for n in names if n not in known]
-        if unknown:
-            raise SystemExit(f"error: unknown name(s) {', '.join(unknown)}; known: all, "
-                             f"{', '.join(sorted(known))}")
-        chosen = list(dict.fromkeys(known[n] for n in names))
-    return [f for name in chosen for f in families()[name].files]
+        names = list(families())
+    unknown = [n for n in names if n not in known]
+    if unknown:
+        raise SystemExit(f"error: unknown name(s) {', '.join(unknown)}; known: all, "
+                         f"{', '.join(sorted(known))}")
+    chosen = {f.path: f for name in names for f in benchmark_files(name)}
+    return list(chosen.values())
 
 
 def describe(status: FileStatus) -> str:
@@ -84,15 +103,24 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     files = select(args.names)
     folder = data_folder(data_dir, fetching=not args.check)
-    if args.check:
-        statuses = check(files, folder)
-    else:
-        try:
-            statuses = fetch(files, folder, verify=not args.no_verify, progress=not args.quiet)
-        except WriteError as exc:
-            print(f"error: --data-dir {folder}: {exc}; the files fetched before it are kept",
-                  file=sys.stderr)
-            return 1
+    mirror = args.mirror or os.environ.get(MIRROR_ENV) or None
+    try:
+        if args.check:
+            statuses = check(files, folder)
+        elif args.source is not None:
+            statuses = place(files, folder, Path(args.source), verify=not args.no_verify)
+        else:
+            statuses = fetch(files, folder, verify=not args.no_verify,
+                             progress=not args.quiet, mirror=mirror)
+    except FetchError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    except WriteError as exc:
+        print(f"error: --data-dir {folder}: {exc}; the files fetched before it are kept",
+              file=sys.stderr)
+        return 1
+    if args.check and not set(args.names) & ({"all"} | set(families())):
+        statuses = without_stand_ins(statuses)  # what the named benchmarks need
     for status in statuses:
         print(describe(status))
     problems = [s for s in statuses if s.state in PROBLEMS]

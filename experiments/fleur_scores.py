@@ -31,7 +31,7 @@ from .benchmarks.base import Benchmark, DataError
 from .benchmarks import DATA_ENV, default_data_dir, load_benchmark
 from .benchmarks.captions import PascalPair, read_pascal50s
 from .benchmarks.files import read_text, require_file, text_lines, text_number
-from .cli import add_common_arguments, one_line_errors
+from .cli import add_common_arguments, command_name, one_line_errors, setup_logging
 from .pipeline.results_folder import OutputFolderError, write_text_atomically
 
 FIELDS = {"image file": "image", "caption": "caption", "model score": "model",
@@ -136,20 +136,27 @@ def pascal_scores(blocks: list[FleurBlock], category: str, field: str, path: Pat
     return PascalScores(scores, differ, labelled)
 
 
-@one_line_errors
-def main(argv: list[str] | None = None) -> int:
-    p = argparse.ArgumentParser(prog="python -m experiments.fleur_scores",
+def build_parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog=command_name("experiments.fleur_scores"),
                                 description=__doc__.split("\n\n")[0])
     p.add_argument("--fleur", required=True, nargs="+", help="FLEUR output file(s)")
     p.add_argument("--benchmark", required=True, choices=["flickr8k-expert", "flickr8k-cf",
-                                                          "pascal50s"])
+                                                          "pascal50s"],
+                   help="the benchmark the FLEUR file scored")
     p.add_argument("--data-dir", default=None,
                    help="folder holding flickr8k/ or pascal50s/ (default: $METAEVAL_DATA_DIR)")
     p.add_argument("--score", choices=["our", "model"], default="our",
                    help="'our' = FLEUR's smoothed score (default), 'model' = the raw rating")
-    p.add_argument("--out", required=True)
-    add_common_arguments(p, loudness=False)
-    args = p.parse_args(argv)
+    p.add_argument("--out", required=True,
+                   help="the CSV to write (sample_id,score), for run_correlation --metric-scores")
+    add_common_arguments(p)
+    return p
+
+
+@one_line_errors
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    setup_logging(args)
     for name in args.fleur:
         require_file(Path(name), "--fleur")
     if Path(args.out).is_dir():
@@ -178,8 +185,9 @@ def main(argv: list[str] | None = None) -> int:
                 result = pascal_scores(blocks, match.group(1), args.score, path,
                                        pascal[match.group(1)])
                 scores.update(result.scores)
-                print(f"{path.name}: {result.labels_differ} of {result.labelled} 'label :' lines "
-                      f"differ from pascal_50s.json's labels (scores used, labels not)")
+                if not args.quiet:
+                    print(f"{path.name}: {result.labels_differ} of {result.labelled} 'label :' "
+                          f"lines differ from pascal_50s.json's labels (scores used, labels not)")
             else:
                 scores.update(flickr8k_scores(blocks, bench, args.score, path))
     except DataError as exc:

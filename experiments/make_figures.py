@@ -26,7 +26,7 @@ import logging
 import sys
 from pathlib import Path
 
-from .cli import add_common_arguments, one_line_errors, setup_logging
+from .cli import add_common_arguments, command_name, one_line_errors, setup_logging
 from .pipeline.latex import latex_tables
 from .cli import package_version
 from .pipeline.results_folder import FiguresWriter, OutputFolderError, ResultsError
@@ -159,15 +159,19 @@ def _drawn_before_records(out: Path) -> str:
             "its files: delete the folder yourself, or give another)")
 
 
-@one_line_errors
-def main(argv: list[str] | None = None) -> int:
-    p = argparse.ArgumentParser(prog="python -m experiments.make_figures",
+def build_parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog=command_name("experiments.make_figures"),
                                 description="Figures from saved results (no rescoring).")
     p.add_argument("--results", default="results", help="a run_correlation output folder")
     p.add_argument("--out", default="figures", help="where the figures go (default figures)")
     add_display_name_arguments(p, "figures and tables")
     add_common_arguments(p)
-    args = p.parse_args(argv)
+    return p
+
+
+@one_line_errors
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
     setup_logging(args)
     results, out = Path(args.results), Path(args.out)
     try:

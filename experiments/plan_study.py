@@ -25,13 +25,13 @@ from pathlib import Path
 from .benchmarks import DATA_ENV, list_benchmarks, load_benchmark
 from .benchmarks.base import DataError
 from .benchmarks.inputs import file_digest, recording_inputs
-from .cli import add_common_arguments, one_line_errors, setup_logging
+from .cli import add_common_arguments, command_name, one_line_errors, setup_logging
 from .pipeline.planning import (CURVE_FILE, PlanSettings, check_pilot_inputs, plan, read_pilot,
                                 read_scores, write_curves)
 from .pipeline.results_folder import OutputFolderError, ResultsWriter
 
 def build_parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(prog="python -m experiments.plan_study",
+    p = argparse.ArgumentParser(prog=command_name("experiments.plan_study"),
                                 description="Power curves and study sizes from a pilot.")
     src = p.add_mutually_exclusive_group(required=True)
     src.add_argument("--results", default=None, help="a run_correlation output folder (the pilot)")
@@ -39,7 +39,9 @@ def build_parser() -> argparse.ArgumentParser:
                      help=f"a benchmark to score now; one of {', '.join(list_benchmarks())}")
     p.add_argument("--data-dir", default=None,
                    help=f"benchmark data (default: the run's, else ${DATA_ENV})")
-    p.add_argument("--image-root", default=None)
+    p.add_argument("--image-root", default=None,
+                   help="folder holding the benchmark's images (default: the run's, else the "
+                        "benchmark's own)")
     what = p.add_mutually_exclusive_group()
     what.add_argument("--value", type=float, default=None,
                       help="compare one metric (--metrics A) with this fixed value, e.g. 0.5")
@@ -52,18 +54,24 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--sizes", default=None,
                    help="candidate numbers of units, comma-separated (default: 20 sizes from a "
                         "tenth to five times the pilot)")
-    p.add_argument("--simulations", type=int, default=500, help="simulated studies per size (500)")
+    p.add_argument("--simulations", type=int, default=500, help="simulated studies per size")
     p.add_argument("--permutations", type=int, default=1000,
-                   help="permutation draws per simulated study (1000, as the report)")
+                   help="permutation draws per simulated study (as the report)")
     p.add_argument("--bootstrap", type=int, default=1000,
-                   help="bootstrap resamples per simulated study, with --value (1000)")
-    p.add_argument("--ci-method", choices=["bca", "percentile"], default="bca")
-    p.add_argument("--alpha", type=float, default=0.05)
-    p.add_argument("--power", type=float, default=0.8, help="target power (0.8)")
-    p.add_argument("--seed", type=int, default=0)
+                   help="bootstrap resamples per simulated study, with --value")
+    p.add_argument("--ci-method", choices=["bca", "percentile"], default="bca",
+                   help="bootstrap interval of each simulated study, with --value: bca or "
+                        "percentile")
+    p.add_argument("--alpha", type=float, default=0.05,
+                   help="significance level each simulated study is tested at")
+    p.add_argument("--power", type=float, default=0.8, help="target power")
+    p.add_argument("--seed", type=int, default=0,
+                   help="seed of every simulated draw (the same seed gives the same curves)")
     p.add_argument("--out", default=None,
                    help="output folder (default: RESULTS-plan beside --results, else results/plan)")
-    p.add_argument("--cache-dir", default=None)
+    p.add_argument("--cache-dir", default=None,
+                   help="score cache folder, with --benchmark (default: $METAEVAL_CACHE_DIR or "
+                        "~/.cache/socratis-metaeval)")
     add_common_arguments(p)
     return p
 
@@ -98,7 +106,8 @@ def _score_now(bench, names, args) -> dict:
     cache = ScoreCache(args.cache_dir)
     out = {}
     for name in names:
-        output, _ = score_with_cache(get_metric(name), bench.samples, cache, progress=not args.quiet)
+        output, _ = score_with_cache(get_metric(name), bench.samples, cache,
+                                     progress=not args.quiet, label=f"{bench.name}: {name}")
         out[name] = output.scores
     return out
 

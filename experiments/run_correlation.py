@@ -40,7 +40,7 @@ from .pipeline.metric_options import UsageError, parse_metric_options
 from .pipeline.results_folder import OutputFolderError, ResultsWriter
 from .pipeline.settings import AnalysisSettings
 from .benchmarks.user_files import comma_in_path, parse_protocol
-from .cli import add_common_arguments, one_line_errors, quiet_stderr, setup_logging
+from .cli import add_common_arguments, command_name, one_line_errors, quiet_stderr, setup_logging
 from .plots.names import DisplayNames, add_display_name_arguments, parse_display_names
 from .pipeline.plugins import PluginError, format_inventory, inventory, load_plugins
 
@@ -75,7 +75,7 @@ class MetricRun:
 
 def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(
-        prog="python -m experiments.run_correlation",
+        prog=command_name("experiments.run_correlation"),
         description="Score benchmarks with metrics and measure agreement with human judgments.")
     p.add_argument("--benchmark", default="demo",
                    help=f"comma-separated; each one of: {', '.join(list_benchmarks())}, or "
@@ -89,8 +89,9 @@ def build_parser() -> argparse.ArgumentParser:
                         "registered metric; those that cannot run here are skipped with the "
                         "reason)")
     p.add_argument("--plugin", action="append", default=[], metavar="MODULE",
-                   help="import MODULE first (the current folder is on the path); it registers "
-                        "its metrics and benchmarks; repeatable")
+                   help="import MODULE (a module name, the current folder on the path, or a "
+                        "path to a .py file) first; it registers its metrics and benchmarks; "
+                        "repeatable")
     p.add_argument("--list", action="store_true",
                    help="print every metric and benchmark, its source and whether it can run "
                         "here, and exit")
@@ -110,7 +111,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--out", default="results", help="output folder (default: results)")
     p.add_argument("--bootstrap", type=int, default=1000, help="bootstrap resamples (default 1000)")
     p.add_argument("--confidence", type=float, default=0.95, help="interval level (default 0.95)")
-    p.add_argument("--ci-method", choices=["bca", "percentile"], default="bca")
+    p.add_argument("--ci-method", choices=["bca", "percentile"], default="bca",
+                   help="bootstrap interval: bca (bias-corrected and accelerated, Efron 1987) "
+                        "or percentile")
     p.add_argument("--seed", type=int, default=0, help="seed of every random draw (default 0)")
     p.add_argument("--permutations", type=int, default=1000,
                    help="permutation-test draws per pair of metrics (default 1000)")
@@ -204,7 +207,8 @@ def score_metric(bench: Benchmark, name: str, options: dict[str, Any], args,
         run.signature = metric.signature()
         run.device = metric.resolved_device()
         output, stats = score_with_cache(metric, bench.samples, cache, progress=not args.quiet,
-                                         executor=executor_for(args))
+                                         executor=executor_for(args),
+                                         label=f"{bench.name}: {name}")
     except CANNOT_RUN as exc:
         return skipped(run, exc)
     ids = [s.id for s in bench.samples]

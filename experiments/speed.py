@@ -20,7 +20,7 @@ from pathlib import Path
 
 from . import speed_cases
 from .speed_cases import BenchCase
-from .cli import add_common_arguments
+from .cli import add_common_arguments, command_name, setup_logging
 
 
 def discover() -> list[BenchCase]:
@@ -57,14 +57,20 @@ def _memory_row(case: BenchCase) -> dict:
             "memory_target_mb": case.memory_target_mib, "notes": case.notes}
 
 
-def main(argv: list[str] | None = None) -> int:
-    p = argparse.ArgumentParser(prog="python -m experiments.speed")
+def build_parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog=command_name("experiments.speed"),
+                                description="Time the project against its baselines.")
     p.add_argument("--only", default=None, help="run only cases whose name contains this")
-    p.add_argument("--out", default="results/bench.json")
+    p.add_argument("--out", default="results/bench.json", help="where the rows go (JSON)")
     p.add_argument("--memory", action="store_true",
                    help="also trace peak Python memory (slows both sides)")
-    add_common_arguments(p, loudness=False)
-    args = p.parse_args(argv)
+    add_common_arguments(p)
+    return p
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    setup_logging(args)
     rows = []
     print(f"{'case':58s} {'ours s':>9s} {'base s':>9s} {'ratio':>7s} {'target':>7s}")
     for case in discover():
@@ -96,7 +102,8 @@ def main(argv: list[str] | None = None) -> int:
     out = Path(args.out)
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(json.dumps(rows, indent=2) + "\n")
-    print(f"rows written to {out}")
+    if not args.quiet:
+        print(f"rows written to {out}")
     return 0
 
 

@@ -131,6 +131,7 @@ class BartScore(Metric):
         device = resolve_device(self.device)
         source = hf_model_source(self.model_name, self.name, self._fetch_hint(),
                                  cache_dir=self.cache_dir)
+        log.info("%s: loading %s from %s on %s", self.name, self.model_name, source, device)
         try:
             tokenizer = AutoTokenizer.from_pretrained(source, cache_dir=self.cache_dir)
             model = AutoModelForSeq2SeqLM.from_pretrained(source, cache_dir=self.cache_dir)

@@ -189,6 +189,8 @@ class BertScore(Metric):
         source = hf_model_source(self.model_name, self.name, self._fetch_hint(),
                                  cache_dir=self.cache_dir)
         self._check_layers(source)
+        log.info("%s: loading %s (layer %s) from %s on %s", self.name, self.model_name,
+                 self.num_layers, source, device)
         try:
             scorer = BERTScorer(
                 model_type=source, num_layers=self.num_layers, batch_size=self.batch_size,

@@ -262,13 +262,24 @@ def cache_keys(metric: Metric, samples: Sequence[Sample]) -> list[str]:
     return keys
 
 
+def _progress_bar(metric: Metric, total: int, cached: int, progress: bool,
+                  label: str | None) -> tqdm:
+    """Samples scored of `total` on the standard error stream, the cache's hits counted
+    from the start; `label` names what is scored (e.g. "flickr8k-expert: cider")."""
+    return tqdm(total=total, initial=cached, desc=label or metric.name, unit="sample",
+                disable=not progress, leave=False, postfix=f"{cached} from cache")
+
+
 def score_with_cache(metric: Metric, samples: Sequence[Sample],
                      cache: ScoreCache | None, progress: bool = True,
-                     executor=None) -> tuple[MetricOutput, CacheStats]:
+                     executor=None, label: str | None = None
+                     ) -> tuple[MetricOutput, CacheStats]:
     """Score `samples` with `metric`, reading and writing `cache` as it goes.
 
     `executor` (`metrics.executors`) scores the chunks the cache lacks: here
     by default, or on Ray; chunks are committed as they arrive, in any order.
+    `progress`: a progress bar (samples scored of all, hits counted) on stderr,
+    named `label` (default the metric's name).
     """
     samples = list(samples)
     check_unique_ids(samples)
@@ -276,7 +287,12 @@ def score_with_cache(metric: Metric, samples: Sequence[Sample],
     executor = executor if executor is not None else LocalExecutor()
     metric.check_images(samples)  # the whole set: a warm cache may lack only a missing image
     if cache is None:
-        parts = list(executor.iter_score(metric, samples, images_checked=True))
+        with _progress_bar(metric, len(samples), 0, progress, label) as bar:
+            parts = []
+            for part in executor.iter_score(metric, samples, images_checked=True):
+                parts.append(part)
+                bar.update(part[1] - part[0])
+            bar.refresh()  # the final count, however fast the chunks came
         return _assemble(len(samples), parts), CacheStats(computed=len(samples))
     metric.attach_cache(cache)
     signature = metric.signature()
@@ -301,9 +317,8 @@ def score_with_cache(metric: Metric, samples: Sequence[Sample],
     if metric.corpus_dependent and todo:
         todo = list(range(len(samples)))
     corpus_score = None
+    bar = _progress_bar(metric, len(samples), len(samples) - len(todo), progress, label)
     if todo:
-        bar = tqdm(total=len(todo), desc=metric.name, unit="sample",
-                   disable=None if progress else True, leave=False)
         pending = [samples[i] for i in todo]
         for start, stop, out in executor.iter_score(metric, pending, images_checked=True):
             rows = []
@@ -318,9 +333,10 @@ def score_with_cache(metric: Metric, samples: Sequence[Sample],
             cache.put_scores(signature, rows)
             corpus_score = out.corpus_score
             bar.update(stop - start)
-        bar.close()
         if metric.corpus_dependent:
             stats = CacheStats(cached=0, computed=len(samples))
+    bar.refresh()
+    bar.close()
     output = MetricOutput(scores, failures, extras)
     if len(todo) == len(samples):
         output.corpus_score = corpus_score

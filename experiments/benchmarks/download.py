@@ -12,6 +12,7 @@ import http.client
 import logging
 import os
 import shutil
+import tarfile
 import urllib.error
 import urllib.request
 import zipfile
@@ -29,8 +30,8 @@ log = logging.getLogger(__name__)
 CHUNK = 1 << 16
 
 # States a file can end in.
-OK, MISSING, DIFFERS, UNVERIFIED, FETCHED, FAILED, MANUAL = (
-    "ok", "missing", "differs", "unverified", "fetched", "failed", "manual")
+OK, MISSING, DIFFERS, UNVERIFIED, FETCHED, FAILED, MANUAL, PLACED = (
+    "ok", "missing", "differs", "unverified", "fetched", "failed", "manual", "placed")
 PROBLEMS = {MISSING, DIFFERS, FAILED, MANUAL}
 
 
@@ -86,12 +87,39 @@ def check(files: Iterable[DataFile], data_dir: Path) -> list[FileStatus]:
     return out
 
 
+def without_stand_ins(statuses: list[FileStatus]) -> list[FileStatus]:
+    """What a benchmark needs, of the statuses of its files: a file that stands in for
+    others (`DataFile.replaces`) is dropped when those are all ok, and they are dropped
+    when it is ok; when neither is, every one is kept, the stand-in saying so."""
+    ok = {s.file.path for s in statuses if s.state in (OK, UNVERIFIED)}
+    drop: set[str] = set()
+    notes: dict[str, str] = {}
+    for s in statuses:
+        if not s.file.replaces:
+            continue
+        if all(path in ok for path in s.file.replaces):
+            drop.add(s.file.path)
+        elif s.file.path in ok:
+            drop.update(s.file.replaces)
+        else:
+            notes[s.file.path] = f"or, instead of it, {' and '.join(s.file.replaces)}"
+    return [FileStatus(s.file, s.state, "; ".join(filter(None, (s.detail, notes.get(s.file.path)))))
+            for s in statuses if s.file.path not in drop]
+
+
+def mirror_url(mirror: str, name: str) -> str:
+    """The URL of the authors' file `name` on a mirror that keeps their names, flat."""
+    return f"{mirror.rstrip('/')}/{urllib.request.quote(name)}"
+
+
 def fetch(files: Iterable[DataFile], data_dir: Path, *, verify: bool = True,
           url_for: Callable[[str], str] | None = None, progress: bool = True,
-          timeout: float = 60.0) -> list[FileStatus]:
+          timeout: float = 60.0, mirror: str | None = None) -> list[FileStatus]:
     """Download every file that is missing or differs; return each file's final state.
 
     `url_for` rewrites a recorded URL (the tests point it at a local server).
+    `mirror`: a URL under which every file (and archive) is kept under the authors'
+    name (`DataFile.authors_name`); everything is fetched from there instead.
     With `verify=False` a checksum mismatch is kept and reported as unverified.
     """
     url_for = url_for or (lambda url: url)
@@ -103,13 +131,17 @@ def fetch(files: Iterable[DataFile], data_dir: Path, *, verify: bool = True,
             continue
         if f.archive is not None:
             archives.setdefault(f.archive, []).append(i)
+        elif mirror is not None:
+            statuses[i] = _fetch_one(f, mirror_url(mirror, f.authors_name), Path(data_dir),
+                                     verify, progress, timeout)
         elif f.url is None:
             statuses[i] = FileStatus(f, MANUAL, _manual_hint(f))
         else:
             statuses[i] = _fetch_one(f, url_for(f.url), Path(data_dir), verify, progress, timeout)
     for archive, indices in archives.items():
         wanted = [statuses[i].file for i in indices]
-        for i, result in zip(indices, _fetch_archive(archive, wanted, url_for(archive.url),
+        url = mirror_url(mirror, archive.name) if mirror is not None else url_for(archive.url)
+        for i, result in zip(indices, _fetch_archive(archive, wanted, url,
                                                      Path(data_dir), verify, progress, timeout)):
             statuses[i] = result
     return statuses
@@ -245,3 +277,117 @@ def _download(url: str, dest: Path, label: str, progress: bool, timeout: float) 
         raise FetchError(f"{url}: download failed ({reason})") from None
     if total is not None and got != total:
         raise FetchError(f"{url}: the connection closed after {got} of {total} bytes")
+
+
+# -- files downloaded by hand -------------------------------------------------------
+
+ARCHIVE_SUFFIXES = (".zip", ".tar", ".tar.gz", ".tgz", ".tar.bz2", ".tar.xz")
+
+
+def _is_archive(name: str) -> bool:
+    return name.lower().endswith(ARCHIVE_SUFFIXES)
+
+
+def _archive_members(archive: Path, label: str) -> dict[str, Callable[[Path], None]]:
+    """File name -> a writer of that member, for every file inside a zip or tar archive
+    (an archive inside it, such as Flickr8k_text.zip in a lab's bundle, is opened too)."""
+    found: dict[str, Callable[[Path], None]] = {}
+
+    def copier(read: Callable[[], bytes]) -> Callable[[Path], None]:
+        return lambda part: part.write_bytes(read())
+
+    try:
+        if zipfile.is_zipfile(archive):
+            with zipfile.ZipFile(archive) as zf:
+                for member in zf.infolist():
+                    if not member.is_dir():
+                        found.setdefault(Path(member.filename).name, copier(
+                            lambda m=member.filename: _zip_read(archive, m)))
+        else:
+            with tarfile.open(archive) as tf:
+                for member in tf.getmembers():
+                    if member.isfile():
+                        found.setdefault(Path(member.name).name, copier(
+                            lambda m=member.name: _tar_read(archive, m)))
+    except (tarfile.TarError, zipfile.BadZipFile, OSError) as exc:
+        raise FetchError(f"{label}: cannot be read as a zip or tar archive ({exc})") from None
+    return found
+
+
+def _zip_read(archive: Path, member: str) -> bytes:
+    with zipfile.ZipFile(archive) as zf:
+        return zf.read(member)
+
+
+def _tar_read(archive: Path, member: str) -> bytes:
+    with tarfile.open(archive) as tf:
+        handle = tf.extractfile(member)
+        assert handle is not None  # a regular file, checked when listed
+        return handle.read()
+
+
+class HandDownloads:
+    """The files a user downloaded by hand into folder or archive `source` (or the one
+    file `source`), found by name:
+    files in the folder (and its subfolders) first, then members of the archives there,
+    each archive opened only when a name is not found before it (a folder of downloads
+    may hold large archives that hold nothing wanted)."""
+
+    def __init__(self, source: Path):
+        self.source = source
+        self.files: dict[str, tuple[str, Callable[[Path], None]]] = {}
+        if source.is_dir():
+            paths = sorted(p for p in source.rglob("*") if p.is_file())
+            for path in paths:
+                self.files.setdefault(path.name, (str(path), lambda part, p=path:
+                                                  shutil.copyfile(p, part)))
+            self.archives = [p for p in paths if _is_archive(p.name)]
+        elif source.is_file() and (zipfile.is_zipfile(source) or tarfile.is_tarfile(source)):
+            self.archives = [source]
+        elif source.is_file():  # one file downloaded by hand
+            self.files[source.name] = (str(source), lambda part: shutil.copyfile(source, part))
+            self.archives = []
+        else:
+            raise FetchError(f"--from {source}: no such folder or file")
+        self.opened: list[dict[str, tuple[str, Callable[[Path], None]]]] = []
+
+    def find(self, names: Iterable[str]) -> tuple[str, Callable[[Path], None]] | None:
+        """(where it is, a writer of it) of the first file with one of `names`, or None."""
+        names = list(names)
+        for name in names:
+            if name in self.files:
+                return self.files[name]
+        for k in range(len(self.archives)):
+            if k == len(self.opened):
+                archive = self.archives[k]
+                self.opened.append({name: (f"{archive} ({name})", write) for name, write
+                                    in _archive_members(archive, str(archive)).items()})
+            for name in names:
+                if name in self.opened[k]:
+                    return self.opened[k][name]
+        return None
+
+
+def place(files: Iterable[DataFile], data_dir: Path, source: Path, *,
+          verify: bool = True) -> list[FileStatus]:
+    """Put each file that is missing or differs in its place under `data_dir` from the
+    files the user downloaded by hand into folder or archive `source`, found by the
+    authors' file name (or the name under --data-dir), each checked as a download is."""
+    found = HandDownloads(Path(source))
+    statuses = check(files, data_dir)
+    for i, status in enumerate(statuses):
+        f = status.file
+        if status.state not in (MISSING, DIFFERS):
+            continue
+        hit = found.find((f.authors_name, f.name))
+        if hit is None:
+            names = " or ".join(dict.fromkeys((f.authors_name, f.name)))
+            statuses[i] = FileStatus(f, MISSING, f"no file named {names} in {source}")
+            continue
+        where, write = hit
+        target = Path(data_dir) / f.path
+        target.parent.mkdir(parents=True, exist_ok=True)
+        statuses[i] = _place(f, target, where, verify, write)
+        if statuses[i].state == FETCHED:
+            statuses[i] = FileStatus(f, PLACED, f"from {where}")
+    return statuses

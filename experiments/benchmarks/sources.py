@@ -15,6 +15,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
+from urllib.parse import urlsplit
 
 
 @dataclass(frozen=True)
@@ -36,10 +37,25 @@ class DataFile:
     archive: Archive | None = None
     member: str | None = None  # the member's file name inside `archive`
     note: str = ""
+    # The benchmarks whose loader reads this file; None: every benchmark of the family,
+    # (): none (kept for reference, such as a readme).
+    read_by: tuple[str, ...] | None = None
+    # Paths this file stands in for: a loader reads it when they are missing.
+    replaces: tuple[str, ...] = ()
 
     @property
     def name(self) -> str:
         return PurePosixPath(self.path).name
+
+    @property
+    def authors_name(self) -> str:
+        """The file's name in the authors' release (the last part of its URL, the
+        member's name in an archive): what a mirror or a hand download holds."""
+        if self.member is not None:
+            return self.member
+        if self.url is not None:
+            return PurePosixPath(urlsplit(self.url).path).name
+        return self.name
 
     @property
     def source(self) -> str | None:
@@ -73,9 +89,9 @@ _FLEUR_RESULTS = f"{_FLEUR}/62cf0055219183f337cbe0909e99ddfee617bab9/results"
 _THUMB = "https://raw.githubusercontent.com/jungokasai/THumB"
 
 
-def _member(path: str, sha: str, size: int) -> DataFile:
+def _member(path: str, sha: str, size: int, read_by: tuple[str, ...] | None) -> DataFile:
     return DataFile("flickr8k", path, sha, size, archive=_FLICKR8K_TEXT,
-                    member=PurePosixPath(path).name)
+                    member=PurePosixPath(path).name, read_by=read_by)
 
 
 FAMILIES: tuple[Family, ...] = (
@@ -89,20 +105,25 @@ FAMILIES: tuple[Family, ...] = (
                  "Task: Data, Models and Evaluation Metrics, JAIR 47",
         files=(
             _member("flickr8k/ExpertAnnotations.txt",
-                    "56c2b1a9e1a46ba73b8b151abd7c3c8b1676fbacadb559d0c2eb6524b166cf4f", 346674),
+                    "56c2b1a9e1a46ba73b8b151abd7c3c8b1676fbacadb559d0c2eb6524b166cf4f", 346674,
+                    ("flickr8k-expert",)),
             _member("flickr8k/CrowdFlowerAnnotations.txt",
-                    "72a74aef443df4848fb1f3c23654ee9e0ca5b528198f68e2efedf11b6ca61260", 2918552),
+                    "72a74aef443df4848fb1f3c23654ee9e0ca5b528198f68e2efedf11b6ca61260", 2918552,
+                    ("flickr8k-cf",)),
             _member("flickr8k/Flickr8k.token.txt",
-                    "9b8608b02da9040581f1e3d4c8738db1fb6f63314342100432adc3962f77d71a", 3395229),
+                    "9b8608b02da9040581f1e3d4c8738db1fb6f63314342100432adc3962f77d71a", 3395229,
+                    ("flickr8k-expert", "flickr8k-cf")),
             _member("flickr8k/Flickr_8k.testImages.txt",
-                    "c0924146c131458ceba45da59670fe9520eadce1e5cafffa16a817672a9b1f17", 25775),
+                    "c0924146c131458ceba45da59670fe9520eadce1e5cafffa16a817672a9b1f17", 25775, ()),
             _member("flickr8k/readme.txt",
-                    "6152fc45ae9b629c4af9c8466e5ae608b80fbcb0f6316fef458dc160020a21a2", 1821),
+                    "6152fc45ae9b629c4af9c8466e5ae608b80fbcb0f6316fef458dc160020a21a2", 1821, ()),
             DataFile("flickr8k", "flickr8k/flickr8k_expert.json",
                      "835162c77b014cd2191bea942189272af1a54628e0b6c4693f08a2a8d2691fff", 3582523,
                      url=f"{_FLEUR_ANNOTATIONS}/flickr8k.json",
                      note="the CLIPScore release's flickr8k.json layout, as FLEUR's repository "
-                          "ships it (annotations/flickr8k.json)"),
+                          "ships it (annotations/flickr8k.json)",
+                     read_by=("flickr8k-expert",),
+                     replaces=("flickr8k/ExpertAnnotations.txt", "flickr8k/Flickr8k.token.txt")),
         )),
     Family(
         name="pascal50s",
@@ -217,6 +238,15 @@ def family_names() -> dict[str, str]:
         for b in f.benchmarks:
             names[b] = f.name
     return names
+
+
+def benchmark_files(name: str) -> list[DataFile]:
+    """The files fetch_data NAME acts on: a family's every file; a benchmark's, the files
+    its loader reads (with the ones that can stand in for them, `replaces`)."""
+    family = families()[family_names()[name]]
+    if name == family.name:
+        return list(family.files)
+    return [f for f in family.files if f.read_by is None or name in f.read_by]
 
 
 def all_files() -> list[DataFile]:

@@ -11,7 +11,9 @@ this machine.
 from __future__ import annotations
 
 import importlib
+import importlib.util
 import inspect
+import os
 import re
 import sys
 from dataclasses import dataclass
@@ -21,22 +23,62 @@ from metrics import MetricError, get_metric, list_metrics, metric_class, metric_
 
 from ..benchmarks import benchmark_loader, benchmark_source, default_data_dir, list_benchmarks
 from ..benchmarks.base import DataError
-from ..benchmarks.download import check
-from ..benchmarks.sources import families, family_names
+from ..benchmarks.download import check, without_stand_ins
+from ..benchmarks.sources import benchmark_files, family_names
 
 
 class PluginError(Exception):
     """A module named with --plugin could not be imported."""
 
 
+def is_plugin_path(plugin: str) -> bool:
+    """A --plugin naming a file (plug/my_metrics.py, ./mine.py) rather than a module."""
+    return plugin.endswith(".py") or "/" in plugin or os.sep in plugin
+
+
+def import_plugin_file(plugin: str) -> None:
+    """Import the .py file `plugin` as the module named by its stem (as `python file.py`
+    would name it, so its `register_metric(..., __name__, ...)` finds it again)."""
+    path = Path(plugin).expanduser()
+    if path.suffix != ".py":
+        raise PluginError(f"--plugin {plugin}: a path must name a .py file (or give a module "
+                          "name, e.g. my_metrics)")
+    if not path.is_file():
+        raise PluginError(f"--plugin {plugin}: no such file ({path.resolve()})")
+    name = path.stem
+    taken = sys.modules.get(name)
+    if taken is not None:
+        if Path(getattr(taken, "__file__", "") or "").resolve() == path.resolve():
+            return
+        raise PluginError(f"--plugin {plugin}: its module name {name!r} is already taken by "
+                          f"{getattr(taken, '__file__', None) or 'a built-in module'}; "
+                          "rename the file")
+    spec = importlib.util.spec_from_file_location(name, path)
+    if spec is None or spec.loader is None:
+        raise PluginError(f"--plugin {plugin}: cannot be imported as a Python module")
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[name] = module
+    try:
+        spec.loader.exec_module(module)
+    except BaseException:
+        del sys.modules[name]
+        raise
+
+
 def load_plugins(modules: list[str]) -> None:
-    """Import each module (the current folder first on the path); its import registers
-    its metrics and benchmarks. A module that fails is an error: the user named it."""
+    """Import each module, or .py file (the current folder first on the path); its import
+    registers its metrics and benchmarks. A module that fails is an error: the user named
+    it."""
     if modules and "" not in sys.path and str(Path.cwd()) not in sys.path:
         sys.path.insert(0, str(Path.cwd()))
     for module in modules:
         try:
-            importlib.import_module(module)
+            if is_plugin_path(module):
+                import_plugin_file(module)
+            else:
+                importlib.import_module(module)
+        except PluginError:
+            raise
         except Exception as exc:
             raise PluginError(f"--plugin {module}: import failed: "
                               f"{type(exc).__name__}: {exc}") from exc
@@ -92,8 +134,8 @@ def benchmark_entry(name: str, data_dir: str | None) -> Entry:
                      "not checked (reads --data-dir)", description)
     if not data_dir:
         return Entry("benchmark", name, source, "no: no --data-dir given", description)
-    files = families()[family_names()[name]].files
-    missing = [s.file.path for s in check(files, Path(data_dir)) if s.state == "missing"]
+    files = without_stand_ins(check(benchmark_files(name), Path(data_dir)))
+    missing = [s.file.path for s in files if s.state == "missing"]
     ready = ("yes" if not missing else
              f"no: {len(missing)} of {len(files)} files missing under {data_dir} "
              f"(python -m experiments.fetch_data {name} --data-dir {data_dir})")

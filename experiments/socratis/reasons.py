@@ -50,7 +50,7 @@ from .data import (GENERATIONS_FILE, OFFICIAL_FILE, image_file, read_generations
                                read_official)
 from .study import positive_int
 from ..benchmarks.files import require_file
-from ..cli import add_common_arguments, setup_logging
+from ..cli import add_common_arguments, command_name, setup_logging
 from ..pipeline.results_folder import write_text_atomically
 
 log = logging.getLogger("experiments.generate_reasons")
@@ -299,7 +299,7 @@ def write_generations(out: Path, folder: Path, label: str, tasks: Sequence[Task]
 # -- command line -----------------------------------------------------------------
 
 def build_parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(prog="python -m experiments.generate_reasons",
+    p = argparse.ArgumentParser(prog=command_name("experiments.generate_reasons"),
                                 description="Generate reasons for a Socratis folder's (item, emotion)s.")
     p.add_argument("--data-dir", default=None, help=f"folder holding socratis/ (default ${DATA_ENV})")
     p.add_argument("--socratis-dir", default=None, help=f"the Socratis folder itself ({OFFICIAL_FILE})")
@@ -319,7 +319,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--max-retries", type=int, default=5, help="served: retries per request")
     p.add_argument("--device", default="auto",
                    help="local: auto (default: cuda, then mps, then cpu), cpu, cuda, mps")
-    p.add_argument("--dtype", default="auto", choices=["auto", "float32", "float16", "bfloat16"])
+    p.add_argument("--dtype", default="auto", choices=["auto", "float32", "float16", "bfloat16"],
+                   help="local: weights' number type (auto: float32 on CPU, bfloat16 on a GPU "
+                        "that has it, else float16)")
     p.add_argument("--batch-size", type=int, default=4, help="local: prompts per forward pass")
     p.add_argument("--chat-template", default="auto", choices=["auto", "yes", "no"],
                    help="local: wrap the prompt in the model's chat template (auto: if it has one)")

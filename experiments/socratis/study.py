@@ -64,7 +64,7 @@ from ..benchmarks import DATA_ENV, default_data_dir
 from .data import (GENERATIONS_FILE, OFFICIAL_FILE, STUDY_COLUMNS, read_generations,
                                read_official)
 from ..benchmarks.files import csv_rows, csv_table, require_file
-from ..cli import add_common_arguments, setup_logging
+from ..cli import add_common_arguments, command_name, setup_logging
 from ..pipeline.results_folder import write_text_atomically
 
 log = logging.getLogger("experiments.human_study")
@@ -470,7 +470,7 @@ def positive_int(text: str) -> int:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(prog="python -m experiments.human_study",
+    p = argparse.ArgumentParser(prog=command_name("experiments.human_study"),
                                 description="Export Socratis pairs for annotation; import the verdicts.")
     add_common_arguments(p, loudness=False)
     sub = p.add_subparsers(dest="command", required=True)
@@ -508,12 +508,17 @@ def build_parser() -> argparse.ArgumentParser:
     im.add_argument("--key", required=True, help="the key file written by export")
     im.add_argument("--answers", required=True, action="append",
                     help="the platform's answers (CSV); repeatable")
-    im.add_argument("--pair-column", default="pair_id")
-    im.add_argument("--annotator-column", default="annotator")
-    im.add_argument("--answer-column", default="answer")
+    im.add_argument("--pair-column", default="pair_id",
+                    help="the answers' column holding the pair id export wrote (PREFIX0001, ...)")
+    im.add_argument("--annotator-column", default="annotator",
+                    help="the answers' column naming who answered (any text; one verdict per "
+                         "annotator and pair)")
+    im.add_argument("--answer-column", default="answer",
+                    help="the answers' column holding the choice: left, right, both good or "
+                         "both bad (case, spaces and hyphens ignored: 'Both-Good' is both_good)")
     im.add_argument("--export-id-column", default=EXPORT_ID,
                     help=f"the answers' column holding the task file's {EXPORT_ID} "
-                         f"(default {EXPORT_ID}; MTurk: Input.{EXPORT_ID})")
+                         f"(MTurk: Input.{EXPORT_ID})")
     im.add_argument("--out", required=True, help="the human-study CSV to write")
     im.add_argument("--force", action="store_true",
                     help="replace an existing --out file (default: refuse)")
