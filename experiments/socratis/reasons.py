@@ -50,7 +50,7 @@ from .data import (GENERATIONS_FILE, OFFICIAL_FILE, image_file, read_generations
                                read_official)
 from .study import positive_int
 from ..benchmarks.files import require_file
-from ..cli import add_common_arguments, command_name, setup_logging
+from ..cli import add_common_arguments, command_name, one_line_errors, setup_logging
 from ..pipeline.results_folder import write_text_atomically
 
 log = logging.getLogger("experiments.generate_reasons")
@@ -353,6 +353,7 @@ def make_generator(args):
                           args.chat_template, args.revision)
 
 
+@one_line_errors
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     setup_logging(args)

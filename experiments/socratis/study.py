@@ -64,7 +64,7 @@ from ..benchmarks import DATA_ENV, default_data_dir
 from .data import (GENERATIONS_FILE, OFFICIAL_FILE, STUDY_COLUMNS, read_generations,
                                read_official)
 from ..benchmarks.files import csv_rows, csv_table, require_file
-from ..cli import add_common_arguments, command_name, setup_logging
+from ..cli import add_common_arguments, command_name, one_line_errors, setup_logging
 from ..pipeline.results_folder import write_text_atomically
 
 log = logging.getLogger("experiments.human_study")
@@ -526,6 +526,7 @@ def build_parser() -> argparse.ArgumentParser:
     return p
 
 
+@one_line_errors
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     setup_logging(args)
@@ -547,6 +548,9 @@ def main(argv: list[str] | None = None) -> int:
                   f"keep {args.key}")
         else:
             refuse_to_replace([Path(args.out)], args.force)
+            require_file(Path(args.key), "--key")
+            for answers in args.answers:
+                require_file(Path(answers), "--answers")
             result = import_answers(Path(args.key), [Path(a) for a in args.answers],
                                     args.pair_column, args.annotator_column, args.answer_column,
                                     args.export_id_column)

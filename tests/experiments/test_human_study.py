@@ -267,3 +267,17 @@ def test_an_import_never_replaces_its_output_without_force(kit, tmp_path, capsys
     assert out.read_text() == "my earlier import\n"
     assert main([*args, "--force"]) == 0
     assert read_csv(out)[0]["verdict"] == "human"
+
+
+@pytest.mark.parametrize("missing", ["key", "answers"])
+def test_import_names_a_missing_file_in_one_line(tmp_path, capsys, missing):
+    from experiments.socratis.study import main
+    files = {name: tmp_path / f"{name}.csv" for name in ("key", "answers")}
+    for name, path in files.items():
+        if name != missing:
+            path.write_text("pair_id\n")
+    assert main(["import", "--key", str(files["key"]), "--answers", str(files["answers"]),
+                 "--out", str(tmp_path / "out.csv"), "-q"]) == 2
+    err = capsys.readouterr().err
+    assert err == f"error: --{missing}: file not found: {files[missing]}\n"
+    assert not (tmp_path / "out.csv").exists()
