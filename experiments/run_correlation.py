@@ -182,7 +182,7 @@ def score_metric(bench: Benchmark, name: str, options: dict[str, Any], args,
         return skipped(run, exc)
     ids = [s.id for s in bench.samples]
     run.scores, run.failures = finite_or_nan(output.scores, ids, output.failures)
-    run.note = extras_note(output.extras)
+    run.note = "; ".join(n for n in (extras_note(output.extras), cache_note(stats, cache)) if n)
     run.cached, run.computed = stats.cached, stats.computed
     run.seconds = time.perf_counter() - start
     if output.failures:
@@ -236,6 +236,20 @@ def extras_note(extras: dict[str, np.ndarray]) -> str:
         if parsed:
             parts.append(f"{parsed} of {int(np.isfinite(used).sum())} scores are parsed ratings "
                          "(no token probabilities)")
+    return "; ".join(parts)
+
+
+def cache_note(stats, cache: ScoreCache | None) -> str:
+    """What the report should say about the cache's part in a metric's scores."""
+    parts = []
+    if stats.damaged:
+        parts.append(f"{stats.damaged} cached scores failed their checksum (set aside in the "
+                     "cache) and were computed again")
+    if stats.unchecked:
+        parts.append(f"{stats.unchecked} cached scores of an older version (no checksum) were "
+                     "computed again")
+    if cache is not None and cache.read_only and stats.computed:
+        parts.append(f"{stats.computed} new scores not cached (read-only cache {cache.path})")
     return "; ".join(parts)
 
 
