@@ -19,6 +19,7 @@ from .benchmarks import DATA_ENV, default_data_dir
 from .benchmarks.download import PROBLEMS, FileStatus, check, fetch
 from .benchmarks.sources import families, family_names
 from .cli import add_common_arguments, setup_logging
+from .interrupts import handles_interrupts
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -62,6 +63,7 @@ def describe(status: FileStatus) -> str:
     return line
 
 
+@handles_interrupts("files fetched so far kept, no partial file left")
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     setup_logging(args, default=logging.WARNING)

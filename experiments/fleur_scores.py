@@ -33,6 +33,7 @@ from .benchmarks.captions import PascalPair, read_pascal50s
 from .benchmarks.files import read_text, require_file
 from .cli import add_common_arguments
 from .pipeline.results_folder import write_text_atomically
+from .interrupts import handles_interrupts
 
 FIELDS = {"image file": "image", "caption": "caption", "model score": "model",
           "our score": "our", "label": "label"}
@@ -136,6 +137,7 @@ def pascal_scores(blocks: list[FleurBlock], category: str, field: str, path: Pat
     return PascalScores(scores, differ, labelled)
 
 
+@handles_interrupts("previous output kept")
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(prog="python -m experiments.fleur_scores",
                                 description=__doc__.split("\n\n")[0])

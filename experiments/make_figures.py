@@ -32,6 +32,7 @@ from .plots.power import power_curves
 from .plots.names import DisplayNames, add_display_name_arguments, parse_display_names
 from .plots.scatter import metric_vs_human
 from .socratis.verdict_figures import verdict_bars
+from .interrupts import handles_interrupts
 
 log = logging.getLogger("experiments.make_figures")
 
@@ -140,6 +141,7 @@ def index_text(command: str, results: Path, made: list[Made], skipped: list[tupl
     return "\n".join(lines)
 
 
+@handles_interrupts("the saved results are untouched; the figures may be incomplete: run it again")
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(prog="python -m experiments.make_figures",
                                 description="Figures from saved results (no rescoring).")

@@ -25,6 +25,7 @@ from .benchmarks.base import DataError
 from .cli import add_common_arguments, setup_logging
 from .pipeline.planning import CURVE_FILE, PlanSettings, plan, read_pilot, read_scores, write_curves
 from .pipeline.results_folder import OutputFolderError, ResultsWriter
+from .interrupts import handles_interrupts, results_written
 
 def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="python -m experiments.plan_study",
@@ -97,6 +98,7 @@ def default_out(args) -> Path:
         return results.parent / f"{results.name}-plan"
     return Path("results/plan")
 
+@handles_interrupts("previous results kept", cached=("scores",))
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     setup_logging(args)
@@ -141,6 +143,7 @@ def main(argv: list[str] | None = None) -> int:
                            for b in benches}})
     finally:
         writer.abandon()
+    results_written(f"{out}/")
     for planned in curves:
         print(planned.answer())
     print(f"power curves written to {out / CURVE_FILE}")

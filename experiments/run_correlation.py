@@ -40,6 +40,7 @@ from .benchmarks.user_files import parse_protocol
 from .cli import add_common_arguments, quiet_stderr, setup_logging
 from .plots.names import DisplayNames, add_display_name_arguments, parse_display_names
 from .pipeline.plugins import PluginError, format_inventory, inventory, load_plugins
+from .interrupts import deferred, handles_interrupts, results_written
 
 log = logging.getLogger("experiments.run_correlation")
 PAIRWISE_METRIC = "vlm_judge_pairwise"
@@ -311,6 +312,7 @@ def _selection(parser: argparse.ArgumentParser, args
     return benchmarks, names, [(name.strip(), Path(path.strip())) for _, name, _, path in pairs]
 
 
+@handles_interrupts("previous results kept", cached=("scores", "answers"))
 def main(argv: list[str] | None = None) -> int:
     try:
         load_plugins(_plugins_first(argv))
@@ -422,9 +424,11 @@ def _run(args, writer: ResultsWriter, loaded: list[Benchmark], metric_names: lis
                 bar.update()
     from .pipeline.report import write_outputs
 
-    write_outputs(writer, args, loaded, runs, rows, started, comparisons=comparisons,
-                  tables=tables, clusters=clusters, settings=analysis, names=names,
-                  command=command)
+    with deferred():  # a Ctrl-C while the results are written takes effect once they are
+        write_outputs(writer, args, loaded, runs, rows, started, comparisons=comparisons,
+                      tables=tables, clusters=clusters, settings=analysis, names=names,
+                      command=command)
+        results_written(f"{writer.folder}/")
     named = args.metrics is not None and not args.skip_unavailable
     failed = [r for r in runs if r.skipped and named and r.metric in metric_names]
     for r in failed:

@@ -21,6 +21,7 @@ from pathlib import Path
 from . import speed_cases
 from .speed_cases import BenchCase
 from .cli import add_common_arguments
+from .interrupts import handles_interrupts
 
 
 def discover() -> list[BenchCase]:
@@ -57,6 +58,7 @@ def _memory_row(case: BenchCase) -> dict:
             "memory_target_mb": case.memory_target_mib, "notes": case.notes}
 
 
+@handles_interrupts("no rows written")
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(prog="python -m experiments.speed")
     p.add_argument("--only", default=None, help="run only cases whose name contains this")

@@ -59,6 +59,15 @@ _SCHEMA = """
     """
 
 
+# Records this process stored, for "interrupted; N scores cached" (experiments.interrupts).
+_WRITES = {"scores": 0, "answers": 0}
+
+
+def cache_writes() -> dict[str, int]:
+    """How many scores and stored answers this process has written to any cache."""
+    return dict(_WRITES)
+
+
 def default_cache_dir() -> Path:
     """$METAEVAL_CACHE_DIR, else $XDG_CACHE_HOME/socratis-metaeval, else ~/.cache/..."""
     if os.environ.get(CACHE_ENV):
@@ -201,6 +210,7 @@ class ScoreCache:
             return
         with self._transaction():
             self._conn.executemany("INSERT OR REPLACE INTO scores VALUES (?,?,?,?,?)", payload)
+        _WRITES["scores"] += len(payload)
 
     def get_blob(self, namespace: str, key: str) -> str | None:
         """A stored raw value (e.g. a judge's response), or None; one that fails its
@@ -231,6 +241,7 @@ class ScoreCache:
         with self._transaction():
             self._conn.execute("INSERT OR REPLACE INTO blobs VALUES (?,?,?,?)",
                                (namespace, key, value, blob_checksum(namespace, key, value)))
+        _WRITES["answers"] += 1
 
     def _set_aside(self, table: str, name: str, records: list[tuple]) -> None:
         """Move records that failed their checksum out of `table` into `set_aside`

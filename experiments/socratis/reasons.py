@@ -51,6 +51,7 @@ from .data import (GENERATIONS_FILE, OFFICIAL_FILE, image_file, read_generations
 from ..benchmarks.files import require_file
 from ..cli import add_common_arguments, setup_logging
 from ..pipeline.results_folder import write_text_atomically
+from ..interrupts import handles_interrupts
 
 log = logging.getLogger("experiments.generate_reasons")
 
@@ -345,6 +346,7 @@ def make_generator(args):
                           args.chat_template, args.revision)
 
 
+@handles_interrupts("previous output kept", cached=("answers",))
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     setup_logging(args)
