@@ -33,7 +33,7 @@ def handles_interrupts(kept: str, cached: tuple[str, ...] = ()) -> Callable:
     def wrap(main: Callable[..., int]) -> Callable[..., int]:
         @functools.wraps(main)
         def run(*args, **kwargs) -> int:
-            from metrics.cache import cache_writes
+            from metrics import cache_writes
 
             before = cache_writes()
             del _written[:]
