@@ -41,6 +41,7 @@ def handles_interrupts(kept: str, cached: tuple[str, ...] = ()) -> Callable:
                 return main(*args, **kwargs)
             except KeyboardInterrupt:
                 with _ignoring_interrupts():
+                    _close_progress_bars()
                     stop_children()
                     written = cache_writes()
                     counts = {kind: written[kind] - before[kind] for kind in cached}
@@ -94,6 +95,17 @@ def _ignoring_interrupts() -> Iterator[None]:
         yield
     finally:
         signal.signal(signal.SIGINT, previous)
+
+
+def _close_progress_bars() -> None:
+    """Clear the progress bars an interrupt left open, so the line starts a line."""
+    try:
+        from tqdm import tqdm
+    except ImportError:
+        return
+    for bar in list(getattr(tqdm, "_instances", ())):
+        with contextlib.suppress(Exception):
+            bar.close()
 
 
 def ignore_interrupts_in_worker() -> None:

@@ -196,3 +196,24 @@ def test_every_entry_point_says_one_line(tmp_path, module, args, line):
     code, lines, children = _interrupt(proc, group=True)
     assert (code, lines) == (130, [line])
     assert not _left(children)
+
+
+def test_a_ctrl_c_while_results_are_committed_takes_effect_after_the_commit(capsys):
+    from experiments.interrupts import deferred, handles_interrupts, results_written
+
+    steps = []
+
+    @handles_interrupts("previous results kept", cached=("scores",))
+    def main(argv=None) -> int:
+        with deferred():
+            signal.raise_signal(signal.SIGINT)  # Ctrl-C in the middle of the commit
+            steps.append("committed")
+            results_written("out/")
+        steps.append("after")
+        return 0
+
+    assert main() == 130
+    assert steps == ["committed"]
+    assert capsys.readouterr().err == \
+        "interrupted; 0 scores cached; new results complete in out/\n"
+    assert signal.getsignal(signal.SIGINT) is signal.default_int_handler
