@@ -61,6 +61,7 @@ _SCHEMA = """
 
 # Records this process stored, for "interrupted; N scores cached" (experiments.interrupts).
 _WRITES = {"scores": 0, "answers": 0}
+_SAID_READ_ONLY: set[str] = set()  # read-only caches this process has warned about
 
 
 def cache_writes() -> dict[str, int]:
@@ -144,14 +145,18 @@ class ScoreCache:
             conn, problem = _connect_read_only(self.path)
         else:
             problem = "it holds no cache"
+        said = str(self.path) in _SAID_READ_ONLY
+        _SAID_READ_ONLY.add(str(self.path))
         if conn is None:
-            log.warning("score cache folder %s is read-only and %s: scores are computed and "
-                        "not cached", self.path.parent, problem)
+            if not said:
+                log.warning("score cache folder %s is read-only and %s: scores are computed "
+                            "and not cached", self.path.parent, problem)
             conn = sqlite3.connect(":memory:", isolation_level=None)
             conn.executescript(_SCHEMA)
             return conn
-        log.warning("score cache %s is read-only: its scores are used, new scores are not "
-                    "cached", self.path)
+        if not said:
+            log.warning("score cache %s is read-only: its scores are used, new scores are not "
+                        "cached", self.path)
         return conn
 
     def _has_checksums(self) -> bool:
@@ -200,13 +205,15 @@ class ScoreCache:
     def put_scores(self, signature: str, rows: Sequence[tuple[str, float, dict]]) -> None:
         """Store finite scores in one transaction, each with its checksum; NaNs are
         skipped; nothing is stored in a read-only cache."""
+        if self.read_only:
+            return
         payload = []
         for k, s, e in rows:
             if np.isfinite(s):
                 extras = json.dumps(e) if e else None
                 payload.append((signature, k, float(s), extras,
                                 score_checksum(signature, k, float(s), extras)))
-        if not payload or self.read_only:
+        if not payload:
             return
         with self._transaction():
             self._conn.executemany("INSERT OR REPLACE INTO scores VALUES (?,?,?,?,?)", payload)

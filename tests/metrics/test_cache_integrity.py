@@ -120,7 +120,8 @@ READ_ONLY_RUN = textwrap.dedent("""
     cache = ScoreCache({cache!r})
     metric = SlowLengthMetric()
     out, stats = score_with_cache(metric, samples, cache, progress=False)
-    again, stats2 = score_with_cache(SlowLengthMetric(), samples, cache, progress=False)
+    again, stats2 = score_with_cache(SlowLengthMetric(), samples, ScoreCache({cache!r}),
+                                     progress=False)  # a second opening says nothing
     print(json.dumps({{"read_only": cache.read_only, "cached": stats.cached,
                       "computed": stats.computed, "scored": metric.scored,
                       "cached_again": stats2.cached, "scores": out.scores.tolist()}}))
