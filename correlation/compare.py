@@ -29,6 +29,7 @@ from __future__ import annotations
 import dataclasses
 import math
 import multiprocessing
+import signal
 from typing import Mapping
 
 import numpy as np
@@ -303,6 +304,12 @@ def _pair_draws(job):
     return punit, delta, d
 
 
+def _ignore_interrupts() -> None:
+    """A worker ignores Ctrl-C (the terminal sends it to the whole process group): the
+    parent's KeyboardInterrupt ends the pool, and the worker prints no traceback."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+
+
 def _ranked_pair_draws(full, names, ranked, n_permutations, unit, standardize, seed,
                        workers: int = 1):
     """For every two ranked metrics r above c: (r, c, permutation unit, delta, draws), each
@@ -316,7 +323,8 @@ def _ranked_pair_draws(full, names, ranked, n_permutations, unit, standardize, s
     _PAIRS = (full, names, n_permutations, unit, standardize)
     try:
         if workers > 1 and len(jobs) > 1 and "fork" in multiprocessing.get_all_start_methods():
-            with multiprocessing.get_context("fork").Pool(min(workers, len(jobs))) as pool:
+            with multiprocessing.get_context("fork").Pool(
+                    min(workers, len(jobs)), initializer=_ignore_interrupts) as pool:
                 drawn = pool.map(_pair_draws, jobs, chunksize=1)
         else:
             drawn = [_pair_draws(job) for job in jobs]

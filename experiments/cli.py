@@ -20,6 +20,8 @@ from contextlib import contextmanager
 from importlib import metadata
 from typing import Callable, Iterator
 
+from .interrupts import handles_interrupts
+
 DISTRIBUTION = "socratis-metaeval"
 # subcommand -> (module with main(argv), what it does). A module this checkout lacks
 # is left out of the help and reported as unknown.
@@ -225,6 +227,7 @@ def available() -> dict[str, tuple[str, str]]:
     return found
 
 
+@handles_interrupts("nothing written")
 def main(argv: list[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     commands = available()

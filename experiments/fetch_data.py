@@ -29,6 +29,7 @@ from .cli import add_common_arguments, command_name, one_line_errors, setup_logg
 from .pipeline.results_folder import OutputFolderError, check_out_folder
 
 MIRROR_ENV = "METAEVAL_DATA_MIRROR"
+from .interrupts import handles_interrupts
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -93,6 +94,7 @@ def data_folder(data_dir: str, fetching: bool) -> Path:
     return folder
 
 
+@handles_interrupts("files fetched so far kept, no partial file left")
 @one_line_errors
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)

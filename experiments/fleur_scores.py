@@ -33,6 +33,7 @@ from .benchmarks.captions import PascalPair, read_pascal50s
 from .benchmarks.files import read_text, require_file, text_lines, text_number
 from .cli import add_common_arguments, command_name, one_line_errors, setup_logging
 from .pipeline.results_folder import OutputFolderError, write_text_atomically
+from .interrupts import handles_interrupts
 
 FIELDS = {"image file": "image", "caption": "caption", "model score": "model",
           "our score": "our", "label": "label"}
@@ -153,6 +154,7 @@ def build_parser() -> argparse.ArgumentParser:
     return p
 
 
+@handles_interrupts("previous output kept")
 @one_line_errors
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)

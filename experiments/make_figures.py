@@ -37,6 +37,7 @@ from .plots.power import power_curves
 from .plots.names import DisplayNames, add_display_name_arguments, parse_display_names
 from .plots.scatter import metric_vs_human
 from .socratis.verdict_figures import verdict_bars
+from .interrupts import handles_interrupts
 
 log = logging.getLogger("experiments.make_figures")
 
@@ -169,6 +170,7 @@ def build_parser() -> argparse.ArgumentParser:
     return p
 
 
+@handles_interrupts("the saved results and the previous figures are untouched")
 @one_line_errors
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)

@@ -29,6 +29,7 @@ from .cli import add_common_arguments, command_name, one_line_errors, setup_logg
 from .pipeline.planning import (CURVE_FILE, PlanSettings, check_pilot_inputs, plan, read_pilot,
                                 read_scores, write_curves)
 from .pipeline.results_folder import OutputFolderError, ResultsWriter
+from .interrupts import handles_interrupts, results_written
 
 def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog=command_name("experiments.plan_study"),
@@ -120,6 +121,7 @@ def default_out(args) -> Path:
         return results.parent / f"{results.name}-plan"
     return Path("results/plan")
 
+@handles_interrupts("previous results kept", cached=("scores",))
 @one_line_errors
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
@@ -170,6 +172,7 @@ def main(argv: list[str] | None = None) -> int:
                            for b in benches}})
     finally:
         writer.abandon()
+    results_written(f"{out}/")
     for planned in curves:
         print(planned.answer())
     print(f"power curves written to {out / CURVE_FILE}")

@@ -43,6 +43,7 @@ from .benchmarks.user_files import comma_in_path, parse_protocol
 from .cli import add_common_arguments, command_name, one_line_errors, quiet_stderr, setup_logging
 from .plots.names import DisplayNames, add_display_name_arguments, parse_display_names
 from .pipeline.plugins import PluginError, format_inventory, inventory, load_plugins
+from .interrupts import deferred, handles_interrupts, results_written
 
 log = logging.getLogger("experiments.run_correlation")
 PAIRWISE_METRIC = "vlm_judge_pairwise"
@@ -213,7 +214,7 @@ def score_metric(bench: Benchmark, name: str, options: dict[str, Any], args,
         return skipped(run, exc)
     ids = [s.id for s in bench.samples]
     run.scores, run.failures = finite_or_nan(output.scores, ids, output.failures)
-    run.note = extras_note(output.extras)
+    run.note = "; ".join(n for n in (extras_note(output.extras), cache_note(stats, cache)) if n)
     run.cached, run.computed = stats.cached, stats.computed
     run.seconds = time.perf_counter() - start
     if output.failures:
@@ -267,6 +268,20 @@ def extras_note(extras: dict[str, np.ndarray]) -> str:
         if parsed:
             parts.append(f"{parsed} of {int(np.isfinite(used).sum())} scores are parsed ratings "
                          "(no token probabilities)")
+    return "; ".join(parts)
+
+
+def cache_note(stats, cache: ScoreCache | None) -> str:
+    """What the report should say about the cache's part in a metric's scores."""
+    parts = []
+    if stats.damaged:
+        parts.append(f"{stats.damaged} cached scores failed their checksum (set aside in the "
+                     "cache) and were computed again")
+    if stats.unchecked:
+        parts.append(f"{stats.unchecked} cached scores of an older version (no checksum) were "
+                     "computed again")
+    if cache is not None and cache.read_only and stats.computed:
+        parts.append(f"{stats.computed} new scores not cached (read-only cache {cache.path})")
     return "; ".join(parts)
 
 
@@ -340,6 +355,7 @@ def _selection(parser: argparse.ArgumentParser, args
     return benchmarks, names, [(name.strip(), Path(path.strip())) for _, name, _, path in pairs]
 
 
+@handles_interrupts("previous results kept", cached=("scores", "answers"))
 @one_line_errors
 def main(argv: list[str] | None = None) -> int:
     try:
@@ -468,9 +484,11 @@ def _run(args, writer: ResultsWriter, loaded: list[Benchmark], metric_names: lis
                 bar.update()
     from .pipeline.report import write_outputs
 
-    write_outputs(writer, args, loaded, runs, rows, started, comparisons=comparisons,
-                  tables=tables, clusters=clusters, settings=analysis, names=names,
-                  command=command, inputs=inputs)
+    with deferred():  # a Ctrl-C while the results are written takes effect once they are
+        write_outputs(writer, args, loaded, runs, rows, started, comparisons=comparisons,
+                      tables=tables, clusters=clusters, settings=analysis, names=names,
+                      command=command, inputs=inputs)
+        results_written(f"{writer.folder}/")
     named = args.metrics is not None and not args.skip_unavailable
     failed = [r for r in runs if r.skipped and named and r.metric in metric_names]
     for r in failed:

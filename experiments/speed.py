@@ -21,6 +21,7 @@ from pathlib import Path
 from . import speed_cases
 from .speed_cases import BenchCase
 from .cli import add_common_arguments, command_name, setup_logging
+from .interrupts import handles_interrupts
 
 
 def discover() -> list[BenchCase]:
@@ -68,6 +69,7 @@ def build_parser() -> argparse.ArgumentParser:
     return p
 
 
+@handles_interrupts("no rows written")
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     setup_logging(args)

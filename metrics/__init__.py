@@ -16,6 +16,7 @@ from .api import score
 from .base import InputError, Metric, MetricError, MetricOutput, Sample, image_digest
 from .cache import (CacheFolderError, CacheWriteError, ScoreCache, check_cache_folder,
                     default_cache_dir, score_with_cache)
+from .cache import cache_writes
 from .executors import LocalExecutor, RayExecutor
 from .images import DEFAULT_MAX_IMAGE_PIXELS, ImageReadError, open_batch, open_image
 from .registry import get_metric, list_metrics, metric_class, metric_source, register_metric
@@ -36,6 +37,7 @@ __all__ = [
     "get_metric", "list_metrics", "metric_class", "metric_source", "register_metric",
     "ScoreCache", "score_with_cache", "default_cache_dir", "check_cache_folder",
     "CacheFolderError", "CacheWriteError",
+    "cache_writes",
     "LocalExecutor", "RayExecutor",
     "open_image", "open_batch", "ImageReadError", "DEFAULT_MAX_IMAGE_PIXELS", "image_digest",
     *_LAZY,

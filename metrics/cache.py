@@ -8,6 +8,15 @@ recomputed next time, since its cause (a missing image, a server error) may
 have been fixed. SQLite's WAL mode and a busy timeout let two runs share one
 file; a file that is not a sound SQLite database is set aside and rebuilt,
 never read.
+
+Each record (a score with its extras, a stored answer) carries a checksum of
+its key and value: a record whose value changed after it was written (bit rot,
+a hand edit) is moved to the `set_aside` table, counted, reported and scored
+again, never served. Scores cached by an older version have no checksum and
+are scored again (cheap and deterministic); stored answers of that age are
+kept (asking a judge or generator again costs money and may answer otherwise)
+and get their checksum when first read. A cache in a folder this process may
+not write is opened read-only: its scores are read, new ones are not cached.
 """
 from __future__ import annotations
 
@@ -32,10 +41,35 @@ log = logging.getLogger(__name__)
 
 CACHE_ENV = "METAEVAL_CACHE_DIR"
 CACHE_FILE = "scores.sqlite"
-_SCHEMA_VERSION = 1
+_SCHEMA_VERSION = 2  # 2: a checksum with each record (1: none; migrated on open)
 # SQLite's primary result codes (sqlite.org/rescode.html); extended codes keep them in
 # their low byte.
 _SQLITE_IOERR, _SQLITE_FULL = 10, 13
+
+
+_SCHEMA = """
+    CREATE TABLE IF NOT EXISTS meta (k TEXT PRIMARY KEY, v TEXT);
+    CREATE TABLE IF NOT EXISTS scores (
+        signature TEXT NOT NULL, key TEXT NOT NULL,
+        score REAL NOT NULL, extras TEXT, checksum TEXT,
+        PRIMARY KEY (signature, key));
+    CREATE TABLE IF NOT EXISTS blobs (
+        namespace TEXT NOT NULL, key TEXT NOT NULL, value TEXT NOT NULL, checksum TEXT,
+        PRIMARY KEY (namespace, key));
+    CREATE TABLE IF NOT EXISTS set_aside (
+        tbl TEXT NOT NULL, name TEXT NOT NULL, key TEXT NOT NULL, value TEXT, extras TEXT,
+        checksum TEXT, found REAL NOT NULL);
+    """
+
+
+# Records this process stored, for "interrupted; N scores cached" (experiments.interrupts).
+_WRITES = {"scores": 0, "answers": 0}
+_SAID_READ_ONLY: set[str] = set()  # read-only caches this process has warned about
+
+
+def cache_writes() -> dict[str, int]:
+    """How many scores and stored answers this process has written to any cache."""
+    return dict(_WRITES)
 
 
 def default_cache_dir() -> Path:
@@ -84,7 +118,11 @@ class ScoreCache:
     def __init__(self, folder: str | os.PathLike | None = None):
         folder = cache_folder(folder if folder is not None else default_cache_dir())
         self.path = folder / CACHE_FILE
-        self._conn = self._open_checked()
+        self.damaged = 0     # records that failed their checksum, set aside (this object)
+        self.unchecked = 0   # scores of an older version, without a checksum, not served
+        self.read_only = not _writable(self.path)
+        self._conn = self._open_read_only() if self.read_only else self._open_checked()
+        self._checksums = self._has_checksums()
 
     def _open_checked(self) -> sqlite3.Connection:
         try:
@@ -130,25 +168,43 @@ class ScoreCache:
             check = conn.execute("PRAGMA quick_check").fetchone()[0]
             if check != "ok":
                 raise sqlite3.DatabaseError(f"integrity check failed: {check}")
-            conn.executescript(
-                """
-                CREATE TABLE IF NOT EXISTS meta (k TEXT PRIMARY KEY, v TEXT);
-                CREATE TABLE IF NOT EXISTS scores (
-                    signature TEXT NOT NULL, key TEXT NOT NULL,
-                    score REAL NOT NULL, extras TEXT,
-                    PRIMARY KEY (signature, key));
-                CREATE TABLE IF NOT EXISTS blobs (
-                    namespace TEXT NOT NULL, key TEXT NOT NULL, value TEXT NOT NULL,
-                    PRIMARY KEY (namespace, key));
-                """)
+            conn.executescript(_SCHEMA)
             conn.execute("INSERT OR IGNORE INTO meta VALUES ('schema', ?)", (str(_SCHEMA_VERSION),))
             version = conn.execute("SELECT v FROM meta WHERE k='schema'").fetchone()[0]
-            if version != str(_SCHEMA_VERSION):
+            if version == "1":
+                _add_checksums(conn)
+            elif version != str(_SCHEMA_VERSION):
                 raise sqlite3.DatabaseError(f"unknown cache schema version {version}")
         except sqlite3.DatabaseError:
             conn.close()
             raise
         return conn
+
+    def _open_read_only(self) -> sqlite3.Connection:
+        """The cache file opened for reading only (an empty one in memory when there
+        is none, or it cannot be read); said once, as new scores will not be kept."""
+        conn = None
+        if self.path.exists():
+            conn, problem = _connect_read_only(self.path)
+        else:
+            problem = "it holds no cache"
+        said = str(self.path) in _SAID_READ_ONLY
+        _SAID_READ_ONLY.add(str(self.path))
+        if conn is None:
+            if not said:
+                log.warning("score cache folder %s is read-only and %s: scores are computed "
+                            "and not cached", self.path.parent, problem)
+            conn = sqlite3.connect(":memory:", isolation_level=None)
+            conn.executescript(_SCHEMA)
+            return conn
+        if not said:
+            log.warning("score cache %s is read-only: its scores are used, new scores are not "
+                        "cached", self.path)
+        return conn
+
+    def _has_checksums(self) -> bool:
+        columns = [row[1] for row in self._conn.execute("PRAGMA table_info(scores)")]
+        return "checksum" in columns
 
     def close(self) -> None:
         self._conn.close()
@@ -160,40 +216,104 @@ class ScoreCache:
     def __setstate__(self, state: dict) -> None:
         self.path = state["path"]
         self.path.parent.mkdir(parents=True, exist_ok=True)
-        self._conn = self._open_checked()
+        self.damaged = self.unchecked = 0
+        self.read_only = not _writable(self.path)
+        self._conn = self._open_read_only() if self.read_only else self._open_checked()
+        self._checksums = self._has_checksums()
 
     def get_scores(self, signature: str, keys: Sequence[str]) -> dict[str, tuple[float, dict]]:
-        """Cached (score, extras) for those of `keys` that are cached."""
+        """Cached (score, extras) for those of `keys` that are cached and pass their
+        checksum; the others are misses (a failed one is set aside, `damaged`)."""
         found: dict[str, tuple[float, dict]] = {}
+        failed: list[tuple] = []
         unique = list(dict.fromkeys(keys))
+        checksum = "checksum" if self._checksums else "NULL"
         for i in range(0, len(unique), 500):
             part = unique[i:i + 500]
             marks = ",".join("?" * len(part))
             rows = self._conn.execute(
-                f"SELECT key, score, extras FROM scores WHERE signature=? AND key IN ({marks})",
-                (signature, *part))
-            for key, score, extras in rows:
-                found[key] = (float(score), json.loads(extras) if extras else {})
+                f"SELECT key, score, extras, {checksum} FROM scores "
+                f"WHERE signature=? AND key IN ({marks})", (signature, *part))
+            for key, score, extras, stored in rows:
+                if stored is None:
+                    self.unchecked += 1
+                elif stored != score_checksum(signature, key, score, extras):
+                    failed.append((key, score, extras, stored))
+                else:
+                    found[key] = (float(score), json.loads(extras) if extras else {})
+        if failed:
+            self._set_aside("scores", signature, failed)
         return found
 
     def put_scores(self, signature: str, rows: Sequence[tuple[str, float, dict]]) -> None:
-        """Store finite scores in one transaction; NaNs are skipped."""
-        payload = [(signature, k, float(s), json.dumps(e) if e else None)
-                   for k, s, e in rows if np.isfinite(s)]
+        """Store finite scores in one transaction, each with its checksum; NaNs are
+        skipped; nothing is stored in a read-only cache."""
+        if self.read_only:
+            return
+        payload = []
+        for k, s, e in rows:
+            if np.isfinite(s):
+                extras = json.dumps(e) if e else None
+                payload.append((signature, k, float(s), extras,
+                                score_checksum(signature, k, float(s), extras)))
         if not payload:
             return
         with self._writing(f"{len(payload)} scores"), self._transaction():
-            self._conn.executemany("INSERT OR REPLACE INTO scores VALUES (?,?,?,?)", payload)
+            self._conn.executemany("INSERT OR REPLACE INTO scores VALUES (?,?,?,?,?)", payload)
+        _WRITES["scores"] += len(payload)
 
     def get_blob(self, namespace: str, key: str) -> str | None:
-        """A stored raw value (e.g. a judge's response), or None."""
+        """A stored raw value (e.g. a judge's response), or None; one that fails its
+        checksum is set aside and read as None."""
+        checksum = "checksum" if self._checksums else "NULL"
         row = self._conn.execute(
-            "SELECT value FROM blobs WHERE namespace=? AND key=?", (namespace, key)).fetchone()
-        return row[0] if row else None
+            f"SELECT value, {checksum} FROM blobs WHERE namespace=? AND key=?",
+            (namespace, key)).fetchone()
+        if row is None:
+            return None
+        value, stored = row
+        if stored is None:  # kept by an older version: accepted once, then sealed
+            if not self.read_only:
+                with self._transaction():
+                    self._conn.execute(
+                        "UPDATE blobs SET checksum=? WHERE namespace=? AND key=? AND value=? "
+                        "AND checksum IS NULL",
+                        (blob_checksum(namespace, key, value), namespace, key, value))
+            return value
+        if stored != blob_checksum(namespace, key, value):
+            self._set_aside("blobs", namespace, [(key, value, None, stored)])
+            return None
+        return value
 
     def put_blob(self, namespace: str, key: str, value: str) -> None:
+        if self.read_only:
+            return
         with self._writing(f"a {namespace} entry"), self._transaction():
-            self._conn.execute("INSERT OR REPLACE INTO blobs VALUES (?,?,?)", (namespace, key, value))
+            self._conn.execute("INSERT OR REPLACE INTO blobs VALUES (?,?,?,?)",
+                               (namespace, key, value, blob_checksum(namespace, key, value)))
+        _WRITES["answers"] += 1
+
+    def _set_aside(self, table: str, name: str, records: list[tuple]) -> None:
+        """Move records that failed their checksum out of `table` into `set_aside`
+        (kept for inspection, never read again) and warn, naming how many."""
+        self.damaged += len(records)
+        column = "signature" if table == "scores" else "namespace"
+        if not self.read_only:
+            now = time.time()
+            with self._transaction():
+                for key, value, extras, stored in records:
+                    # Only the damaged version: another run may have rewritten it since.
+                    moved = self._conn.execute(
+                        f"DELETE FROM {table} WHERE {column}=? AND key=? AND checksum=?",
+                        (name, key, stored)).rowcount
+                    if moved:
+                        self._conn.execute("INSERT INTO set_aside VALUES (?,?,?,?,?,?,?)",
+                                           (table, name, key, value, extras, stored, now))
+        what = "score(s)" if table == "scores" else "stored answer(s)"
+        log.warning("score cache %s: %d cached %s of %s failed their checksum (changed after "
+                    "they were written); %s, and computed again", self.path, len(records),
+                    what, name, "not used (read-only cache)" if self.read_only
+                    else "set aside in its table set_aside")
 
     def count(self, signature: str | None = None) -> int:
         if signature is None:
@@ -229,6 +349,72 @@ class ScoreCache:
         return _Tx()
 
 
+def score_checksum(signature: str, key: str, score: float, extras: str | None) -> str:
+    """What a score record must hash to: its key and its value (the score's exact
+    bits and its extras as stored)."""
+    return _checksum(signature, key, float(score).hex(), extras or "")
+
+
+def blob_checksum(namespace: str, key: str, value: str) -> str:
+    return _checksum(namespace, key, value)
+
+
+def _checksum(*parts: str) -> str:
+    return hashlib.blake2b("\x1f".join(parts).encode("utf-8", "surrogatepass"),
+                           digest_size=16).hexdigest()
+
+
+def _add_checksums(conn: sqlite3.Connection) -> None:
+    """Schema 1 -> 2: a checksum column (empty for the records already there)."""
+    conn.execute("BEGIN IMMEDIATE")
+    try:
+        version = conn.execute("SELECT v FROM meta WHERE k='schema'").fetchone()[0]
+        if version == "1":  # not migrated meanwhile by another run
+            conn.execute("ALTER TABLE scores ADD COLUMN checksum TEXT")
+            conn.execute("ALTER TABLE blobs ADD COLUMN checksum TEXT")
+            conn.execute("UPDATE meta SET v=? WHERE k='schema'", (str(_SCHEMA_VERSION),))
+        conn.execute("COMMIT")
+    except BaseException:
+        conn.execute("ROLLBACK")
+        raise
+
+
+def _writable(path: Path) -> bool:
+    """Whether this process may write the cache file and its folder (SQLite keeps its
+    journal and lock files beside the file)."""
+    return os.access(path.parent, os.W_OK) and (not path.exists() or os.access(path, os.W_OK))
+
+
+def _connect_read_only(path: Path) -> tuple[sqlite3.Connection | None, str]:
+    """A read-only connection to a cache file in a folder that cannot be written, or
+    (None, why not). SQLite needs the WAL's shared-memory file beside a WAL database,
+    which it cannot create there; when there is none the file is opened as immutable
+    (no run can be writing where nothing may be written)."""
+    uri = path.resolve().as_uri()
+    problem = ""
+    for mode in ("?mode=ro", "?mode=ro&immutable=1"):
+        try:
+            conn = sqlite3.connect(uri + mode, uri=True, timeout=60.0, isolation_level=None)
+        except sqlite3.Error as exc:
+            problem = " ".join(str(exc).split())
+            continue
+        try:
+            check = conn.execute("PRAGMA quick_check").fetchone()[0]
+            version = conn.execute("SELECT v FROM meta WHERE k='schema'").fetchone()[0]
+        except sqlite3.Error as exc:
+            conn.close()
+            problem = " ".join(str(exc).split())
+            continue
+        if check != "ok":
+            conn.close()
+            return None, f"its cache file is damaged ({check})"
+        if version not in ("1", str(_SCHEMA_VERSION)):
+            conn.close()
+            return None, f"its cache has an unknown schema version {version}"
+        return conn, ""
+    return None, f"its cache file cannot be read ({problem})"
+
+
 @contextlib.contextmanager
 def _exclusive(lock_path: Path):
     """An exclusive advisory lock on `lock_path` (POSIX flock; none elsewhere)."""
@@ -251,6 +437,8 @@ class CacheStats:
 
     cached: int = 0
     computed: int = 0
+    damaged: int = 0    # cached scores that failed their checksum: set aside, computed again
+    unchecked: int = 0  # cached scores without a checksum (an older version's): computed again
 
 
 def cache_keys(metric: Metric, samples: Sequence[Sample]) -> list[str]:
@@ -297,7 +485,9 @@ def score_with_cache(metric: Metric, samples: Sequence[Sample],
     metric.attach_cache(cache)
     signature = metric.signature()
     keys = cache_keys(metric, samples)
+    damaged, unchecked = cache.damaged, cache.unchecked
     hits = cache.get_scores(signature, keys)
+    damaged, unchecked = cache.damaged - damaged, cache.unchecked - unchecked
     scores = np.full(len(samples), np.nan)
     extras: dict[str, np.ndarray] = {}
     failures: dict[str, str] = {}
@@ -313,7 +503,8 @@ def score_with_cache(metric: Metric, samples: Sequence[Sample],
             set_extras(i, hits[key][1])
         else:
             todo.append(i)
-    stats = CacheStats(cached=len(samples) - len(todo), computed=len(todo))
+    stats = CacheStats(cached=len(samples) - len(todo), computed=len(todo), damaged=damaged,
+                       unchecked=unchecked)
     if metric.corpus_dependent and todo:
         todo = list(range(len(samples)))
     corpus_score = None
@@ -334,7 +525,8 @@ def score_with_cache(metric: Metric, samples: Sequence[Sample],
             corpus_score = out.corpus_score
             bar.update(stop - start)
         if metric.corpus_dependent:
-            stats = CacheStats(cached=0, computed=len(samples))
+            stats = CacheStats(cached=0, computed=len(samples), damaged=damaged,
+                               unchecked=unchecked)
     bar.refresh()
     bar.close()
     output = MetricOutput(scores, failures, extras)

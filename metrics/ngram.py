@@ -168,21 +168,49 @@ class Meteor(_PycocoMetric):
             hypothesis = res[i][0].replace("|||", "").replace("  ", " ")
             lines.append(" ||| ".join(("SCORE", " ||| ".join(gts[i]), hypothesis)))
         proc = self._scorer.meteor_p
-        with self._scorer.lock:
-            writer = threading.Thread(target=_write_lines, args=(proc.stdin, lines))
-            writer.start()
-            stats = [proc.stdout.readline().decode().strip() for _ in lines]
-            writer.join()
-            _write_lines(proc.stdin, ["EVAL ||| " + " ||| ".join(stats)])
-            per_sample = [float(proc.stdout.readline().strip()) for _ in lines]
-            corpus = float(proc.stdout.readline().strip())
+        try:
+            with self._scorer.lock:
+                writer = threading.Thread(target=_write_lines_quietly, args=(proc.stdin, lines))
+                writer.start()
+                stats = [proc.stdout.readline().decode().strip() for _ in lines]
+                writer.join()
+                _write_lines(proc.stdin, ["EVAL ||| " + " ||| ".join(stats)])
+                per_sample = [float(proc.stdout.readline().strip()) for _ in lines]
+                corpus = float(proc.stdout.readline().strip())
+        except BaseException:
+            # Interrupted (Ctrl-C) or the jar died: its answers are out of step with
+            # the lines sent, so it is ended here and the next chunk starts a new one.
+            self.close()
+            raise
         return MetricOutput(np.array(per_sample), corpus_score=corpus)
+
+    def close(self) -> None:
+        """End the METEOR Java process (pycocoevalcap's own clean-up, run at exit,
+        would then write to a closed pipe)."""
+        scorer, self._scorer = self._scorer, None
+        if scorer is None:
+            return
+        proc = scorer.meteor_p
+        proc.kill()
+        proc.wait()
+        for stream in (proc.stdin, proc.stdout, proc.stderr):
+            with contextlib.suppress(OSError):
+                stream.close()
 
 
 def _write_lines(stream, lines: list[str]) -> None:
     for line in lines:
         stream.write(f"{line}\n".encode())
     stream.flush()
+
+
+def _write_lines_quietly(stream, lines: list[str]) -> None:
+    """`_write_lines` in the writer thread: a jar that has gone (Ctrl-C reaches it too)
+    shows on the reading side, so a broken pipe prints no thread traceback."""
+    try:
+        _write_lines(stream, lines)
+    except (BrokenPipeError, ValueError):
+        pass
 
 
 class RougeL(_PycocoMetric):

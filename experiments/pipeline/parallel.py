@@ -23,6 +23,7 @@ import multiprocessing
 import os
 from typing import Callable
 
+from ..interrupts import ignore_interrupts_in_worker
 from .agreement import ComparisonRow, ResultRow, compare, evaluate
 from .settings import AnalysisSettings
 
@@ -63,7 +64,8 @@ def _map(fn, tasks: list, workers: int, context: tuple, progress) -> list:
     out = []
     try:
         if workers > 1 and len(tasks) > 1 and "fork" in multiprocessing.get_all_start_methods():
-            with multiprocessing.get_context("fork").Pool(min(workers, len(tasks))) as pool:
+            with multiprocessing.get_context("fork").Pool(
+                    min(workers, len(tasks)), initializer=ignore_interrupts_in_worker) as pool:
                 for result in pool.imap(fn, tasks, chunksize=1):
                     out.append(result)
                     progress()

@@ -52,6 +52,7 @@ from .study import positive_int
 from ..benchmarks.files import require_file
 from ..cli import add_common_arguments, command_name, one_line_errors, setup_logging
 from ..pipeline.results_folder import write_text_atomically
+from ..interrupts import handles_interrupts
 
 log = logging.getLogger("experiments.generate_reasons")
 
@@ -353,6 +354,7 @@ def make_generator(args):
                           args.chat_template, args.revision)
 
 
+@handles_interrupts("previous output kept", cached=("answers",))
 @one_line_errors
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)

@@ -66,6 +66,7 @@ from .data import (GENERATIONS_FILE, OFFICIAL_FILE, STUDY_COLUMNS, read_generati
 from ..benchmarks.files import csv_rows, csv_table, require_file
 from ..cli import add_common_arguments, command_name, one_line_errors, setup_logging
 from ..pipeline.results_folder import write_text_atomically
+from ..interrupts import handles_interrupts
 
 log = logging.getLogger("experiments.human_study")
 
@@ -526,6 +527,7 @@ def build_parser() -> argparse.ArgumentParser:
     return p
 
 
+@handles_interrupts("previous files kept")
 @one_line_errors
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
