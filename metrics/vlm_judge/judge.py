@@ -37,7 +37,7 @@ log = logging.getLogger(__name__)
 
 DEFAULT_MODEL = "Qwen/Qwen2.5-VL-7B-Instruct"
 CACHE_NAMESPACE = "vlm_judge/v1"
-BACKENDS = ("auto", "local", "served")
+BACKENDS = ("auto", "local", "served", "batch")
 
 
 @dataclass
@@ -115,6 +115,9 @@ class VlmJudge(Metric):
                               f"got {backend!r}")
         if backend == "auto":
             backend = "served" if base_url else "local"
+        if backend == "batch" and base_url:
+            raise MetricError("vlm_judge: the batch backend reads answers imported from batch "
+                              "files and asks no server; drop base_url or use backend=served")
         if backend == "served" and not base_url:
             raise MetricError("vlm_judge: the served backend needs base_url "
                               "(e.g. http://localhost:8000/v1)")
@@ -137,6 +140,15 @@ class VlmJudge(Metric):
                 extra_body=_as_dict(extra_body, "extra_body"))
             # Requests overlap only within a chunk: keep every worker busy.
             self.chunk_size = max(type(self).chunk_size, 8 * self.backend.max_concurrency)
+        elif backend == "batch":
+            from .batch import BatchBackend
+
+            self.backend = BatchBackend(
+                model=self.model, seed=_as_int(seed, "seed"),
+                temperature=_as_float(temperature, "temperature"), max_tokens=self.max_tokens,
+                logprobs=_as_bool(logprobs, "logprobs"),
+                top_logprobs=_as_int(top_logprobs, "top_logprobs", minimum=0),
+                extra_body=_as_dict(extra_body, "extra_body"))
         else:
             from ..models import resolve_device
 
@@ -156,7 +168,10 @@ class VlmJudge(Metric):
 
     # -- signature ------------------------------------------------------------
     def _settings_for(self, template: Template) -> dict[str, Any]:
-        out: dict[str, Any] = {"backend": self.backend_name, "model": self.model,
+        # A batch file carries the served client's very request body: the two
+        # share answers (and a batch request's custom_id is the served cache key).
+        backend = "served" if self.backend_name == "batch" else self.backend_name
+        out: dict[str, Any] = {"backend": backend, "model": self.model,
                                "template": template.name,
                                "template_sha256": template.sha256[:16],
                                "score": "expected_rating"}
@@ -187,9 +202,10 @@ class VlmJudge(Metric):
             f"{k}={_format_setting(v)}" for k, v in sorted(settings.items())])
 
     # -- pointwise --------------------------------------------------------------
-    def _score_chunk(self, samples: Sequence[Sample]) -> MetricOutput:
-        n = len(samples)
-        scores, raw, used, mass = (np.full(n, np.nan) for _ in range(4))
+    def pointwise_requests(self, samples: Sequence[Sample]
+                           ) -> tuple[list[Request | None], dict[str, str]]:
+        """One request per sample (None where its prompt cannot be filled, the
+        reason in the dict by sample id)."""
         failures: dict[str, str] = {}
         requests: list[Request | None] = []
         for s in samples:
@@ -200,6 +216,12 @@ class VlmJudge(Metric):
                 requests.append(None)
                 continue
             requests.append(self._request(s.id, self.template, prompt, s.image))
+        return requests, failures
+
+    def _score_chunk(self, samples: Sequence[Sample]) -> MetricOutput:
+        n = len(samples)
+        scores, raw, used, mass = (np.full(n, np.nan) for _ in range(4))
+        requests, failures = self.pointwise_requests(samples)
         results = self._ask(requests, self.template)
         for i, (s, result) in enumerate(zip(samples, results)):
             if result is None:
@@ -227,6 +249,16 @@ class VlmJudge(Metric):
         """
         pairs = list(pairs)
         ids = [str(p[0]) for p in pairs]
+        template = self.pair_template
+        requests, failures = self.pair_requests(pairs)
+        results = self._ask(requests, template, executor)
+        return self._pair_output(pairs, ids, failures, results)
+
+    def pair_requests(self, pairs: Sequence[tuple[str, Sample, Sample]]
+                      ) -> tuple[list[Request | None], dict[str, str]]:
+        """Two requests per pair, orders AB then BA (None, None where the pair
+        cannot be asked, the reason in the dict by pair id)."""
+        ids = [str(p[0]) for p in pairs]
         seen: set[str] = set()
         for pair_id in ids:
             if pair_id in seen:
@@ -253,7 +285,9 @@ class VlmJudge(Metric):
                 continue
             requests += [self._request(f"pair {pair_id} ({order})", template, prompt, a.image)
                          for order, prompt in zip(("ab", "ba"), prompts)]
-        results = self._ask(requests, template, executor)
+        return requests, failures
+
+    def _pair_output(self, pairs, ids, failures, results) -> PairwiseOutput:
         n = len(pairs)
         orders = {o: {k: np.full(n, np.nan) for k in ("prob_b_better", "used_probabilities",
                                                       "raw_choice")} for o in ("ab", "ba")}
