@@ -40,6 +40,7 @@ from ..base import MetricError
 from ..cache import ScoreCache
 from ..images import ImageReadError
 from .answers import interpret
+from .provenance import PROVENANCE_NAMESPACE, REPORTED_KEY, stamp
 from .served import Request, ServedBackend, read_completion
 from .templates import Template, load_template
 
@@ -304,6 +305,18 @@ def iter_output_lines(paths: Iterable[Path]) -> Iterator[tuple[str, Any, str | N
                     yield where, None, f"not a valid JSON line (truncated?): {exc}"
 
 
+def _import_record(manifest: dict[str, Any], template: Template) -> dict[str, Any]:
+    """The provenance record (provenance.py) of an answer imported under `manifest`."""
+    decoding = manifest["decoding"]
+    extra = decoding.get("extra_body") or {}
+    return {"backend": "batch", "model": manifest["model"],
+            "model_revision": manifest.get("model_revision"), "template": template.name,
+            "template_sha256": template.sha256,
+            "decoding": {"temperature": decoding.get("temperature"), "top_p": extra.get("top_p"),
+                         "max_tokens": decoding.get("max_tokens"), "seed": extra.get("seed")},
+            "batch_size": None, "max_concurrency": None, "environment": {}}
+
+
 def import_outputs(paths: Sequence[Path], manifest: dict[str, Any],
                    templates: dict[str, Template], cache: ScoreCache) -> Imported:
     """Check every output line against the manifest and put each usable answer,
@@ -329,6 +342,8 @@ def import_outputs(paths: Sequence[Path], manifest: dict[str, Any],
             continue
         seen.add(cid)
         template = templates[manifest["requests"][cid]["template"]]
+        reported = {**answer.pop(REPORTED_KEY, {}), "batch_line_id": record.get("id"),
+                    "request_id": record["response"].get("request_id")}
         judgement = interpret(answer, template)
         if judgement.error:
             # Kept, as the served client keeps it: the score is NaN with this reason.
@@ -337,6 +352,8 @@ def import_outputs(paths: Sequence[Path], manifest: dict[str, Any],
         cached = cache.get_blob(CACHE_NAMESPACE, cid)
         if cached is None:
             cache.put_blob(CACHE_NAMESPACE, cid, stored)
+            cache.put_blob(PROVENANCE_NAMESPACE, cid,
+                           stamp(_import_record(manifest, template), "batch import", reported))
             result.added += 1
         elif cached == stored:
             result.unchanged += 1

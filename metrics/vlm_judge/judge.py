@@ -29,6 +29,8 @@ from ..base import (InputError, Metric, MetricError, MetricOutput, Sample, _form
 from ..cache import ScoreCache
 from .answers import Judgement, interpret
 from .local import LocalBackend, resolve_dtype
+from .provenance import (PROVENANCE_NAMESPACE, REPORTED_KEY, local_environment, stamp,
+                         summarise)
 from .served import (DEFAULT_CONCURRENCY, DEFAULT_STOP_AFTER_FAILURES, KEY_ADVICE, Request,
                      ServedBackend)
 from .templates import MissingPlaceholder, Template, load_template, sample_fields
@@ -329,6 +331,80 @@ class VlmJudge(Metric):
                 return f"pair {pair_id!r}: samples {a.id!r} and {b.id!r} have different images"
         return None
 
+    # -- provenance --------------------------------------------------------------------
+    def provenance_record(self, template: Template) -> dict[str, Any]:
+        """The settings and software behind an answer of this judge under
+        `template` (provenance.py). Served: top_p and seed are those sent in
+        extra_body, None where the server's default applied (the `seed` option
+        only seeds the client's retry waits)."""
+        backend = self.backend
+        if isinstance(backend, LocalBackend):
+            decoding = {"temperature": 0.0, "top_p": None, "max_tokens": self.max_tokens,
+                        "seed": None, "greedy": True}
+            environment = local_environment(str(backend.device), str(backend.dtype))
+            batch_size, concurrency = backend.batch_size, None
+        else:
+            extra = backend.extra_body
+            decoding = {"temperature": backend.temperature, "top_p": extra.get("top_p"),
+                        "max_tokens": backend.max_tokens, "seed": extra.get("seed")}
+            environment = {}
+            batch_size, concurrency = None, getattr(backend, "max_concurrency", None)
+        return {"backend": self.backend_name, "model": self.model,
+                "model_revision": self.model_revision, "template": template.name,
+                "template_sha256": template.sha256, "decoding": decoding,
+                "batch_size": batch_size, "max_concurrency": concurrency,
+                "environment": environment}
+
+    def provenance_of(self, requests: Sequence[Request | None]) -> dict[str, Any]:
+        """Counts of each provenance value over the distinct answers behind
+        `requests` that are in the response cache (provenance.summarise)."""
+        cache = self._response_cache()
+        records = []
+        for key in dict.fromkeys(r.key for r in requests if r is not None):
+            if cache is None or cache.get_blob(CACHE_NAMESPACE, key) is None:
+                continue
+            records.append(_loads(cache.get_blob(PROVENANCE_NAMESPACE, key) or "null"))
+        return summarise(records)
+
+    def drift_check(self, requests: Sequence[Request | None], template: Template, n: int,
+                    seed: int = 0, tolerance: float = 1e-9) -> dict[str, Any]:
+        """Ask again `n` randomly chosen requests whose answers are cached,
+        without touching the cache, and count how many answers and scores
+        changed (a score changes by more than `tolerance`, or becomes or stops
+        being NaN)."""
+        import random
+
+        if self.backend_name == "batch":
+            raise MetricError("vlm_judge: a drift check asks the model again; the batch "
+                              "backend asks nothing (use backend=served or local)")
+        cache = self._response_cache()
+        distinct = list({r.key: r for r in requests if r is not None}.values())
+        cached = {r.key: _loads(cache.get_blob(CACHE_NAMESPACE, r.key)) for r in distinct
+                  if cache is not None and cache.get_blob(CACHE_NAMESPACE, r.key) is not None}
+        pool = [r for r in distinct if r.key in cached]
+        chosen = random.Random(seed).sample(pool, min(max(0, int(n)), len(pool)))
+        answer_changed, score_changed, failed, largest = [], [], {}, 0.0
+        for i, answer, error in self.backend.run(chosen, template):
+            request = chosen[i]
+            if answer is None:
+                failed[request.label] = error or "no answer"
+                continue
+            answer = {k: v for k, v in answer.items() if k != REPORTED_KEY}
+            old, new = cached[request.key], answer
+            if json.dumps(old, sort_keys=True) != json.dumps(new, sort_keys=True):
+                answer_changed.append(request.label)
+            a, b = interpret(old, template).score, interpret(new, template).score
+            if math.isnan(a) != math.isnan(b) or (
+                    not math.isnan(a) and abs(a - b) > tolerance):
+                score_changed.append(request.label)
+                if not (math.isnan(a) or math.isnan(b)):
+                    largest = max(largest, abs(a - b))
+        return {"template": template.name, "cached": len(pool), "checked": len(chosen),
+                "seed": seed, "answer_changed": len(answer_changed),
+                "score_changed": len(score_changed), "max_abs_score_change": largest,
+                "failed": len(failed), "changed": sorted(score_changed)[:20],
+                "failures": dict(list(failed.items())[:20])}
+
     # -- asking, through the response cache -------------------------------------------
     def _request(self, label: str, template: Template, prompt: str, image: str | None) -> Request:
         image = image if template.image else None
@@ -365,6 +441,7 @@ class VlmJudge(Metric):
             else:  # not cached, or cached by an older version in a form that no longer reads
                 todo[r.key] = r
         if todo:
+            record = self.provenance_record(template)
             pending = list(todo.values())
             bar = tqdm(total=len(pending), desc=f"{self.name} ({self.backend_name})",
                        unit="request", disable=None, leave=False)
@@ -377,11 +454,15 @@ class VlmJudge(Metric):
                     if answer is None:
                         errors[key] = error or "no answer"
                     else:
+                        reported = (answer.pop(REPORTED_KEY, None)
+                                    if isinstance(answer, dict) else None)
                         judged[key] = _judge_safely(answer, template)
                         # Only an answer that was read without crashing is kept.
                         if cache and judged[key] is not None:
                             cache.put_blob(CACHE_NAMESPACE, key,
                                            json.dumps(answer, ensure_ascii=False))
+                            cache.put_blob(PROVENANCE_NAMESPACE, key,
+                                           stamp(record, self.backend_name, reported))
                     bar.update(1)
             finally:
                 bar.close()

@@ -59,6 +59,7 @@ from ..base import MetricError
 from ..images import ImageReadError, open_image, read_image_bytes
 from ..redaction import (MIN_KEY_LENGTH, hide_secret_fields, is_secret_name, mask_text,
                          mask_url, redact_key, secret_values, short_secret_problem)
+from .provenance import REPORTED_KEY, reported_fields
 from .templates import Template
 
 __all__ = ["DEFAULT_CONCURRENCY", "DEFAULT_STOP_AFTER_FAILURES", "Request", "RunStopped",
@@ -504,6 +505,9 @@ class ServedBackend:
                     kept[token] = max(logprob, kept.get(token, -math.inf))
                 top.append(kept)
         cleaned = {"text": text, "tokens": tokens, "top": top}
+        if REPORTED_KEY in answer:
+            cleaned[REPORTED_KEY] = {k: clean(v) if isinstance(v, str) else v
+                                     for k, v in answer[REPORTED_KEY].items()}
         if changed and not self._echo_reported:
             self._echo_reported = True
             log.warning("vlm_judge: the server put the API key into an answer; it is replaced "
@@ -562,8 +566,10 @@ def chat_body(model: str, request: Request, temperature: float, max_tokens: int,
 def read_completion(payload: str) -> tuple[dict | None, str | None]:
     """(answer, None) or (None, why) from a chat completions response body
     (JSON text): the answer is {"text", "tokens", "top"} (see answers.py),
-    tokens and top None when the response carries no readable logprobs.
-    Secrets are not removed here (ServedBackend does that)."""
+    tokens and top None when the response carries no readable logprobs, and
+    under "reported" what the response says of the model (provenance.py; the
+    judge moves it out of the answer before caching). Secrets are not removed
+    here (ServedBackend does that)."""
 
     def malformed(why: str) -> tuple[None, str]:
         shown = " ".join(payload.split())[:200]
@@ -594,7 +600,7 @@ def read_completion(payload: str) -> tuple[dict | None, str | None]:
     if not isinstance(text, str):
         return malformed("the message has no text content")
     tokens, top = _read_logprobs(choice.get("logprobs"))
-    return {"text": text, "tokens": tokens, "top": top}, None
+    return {"text": text, "tokens": tokens, "top": top, REPORTED_KEY: reported_fields(data)}, None
 
 
 def _url_secrets(urls: Sequence[str]) -> list[str]:

@@ -34,8 +34,7 @@ def answer(body: dict, with_logprobs: bool = True) -> dict:
     if 'Reason A: "' in prompt:
         top = [("A", p), ("B", 1 - p)]
     else:
-        rest = (1 - p) / 4
-        top = [("3", p), ("1", rest), ("2", rest), ("4", rest), ("5", rest)]
+        top = [("4", p), ("2", 0.7 * (1 - p)), ("5", 0.3 * (1 - p))]
     top.sort(key=lambda t: -t[1])
     choice = {"index": 0, "finish_reason": "stop",
               "message": {"role": "assistant", "content": top[0][0]}}
@@ -145,12 +144,21 @@ def test_import_counts_every_bad_line_and_gives_the_served_scores(served, batch,
     assert any("not in the manifest" in line for line in failed)
     assert any("duplicate custom_id" in line for line in failed)
 
+    store = ScoreCache(str(cache))
+    cid = requests[10]["custom_id"]
+    record = json.loads(store.get_blob("vlm_judge/provenance/v1", cid))
+    assert record["source"] == "batch import" and record["model"] == MODEL
+    assert record["reported"]["system_fingerprint"] == "fp_test"
+    assert record["reported"]["batch_line_id"] == f"batch_req_{cid[:6]}"
+    assert set(json.loads(store.get_blob("vlm_judge/v1", cid))) == {"text", "tokens", "top"}
+
     judge = VlmJudge(backend="batch", model=MODEL, cache_dir=str(cache))
     from_batch = judge.score(bench.samples)
     keys = [r.key for r in judge.pointwise_requests(bench.samples)[0]]
     lost = [i for i, k in enumerate(keys) if k in sabotaged]
     kept = [i for i in range(len(keys)) if i not in lost]
     assert lost and kept
+    assert len(set(np.round(scores.scores[kept], 9))) > 100  # every prompt its own score
     np.testing.assert_array_equal(from_batch.scores[kept], scores.scores[kept])
     assert np.all(np.isnan(from_batch.scores[lost]))
     assert all(from_batch.failures[bench.samples[i].id] == NOT_IN_CACHE for i in lost)
