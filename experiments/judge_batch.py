@@ -20,7 +20,9 @@ import sys
 from pathlib import Path
 
 from metrics import MetricError, ScoreCache
-from metrics.vlm_judge import batch as judge_batch
+from metrics.vlm_judge.batch import (MANIFEST, MAX_BYTES, MAX_REQUESTS, export_requests,
+                                     import_outputs, load_manifest, manifest_templates,
+                                     write_manifest)
 
 from .benchmarks import list_benchmarks, load_benchmark
 from .benchmarks.base import DataError
@@ -51,10 +53,10 @@ def build_parser() -> argparse.ArgumentParser:
                     help="price per million input tokens, for the manifest's cost estimate")
     ex.add_argument("--price-output", type=float, default=None, metavar="USD",
                     help="price per million output tokens (with --price-input)")
-    ex.add_argument("--max-requests", type=int, default=judge_batch.MAX_REQUESTS,
-                    help=f"requests per file (default {judge_batch.MAX_REQUESTS:,}, OpenAI's limit)")
-    ex.add_argument("--max-bytes", type=int, default=judge_batch.MAX_BYTES,
-                    help=f"bytes per file (default {judge_batch.MAX_BYTES:,}, OpenAI's 200 MB)")
+    ex.add_argument("--max-requests", type=int, default=MAX_REQUESTS,
+                    help=f"requests per file (default {MAX_REQUESTS:,}, OpenAI's limit)")
+    ex.add_argument("--max-bytes", type=int, default=MAX_BYTES,
+                    help=f"bytes per file (default {MAX_BYTES:,}, OpenAI's 200 MB)")
     add_common_arguments(ex, version=False)
     im = sub.add_parser("import", help="read batch outputs into the score cache")
     im.add_argument("outputs", nargs="+", metavar="OUTPUT.jsonl",
@@ -111,11 +113,11 @@ def _export(parser: argparse.ArgumentParser, args) -> int:
         failures.update({f"pair {k}": v for k, v in pair_failures.items()})
     cache = ScoreCache(args.cache_dir) if args.cache_dir else ScoreCache()
     out = Path(args.out)
-    export, entries = judge_batch.export_requests(judge, batches, out, cache,
+    export, entries = export_requests(judge, batches, out, cache,
                                                   args.max_requests, args.max_bytes)
     export.not_exportable.update({f"(prompt) {k}": v for k, v in failures.items()})
     templates = [t for t, _ in batches]
-    manifest = judge_batch.write_manifest(
+    manifest = write_manifest(
         out, judge, export, entries, templates,
         {"benchmark": args.benchmark, "pairwise": bool(args.pairwise),
          "signature": judge.signature(),
@@ -134,11 +136,11 @@ def _export(parser: argparse.ArgumentParser, args) -> int:
 
 def _import(args) -> int:
     paths = [Path(p) for p in args.outputs]
-    manifest_path = Path(args.manifest) if args.manifest else paths[0].parent / judge_batch.MANIFEST
-    manifest = judge_batch.load_manifest(manifest_path)
-    templates = judge_batch.manifest_templates(manifest, manifest_path)
+    manifest_path = Path(args.manifest) if args.manifest else paths[0].parent / MANIFEST
+    manifest = load_manifest(manifest_path)
+    templates = manifest_templates(manifest, manifest_path)
     cache = ScoreCache(args.cache_dir) if args.cache_dir else ScoreCache()
-    result = judge_batch.import_outputs(paths, manifest, templates, cache)
+    result = import_outputs(paths, manifest, templates, cache)
     for where, cid, why in result.failures:
         print(f"failed: {where}: {cid or '(no id)'}: {why}", file=sys.stderr)
     for cid, why in result.unrated:

@@ -204,7 +204,8 @@ def score_metric(bench: Benchmark, name: str, options: dict[str, Any], args,
 
 def judge_provenance(run: MetricRun, judge, requests, template, args) -> None:
     """The judge's provenance over the answers behind `requests`, and the drift check."""
-    run.provenance = judge.provenance_of(requests)
+    run.provenance = {**judge.provenance_of(requests),
+                      "run_settings": judge.provenance_record(template)}
     if getattr(args, "judge_drift", 0) > 0:
         try:
             run.drift = judge.drift_check(requests, template, args.judge_drift, args.seed)

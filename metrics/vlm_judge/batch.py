@@ -44,6 +44,10 @@ from .provenance import PROVENANCE_NAMESPACE, REPORTED_KEY, stamp
 from .served import Request, ServedBackend, read_completion
 from .templates import Template, load_template
 
+__all__ = ["BatchBackend", "MANIFEST", "MAX_BYTES", "MAX_REQUESTS", "NOT_IN_CACHE",
+           "export_requests", "import_outputs", "load_manifest", "manifest_templates",
+           "write_manifest"]
+
 FORMAT = "socratis-metaeval judge batch v1"
 ENDPOINT = "/v1/chat/completions"
 MAX_REQUESTS = 50_000                 # OpenAI Batch API: requests per input file
@@ -138,7 +142,8 @@ def export_requests(judge: Any, batches: Sequence[tuple[Template, Sequence[Reque
     try:
         for template, requests in batches:
             for request in requests:
-                if request is None or request.key in entries or request.key in result.not_exportable:
+                if (request is None or request.key in entries
+                        or request.key in result.not_exportable):
                     continue
                 if cache is not None and cache.get_blob(CACHE_NAMESPACE, request.key) is not None:
                     result.cached += 1

@@ -29,6 +29,9 @@ import time
 from collections import Counter
 from typing import Any, Iterable, Mapping
 
+__all__ = ["PROVENANCE_NAMESPACE", "describe", "local_environment", "reported_fields",
+           "stamp", "summarise"]
+
 PROVENANCE_NAMESPACE = "vlm_judge/provenance/v1"
 REPORTED_KEY = "reported"   # an answer's server-reported fields, moved out before caching
 REPORTED_FIELDS = ("system_fingerprint", "model", "engine_version")
@@ -102,6 +105,10 @@ def describe(summary: Mapping[str, Any]) -> list[str]:
     n = summary.get("answers", 0)
     lines = [f"{n} answers; {summary.get('without_record', 0)} without a provenance record "
              "(cached by an earlier version)"]
+    settings = summary.get("run_settings")
+    if settings:
+        lines.append("this run's judge: " + "; ".join(
+            f"{k}={_hashable(v)}" for k, v in settings.items() if v not in (None, {}, "")))
     for name, values in summary.get("fields", {}).items():
         if len(values) == 1:
             value, = values

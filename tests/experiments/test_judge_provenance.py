@@ -20,7 +20,8 @@ from .test_judge_batch import MODEL, answer
 
 def _run(out, cache, server, *extra):
     return run_main(["--benchmark", "demo", "--metrics", "vlm_judge", "--out", str(out),
-                     "--cache-dir", str(cache), "--metric-option", f"vlm_judge.base_url={server.url}",
+                     "--cache-dir", str(cache),
+                     "--metric-option", f"vlm_judge.base_url={server.url}",
                      "--metric-option", f"vlm_judge.model={MODEL}",
                      "--metric-option", 'vlm_judge.extra_body={"seed": 7, "top_p": 0.9}',
                      "--metric-option", "vlm_judge.max_concurrency=16",
@@ -65,10 +66,13 @@ def test_run_json_and_report_state_the_provenance(judged):
     assert prov["fields"]["decoding.seed"] == {"7": n}
     assert prov["fields"]["backend"] == {"served": n}
     assert "drift" not in entry
+    assert prov["run_settings"]["decoding"]["top_p"] == 0.9
+    assert prov["run_settings"]["model"] == MODEL
     report = (judged / "first" / "report.md").read_text()
     section = report.split("## Judge provenance", 1)[1]
     assert "- reported.system_fingerprint: fp_test" in section
     assert "- decoding.top_p: 0.9" in section and f"{n} answers; 0 without" in section
+    assert "this run's judge: backend=served; model=judge-model" in section
 
 
 def _changed(body: dict, n: int):

@@ -47,8 +47,8 @@ def _pac(arch, ckpt, **options):
 def test_pacscore_is_clip_s_with_w_2_on_the_checkpoint(pacs_checkpoint, samples):
     direct = _direct_model(pacs_checkpoint)
     out = _pac(*pacs_checkpoint).score(samples)
-    expected = [W * max(float(_direct_image(direct, s.image) @ _direct_text(direct, [s.candidate])[0]),
-                        0.0) for s in samples]
+    expected = [W * max(float(_direct_image(direct, s.image)
+                              @ _direct_text(direct, [s.candidate])[0]), 0.0) for s in samples]
     np.testing.assert_allclose(out.scores, expected, rtol=0, atol=1e-6)
     assert not out.failures
 
