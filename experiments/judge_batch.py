@@ -49,6 +49,11 @@ def build_parser() -> argparse.ArgumentParser:
     ex.add_argument("--image-root", default=None, help="folder holding the benchmark's images")
     ex.add_argument("--cache-dir", default=None,
                     help="score cache whose answers need no request (default: as run_correlation)")
+    ex.add_argument("--image-url-prefix", default=None, metavar="URL",
+                    help="send each image as URL/PATH (PATH relative to --image-url-root) "
+                         "instead of inline as a base64 data URL")
+    ex.add_argument("--image-url-root", default=None, metavar="DIR",
+                    help="the local folder that --image-url-prefix serves")
     ex.add_argument("--price-input", type=float, default=None, metavar="USD",
                     help="price per million input tokens, for the manifest's cost estimate")
     ex.add_argument("--price-output", type=float, default=None, metavar="USD",
@@ -92,6 +97,8 @@ def _export(parser: argparse.ArgumentParser, args) -> int:
     if options.get("backend", "batch") not in ("batch", "served"):
         parser.error("argument --metric-option: a batch is for a served model "
                      f"(backend=served or batch), not backend={options['backend']}")
+    if (args.image_url_prefix is None) != (args.image_url_root is None):
+        parser.error("argument --image-url-prefix: give --image-url-root too (and vice versa)")
     if args.price_output is not None and args.price_input is None:
         parser.error("argument --price-output: give --price-input too")
     # The request bodies are the served client's; where they would be sent plays no part.
@@ -113,13 +120,16 @@ def _export(parser: argparse.ArgumentParser, args) -> int:
         failures.update({f"pair {k}": v for k, v in pair_failures.items()})
     cache = ScoreCache(args.cache_dir) if args.cache_dir else ScoreCache()
     out = Path(args.out)
-    export, entries = export_requests(judge, batches, out, cache,
-                                                  args.max_requests, args.max_bytes)
+    image_url = ((args.image_url_prefix, args.image_url_root)
+                 if args.image_url_prefix is not None else None)
+    export, entries = export_requests(judge, batches, out, cache, args.max_requests,
+                                      args.max_bytes, image_url)
     export.not_exportable.update({f"(prompt) {k}": v for k, v in failures.items()})
     templates = [t for t, _ in batches]
     manifest = write_manifest(
         out, judge, export, entries, templates,
         {"benchmark": args.benchmark, "pairwise": bool(args.pairwise),
+         "images": (f"URLs under {args.image_url_prefix}" if image_url else "base64 data URLs"),
          "signature": judge.signature(),
          "pair_signature": judge.pair_signature() if args.pairwise else None},
         args.price_input, args.price_output)

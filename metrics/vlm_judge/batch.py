@@ -122,12 +122,28 @@ class Export:
     cached: int = 0
 
 
+def image_url_for(path: str, prefix: str, root: str) -> str:
+    """The URL of image `path` under `root` when `root` is served at `prefix`
+    (an ImageReadError for an image outside `root` or not there)."""
+    from urllib.parse import quote
+
+    real, base = os.path.realpath(path), os.path.realpath(root)
+    if not os.path.isfile(real):
+        raise ImageReadError(f"image file not found: {path}")
+    relative = os.path.relpath(real, base)
+    if relative.startswith(os.pardir + os.sep) or relative == os.pardir or os.path.isabs(relative):
+        raise ImageReadError(f"image {path} is not under the image URL root {root}")
+    return prefix.rstrip("/") + "/" + quote(relative.replace(os.sep, "/"))
+
+
 def export_requests(judge: Any, batches: Sequence[tuple[Template, Sequence[Request | None]]],
                     out: Path, cache: ScoreCache | None, max_requests: int = MAX_REQUESTS,
-                    max_bytes: int = MAX_BYTES) -> tuple[Export, dict[str, Any]]:
+                    max_bytes: int = MAX_BYTES, image_url: tuple[str, str] | None = None
+                    ) -> tuple[Export, dict[str, Any]]:
     """Write the batch files for `batches` ((template, requests) of one judge) into
     the folder `out` (created; it must not hold files). Returns what was written and
-    the manifest's `requests` entries (custom_id -> label, template)."""
+    the manifest's `requests` entries (custom_id -> label, template). `image_url`:
+    (prefix, root): images go as URLs (`image_url_for`) instead of data URLs."""
     from .judge import CACHE_NAMESPACE
 
     if max_requests < 1 or max_bytes < 1:
@@ -150,7 +166,9 @@ def export_requests(judge: Any, batches: Sequence[tuple[Template, Sequence[Reque
                     entries[request.key] = None  # seen
                     continue
                 try:
-                    body = backend.request_body(request, backend.logprobs)
+                    url = (image_url_for(request.image, *image_url)
+                           if image_url is not None and request.image is not None else None)
+                    body = backend.request_body(request, backend.logprobs, url)
                     tokens = _input_tokens(request)
                 except (ImageReadError, OSError) as exc:
                     result.not_exportable[request.key] = f"{request.label}: {exc}"

@@ -373,11 +373,14 @@ class ServedBackend:
                 f"vlm_judge: {shown} serves {', '.join(map(str, served[:5]))}, not "
                 f"{self.model!r}: requests may fail"))
 
-    def request_body(self, request: Request, logprobs: bool) -> dict[str, Any]:
+    def request_body(self, request: Request, logprobs: bool,
+                     image_url: str | None = None) -> dict[str, Any]:
         """The chat completions body for `request`: what the client POSTs and
-        what a batch file carries (metrics.vlm_judge.batch), built in one place."""
+        what a batch file carries (metrics.vlm_judge.batch), built in one place.
+        `image_url`: a URL the server fetches the image from, in place of the
+        data URL (for batch files)."""
         return chat_body(self.model, request, self.temperature, self.max_tokens,
-                         self.top_logprobs if logprobs else None, self.extra_body)
+                         self.top_logprobs if logprobs else None, self.extra_body, image_url)
 
     def _body(self, request: Request, logprobs: bool) -> bytes:
         return json.dumps(self.request_body(request, logprobs)).encode("utf-8")
@@ -541,14 +544,16 @@ class _Streak:
 
 
 def chat_body(model: str, request: Request, temperature: float, max_tokens: int,
-              top_logprobs: int | None, extra_body: dict | None = None) -> dict[str, Any]:
+              top_logprobs: int | None, extra_body: dict | None = None,
+              image_url: str | None = None) -> dict[str, Any]:
     """An OpenAI chat completions body: the image (as a base64 data URL, see
-    `image_data_url`; an ImageReadError when it cannot be read) then the
-    prompt in one user message; logprobs asked when `top_logprobs` is not
-    None; `extra_body` fields last, overriding."""
+    `image_data_url`; an ImageReadError when it cannot be read; or as
+    `image_url` when given) then the prompt in one user message; logprobs
+    asked when `top_logprobs` is not None; `extra_body` fields last, overriding."""
     content: list[dict[str, Any]] = []
     if request.image is not None:
-        content.append({"type": "image_url", "image_url": {"url": image_data_url(request.image)}})
+        url = image_url if image_url is not None else image_data_url(request.image)
+        content.append({"type": "image_url", "image_url": {"url": url}})
     content.append({"type": "text", "text": request.prompt})
     body: dict[str, Any] = {
         "model": model,

@@ -6,6 +6,7 @@ from __future__ import annotations
 import hashlib
 import json
 import math
+import os
 
 import numpy as np
 import pytest
@@ -216,3 +217,37 @@ def test_export_skips_what_the_cache_answers_and_refuses_a_used_folder(batch, tm
     assert second["counts"]["already_in_cache"] == len(manifest["requests"]) - len(sabotaged)
     assert judge_main(["export", "--benchmark", "demo", "--out", str(out),
                        "--cache-dir", str(cache), "-q"]) == 2
+
+
+def test_images_can_go_as_urls_the_user_serves(batch, tmp_path):
+    _, _, _, _, _, requests, _ = batch
+    bench = load_benchmark("demo")
+    root = os.path.commonpath([os.path.realpath(s.image) for s in bench.samples])
+    out = tmp_path / "urls"
+    assert judge_main(["export", "--benchmark", "demo", "--out", str(out),
+                       "--metric-option", f"vlm_judge.model={MODEL}",
+                       "--cache-dir", str(tmp_path / "empty"), "-q",
+                       "--image-url-prefix", "https://example.org/img/",
+                       "--image-url-root", root]) == 0
+    inline = {r["custom_id"]: r["body"] for r in requests}
+    lines = [json.loads(line) for line in (out / "batch_00001.jsonl").read_text().splitlines()]
+    assert lines
+    for line in lines:
+        body = line["body"]
+        url = body["messages"][0]["content"][0]["image_url"]["url"]
+        assert url.startswith("https://example.org/img/") and "//" not in url[8:]
+        local = os.path.join(root, *url[len("https://example.org/img/"):].split("/"))
+        assert os.path.isfile(local)
+        same = json.loads(json.dumps(inline[line["custom_id"]]))
+        same["messages"][0]["content"][0]["image_url"]["url"] = url
+        assert body == same  # only the image's form differs from the served body
+    elsewhere = tmp_path / "elsewhere"
+    assert judge_main(["export", "--benchmark", "demo", "--out", str(elsewhere),
+                       "--metric-option", f"vlm_judge.model={MODEL}",
+                       "--cache-dir", str(tmp_path / "empty"), "-q",
+                       "--image-url-prefix", "https://example.org/img",
+                       "--image-url-root", str(tmp_path)]) == 0
+    manifest = json.loads((elsewhere / "manifest.json").read_text())
+    assert manifest["counts"]["exported"] == 0 and manifest["counts"]["not_exportable"] > 0
+    assert all("not under the image URL root" in why
+               for why in manifest["not_exportable"].values())
