@@ -122,12 +122,12 @@ def _export(parser: argparse.ArgumentParser, args) -> int:
     out = Path(args.out)
     image_url = ((args.image_url_prefix, args.image_url_root)
                  if args.image_url_prefix is not None else None)
-    export, entries = export_requests(judge, batches, out, cache, args.max_requests,
+    export, entries = export_requests(judge.backend, batches, out, cache, args.max_requests,
                                       args.max_bytes, image_url)
     export.not_exportable.update({f"(prompt) {k}": v for k, v in failures.items()})
     templates = [t for t, _ in batches]
     manifest = write_manifest(
-        out, judge, export, entries, templates,
+        out, judge.backend, judge.model_revision, export, entries, templates,
         {"benchmark": args.benchmark, "pairwise": bool(args.pairwise),
          "images": (f"URLs under {args.image_url_prefix}" if image_url else "base64 data URLs"),
          "signature": judge.signature(),

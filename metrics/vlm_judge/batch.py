@@ -136,22 +136,26 @@ def image_url_for(path: str, prefix: str, root: str) -> str:
     return prefix.rstrip("/") + "/" + quote(relative.replace(os.sep, "/"))
 
 
-def export_requests(judge: Any, batches: Sequence[tuple[Template, Sequence[Request | None]]],
+def export_requests(backend: ServedBackend,
+                    batches: Sequence[tuple[Template | None, Sequence[Request | None]]],
                     out: Path, cache: ScoreCache | None, max_requests: int = MAX_REQUESTS,
-                    max_bytes: int = MAX_BYTES, image_url: tuple[str, str] | None = None
-                    ) -> tuple[Export, dict[str, Any]]:
-    """Write the batch files for `batches` ((template, requests) of one judge) into
-    the folder `out` (created; it must not hold files). Returns what was written and
-    the manifest's `requests` entries (custom_id -> label, template). `image_url`:
-    (prefix, root): images go as URLs (`image_url_for`) instead of data URLs."""
+                    max_bytes: int = MAX_BYTES, image_url: tuple[str, str] | None = None,
+                    namespace: str | None = None) -> tuple[Export, dict[str, Any]]:
+    """Write the batch files for `batches` ((template, requests) asked through
+    `backend`; template None for requests that are not ratings, e.g. reason
+    generation) into the folder `out` (created; it must not hold files); a
+    request whose answer is in `cache` under `namespace` (default: the judge's)
+    is left out. Returns what was written and the manifest's `requests`
+    entries (custom_id -> label, template). `image_url`: (prefix, root): images
+    go as URLs (`image_url_for`) instead of data URLs."""
     from .judge import CACHE_NAMESPACE
 
+    namespace = namespace or CACHE_NAMESPACE
     if max_requests < 1 or max_bytes < 1:
         raise MetricError("batch export: the shard limits must be at least 1")
     out.mkdir(parents=True, exist_ok=True)
     if any(out.iterdir()):
         raise MetricError(f"batch export: {out} is not empty; give a new folder")
-    backend = judge.backend
     result = Export()
     entries: dict[str, Any] = {}
     handle = None
@@ -161,7 +165,7 @@ def export_requests(judge: Any, batches: Sequence[tuple[Template, Sequence[Reque
                 if (request is None or request.key in entries
                         or request.key in result.not_exportable):
                     continue
-                if cache is not None and cache.get_blob(CACHE_NAMESPACE, request.key) is not None:
+                if cache is not None and cache.get_blob(namespace, request.key) is not None:
                     result.cached += 1
                     entries[request.key] = None  # seen
                     continue
@@ -192,20 +196,25 @@ def export_requests(judge: Any, batches: Sequence[tuple[Template, Sequence[Reque
                 shard.requests += 1
                 shard.bytes += len(line)
                 shard.input_tokens += tokens
-                entries[request.key] = {"label": request.label, "template": template.name}
+                entries[request.key] = {"label": request.label,
+                                        "template": template.name if template else None}
     finally:
         if handle is not None:
             handle.close()
     return result, {k: v for k, v in entries.items() if v is not None}
 
 
-def write_manifest(out: Path, judge: Any, export: Export, requests: dict[str, Any],
-                   templates: Sequence[Template], extra: dict[str, Any],
-                   price_input: float | None, price_output: float | None) -> dict[str, Any]:
+def write_manifest(out: Path, backend: ServedBackend, model_revision: str | None,
+                   export: Export, requests: dict[str, Any], templates: Sequence[Template],
+                   extra: dict[str, Any], price_input: float | None, price_output: float | None,
+                   kind: str = "judge", namespace: str | None = None) -> dict[str, Any]:
     """manifest.json: counts, shards (size, estimated input tokens), templates by
     hash, decoding, the custom_ids, and a cost estimate at the prices given (per
-    million tokens; the output side counts max_tokens per request, an upper bound)."""
-    backend = judge.backend
+    million tokens; the output side counts max_tokens per request, an upper bound).
+    `kind` "judge" (answers read as ratings) or "generation" (answers are texts,
+    stored as reason generation stores them, under `namespace`)."""
+    from .judge import CACHE_NAMESPACE
+
     n = sum(s.requests for s in export.shards)
     tokens_in = sum(s.input_tokens for s in export.shards)
     tokens_out = n * backend.max_tokens
@@ -216,8 +225,8 @@ def write_manifest(out: Path, judge: Any, export: Export, requests: dict[str, An
                 "cost_at_most": round(tokens_in * price_input / 1e6
                                       + tokens_out * (price_output or 0.0) / 1e6, 6)}
     manifest = {
-        "format": FORMAT, "endpoint": ENDPOINT, "model": judge.model,
-        "model_revision": judge.model_revision,
+        "format": FORMAT, "kind": kind, "namespace": namespace or CACHE_NAMESPACE,
+        "endpoint": ENDPOINT, "model": backend.model, "model_revision": model_revision,
         "decoding": backend.decoding(),
         "templates": {t.name: {"sha256": t.sha256, "path": t.path} for t in templates},
         "counts": {"exported": n, "already_in_cache": export.cached,
@@ -347,6 +356,8 @@ def import_outputs(paths: Sequence[Path], manifest: dict[str, Any],
     from .judge import CACHE_NAMESPACE
 
     result = Imported()
+    namespace = manifest.get("namespace", CACHE_NAMESPACE)
+    generation = manifest.get("kind") == "generation"
     seen: set[str] = set()
     asked_logprobs = bool(manifest["decoding"].get("logprobs"))
     for where, record, parse_error in iter_output_lines(paths):
@@ -364,19 +375,24 @@ def import_outputs(paths: Sequence[Path], manifest: dict[str, Any],
             result.failures.append((where, cid, problem))
             continue
         seen.add(cid)
-        template = templates[manifest["requests"][cid]["template"]]
         reported = {**answer.pop(REPORTED_KEY, {}), "batch_line_id": record.get("id"),
                     "request_id": record["response"].get("request_id")}
-        judgement = interpret(answer, template)
-        if judgement.error:
-            # Kept, as the served client keeps it: the score is NaN with this reason.
-            result.unrated.append((cid, judgement.error))
-        stored = json.dumps(answer, ensure_ascii=False)
-        cached = cache.get_blob(CACHE_NAMESPACE, cid)
+        if generation:  # as experiments.socratis.reasons stores a generated reason
+            template = None
+            stored = json.dumps({"text": answer["text"].strip()})
+        else:
+            template = templates[manifest["requests"][cid]["template"]]
+            judgement = interpret(answer, template)
+            if judgement.error:
+                # Kept, as the served client keeps it: the score is NaN with this reason.
+                result.unrated.append((cid, judgement.error))
+            stored = json.dumps(answer, ensure_ascii=False)
+        cached = cache.get_blob(namespace, cid)
         if cached is None:
-            cache.put_blob(CACHE_NAMESPACE, cid, stored)
-            cache.put_blob(PROVENANCE_NAMESPACE, cid,
-                           stamp(_import_record(manifest, template), "batch import", reported))
+            cache.put_blob(namespace, cid, stored)
+            if template is not None:
+                cache.put_blob(PROVENANCE_NAMESPACE, cid, stamp(
+                    _import_record(manifest, template), "batch import", reported))
             result.added += 1
         elif cached == stored:
             result.unchanged += 1

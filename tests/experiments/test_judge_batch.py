@@ -251,3 +251,44 @@ def test_images_can_go_as_urls_the_user_serves(batch, tmp_path):
     assert manifest["counts"]["exported"] == 0 and manifest["counts"]["not_exportable"] > 0
     assert all("not under the image URL root" in why
                for why in manifest["not_exportable"].values())
+
+
+def test_reason_generation_goes_out_and_comes_back_as_a_batch(tmp_path, capsys):
+    from experiments.socratis.reasons import main as generate
+    from tests.experiments.test_generate_reasons import emotion_reply
+    from tests.helpers.socratis_fixture import write_socratis
+
+    socratis = write_socratis(tmp_path / "socratis")
+    common = ["--socratis-dir", str(socratis), "--model", "served-vlm", "--generator", "served",
+              "--max-new-tokens", "10", "-q"]
+    with LoopbackServer(emotion_reply) as server:
+        assert generate([*common, "--base-url", server.url, "--out", str(tmp_path / "served.jsonl"),
+                         "--cache-dir", str(tmp_path / "served_cache")]) == 0
+        served_bodies = {prompt_of(b): b for b in server.bodies}
+    cache = str(tmp_path / "batch_cache")
+    out = tmp_path / "export"
+    assert generate([*common, "--batch-export", str(out), "--cache-dir", cache]) == 0
+    assert not (tmp_path / "socratis" / "generations.jsonl").read_text().count('"served"')
+    manifest = json.loads((out / "manifest.json").read_text())
+    assert manifest["kind"] == "generation" and manifest["counts"]["exported"] == 5
+    requests = [json.loads(line) for line in (out / "batch_00001.jsonl").read_text().splitlines()]
+    lines = []
+    for req in requests:
+        assert req["body"] == served_bodies[prompt_of(req["body"])]
+        _, body = emotion_reply(req["body"], 0)
+        lines.append(_line(req["custom_id"], {**body, "model": "served-vlm"}))
+    (tmp_path / "out.jsonl").write_text("\n".join(lines) + "\n")
+    assert judge_main(["import", str(tmp_path / "out.jsonl"), "--cache-dir", cache,
+                       "--manifest", str(out / "manifest.json")]) == 0
+    assert generate([*common, "--from-batch", "--out", str(tmp_path / "batch.jsonl"),
+                     "--cache-dir", cache]) == 0
+    assert (tmp_path / "batch.jsonl").read_bytes() == (tmp_path / "served.jsonl").read_bytes()
+    # Nothing left to export; without the imported answers, --from-batch asks nothing and fails.
+    assert generate([*common, "--batch-export", str(tmp_path / "again"),
+                     "--cache-dir", cache]) == 0
+    assert json.loads((tmp_path / "again" / "manifest.json").read_text())["counts"] == {
+        "exported": 0, "already_in_cache": 5, "not_exportable": 0, "shards": 0}
+    capsys.readouterr()
+    assert generate([*common, "--from-batch", "--out", str(tmp_path / "none.jsonl"),
+                     "--cache-dir", str(tmp_path / "empty")]) == 1
+    assert "no answer in the cache" in capsys.readouterr().err
