@@ -39,6 +39,7 @@ from typing import Any, Iterable, Iterator, Sequence
 from ..base import MetricError
 from ..cache import ScoreCache
 from ..images import ImageReadError
+from ..redaction import secret_values
 from .answers import interpret
 from .provenance import PROVENANCE_NAMESPACE, REPORTED_KEY, stamp
 from .served import Request, ServedBackend, read_completion
@@ -153,6 +154,10 @@ def export_requests(backend: ServedBackend,
     namespace = namespace or CACHE_NAMESPACE
     if max_requests < 1 or max_bytes < 1:
         raise MetricError("batch export: the shard limits must be at least 1")
+    if secret_values(backend.extra_body):
+        raise MetricError("batch export: extra_body carries a secret (a field named like a "
+                          "key); batch files are stored and uploaded, so it would leave with "
+                          "every line: drop it (the provider takes the key with the upload)")
     out.mkdir(parents=True, exist_ok=True)
     if any(out.iterdir()):
         raise MetricError(f"batch export: {out} is not empty; give a new folder")

@@ -292,3 +292,14 @@ def test_reason_generation_goes_out_and_comes_back_as_a_batch(tmp_path, capsys):
     assert generate([*common, "--from-batch", "--out", str(tmp_path / "none.jsonl"),
                      "--cache-dir", str(tmp_path / "empty")]) == 1
     assert "no answer in the cache" in capsys.readouterr().err
+
+
+def test_a_secret_in_extra_body_never_reaches_a_batch_file(tmp_path, capsys):
+    out = tmp_path / "secret"
+    assert judge_main(["export", "--benchmark", "demo", "--out", str(out), "-q",
+                       "--metric-option", f"vlm_judge.model={MODEL}",
+                       "--metric-option", 'vlm_judge.extra_body={"api_key": "sk-abcdef123456"}',
+                       "--cache-dir", str(tmp_path / "c")]) == 2
+    err = capsys.readouterr().err
+    assert "extra_body carries a secret" in err and "sk-abcdef123456" not in err
+    assert not out.exists() or not any(out.iterdir())
