@@ -19,7 +19,7 @@ import argparse
 import sys
 from pathlib import Path
 
-from metrics import MetricError, ScoreCache
+from metrics import InputError, MetricError, ScoreCache
 from metrics.vlm_judge.batch import (MANIFEST, MAX_BYTES, MAX_REQUESTS, export_requests,
                                      import_outputs, load_manifest, manifest_templates,
                                      write_manifest)
@@ -82,7 +82,7 @@ def main(argv: list[str] | None = None) -> int:
         if args.command == "export":
             return _export(parser, args)
         return _import(args)
-    except (MetricError, DataError, OSError) as exc:
+    except (MetricError, DataError, InputError, OSError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
 

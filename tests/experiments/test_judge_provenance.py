@@ -138,3 +138,10 @@ def test_summarise_counts_each_value_and_records_missing():
     assert out == {"answers": 3, "without_record": 1,
                    "fields": {"backend": {"served": 2},
                               "reported.system_fingerprint": {"a": 1, "b": 1}}}
+
+
+def test_a_negative_drift_count_is_a_usage_error(tmp_path, capsys):
+    with pytest.raises(SystemExit) as stop:
+        run_main(["--metrics", "bleu1", "--out", str(tmp_path), "--judge-drift", "-1"])
+    assert stop.value.code == 2
+    assert "--judge-drift: must be 0 or more, got -1" in capsys.readouterr().err
