@@ -34,7 +34,7 @@ JUDGE = "vlm_judge"
 
 def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="metaeval judge", description=__doc__.split("\n\n")[0])
-    add_common_arguments(p)
+    add_common_arguments(p, loudness=False)  # -q/-v go after the subcommand
     sub = p.add_subparsers(dest="command", required=True)
     ex = sub.add_parser("export", help="write the judge's missing requests as batch files")
     ex.add_argument("--benchmark", required=True,
