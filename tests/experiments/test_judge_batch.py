@@ -303,3 +303,22 @@ def test_a_secret_in_extra_body_never_reaches_a_batch_file(tmp_path, capsys):
     err = capsys.readouterr().err
     assert "extra_body carries a secret" in err and "sk-abcdef123456" not in err
     assert not out.exists() or not any(out.iterdir())
+
+
+def test_shards_imported_one_by_one_leave_nothing_missing(batch, tmp_path, capsys):
+    _, out, _, _, manifest, requests, _ = batch
+    cache = str(tmp_path / "fresh")
+    files = []
+    for k, shard in enumerate(manifest["shards"]):
+        lines = [json.loads(line) for line in (out / shard["file"]).read_text().splitlines()]
+        path = tmp_path / f"out_{k}.jsonl"
+        path.write_text("".join(_line(r["custom_id"], answer(r["body"])) + "\n" for r in lines))
+        files.append(path)
+    summaries = []
+    for path in files:
+        capsys.readouterr()
+        assert judge_main(["import", str(path), "--cache-dir", cache,
+                           "--manifest", str(out / "manifest.json")]) == 0
+        summaries.append(capsys.readouterr().out)
+    assert summaries[-1].strip().endswith(f"0 of {len(requests)} requests still without an answer")
+    assert f"{len(requests) - manifest['shards'][0]['requests']} of" in summaries[0]
