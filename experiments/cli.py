@@ -30,6 +30,7 @@ COMMANDS = {
     "figures": ("experiments.make_figures", "figures and LaTeX tables from saved results"),
     "study": ("experiments.human_study", "the human-study kit (export, import)"),
     "generate": ("experiments.generate_reasons", "machine-written reasons for Socratis"),
+    "judge": ("experiments.judge_batch", "the VLM judge as batch files (export, import)"),
     "fetch": ("experiments.fetch_data", "fetch public benchmark data from their authors"),
     "plan": ("experiments.plan_study", "power and sample size for a human study"),
     "fleur": ("experiments.fleur_scores", "convert FLEUR's released scores"),

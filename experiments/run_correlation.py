@@ -68,6 +68,8 @@ class MetricRun:
     pairs: PairProbabilities | None = None  # a pairwise judge's P(B better) per pair
     note: str = ""
     device: str | None = None  # where a model metric ran ("auto" resolved)
+    provenance: dict | None = None  # the judge's: settings, software, server reports
+    drift: dict | None = None  # the judge's drift check (--judge-drift)
 
     @property
     def result(self) -> np.ndarray | PairProbabilities | None:
@@ -135,6 +137,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--workers", type=int, default=None,
                    help="processes for the intervals and tests (default: every core); the "
                         "numbers do not depend on it")
+    p.add_argument("--judge-drift", type=int, default=0, metavar="N",
+                   help="ask the judge again N randomly chosen (--seed) cached answers per "
+                        "judge run and report how many changed (default 0: no check)")
     p.add_argument("--cache-dir", default=None,
                    help="score cache folder (default: $METAEVAL_CACHE_DIR or ~/.cache/socratis-metaeval)")
     p.add_argument("--no-cache", action="store_true", help="score everything anew, write no cache")
@@ -212,6 +217,12 @@ def score_metric(bench: Benchmark, name: str, options: dict[str, Any], args,
                                          label=f"{bench.name}: {name}")
     except CANNOT_RUN as exc:
         return skipped(run, exc)
+    if hasattr(metric, "provenance_of"):
+        try:
+            judge_provenance(run, metric, metric.pointwise_requests(bench.samples)[0],
+                             metric.template, args)
+        except CANNOT_RUN as exc:
+            return skipped(run, exc)
     ids = [s.id for s in bench.samples]
     run.scores, run.failures = finite_or_nan(output.scores, ids, output.failures)
     run.note = "; ".join(n for n in (extras_note(output.extras), cache_note(stats, cache)) if n)
@@ -221,6 +232,18 @@ def score_metric(bench: Benchmark, name: str, options: dict[str, Any], args,
         log.warning("%s on %s: %d samples could not be scored (see failures.csv)",
                     name, bench.name, len(output.failures))
     return run
+
+
+def judge_provenance(run: MetricRun, judge, requests, template, args) -> None:
+    """The judge's provenance over the answers behind `requests`, and the drift check."""
+    run.provenance = {**judge.provenance_of(requests),
+                      "run_settings": judge.provenance_record(template)}
+    if getattr(args, "judge_drift", 0) > 0:
+        try:
+            run.drift = judge.drift_check(requests, template, args.judge_drift, args.seed)
+        except MetricError as exc:  # the scores stand; the check could not be made
+            log.warning("%s on %s: drift check not made: %s", run.metric, run.benchmark, exc)
+            run.drift = {"error": str(exc)}
 
 
 def pairwise_run(bench: Benchmark, options: dict[str, Any], args,
@@ -238,6 +261,8 @@ def pairwise_run(bench: Benchmark, options: dict[str, Any], args,
             judge.attach_cache(cache)
         output = judge.compare([(pid, samples[a], samples[b]) for pid, a, b in pairs],
                                executor=executor_for(args))
+        judge_provenance(run, judge, judge.pair_requests(
+            [(pid, samples[a], samples[b]) for pid, a, b in pairs])[0], judge.pair_template, args)
     except CANNOT_RUN as exc:
         return skipped(run, exc)
     run.signature = output.signature
@@ -373,6 +398,8 @@ def main(argv: list[str] | None = None) -> int:
     except ValueError as exc:
         option, _, problem = str(exc).partition(" ")
         parser.error(f"argument {option}: {problem}")
+    if args.judge_drift < 0:
+        parser.error(f"argument --judge-drift: must be 0 or more, got {args.judge_drift}")
     if args.workers is not None and args.workers < 1:
         parser.error(f"argument --workers: must be at least 1, got {args.workers}")
     try:

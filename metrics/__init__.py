@@ -26,6 +26,7 @@ _LAZY = {
     "Bleu": "metrics.ngram", "Meteor": "metrics.ngram", "RougeL": "metrics.ngram",
     "Cider": "metrics.ngram", "Spice": "metrics.ngram",
     "ClipScore": "metrics.clip_score", "RefClipScore": "metrics.clip_score",
+    "PacScore": "metrics.pac_score", "RefPacScore": "metrics.pac_score",
     "BertScore": "metrics.bert_score", "BartScore": "metrics.bart_score",
     "VlmJudge": "metrics.vlm_judge",
     "ImageTextModel": "metrics.image_text_model", "resolve_dtype": "metrics.image_text_model",

@@ -35,6 +35,8 @@ _REGISTRY: dict[str, tuple[str, str, dict[str, Any]]] = {
     "spice": ("metrics.ngram", "Spice", {}),
     "clipscore": ("metrics.clip_score", "ClipScore", {}),
     "refclipscore": ("metrics.clip_score", "RefClipScore", {}),
+    "pacscore": ("metrics.pac_score", "PacScore", {}),
+    "refpacscore": ("metrics.pac_score", "RefPacScore", {}),
     "bertscore": ("metrics.bert_score", "BertScore", {}),
     "bartscore": ("metrics.bart_score", "BartScore", {}),
     "vlm_judge": ("metrics.vlm_judge", "VlmJudge", {}),

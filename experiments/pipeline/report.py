@@ -182,6 +182,38 @@ def power_lines(comparisons: Sequence[ComparisonRow], alpha: float) -> list[str]
     return lines
 
 
+def _judge_record(run) -> dict:
+    """A judge run's provenance and drift check, for run.json (nothing for other metrics)."""
+    found = {}
+    for name in ("provenance", "drift"):
+        if getattr(run, name, None) is not None:
+            found[name] = getattr(run, name)
+    return found
+
+
+def judge_provenance_lines(runs) -> list[str]:
+    """report.md's "Judge provenance": per judge run, the settings and software
+    behind its answers and what the server reported, and the drift check."""
+    from metrics.vlm_judge.provenance import describe
+
+    lines: list[str] = []
+    for run in runs:
+        if getattr(run, "provenance", None) is None:
+            continue
+        lines += ["", f"### {run.benchmark} / {run.metric}", ""]
+        lines += [f"- {line}" for line in describe(run.provenance)]
+        drift = getattr(run, "drift", None)
+        if drift is not None and "error" in drift:
+            lines.append(f"- drift check not made: {drift['error']}")
+        elif drift is not None:
+            lines.append(
+                f"- drift check: {drift['checked']} of {drift['cached']} cached answers asked "
+                f"again (seed {drift['seed']}): {drift['answer_changed']} answers and "
+                f"{drift['score_changed']} scores changed (largest change "
+                f"{drift['max_abs_score_change']:.3g}), {drift['failed']} could not be asked")
+    return ["", "## Judge provenance"] + lines if lines else []
+
+
 def family_table_files(tables: dict[tuple[str, str], list[dict]]) -> dict[str, list[dict]]:
     """One file's rows per table name, each row led by the benchmark it belongs to."""
     files: dict[str, list[dict]] = {}
@@ -251,6 +283,7 @@ def write_outputs(writer: ResultsWriter, args, benchmarks, runs, rows: Sequence[
                           f"{run.computed} computed, {run.cached} from cache{failed}"
                           + (f"; ran on {run.device}" if run.device else "")
                           + (f"; {run.note}" if run.note else ""))
+    report += judge_provenance_lines(runs)
     for (bench_name, table), table_rows in tables.items():
         report += ["", f"## {bench_name}: {table.replace('_', ' ')}", ""]
         report += markdown_rows(table_rows)
@@ -271,7 +304,7 @@ def write_outputs(writer: ResultsWriter, args, benchmarks, runs, rows: Sequence[
         "metrics": [{"benchmark": r.benchmark, "metric": r.metric, "signature": r.signature,
                      "skipped": r.skipped, "unscored": len(r.failures), "cached": r.cached,
                      "computed": r.computed, "seconds": round(r.seconds, 3),
-                     "device": r.device} for r in runs],
+                     "device": r.device, **_judge_record(r)} for r in runs],
         "analysis": vars(settings),
         "seconds": round(time.time() - started, 3),
         "inputs": inputs or {},

@@ -182,16 +182,22 @@ class LocalGenerator:
 class ServedGenerator:
     """An OpenAI-compatible server, asked through the VLM judge's served client."""
 
-    def __init__(self, base_url: str, model: str, api_key_env: str = "OPENAI_API_KEY",
+    def __init__(self, base_url: str | None, model: str, api_key_env: str = "OPENAI_API_KEY",
                  max_new_tokens: int = 50, temperature: float = 0.0, seed: int = 0,
                  max_concurrency: int = 64, timeout: float = 120.0, max_retries: int = 5,
                  text_only: bool = False, revision: str | None = None):
         from metrics.vlm_judge import ServedBackend
+        from metrics.vlm_judge.batch import BatchBackend
 
-        self.backend = ServedBackend(base_url, model, api_key_env=api_key_env,
-                                     max_concurrency=max_concurrency, timeout=timeout,
-                                     max_retries=max_retries, seed=seed, temperature=temperature,
-                                     max_tokens=max_new_tokens, logprobs=False)
+        if base_url is None:  # batch files: the same requests, asked elsewhere
+            self.backend = BatchBackend(model, seed=seed, temperature=temperature,
+                                        max_tokens=max_new_tokens, logprobs=False)
+        else:
+            self.backend = ServedBackend(base_url, model, api_key_env=api_key_env,
+                                         max_concurrency=max_concurrency, timeout=timeout,
+                                         max_retries=max_retries, seed=seed,
+                                         temperature=temperature, max_tokens=max_new_tokens,
+                                         logprobs=False)
         self.model_name = model
         self.text_only = text_only
         self.revision = revision
@@ -202,12 +208,15 @@ class ServedGenerator:
         return {"backend": "served", "model": self.model_name, "revision": self.revision,
                 "text_only": self.text_only, **self.backend.decoding()}
 
-    def generate(self, tasks: Sequence[Task]) -> Iterator[tuple[int, str | None, str | None]]:
+    def requests(self, tasks: Sequence[Task]) -> list:
+        """One request per task, keyed as the cache keys its answer."""
         from metrics.vlm_judge import Request
 
-        requests = [Request(cache_key(self.settings(), t), f"{t.item_id}/{t.emotion}", t.prompt,
-                            None if self.text_only else t.image) for t in tasks]
-        for i, answer, error in self.backend.run(requests, None):
+        return [Request(cache_key(self.settings(), t), f"{t.item_id}/{t.emotion}", t.prompt,
+                        None if self.text_only else t.image) for t in tasks]
+
+    def generate(self, tasks: Sequence[Task]) -> Iterator[tuple[int, str | None, str | None]]:
+        for i, answer, error in self.backend.run(self.requests(tasks), None):
             yield i, (answer["text"].strip() if answer is not None else None), error
 
 
@@ -338,15 +347,41 @@ def build_parser() -> argparse.ArgumentParser:
     prompt.add_argument("--prompt-file", default=None, help="read the prompt template from a file")
     p.add_argument("--limit", type=positive_int, default=None,
                    help="only the first N items, N at least 1 (a trial run)")
+    p.add_argument("--batch-export", default=None, metavar="DIR",
+                   help="write the served requests not yet answered in the cache as OpenAI "
+                        "Batch API / vllm run-batch files into DIR (with manifest.json), ask "
+                        "nothing; `metaeval judge import` reads the answers back")
+    p.add_argument("--from-batch", action="store_true",
+                   help="ask no server: reasons come from imported batch answers in the cache "
+                        "(the served settings: --model, --max-new-tokens, --temperature)")
     p.add_argument("--cache-dir", default=None, help="cache folder (default $METAEVAL_CACHE_DIR)")
     p.add_argument("--no-cache", action="store_true", help="neither read nor write the cache")
     add_common_arguments(p)
     return p
 
 
+def export_batch(args, generator: "ServedGenerator", tasks: Sequence[Task],
+                 cache: ScoreCache | None) -> int:
+    """--batch-export: the requests whose reasons are not in the cache, as batch files."""
+    from metrics.vlm_judge.batch import export_requests, write_manifest
+
+    out = Path(args.batch_export)
+    export, entries = export_requests(generator.backend, [(None, generator.requests(tasks))],
+                                      out, cache, namespace=CACHE_NAMESPACE)
+    manifest = write_manifest(out, generator.backend, args.revision, export, entries, [],
+                              {"generator": args.generator, "text_only": args.text_only},
+                              None, None, kind="generation", namespace=CACHE_NAMESPACE)
+    counts = manifest["counts"]
+    print(f"{counts['exported']} requests in {counts['shards']} file(s) under {out} "
+          f"({counts['already_in_cache']} already answered in the cache)")
+    for why in export.not_exportable.values():
+        print(f"not exported: {why}", file=sys.stderr)
+    return 0
+
+
 def make_generator(args):
-    if args.base_url:
-        return ServedGenerator(args.base_url, args.model, args.api_key_env, args.max_new_tokens,
+    if args.base_url or args.batch_export or args.from_batch:
+        return ServedGenerator(None if (args.batch_export or args.from_batch) else args.base_url, args.model, args.api_key_env, args.max_new_tokens,
                                args.temperature, args.seed, args.max_concurrency, args.timeout,
                                args.max_retries, args.text_only, args.revision)
     return LocalGenerator(args.model, args.device, args.dtype, args.batch_size,
@@ -373,6 +408,8 @@ def main(argv: list[str] | None = None) -> int:
         tasks = generation_tasks(folder, args.image_root, template, not args.text_only, args.limit)
         generator = make_generator(args)
         cache = None if args.no_cache else ScoreCache(args.cache_dir)
+        if args.batch_export:
+            return export_batch(args, generator, tasks, cache)
         run = run_generation(tasks, generator, cache, progress=not args.quiet)
         out = Path(args.out) if args.out else folder / GENERATIONS_FILE
         written = write_generations(out, folder, args.generator, tasks, run.texts)

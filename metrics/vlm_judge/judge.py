@@ -30,6 +30,8 @@ from ..base import implementation
 from ..cache import ScoreCache
 from .answers import Judgement, interpret
 from .local import LocalBackend, resolve_dtype
+from .provenance import (PROVENANCE_NAMESPACE, REPORTED_KEY, local_environment, stamp,
+                         summarise)
 from .served import (DEFAULT_CONCURRENCY, DEFAULT_STOP_AFTER_FAILURES, KEY_ADVICE, Request,
                      ServedBackend)
 from .templates import MissingPlaceholder, Template, load_template, sample_fields
@@ -38,7 +40,7 @@ log = logging.getLogger(__name__)
 
 DEFAULT_MODEL = "Qwen/Qwen2.5-VL-7B-Instruct"
 CACHE_NAMESPACE = "vlm_judge/v1"
-BACKENDS = ("auto", "local", "served")
+BACKENDS = ("auto", "local", "served", "batch")
 
 
 @dataclass
@@ -116,6 +118,9 @@ class VlmJudge(Metric):
                               f"got {backend!r}")
         if backend == "auto":
             backend = "served" if base_url else "local"
+        if backend == "batch" and base_url:
+            raise MetricError("vlm_judge: the batch backend reads answers imported from batch "
+                              "files and asks no server; drop base_url or use backend=served")
         if backend == "served" and not base_url:
             raise MetricError("vlm_judge: the served backend needs base_url "
                               "(e.g. http://localhost:8000/v1)")
@@ -138,6 +143,15 @@ class VlmJudge(Metric):
                 extra_body=_as_dict(extra_body, "extra_body"))
             # Requests overlap only within a chunk: keep every worker busy.
             self.chunk_size = max(type(self).chunk_size, 8 * self.backend.max_concurrency)
+        elif backend == "batch":
+            from .batch import BatchBackend
+
+            self.backend = BatchBackend(
+                model=self.model, seed=_as_int(seed, "seed"),
+                temperature=_as_float(temperature, "temperature"), max_tokens=self.max_tokens,
+                logprobs=_as_bool(logprobs, "logprobs"),
+                top_logprobs=_as_int(top_logprobs, "top_logprobs", minimum=0),
+                extra_body=_as_dict(extra_body, "extra_body"))
         else:
             from ..models import resolve_device
 
@@ -157,7 +171,10 @@ class VlmJudge(Metric):
 
     # -- signature ------------------------------------------------------------
     def _settings_for(self, template: Template) -> dict[str, Any]:
-        out: dict[str, Any] = {"backend": self.backend_name, "model": self.model,
+        # A batch file carries the served client's very request body: the two
+        # share answers (and a batch request's custom_id is the served cache key).
+        backend = "served" if self.backend_name == "batch" else self.backend_name
+        out: dict[str, Any] = {"backend": backend, "model": self.model,
                                "template": template.name,
                                "template_sha256": template.sha256[:16],
                                "score": "expected_rating"}
@@ -188,9 +205,10 @@ class VlmJudge(Metric):
             f"{k}={_format_setting(v)}" for k, v in sorted(settings.items())])
 
     # -- pointwise --------------------------------------------------------------
-    def _score_chunk(self, samples: Sequence[Sample]) -> MetricOutput:
-        n = len(samples)
-        scores, raw, used, mass = (np.full(n, np.nan) for _ in range(4))
+    def pointwise_requests(self, samples: Sequence[Sample]
+                           ) -> tuple[list[Request | None], dict[str, str]]:
+        """One request per sample (None where its prompt cannot be filled, the
+        reason in the dict by sample id)."""
         failures: dict[str, str] = {}
         requests: list[Request | None] = []
         for s in samples:
@@ -201,6 +219,12 @@ class VlmJudge(Metric):
                 requests.append(None)
                 continue
             requests.append(self._request(s.id, self.template, prompt, s.image))
+        return requests, failures
+
+    def _score_chunk(self, samples: Sequence[Sample]) -> MetricOutput:
+        n = len(samples)
+        scores, raw, used, mass = (np.full(n, np.nan) for _ in range(4))
+        requests, failures = self.pointwise_requests(samples)
         results = self._ask(requests, self.template)
         for i, (s, result) in enumerate(zip(samples, results)):
             if result is None:
@@ -228,6 +252,16 @@ class VlmJudge(Metric):
         """
         pairs = list(pairs)
         ids = [str(p[0]) for p in pairs]
+        template = self.pair_template
+        requests, failures = self.pair_requests(pairs)
+        results = self._ask(requests, template, executor)
+        return self._pair_output(pairs, ids, failures, results)
+
+    def pair_requests(self, pairs: Sequence[tuple[str, Sample, Sample]]
+                      ) -> tuple[list[Request | None], dict[str, str]]:
+        """Two requests per pair, orders AB then BA (None, None where the pair
+        cannot be asked, the reason in the dict by pair id)."""
+        ids = [str(p[0]) for p in pairs]
         seen: set[str] = set()
         for pair_id in ids:
             if pair_id in seen:
@@ -254,7 +288,9 @@ class VlmJudge(Metric):
                 continue
             requests += [self._request(f"pair {pair_id} ({order})", template, prompt, a.image)
                          for order, prompt in zip(("ab", "ba"), prompts)]
-        results = self._ask(requests, template, executor)
+        return requests, failures
+
+    def _pair_output(self, pairs, ids, failures, results) -> PairwiseOutput:
         n = len(pairs)
         orders = {o: {k: np.full(n, np.nan) for k in ("prob_b_better", "used_probabilities",
                                                       "raw_choice")} for o in ("ab", "ba")}
@@ -296,6 +332,80 @@ class VlmJudge(Metric):
                 return f"pair {pair_id!r}: samples {a.id!r} and {b.id!r} have different images"
         return None
 
+    # -- provenance --------------------------------------------------------------------
+    def provenance_record(self, template: Template) -> dict[str, Any]:
+        """The settings and software behind an answer of this judge under
+        `template` (provenance.py). Served: top_p and seed are those sent in
+        extra_body, None where the server's default applied (the `seed` option
+        only seeds the client's retry waits)."""
+        backend = self.backend
+        if isinstance(backend, LocalBackend):
+            decoding = {"temperature": 0.0, "top_p": None, "max_tokens": self.max_tokens,
+                        "seed": None, "greedy": True}
+            environment = local_environment(str(backend.device), str(backend.dtype))
+            batch_size, concurrency = backend.batch_size, None
+        else:
+            extra = backend.extra_body
+            decoding = {"temperature": backend.temperature, "top_p": extra.get("top_p"),
+                        "max_tokens": backend.max_tokens, "seed": extra.get("seed")}
+            environment = {}
+            batch_size, concurrency = None, getattr(backend, "max_concurrency", None)
+        return {"backend": self.backend_name, "model": self.model,
+                "model_revision": self.model_revision, "template": template.name,
+                "template_sha256": template.sha256, "decoding": decoding,
+                "batch_size": batch_size, "max_concurrency": concurrency,
+                "environment": environment}
+
+    def provenance_of(self, requests: Sequence[Request | None]) -> dict[str, Any]:
+        """Counts of each provenance value over the distinct answers behind
+        `requests` that are in the response cache (provenance.summarise)."""
+        cache = self._response_cache()
+        records = []
+        for key in dict.fromkeys(r.key for r in requests if r is not None):
+            if cache is None or cache.get_blob(CACHE_NAMESPACE, key) is None:
+                continue
+            records.append(_loads(cache.get_blob(PROVENANCE_NAMESPACE, key) or "null"))
+        return summarise(records)
+
+    def drift_check(self, requests: Sequence[Request | None], template: Template, n: int,
+                    seed: int = 0, tolerance: float = 1e-9) -> dict[str, Any]:
+        """Ask again `n` randomly chosen requests whose answers are cached,
+        without touching the cache, and count how many answers and scores
+        changed (a score changes by more than `tolerance`, or becomes or stops
+        being NaN)."""
+        import random
+
+        if self.backend_name == "batch":
+            raise MetricError("vlm_judge: a drift check asks the model again; the batch "
+                              "backend asks nothing (use backend=served or local)")
+        cache = self._response_cache()
+        distinct = list({r.key: r for r in requests if r is not None}.values())
+        cached = {r.key: _loads(cache.get_blob(CACHE_NAMESPACE, r.key)) for r in distinct
+                  if cache is not None and cache.get_blob(CACHE_NAMESPACE, r.key) is not None}
+        pool = [r for r in distinct if r.key in cached]
+        chosen = random.Random(seed).sample(pool, min(max(0, int(n)), len(pool)))
+        answer_changed, score_changed, failed, largest = [], [], {}, 0.0
+        for i, answer, error in self.backend.run(chosen, template):
+            request = chosen[i]
+            if answer is None:
+                failed[request.label] = error or "no answer"
+                continue
+            answer = {k: v for k, v in answer.items() if k != REPORTED_KEY}
+            old, new = cached[request.key], answer
+            if json.dumps(old, sort_keys=True) != json.dumps(new, sort_keys=True):
+                answer_changed.append(request.label)
+            a, b = interpret(old, template).score, interpret(new, template).score
+            if math.isnan(a) != math.isnan(b) or (
+                    not math.isnan(a) and abs(a - b) > tolerance):
+                score_changed.append(request.label)
+                if not (math.isnan(a) or math.isnan(b)):
+                    largest = max(largest, abs(a - b))
+        return {"template": template.name, "cached": len(pool), "checked": len(chosen),
+                "seed": seed, "answer_changed": len(answer_changed),
+                "score_changed": len(score_changed), "max_abs_score_change": largest,
+                "failed": len(failed), "changed": sorted(score_changed)[:20],
+                "failures": dict(list(failed.items())[:20])}
+
     # -- asking, through the response cache -------------------------------------------
     def _request(self, label: str, template: Template, prompt: str, image: str | None) -> Request:
         image = image if template.image else None
@@ -332,6 +442,7 @@ class VlmJudge(Metric):
             else:  # not cached, or cached by an older version in a form that no longer reads
                 todo[r.key] = r
         if todo:
+            record = self.provenance_record(template)
             pending = list(todo.values())
             bar = tqdm(total=len(pending), desc=f"{self.name} ({self.backend_name})",
                        unit="request", disable=None, leave=False)
@@ -344,11 +455,15 @@ class VlmJudge(Metric):
                     if answer is None:
                         errors[key] = error or "no answer"
                     else:
+                        reported = (answer.pop(REPORTED_KEY, None)
+                                    if isinstance(answer, dict) else None)
                         judged[key] = _judge_safely(answer, template)
                         # Only an answer that was read without crashing is kept.
                         if cache and judged[key] is not None:
                             cache.put_blob(CACHE_NAMESPACE, key,
                                            json.dumps(answer, ensure_ascii=False))
+                            cache.put_blob(PROVENANCE_NAMESPACE, key,
+                                           stamp(record, self.backend_name, reported))
                     bar.update(1)
             finally:
                 bar.close()

@@ -59,10 +59,11 @@ from ..base import MetricError
 from ..images import ImageReadError, open_image, read_image_bytes
 from ..redaction import (MIN_KEY_LENGTH, hide_secret_fields, is_secret_name, mask_text,
                          mask_url, redact_key, secret_values, short_secret_problem)
+from .provenance import REPORTED_KEY, reported_fields
 from .templates import Template
 
 __all__ = ["DEFAULT_CONCURRENCY", "DEFAULT_STOP_AFTER_FAILURES", "Request", "RunStopped",
-           "ServedBackend", "image_data_url", "parse_base_urls"]
+           "ServedBackend", "chat_body", "image_data_url", "parse_base_urls", "read_completion"]
 
 log = logging.getLogger(__name__)
 # httpx2 logs every request at INFO: noise in a run of thousands.
@@ -372,23 +373,17 @@ class ServedBackend:
                 f"vlm_judge: {shown} serves {', '.join(map(str, served[:5]))}, not "
                 f"{self.model!r}: requests may fail"))
 
+    def request_body(self, request: Request, logprobs: bool,
+                     image_url: str | None = None) -> dict[str, Any]:
+        """The chat completions body for `request`: what the client POSTs and
+        what a batch file carries (metrics.vlm_judge.batch), built in one place.
+        `image_url`: a URL the server fetches the image from, in place of the
+        data URL (for batch files)."""
+        return chat_body(self.model, request, self.temperature, self.max_tokens,
+                         self.top_logprobs if logprobs else None, self.extra_body, image_url)
+
     def _body(self, request: Request, logprobs: bool) -> bytes:
-        content: list[dict[str, Any]] = []
-        if request.image is not None:
-            content.append({"type": "image_url",
-                            "image_url": {"url": image_data_url(request.image)}})
-        content.append({"type": "text", "text": request.prompt})
-        body: dict[str, Any] = {
-            "model": self.model,
-            "messages": [{"role": "user", "content": content}],
-            "temperature": self.temperature,
-            "max_tokens": self.max_tokens,
-        }
-        if logprobs:
-            body["logprobs"] = True
-            body["top_logprobs"] = self.top_logprobs
-        body.update(self.extra_body)
-        return json.dumps(body).encode("utf-8")
+        return json.dumps(self.request_body(request, logprobs)).encode("utf-8")
 
     async def _ask(self, client: Any, httpx2: Any, request: Request
                    ) -> tuple[dict | None, str | None]:
@@ -485,37 +480,10 @@ class ServedBackend:
 
     def _read_answer(self, payload: str) -> tuple[dict | None, str | None]:
         """The plain answer (see answers.py) from a chat completions response."""
-
-        def malformed(why: str) -> tuple[None, str]:
-            shown = " ".join(payload.split())[:200]
-            return None, self.redact(f"malformed response from the server ({why}): {shown!r}")
-
-        try:
-            data = json.loads(payload)
-        except ValueError:
-            return malformed("not JSON")
-        if not isinstance(data, dict):
-            return malformed("not a JSON object")
-        if "error" in data and "choices" not in data:
-            return None, self.redact(f"the server answered with an error: {data['error']}")
-        choices = data.get("choices")
-        if not isinstance(choices, list) or not choices or not isinstance(choices[0], dict):
-            return malformed("no choices")
-        choice = choices[0]
-        message = choice.get("message")
-        if not isinstance(message, dict):
-            return malformed("no message")
-        text = message.get("content")
-        if isinstance(text, list):  # content parts
-            text = "".join(p.get("text", "") for p in text if isinstance(p, dict))
-        if text is None and message.get("refusal"):
-            text = str(message["refusal"])
-        if text is None and choice.get("finish_reason") == "content_filter":
-            return None, "the server's content filter withheld the answer"
-        if not isinstance(text, str):
-            return malformed("the message has no text content")
-        tokens, top = _read_logprobs(choice.get("logprobs"))
-        return self._answer_without_secrets({"text": text, "tokens": tokens, "top": top}), None
+        answer, error = read_completion(payload)
+        if answer is None:
+            return None, error if error is None else self.redact(error)
+        return self._answer_without_secrets(answer), None
 
     def _answer_without_secrets(self, answer: dict) -> dict:
         """The answer with every secret the run sends replaced, before it is
@@ -540,6 +508,9 @@ class ServedBackend:
                     kept[token] = max(logprob, kept.get(token, -math.inf))
                 top.append(kept)
         cleaned = {"text": text, "tokens": tokens, "top": top}
+        if REPORTED_KEY in answer:
+            cleaned[REPORTED_KEY] = {k: clean(v) if isinstance(v, str) else v
+                                     for k, v in answer[REPORTED_KEY].items()}
         if changed and not self._echo_reported:
             self._echo_reported = True
             log.warning("vlm_judge: the server put the API key into an answer; it is replaced "
@@ -570,6 +541,71 @@ class _Streak:
                 f"{error}. The {self.answered} answers received before are kept in the "
                 "response cache; fix the cause and run again (stop_after_failures=0 "
                 "never stops).")
+
+
+def chat_body(model: str, request: Request, temperature: float, max_tokens: int,
+              top_logprobs: int | None, extra_body: dict | None = None,
+              image_url: str | None = None) -> dict[str, Any]:
+    """An OpenAI chat completions body: the image (as a base64 data URL, see
+    `image_data_url`; an ImageReadError when it cannot be read; or as
+    `image_url` when given) then the prompt in one user message; logprobs
+    asked when `top_logprobs` is not None; `extra_body` fields last, overriding."""
+    content: list[dict[str, Any]] = []
+    if request.image is not None:
+        url = image_url if image_url is not None else image_data_url(request.image)
+        content.append({"type": "image_url", "image_url": {"url": url}})
+    content.append({"type": "text", "text": request.prompt})
+    body: dict[str, Any] = {
+        "model": model,
+        "messages": [{"role": "user", "content": content}],
+        "temperature": temperature,
+        "max_tokens": max_tokens,
+    }
+    if top_logprobs is not None:
+        body["logprobs"] = True
+        body["top_logprobs"] = top_logprobs
+    body.update(extra_body or {})
+    return body
+
+
+def read_completion(payload: str) -> tuple[dict | None, str | None]:
+    """(answer, None) or (None, why) from a chat completions response body
+    (JSON text): the answer is {"text", "tokens", "top"} (see answers.py),
+    tokens and top None when the response carries no readable logprobs, and
+    under "reported" what the response says of the model (provenance.py; the
+    judge moves it out of the answer before caching). Secrets are not removed
+    here (ServedBackend does that)."""
+
+    def malformed(why: str) -> tuple[None, str]:
+        shown = " ".join(payload.split())[:200]
+        return None, f"malformed response from the server ({why}): {shown!r}"
+
+    try:
+        data = json.loads(payload)
+    except ValueError:
+        return malformed("not JSON")
+    if not isinstance(data, dict):
+        return malformed("not a JSON object")
+    if "error" in data and "choices" not in data:
+        return None, f"the server answered with an error: {data['error']}"
+    choices = data.get("choices")
+    if not isinstance(choices, list) or not choices or not isinstance(choices[0], dict):
+        return malformed("no choices")
+    choice = choices[0]
+    message = choice.get("message")
+    if not isinstance(message, dict):
+        return malformed("no message")
+    text = message.get("content")
+    if isinstance(text, list):  # content parts
+        text = "".join(p.get("text", "") for p in text if isinstance(p, dict))
+    if text is None and message.get("refusal"):
+        text = str(message["refusal"])
+    if text is None and choice.get("finish_reason") == "content_filter":
+        return None, "the server's content filter withheld the answer"
+    if not isinstance(text, str):
+        return malformed("the message has no text content")
+    tokens, top = _read_logprobs(choice.get("logprobs"))
+    return {"text": text, "tokens": tokens, "top": top, REPORTED_KEY: reported_fields(data)}, None
 
 
 def _url_secrets(urls: Sequence[str]) -> list[str]:

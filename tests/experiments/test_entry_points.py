@@ -28,6 +28,8 @@ ENTRY_POINTS = [
     ("experiments.fleur_scores", "fleur", []),
     ("experiments.speed", "speed", []),
     ("experiments.score_files", "score", []),
+    ("experiments.judge_batch", "judge", ["export"]),
+    ("experiments.judge_batch", "judge", ["import"]),
 ]
 IDS = [" ".join([module.rpartition(".")[2], *words]) for module, _, words in ENTRY_POINTS]
 # What builds each entry point's parser (generate_reasons and human_study are thin
