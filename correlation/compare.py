@@ -8,9 +8,11 @@
   the two metrics are exchangeable, so each unit (a row = PERM-BOTH, a whole
   item = PERM-INPUTS, a whole system = PERM-SYSTEMS) independently swaps the
   two metrics' scores with probability 1/2. Scores are z-scored per metric
-  first (as mt-metrics-eval does) so that swapping mixes comparable numbers;
-  the observed statistics do not change, since every statistic here is
-  invariant to a positive affine transform of the metric scores.
+  first (as mt-metrics-eval does) so that swapping mixes comparable numbers,
+  with scipy.stats.zscore's definition (`_zscore`); the observed statistic is
+  that of the same z-scores (the draw that swaps nothing), and for a rank
+  statistic distinct scores keep distinct z-scores, so it equals the raw
+  scores' statistic.
   p-value = (1 + #{draws at least as extreme}) / (1 + #draws), "at least as
   extreme" allowing 1e-12 for rounding (Phipson & Smyth 2010).
 - `significance_clusters`: metrics sorted by the statistic, best first; a
@@ -77,7 +79,10 @@ def random_bits(rng: np.random.Generator, rows: int, cols: int) -> np.ndarray:
 
 
 def _permutation_draws(prob, unit, n_permutations, standardize, rng):
-    """(observed delta a - b, finite deltas of the swapped draws)."""
+    """(observed delta a - b, finite deltas of the swapped draws), all of the same scores (the
+    z-scores when standardize): the observed delta is the draw that swaps no unit, so the
+    p-value compares like with like (as mt-metrics-eval's PermutationSigDiff does). For a
+    rank statistic it equals the delta of the raw scores (`_zscore.distinct_zscores`)."""
     if not isinstance(n_permutations, (int, np.integer)) or n_permutations < 1:
         raise ValueError(f"n_permutations must be a positive integer, got {n_permutations!r}")
     if standardize and prob.epsilon > 0 and prob.level != "pair":
@@ -88,6 +93,8 @@ def _permutation_draws(prob, unit, n_permutations, standardize, rng):
     if not math.isfinite(delta):
         return delta, np.zeros(0)
     n_units = prob.n_units(unit)
+    unswapped = swapped_values(prob, unit, np.zeros((1, n_units), dtype=bool), standardize)
+    observed = unswapped[0, 0] - unswapped[0, 1]
     block = block_size(prob.n)
     deltas = []
     for start in range(0, n_permutations, block):
@@ -96,7 +103,7 @@ def _permutation_draws(prob, unit, n_permutations, standardize, rng):
         v = swapped_values(prob, unit, swaps, standardize)
         deltas.append(v[:, 0] - v[:, 1])
     d = np.concatenate(deltas)
-    return float(delta), d[np.isfinite(d)]
+    return float(observed), d[np.isfinite(d)]
 
 
 def _p_value(delta: float, d: np.ndarray, alternative: str) -> float:
@@ -118,7 +125,7 @@ def _check_alternative(alternative: str) -> None:
 
 
 def _permutation_p(prob, unit, n_permutations, alternative, standardize, rng):
-    """(p-value, observed delta, draws used) for a - b."""
+    """(p-value, observed delta of the test's scores, draws used) for a - b."""
     _check_alternative(alternative)
     delta, d = _permutation_draws(prob, unit, n_permutations, standardize, rng)
     return _p_value(delta, d, alternative), delta, int(d.size)
@@ -144,10 +151,11 @@ def permutation_test(metric_a, metric_b, human, statistic: str, level: str = "fl
     prob = _problem(metric_a, metric_b, human, statistic, level, items, systems, epsilon, names)
     unit = _permutation_unit(prob, unit)
     pa, pb = _values(prob)
-    p, delta, used = _permutation_p(prob, unit, n_permutations, alternative, standardize, make_rng(seed))
-    note = _draws_note(delta, used, n_permutations)
+    p, observed, used = _permutation_p(prob, unit, n_permutations, alternative, standardize,
+                                       make_rng(seed))
+    note = _draws_note(observed, used, n_permutations)
     return ComparisonResult(statistic=statistic, level=level, metric_a=names[0], metric_b=names[1],
-                            value_a=pa.value, value_b=pb.value, delta=delta, p_value=p,
+                            value_a=pa.value, value_b=pb.value, delta=pa.value - pb.value, p_value=p,
                             alternative=alternative, n=pa.n, n_nan=prob.n_nan,
                             method=_permutation_label(n_permutations, unit, standardize),
                             n_permutations=int(n_permutations), unit=unit, seed=seed_record(seed),
@@ -223,8 +231,8 @@ def compare_metrics(metric_a, metric_b, human, statistic: str, level: str = "fla
     pa, pb = _values(prob)
     rng = make_rng(seed)
     boot = _paired_bootstrap(prob, pa, pb, unit, method, n_resamples, confidence, seed, rng=rng)
-    p, delta, used = _permutation_p(prob, punit, n_permutations, alternative, standardize, rng)
-    notes = [n for n in (boot.notes, _draws_note(delta, used, n_permutations)) if n]
+    p, observed, used = _permutation_p(prob, punit, n_permutations, alternative, standardize, rng)
+    notes = [n for n in (boot.notes, _draws_note(observed, used, n_permutations)) if n]
     return dataclasses.replace(
         boot, p_value=p, alternative=alternative, n_permutations=int(n_permutations),
         method=boot.method + "; " + _permutation_label(n_permutations, punit, standardize),
@@ -285,7 +293,7 @@ _PAIRS: tuple | None = None
 
 
 def _pair_draws(job):
-    """(permutation unit, delta, draws) of one pair (r, c, a, b, rng) of `_PAIRS`' problem."""
+    """(permutation unit, observed delta, draws) of one pair (r, c, a, b, rng) of `_PAIRS`' problem."""
     full, names, n_permutations, unit, standardize = _PAIRS
     _, _, a, b, rng = job
     sub = Problem([full.X[:, a], full.X[:, b]], full.y, full.statistic, full.level,
@@ -299,7 +307,8 @@ def _pair_draws(job):
 
 def _ranked_pair_draws(full, names, ranked, n_permutations, unit, standardize, seed,
                        workers: int = 1):
-    """For every two ranked metrics r above c: (r, c, permutation unit, delta, draws), each
+    """For every two ranked metrics r above c: (r, c, permutation unit, the test's observed
+    delta, draws), each
     pair with its own random stream derived from ``seed``, so the pairs may run on
     `workers` forked processes with the same numbers."""
     global _PAIRS
@@ -352,9 +361,9 @@ def significance_clusters(scores: Mapping[str, object], human, statistic: str, l
     full, names, vals, ranked, notes = _ranking(scores, human, statistic, level, items, systems,
                                                 epsilon)
     pmat = np.full((len(ranked), len(ranked)), np.nan)
-    for r, c, _, delta, d in _ranked_pair_draws(full, names, ranked, n_permutations, unit,
-                                                   standardize, seed):
-        pmat[r, c] = _p_value(delta, d, "greater")
+    for r, c, _, observed, d in _ranked_pair_draws(full, names, ranked, n_permutations, unit,
+                                                      standardize, seed):
+        pmat[r, c] = _p_value(observed, d, "greater")
     return _clusters(full, names, vals, ranked, pmat, alpha, n_permutations, seed, notes)
 
 
@@ -394,19 +403,20 @@ def compare_all(scores: Mapping[str, object], human, statistic: str, level: str 
     label = resampling_label("paired bootstrap", method, n_resamples, boot_unit, confidence, jnote)
     pmat = np.full((len(ranked), len(ranked)), np.nan)
     results = []
-    for r, c, punit, delta, d in _ranked_pair_draws(full, names, ranked, n_permutations,
-                                                    permutation_unit, standardize, seed,
-                                                    int(workers)):
+    for r, c, punit, observed, d in _ranked_pair_draws(full, names, ranked, n_permutations,
+                                                       permutation_unit, standardize, seed,
+                                                       int(workers)):
         a, b = ranked[r], ranked[c]
-        pmat[r, c] = _p_value(delta, d, "greater")
+        delta = vals[a].value - vals[b].value
+        pmat[r, c] = _p_value(observed, d, "greater")
         lo, hi, note = _difference_interval(delta, reps, jk, a, b, confidence, method)
-        notes_ab = [n for n in (full.notes, note, _draws_note(delta, int(d.size), n_permutations))
+        notes_ab = [n for n in (full.notes, note, _draws_note(observed, int(d.size), n_permutations))
                     if n]
         results.append(ComparisonResult(
             statistic=statistic, level=level, metric_a=names[a], metric_b=names[b],
             value_a=vals[a].value, value_b=vals[b].value, delta=delta, ci_low=lo, ci_high=hi,
             se=_difference_se(reps, a, b),
-            p_value=_p_value(delta, d, "two-sided"), alternative="two-sided", n=vals[a].n,
+            p_value=_p_value(observed, d, "two-sided"), alternative="two-sided", n=vals[a].n,
             n_nan=full.n_nan,
             method=label + "; " + _permutation_label(n_permutations, punit, standardize),
             confidence=confidence, n_resamples=int(n_resamples),
