@@ -61,8 +61,11 @@ def _values(prob: Problem):
 
 
 def _permutation_unit(prob: Problem, unit: str | None) -> str:
+    """The unit that swaps: by default whole items where rows share one (items= given: the
+    captions of one image, the judgments of one pair), so the swap keeps the dependence
+    within an item that the bootstrap keeps by resampling items; rows otherwise."""
     if unit is None:
-        return "items" if prob.level == "item" else "rows"
+        return "items" if prob.items is not None else "rows"
     if unit not in ("rows", "items", "systems"):
         raise ValueError(f"unknown permutation unit {unit!r}; choose rows, items or systems")
     if unit == "items" and prob.items is None:
@@ -143,8 +146,8 @@ def permutation_test(metric_a, metric_b, human, statistic: str, level: str = "fl
                      epsilon: float = 0.0, names=("a", "b")) -> ComparisonResult:
     """Paired permutation test of statistic(a) vs statistic(b) on the same human scores.
 
-    unit: "rows" (default; "items" at item level), "items" or "systems": what
-    swaps together. alternative: "two-sided" (the statistics differ),
+    unit: "rows", "items" or "systems": what swaps together (default: "items"
+    when items= is given, else "rows"; the result's ``swap_unit``). alternative: "two-sided" (the statistics differ),
     "greater" (a is better), "less" (a is worse). Rows with a NaN in any of
     the three vectors are dropped for both metrics.
     """
@@ -159,7 +162,8 @@ def permutation_test(metric_a, metric_b, human, statistic: str, level: str = "fl
                             alternative=alternative, n=pa.n, n_nan=prob.n_nan,
                             method=_permutation_label(n_permutations, unit, standardize),
                             n_permutations=int(n_permutations), unit=unit, seed=seed_record(seed),
-                            epsilon=float(epsilon), notes=join_notes(prob.notes, note))
+                            epsilon=float(epsilon), notes=join_notes(prob.notes, note),
+                            swap_unit=unit)
 
 
 def paired_bootstrap(metric_a, metric_b, human, statistic: str, level: str = "flat", items=None,
@@ -220,7 +224,8 @@ def compare_metrics(metric_a, metric_b, human, statistic: str, level: str = "fla
     """Both tests at once: paired-bootstrap interval of a - b and the permutation p-value.
 
     Draws come from one Generator made from ``seed``: the bootstrap first, then
-    the permutations. ci_method: "bca" | "percentile" (``method=`` is its
+    the permutations. permutation_unit: what the permutation test swaps (as
+    `permutation_test`'s ``unit``). ci_method: "bca" | "percentile" (``method=`` is its
     deprecated name).
     """
     method = renamed_keyword(deprecated, "method", "ci_method", ci_method, "bca", "compare_metrics")
@@ -236,7 +241,7 @@ def compare_metrics(metric_a, metric_b, human, statistic: str, level: str = "fla
     return dataclasses.replace(
         boot, p_value=p, alternative=alternative, n_permutations=int(n_permutations),
         method=boot.method + "; " + _permutation_label(n_permutations, punit, standardize),
-        notes="; ".join(notes))
+        notes="; ".join(notes), swap_unit=punit)
 
 
 # ---------------------------------------------------------------------------
@@ -329,7 +334,7 @@ def _ranked_pair_draws(full, names, ranked, n_permutations, unit, standardize, s
         yield r, c, punit, delta, d
 
 
-def _clusters(full, names, vals, ranked, pmat, alpha, n_permutations, seed, notes):
+def _clusters(full, names, vals, ranked, pmat, alpha, n_permutations, seed, notes, swap_unit):
     clusters = assign_clusters(pmat, alpha) if ranked else []
     entries = tuple(ClusterEntry(names[j], vals[j].value, c) for j, c in zip(ranked, clusters))
     m = len(ranked)
@@ -338,7 +343,8 @@ def _clusters(full, names, vals, ranked, pmat, alpha, n_permutations, seed, note
     return SignificanceClusters(statistic=full.statistic, level=full.level, alpha=alpha,
                                 entries=entries, p_values=ptable,
                                 method=f"one-sided paired permutation tests ({n_permutations} draws "
-                                       "per pair); clusters by mt-metrics-eval AssignRanks",
+                                       f"per pair, swapping {swap_unit}); clusters by "
+                                       "mt-metrics-eval AssignRanks",
                                 n_permutations=int(n_permutations), seed=seed_record(seed),
                                 notes="; ".join(notes))
 
@@ -364,7 +370,8 @@ def significance_clusters(scores: Mapping[str, object], human, statistic: str, l
     for r, c, _, observed, d in _ranked_pair_draws(full, names, ranked, n_permutations, unit,
                                                       standardize, seed):
         pmat[r, c] = _p_value(observed, d, "greater")
-    return _clusters(full, names, vals, ranked, pmat, alpha, n_permutations, seed, notes)
+    return _clusters(full, names, vals, ranked, pmat, alpha, n_permutations, seed, notes,
+                     _permutation_unit(full, unit))
 
 
 def compare_all(scores: Mapping[str, object], human, statistic: str, level: str = "flat",
@@ -388,7 +395,8 @@ def compare_all(scores: Mapping[str, object], human, statistic: str, level: str 
     cache: a `correlation.ReplicateCache` that `correlate(..., cache=...)` filled
     on the same data: metrics found there are not resampled again (same numbers).
     workers: processes for the pairs' permutation tests (forked; each pair draws from
-    its own stream, so the numbers do not depend on it).
+    its own stream, so the numbers do not depend on it). permutation_unit: what the
+    permutation tests swap (as `permutation_test`'s ``unit``; each result's ``swap_unit``).
     """
     method = renamed_keyword(deprecated, "method", "ci_method", ci_method, "bca", "compare_all")
     check_settings(method, n_resamples, confidence)
@@ -421,5 +429,6 @@ def compare_all(scores: Mapping[str, object], human, statistic: str, level: str 
             method=label + "; " + _permutation_label(n_permutations, punit, standardize),
             confidence=confidence, n_resamples=int(n_resamples),
             n_permutations=int(n_permutations), unit=boot_unit, seed=seed_record(seed),
-            epsilon=float(epsilon), notes="; ".join(notes_ab)))
-    return results, _clusters(full, names, vals, ranked, pmat, alpha, n_permutations, seed, notes)
+            epsilon=float(epsilon), notes="; ".join(notes_ab), swap_unit=punit))
+    return results, _clusters(full, names, vals, ranked, pmat, alpha, n_permutations, seed, notes,
+                              _permutation_unit(full, permutation_unit))

@@ -96,6 +96,7 @@ class ComparisonResult(_ToDict):
     replicates of delta, its standard error (NaN if not computed). p_value: paired permutation test (NaN if not
     computed), for the hypothesis named by `alternative` ("two-sided": the
     statistics differ; "greater": a is better than b; "less": a is worse).
+    swap_unit: what the permutation test swapped (rows, items or systems; None without one).
     """
 
     statistic: str
@@ -120,6 +121,7 @@ class ComparisonResult(_ToDict):
     seed: int | None = None
     epsilon: float = 0.0
     notes: str = ""
+    swap_unit: str | None = None
 
 
 @dataclass(frozen=True)

@@ -85,6 +85,7 @@ class ComparisonRow:
     mdd: float = float("nan")
     underpowered: bool | None = None
     notes: str = ""
+    swap_unit: str = ""
 
 
 @dataclass
@@ -120,6 +121,18 @@ class View:
     def permutation_unit(self) -> str | None:
         # The judgments of one pair (several annotators) share its scores: swap them together.
         return "items" if self.step.level == "pair" and self.items is not None else None
+
+    def swap_unit(self, chosen: str | None) -> tuple[str | None, str]:
+        """(the permutation unit for `--swap-unit chosen`, a note): None leaves the engine's
+        default (whole items where rows share one); "item" on a view without item labels
+        swaps rows, and the note says so."""
+        if chosen is None:
+            return self.permutation_unit, ""
+        if chosen == "row":
+            return "rows", ""
+        if self.items is None:
+            return "rows", "--swap-unit item: this view has no item labels, so rows were swapped"
+        return "items", ""
 
     def n(self, engine_n: int, *vectors: np.ndarray) -> int:
         """The n to report: the engine's (rows, or systems at system level), except for
@@ -251,23 +264,25 @@ def compare(bench: Benchmark, scored: dict[str, np.ndarray | PairProbabilities],
         vectors = {name: view.metric_vector(s) for name, s in scored.items() if view.accepts(s)}
         if len(vectors) < 2:
             continue
+        swap_unit, swap_note = view.swap_unit(settings.swap_unit)
         (results, view.clusters), note = _quietly(lambda: compare_all(
             vectors, view.human, view.step.statistic, view.step.level, view.items, view.systems,
             ci_method=settings.ci_method, n_resamples=settings.bootstrap,
             confidence=settings.confidence, n_permutations=settings.permutations,
-            permutation_unit=view.permutation_unit, seed=settings.seed, alpha=settings.alpha,
+            permutation_unit=swap_unit, seed=settings.seed, alpha=settings.alpha,
             cache=replicates, workers=workers))
         cluster_of = {e.metric: e.cluster for e in view.clusters.entries}
         n = view.n(results[0].n if results else 0, *vectors.values())
         for result in results:
-            notes = "; ".join(x for x in (note, result.notes) if x)
+            notes = "; ".join(x for x in (note, swap_note, result.notes) if x)
             mdd, underpowered = detectable(result.delta, result.se, settings.alpha)
             rows.append(ComparisonRow(bench.name, view.step.statistic, view.step.level,
                                       view.subset, result.metric_a, result.metric_b,
                                       result.value_a, result.value_b, result.delta,
                                       result.ci_low, result.ci_high, result.p_value, n,
                                       result.unit or "", cluster_of.get(result.metric_a),
-                                      cluster_of.get(result.metric_b), mdd, underpowered, notes))
+                                      cluster_of.get(result.metric_b), mdd, underpowered, notes,
+                                      swap_unit=result.swap_unit or ""))
     return rows
 
 
