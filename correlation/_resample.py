@@ -435,7 +435,7 @@ def swapped_values(prob: Problem, unit: str, swaps: np.ndarray, standardize: boo
         key = ("kpair", standardize)
         if key not in prob._cache:
             prob._cache[key] = KendallBatch(X[:, :2], prob.y)
-        k = prob._cache[key].counts(choice=np.concatenate([C, ~C]))
+        k = prob._cache[key].swapped_counts(C)
         t = tau_from_counts(k, KENDALL_STATISTICS[stat])
         return np.column_stack([t[:c], t[c:]])
     if level == "flat" and stat == "pearson":
