@@ -465,9 +465,9 @@ class KendallBatch:
         c = swaps.shape[0]
         T = self._tables(swaps)
         if "_both_table" not in self.__dict__:    # every row's two candidates
-            self._both_table = np.bincount(
-                np.concatenate([self.yr * self.kx + self.xr[:, 0], self.yr * self.kx + self.xr[:, 1]]),
-                minlength=self.ky * self.kx).reshape(self.ky, self.kx)
+            cells = self.yr[:, None] * self.kx + self.xr
+            self._both_table = np.bincount(cells.ravel(), minlength=self.ky * self.kx).reshape(
+                self.ky, self.kx)
         disc, tx, mx, txy = self._table_counts(np.concatenate([T, self._both_table[None] - T]))
         n = np.full(2 * c, float(self.n))
         return KendallCounts(n, n * (n - 1) / 2, disc, tx, np.full(2 * c, self._ty), txy, mx,

@@ -147,7 +147,8 @@ def permutation_test(metric_a, metric_b, human, statistic: str, level: str = "fl
     """Paired permutation test of statistic(a) vs statistic(b) on the same human scores.
 
     unit: "rows", "items" or "systems": what swaps together (default: "items"
-    when items= is given, else "rows"; the result's ``swap_unit``). alternative: "two-sided" (the statistics differ),
+    when items= is given, else "rows"; the result's ``swap_unit``).
+    alternative: "two-sided" (the statistics differ),
     "greater" (a is better), "less" (a is worse). Rows with a NaN in any of
     the three vectors are dropped for both metrics.
     """
@@ -158,7 +159,8 @@ def permutation_test(metric_a, metric_b, human, statistic: str, level: str = "fl
                                        make_rng(seed))
     note = _draws_note(observed, used, n_permutations)
     return ComparisonResult(statistic=statistic, level=level, metric_a=names[0], metric_b=names[1],
-                            value_a=pa.value, value_b=pb.value, delta=pa.value - pb.value, p_value=p,
+                            value_a=pa.value, value_b=pb.value, delta=pa.value - pb.value,
+                            p_value=p,
                             alternative=alternative, n=pa.n, n_nan=prob.n_nan,
                             method=_permutation_label(n_permutations, unit, standardize),
                             n_permutations=int(n_permutations), unit=unit, seed=seed_record(seed),
@@ -225,8 +227,8 @@ def compare_metrics(metric_a, metric_b, human, statistic: str, level: str = "fla
 
     Draws come from one Generator made from ``seed``: the bootstrap first, then
     the permutations. permutation_unit: what the permutation test swaps (as
-    `permutation_test`'s ``unit``). ci_method: "bca" | "percentile" (``method=`` is its
-    deprecated name).
+    `permutation_test`'s ``unit``). ci_method: "bca" | "percentile" (``method=``
+    is its deprecated name).
     """
     method = renamed_keyword(deprecated, "method", "ci_method", ci_method, "bca", "compare_metrics")
     check_settings(method, n_resamples, confidence)
@@ -298,7 +300,8 @@ _PAIRS: tuple | None = None
 
 
 def _pair_draws(job):
-    """(permutation unit, observed delta, draws) of one pair (r, c, a, b, rng) of `_PAIRS`' problem."""
+    """(permutation unit, observed delta, draws) of one pair (r, c, a, b, rng) of `_PAIRS`'
+    problem."""
     full, names, n_permutations, unit, standardize = _PAIRS
     _, _, a, b, rng = job
     sub = Problem([full.X[:, a], full.X[:, b]], full.y, full.statistic, full.level,
@@ -313,9 +316,8 @@ def _pair_draws(job):
 def _ranked_pair_draws(full, names, ranked, n_permutations, unit, standardize, seed,
                        workers: int = 1):
     """For every two ranked metrics r above c: (r, c, permutation unit, the test's observed
-    delta, draws), each
-    pair with its own random stream derived from ``seed``, so the pairs may run on
-    `workers` forked processes with the same numbers."""
+    delta, draws), each pair with its own random stream derived from ``seed``, so the pairs
+    may run on `workers` forked processes with the same numbers."""
     global _PAIRS
     m = len(ranked)
     rngs = _child_rngs(seed, max(1, m * (m - 1) // 2))
