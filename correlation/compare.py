@@ -32,7 +32,7 @@ from typing import Mapping
 import numpy as np
 
 from ._problem import Problem
-from ._resample import block_size, swapped_values
+from ._resample import block_size, standardized, swapped_values
 from ._validate import make_rng, renamed_keyword, undefined
 from .bootstrap import (check_settings, interval, join_notes, resampling_label, resolve_unit,
                         seed_record)
@@ -302,12 +302,14 @@ _PAIRS: tuple | None = None
 def _pair_draws(job):
     """(permutation unit, observed delta, draws) of one pair (r, c, a, b, rng) of `_PAIRS`'
     problem."""
-    full, names, n_permutations, unit, standardize = _PAIRS
+    full, names, n_permutations, unit, standardize, swap_X = _PAIRS
     _, _, a, b, rng = job
     sub = Problem([full.X[:, a], full.X[:, b]], full.y, full.statistic, full.level,
                   full.items, full.systems, full.epsilon, names=(names[a], names[b]))
     if full.level == "pair":  # already outcomes; do not re-threshold
         sub.X = full.X[:, [a, b]]
+    if swap_X is not None:    # each metric's z-scores, computed once for the view
+        sub._cache[("swap_X", True)] = swap_X[:, [a, b]]
     punit = _permutation_unit(sub, unit)
     delta, d = _permutation_draws(sub, punit, n_permutations, standardize, rng)
     return punit, delta, d
@@ -323,7 +325,9 @@ def _ranked_pair_draws(full, names, ranked, n_permutations, unit, standardize, s
     rngs = _child_rngs(seed, max(1, m * (m - 1) // 2))
     pairs = [(r, c) for r in range(m) for c in range(r + 1, m)]
     jobs = [(r, c, ranked[r], ranked[c], rng) for (r, c), rng in zip(pairs, rngs)]
-    _PAIRS = (full, names, n_permutations, unit, standardize)
+    # a column's z-scores depend on that column only: once per metric, not once per pair
+    swap_X = standardized(full) if standardize and len(jobs) > 1 else None
+    _PAIRS = (full, names, n_permutations, unit, standardize, swap_X)
     try:
         if workers > 1 and len(jobs) > 1 and "fork" in multiprocessing.get_all_start_methods():
             with multiprocessing.get_context("fork").Pool(min(workers, len(jobs))) as pool:

@@ -108,3 +108,28 @@ def test_flickr8k_expert_bleu1_vs_bleu4_observed_and_null_share_scores(shared_da
     assert observed == unswapped[0] - unswapped[1] == raw
     assert raw == pytest.approx(0.015482092751006926, abs=1e-15)
     assert draws.size == 20
+
+
+def test_each_metric_is_z_scored_once_per_view(monkeypatch):
+    """compare_all's pairwise tests share each metric's z-scores (a column's z-scores depend
+    on that column only) and give the numbers of separate permutation tests."""
+    import correlation._resample as resample
+    from correlation import compare_all
+
+    calls = []
+
+    def counted(x):
+        calls.append(1)
+        return distinct_zscores(x)
+
+    monkeypatch.setattr(resample, "distinct_zscores", counted)
+    rng = np.random.default_rng(8)
+    h = rng.normal(size=200)
+    scores = {f"m{j}": np.round(h + rng.normal(0, 0.5 + j, 200), 2) for j in range(4)}
+    results, _ = compare_all(scores, h, "kendall_c", n_resamples=20, n_permutations=30, seed=1)
+    assert len(results) == 6 and len(calls) == 4
+    rngs = np.random.SeedSequence(1).spawn(6)
+    for result, stream in zip(results, rngs):
+        alone = permutation_test(scores[result.metric_a], scores[result.metric_b], h, "kendall_c",
+                                 n_permutations=30, seed=np.random.default_rng(stream))
+        assert alone.p_value == result.p_value
