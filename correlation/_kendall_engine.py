@@ -432,13 +432,80 @@ class KendallBatch:
             my = np.count_nonzero(wy, axis=1).astype(float)
             tx, mx, txy = self._weighted_ties_both(w)
         else:
-            disc = self.discordant(choice=choice).astype(float)
             c = choice.shape[0]
+            if self._counts_cells():
+                disc, tx, mx, txy = self._tabled_counts(choice)
+            else:
+                disc = self.discordant(choice=choice).astype(float)
+                tx, mx, txy = self._chosen_ties(choice)
             n = np.full(c, float(self.n))
             ty = np.full(c, self._ty)
             my = np.full(c, self._my)
-            tx, mx, txy = self._chosen_ties(choice)
         return KendallCounts(n, n * (n - 1) / 2, disc, tx, ty, txy, mx, my)
+
+    #: The counting path when (human classes x metric values) cells are at most this share
+    #: of the rows: one bincount per block and cumulative sums over the cells then cost less
+    #: than the per-stage gathers and the tie counts. Measured (permutation blocks, z-scored
+    #: real scores): Flickr8k-Expert BLEU-1/BLEU-4/ROUGE-L pairs (0.4-0.6 cells a row) 2-3x
+    #: faster; Flickr8k-CF BLEU-1 vs ROUGE-L (0.85) level; BLEU-4 vs ROUGE-L (1.6) 1.2x slower.
+    _CELLS_PER_ROW = 0.75
+    #: Float sums of products of counts are exact while n**2 stays below 2**53.
+    _MAX_COUNTED_ROWS = 2 ** 26
+
+    def _counts_cells(self) -> bool:
+        return (self.a == 2 and self.n < self._MAX_COUNTED_ROWS
+                and self.ky * self.kx <= self._CELLS_PER_ROW * self.n)
+
+    def swapped_counts(self, swaps) -> KendallCounts:
+        """`counts(choice=[swaps; ~swaps])`: both metrics after the rows flagged in swaps
+        (variants x rows) trade scores, the first half "metric 0", the second "metric 1".
+        On the counting path the second half's tables are the full table minus the first's."""
+        if not self._counts_cells():
+            return self.counts(choice=np.concatenate([swaps, ~swaps]))
+        c = swaps.shape[0]
+        T = self._tables(swaps)
+        if "_both_table" not in self.__dict__:    # every row's two candidates
+            cells = self.yr[:, None] * self.kx + self.xr
+            self._both_table = np.bincount(cells.ravel(), minlength=self.ky * self.kx).reshape(
+                self.ky, self.kx)
+        disc, tx, mx, txy = self._table_counts(np.concatenate([T, self._both_table[None] - T]))
+        n = np.full(2 * c, float(self.n))
+        return KendallCounts(n, n * (n - 1) / 2, disc, tx, np.full(2 * c, self._ty), txy, mx,
+                             np.full(2 * c, self._my))
+
+    def _tables(self, choice) -> np.ndarray:
+        """(variants, human classes, metric values) contingency tables, one bincount."""
+        c = choice.shape[0]
+        cells = self.ky * self.kx
+        first = self.yr * self.kx + self.xr[:, 0]
+        code = choice * (self.xr[:, 1] - self.xr[:, 0])       # the cell moves by the value change
+        code += first
+        code += (np.arange(c, dtype=np.int64) * cells)[:, None]
+        return np.bincount(code.ravel(), minlength=c * cells).reshape(c, self.ky, self.kx)
+
+    def _tabled_counts(self, choice):
+        return self._table_counts(self._tables(choice))
+
+    def _table_counts(self, T):
+        """(discordant, tied in metric, distinct metric values, tied in both) per variant from
+        its (human class x chosen metric value) contingency table T: discordant = sum over
+        cells (v, x) of T[v, x] times the rows of a higher class with a smaller value; ties
+        from the cells and the column totals. Exact: the counts stay below 2**53, so float
+        sums of integer products are exact, and equal what `discordant` and `_chosen_ties`
+        give."""
+        Tf = T.astype(float)
+        smaller = np.cumsum(Tf, axis=2)
+        smaller -= Tf                                   # same class, smaller value
+        higher = np.zeros_like(smaller[:, 0])           # classes above v, smaller value
+        disc = np.zeros(T.shape[0])
+        for v in range(self.ky - 1, -1, -1):
+            disc += np.einsum("ij,ij->i", Tf[:, v], higher)
+            higher += smaller[:, v]
+        col = Tf.sum(axis=1)
+        cells = Tf.reshape(T.shape[0], -1)
+        tx = (np.einsum("ij,ij->i", col, col) - self.n) / 2
+        txy = (np.einsum("ij,ij->i", cells, cells) - self.n) / 2
+        return disc, tx, np.count_nonzero(col, axis=1).astype(float), txy
 
     def _direct_discordant(self, w):
         """Weighted discordant pairs and human-class totals, few-classes layout."""

@@ -16,8 +16,11 @@ from ._kendall_engine import KendallBatch, dense_codes, tau_from_counts
 from ._kendall_jackknife import leave_one_group_out_counts
 from ._problem import Problem, level_point, pair_terms, round_averages
 from ._scaling import rescaled, rescaled_columns
+from ._zscore import distinct_zscores, zscores
 from .statistics import KENDALL_STATISTICS, pearson_value, statistic_value
 
+#: Statistics that depend on the metric scores only through their order.
+RANK_STATISTICS = (*KENDALL_STATISTICS, "spearman")
 #: Elements per (copies x rows) block: bounds memory to tens of MB per array.
 _BLOCK_ELEMENTS = 2_500_000
 #: Up to this many units the jackknife leaves out each unit; above it, blocks.
@@ -400,14 +403,14 @@ def jackknife_values(prob: Problem, unit: str, rng) -> tuple[np.ndarray, str]:
 
 def standardized(prob: Problem) -> np.ndarray:
     """Metric columns as z-scores (mt-metrics-eval's PermutationSigDiff does this before
-    swapping); pair-level outcomes are left as they are."""
-    if prob.level == "pair":
+    swapping): scipy.stats.zscore's, per column (`_zscore`); for a rank statistic
+    (Kendall, Spearman) distinct scores keep distinct z-scores, so the statistic of the
+    unswapped z-scores is the statistic of the scores. Pair-level outcomes are left as
+    they are."""
+    if prob.level == "pair" or prob.n == 0:
         return prob.X.copy()
-    X = rescaled_columns(prob.X).copy()  # z-scores unchanged; the variance cannot overflow
-    sd = X.std(axis=0)
-    X -= X.mean(axis=0)
-    X /= np.where(sd > 0, sd, 1.0)
-    return X
+    z = distinct_zscores if prob.statistic in RANK_STATISTICS else zscores
+    return np.column_stack([z(prob.X[:, j]) for j in range(prob.a)])
 
 
 def swapped_values(prob: Problem, unit: str, swaps: np.ndarray, standardize: bool = True) -> np.ndarray:
@@ -432,7 +435,7 @@ def swapped_values(prob: Problem, unit: str, swaps: np.ndarray, standardize: boo
         key = ("kpair", standardize)
         if key not in prob._cache:
             prob._cache[key] = KendallBatch(X[:, :2], prob.y)
-        k = prob._cache[key].counts(choice=np.concatenate([C, ~C]))
+        k = prob._cache[key].swapped_counts(C)
         t = tau_from_counts(k, KENDALL_STATISTICS[stat])
         return np.column_stack([t[:c], t[c:]])
     if level == "flat" and stat == "pearson":

@@ -8,9 +8,11 @@
   the two metrics are exchangeable, so each unit (a row = PERM-BOTH, a whole
   item = PERM-INPUTS, a whole system = PERM-SYSTEMS) independently swaps the
   two metrics' scores with probability 1/2. Scores are z-scored per metric
-  first (as mt-metrics-eval does) so that swapping mixes comparable numbers;
-  the observed statistics do not change, since every statistic here is
-  invariant to a positive affine transform of the metric scores.
+  first (as mt-metrics-eval does) so that swapping mixes comparable numbers,
+  with scipy.stats.zscore's definition (`_zscore`); the observed statistic is
+  that of the same z-scores (the draw that swaps nothing), and for a rank
+  statistic distinct scores keep distinct z-scores, so it equals the raw
+  scores' statistic.
   p-value = (1 + #{draws at least as extreme}) / (1 + #draws), "at least as
   extreme" allowing 1e-12 for rounding (Phipson & Smyth 2010).
 - `significance_clusters`: metrics sorted by the statistic, best first; a
@@ -35,7 +37,7 @@ from typing import Mapping
 import numpy as np
 
 from ._problem import Problem
-from ._resample import block_size, swapped_values
+from ._resample import block_size, standardized, swapped_values
 from ._validate import check_seed, make_rng, renamed_keyword, undefined
 from .bootstrap import (check_settings, interval, join_notes, resampled_units,
                         resampling_label, resolve_unit, seed_record)
@@ -64,8 +66,11 @@ def _values(prob: Problem):
 
 
 def _permutation_unit(prob: Problem, unit: str | None) -> str:
+    """The unit that swaps: by default whole items where rows share one (items= given: the
+    captions of one image, the judgments of one pair), so the swap keeps the dependence
+    within an item that the bootstrap keeps by resampling items; rows otherwise."""
     if unit is None:
-        return "items" if prob.level == "item" else "rows"
+        return "items" if prob.items is not None else "rows"
     if unit not in ("rows", "items", "systems"):
         raise ValueError(f"unknown permutation unit {unit!r}; choose rows, items or systems")
     if unit == "items" and prob.items is None:
@@ -82,7 +87,10 @@ def random_bits(rng: np.random.Generator, rows: int, cols: int) -> np.ndarray:
 
 
 def _permutation_draws(prob, unit, n_permutations, standardize, rng):
-    """(observed delta a - b, finite deltas of the swapped draws)."""
+    """(observed delta a - b, finite deltas of the swapped draws), all of the same scores (the
+    z-scores when standardize): the observed delta is the draw that swaps no unit, so the
+    p-value compares like with like (as mt-metrics-eval's PermutationSigDiff does). For a
+    rank statistic it equals the delta of the raw scores (`_zscore.distinct_zscores`)."""
     if not isinstance(n_permutations, (int, np.integer)) or n_permutations < 1:
         raise ValueError(f"n_permutations must be a positive integer, got {n_permutations!r}")
     if standardize and prob.epsilon > 0 and prob.level != "pair":
@@ -93,6 +101,8 @@ def _permutation_draws(prob, unit, n_permutations, standardize, rng):
     if not math.isfinite(delta):
         return delta, np.zeros(0)
     n_units = prob.n_units(unit)
+    unswapped = swapped_values(prob, unit, np.zeros((1, n_units), dtype=bool), standardize)
+    observed = unswapped[0, 0] - unswapped[0, 1]
     block = block_size(prob.n)
     deltas = []
     for start in range(0, n_permutations, block):
@@ -101,7 +111,7 @@ def _permutation_draws(prob, unit, n_permutations, standardize, rng):
         v = swapped_values(prob, unit, swaps, standardize)
         deltas.append(v[:, 0] - v[:, 1])
     d = np.concatenate(deltas)
-    return float(delta), d[np.isfinite(d)]
+    return float(observed), d[np.isfinite(d)]
 
 
 def _p_value(delta: float, d: np.ndarray, alternative: str) -> float:
@@ -123,7 +133,7 @@ def _check_alternative(alternative: str) -> None:
 
 
 def _permutation_p(prob, unit, n_permutations, alternative, standardize, rng):
-    """(p-value, observed delta, draws used) for a - b."""
+    """(p-value, observed delta of the test's scores, draws used) for a - b."""
     _check_alternative(alternative)
     delta, d = _permutation_draws(prob, unit, n_permutations, standardize, rng)
     return _p_value(delta, d, alternative), delta, int(d.size)
@@ -141,23 +151,27 @@ def permutation_test(metric_a, metric_b, human, statistic: str, level: str = "fl
                      epsilon: float = 0.0, names=("a", "b")) -> ComparisonResult:
     """Paired permutation test of statistic(a) vs statistic(b) on the same human scores.
 
-    unit: "rows" (default; "items" at item level), "items" or "systems": what
-    swaps together. alternative: "two-sided" (the statistics differ),
+    unit: "rows", "items" or "systems": what swaps together (default: "items"
+    when items= is given, else "rows"; the result's ``swap_unit``).
+    alternative: "two-sided" (the statistics differ),
     "greater" (a is better), "less" (a is worse). Rows with a NaN in any of
     the three vectors are dropped for both metrics.
     """
     prob = _problem(metric_a, metric_b, human, statistic, level, items, systems, epsilon, names)
     unit = _permutation_unit(prob, unit)
     pa, pb = _values(prob)
-    p, delta, used = _permutation_p(prob, unit, n_permutations, alternative, standardize, make_rng(seed))
-    note = _draws_note(delta, used, n_permutations)
+    p, observed, used = _permutation_p(prob, unit, n_permutations, alternative, standardize,
+                                       make_rng(seed))
+    note = _draws_note(observed, used, n_permutations)
     return ComparisonResult(statistic=statistic, level=level, metric_a=names[0], metric_b=names[1],
-                            value_a=pa.value, value_b=pb.value, delta=delta, p_value=p,
+                            value_a=pa.value, value_b=pb.value, delta=pa.value - pb.value,
+                            p_value=p,
                             alternative=alternative, n=pa.n, n_nan=prob.n_nan,
                             method=_permutation_label(n_permutations, unit, standardize),
                             n_permutations=int(n_permutations), unit=unit,
                             n_units=prob.n_units(unit), seed=seed_record(seed),
-                            epsilon=float(epsilon), notes=join_notes(prob.notes, note))
+                            epsilon=float(epsilon), notes=join_notes(prob.notes, note),
+                            swap_unit=unit)
 
 
 def paired_bootstrap(metric_a, metric_b, human, statistic: str, level: str = "flat", items=None,
@@ -219,8 +233,9 @@ def compare_metrics(metric_a, metric_b, human, statistic: str, level: str = "fla
     """Both tests at once: paired-bootstrap interval of a - b and the permutation p-value.
 
     Draws come from one Generator made from ``seed``: the bootstrap first, then
-    the permutations. ci_method: "bca" | "percentile" (``method=`` is its
-    deprecated name).
+    the permutations. permutation_unit: what the permutation test swaps (as
+    `permutation_test`'s ``unit``). ci_method: "bca" | "percentile" (``method=``
+    is its deprecated name).
     """
     method = renamed_keyword(deprecated, "method", "ci_method", ci_method, "bca", "compare_metrics")
     check_settings(method, n_resamples, confidence)
@@ -230,12 +245,12 @@ def compare_metrics(metric_a, metric_b, human, statistic: str, level: str = "fla
     pa, pb = _values(prob)
     rng = make_rng(seed)
     boot = _paired_bootstrap(prob, pa, pb, unit, method, n_resamples, confidence, seed, rng=rng)
-    p, delta, used = _permutation_p(prob, punit, n_permutations, alternative, standardize, rng)
-    notes = [n for n in (boot.notes, _draws_note(delta, used, n_permutations)) if n]
+    p, observed, used = _permutation_p(prob, punit, n_permutations, alternative, standardize, rng)
+    notes = [n for n in (boot.notes, _draws_note(observed, used, n_permutations)) if n]
     return dataclasses.replace(
         boot, p_value=p, alternative=alternative, n_permutations=int(n_permutations),
         method=boot.method + "; " + _permutation_label(n_permutations, punit, standardize),
-        notes="; ".join(notes))
+        notes="; ".join(notes), swap_unit=punit)
 
 
 # ---------------------------------------------------------------------------
@@ -292,13 +307,16 @@ _PAIRS: tuple | None = None
 
 
 def _pair_draws(job):
-    """(permutation unit, delta, draws) of one pair (r, c, a, b, rng) of `_PAIRS`' problem."""
-    full, names, n_permutations, unit, standardize = _PAIRS
+    """(permutation unit, observed delta, draws) of one pair (r, c, a, b, rng) of `_PAIRS`'
+    problem."""
+    full, names, n_permutations, unit, standardize, swap_X = _PAIRS
     _, _, a, b, rng = job
     sub = Problem([full.X[:, a], full.X[:, b]], full.y, full.statistic, full.level,
                   full.items, full.systems, full.epsilon, names=(names[a], names[b]))
     if full.level == "pair":  # already outcomes; do not re-threshold
         sub.X = full.X[:, [a, b]]
+    if swap_X is not None:    # each metric's z-scores, computed once for the view
+        sub._cache[("swap_X", True)] = swap_X[:, [a, b]]
     punit = _permutation_unit(sub, unit)
     delta, d = _permutation_draws(sub, punit, n_permutations, standardize, rng)
     return punit, delta, d
@@ -312,15 +330,17 @@ def _ignore_interrupts() -> None:
 
 def _ranked_pair_draws(full, names, ranked, n_permutations, unit, standardize, seed,
                        workers: int = 1):
-    """For every two ranked metrics r above c: (r, c, permutation unit, delta, draws), each
-    pair with its own random stream derived from ``seed``, so the pairs may run on
-    `workers` forked processes with the same numbers."""
+    """For every two ranked metrics r above c: (r, c, permutation unit, the test's observed
+    delta, draws), each pair with its own random stream derived from ``seed``, so the pairs
+    may run on `workers` forked processes with the same numbers."""
     global _PAIRS
     m = len(ranked)
     rngs = _child_rngs(seed, max(1, m * (m - 1) // 2))
     pairs = [(r, c) for r in range(m) for c in range(r + 1, m)]
     jobs = [(r, c, ranked[r], ranked[c], rng) for (r, c), rng in zip(pairs, rngs)]
-    _PAIRS = (full, names, n_permutations, unit, standardize)
+    # a column's z-scores depend on that column only: once per metric, not once per pair
+    swap_X = standardized(full) if standardize and len(jobs) > 1 else None
+    _PAIRS = (full, names, n_permutations, unit, standardize, swap_X)
     try:
         if workers > 1 and len(jobs) > 1 and "fork" in multiprocessing.get_all_start_methods():
             with multiprocessing.get_context("fork").Pool(
@@ -390,10 +410,9 @@ def _unreachable(full: Problem, unit: str | None, n_permutations: int, alpha: fl
     return f"no clusters: {why}, above alpha {alpha:g}, so no difference can be significant"
 
 
-def _clusters(full, names, vals, ranked, pmat, alpha, n_permutations, seed, notes,
-              unit: str | None = None):
+def _clusters(full, names, vals, ranked, pmat, alpha, n_permutations, seed, notes, swap_unit):
     clusters = assign_clusters(pmat, alpha) if ranked else []
-    why = _unreachable(full, unit, n_permutations, alpha) if len(ranked) > 1 else ""
+    why = _unreachable(full, swap_unit, n_permutations, alpha) if len(ranked) > 1 else ""
     if why:
         clusters = [None] * len(ranked)
         notes = [*notes, why]
@@ -404,7 +423,8 @@ def _clusters(full, names, vals, ranked, pmat, alpha, n_permutations, seed, note
     return SignificanceClusters(statistic=full.statistic, level=full.level, alpha=alpha,
                                 entries=entries, p_values=ptable,
                                 method=f"one-sided paired permutation tests ({n_permutations} draws "
-                                       "per pair); clusters by mt-metrics-eval AssignRanks",
+                                       f"per pair, swapping {swap_unit}); clusters by "
+                                       "mt-metrics-eval AssignRanks",
                                 n_permutations=int(n_permutations), seed=seed_record(seed),
                                 notes="; ".join(notes))
 
@@ -430,10 +450,11 @@ def significance_clusters(scores: Mapping[str, object], human, statistic: str, l
     full, names, vals, ranked, notes = _ranking(scores, human, statistic, level, items, systems,
                                                 epsilon)
     pmat = np.full((len(ranked), len(ranked)), np.nan)
-    for r, c, _, delta, d in _ranked_pair_draws(full, names, ranked, n_permutations, unit,
-                                                   standardize, seed):
-        pmat[r, c] = _p_value(delta, d, "greater")
-    return _clusters(full, names, vals, ranked, pmat, alpha, n_permutations, seed, notes, unit)
+    for r, c, _, observed, d in _ranked_pair_draws(full, names, ranked, n_permutations, unit,
+                                                      standardize, seed):
+        pmat[r, c] = _p_value(observed, d, "greater")
+    return _clusters(full, names, vals, ranked, pmat, alpha, n_permutations, seed, notes,
+                     _permutation_unit(full, unit))
 
 
 def compare_all(scores: Mapping[str, object], human, statistic: str, level: str = "flat",
@@ -457,7 +478,8 @@ def compare_all(scores: Mapping[str, object], human, statistic: str, level: str 
     cache: a `correlation.ReplicateCache` that `correlate(..., cache=...)` filled
     on the same data: metrics found there are not resampled again (same numbers).
     workers: processes for the pairs' permutation tests (forked; each pair draws from
-    its own stream, so the numbers do not depend on it).
+    its own stream, so the numbers do not depend on it). permutation_unit: what the
+    permutation tests swap (as `permutation_test`'s ``unit``; each result's ``swap_unit``).
     """
     method = renamed_keyword(deprecated, "method", "ci_method", ci_method, "bca", "compare_all")
     check_settings(method, n_resamples, confidence)
@@ -472,24 +494,25 @@ def compare_all(scores: Mapping[str, object], human, statistic: str, level: str 
     label = resampling_label("paired bootstrap", method, n_resamples, boot_unit, confidence, jnote)
     pmat = np.full((len(ranked), len(ranked)), np.nan)
     results = []
-    for r, c, punit, delta, d in _ranked_pair_draws(full, names, ranked, n_permutations,
-                                                    permutation_unit, standardize, seed,
-                                                    int(workers)):
+    for r, c, punit, observed, d in _ranked_pair_draws(full, names, ranked, n_permutations,
+                                                       permutation_unit, standardize, seed,
+                                                       int(workers)):
         a, b = ranked[r], ranked[c]
-        pmat[r, c] = _p_value(delta, d, "greater")
+        delta = vals[a].value - vals[b].value
+        pmat[r, c] = _p_value(observed, d, "greater")
         lo, hi, note = _difference_interval(delta, reps, jk, a, b, confidence, method)
-        notes_ab = [n for n in (full.notes, note, _draws_note(delta, int(d.size), n_permutations))
+        notes_ab = [n for n in (full.notes, note, _draws_note(observed, int(d.size), n_permutations))
                     if n]
         results.append(ComparisonResult(
             statistic=statistic, level=level, metric_a=names[a], metric_b=names[b],
             value_a=vals[a].value, value_b=vals[b].value, delta=delta, ci_low=lo, ci_high=hi,
             se=_difference_se(reps, a, b),
-            p_value=_p_value(delta, d, "two-sided"), alternative="two-sided", n=vals[a].n,
+            p_value=_p_value(observed, d, "two-sided"), alternative="two-sided", n=vals[a].n,
             n_nan=full.n_nan,
             method=label + "; " + _permutation_label(n_permutations, punit, standardize),
             confidence=confidence, n_resamples=int(n_resamples),
             n_permutations=int(n_permutations), unit=boot_unit,
             n_units=resampled_units(full, boot_unit), seed=seed_record(seed),
-            epsilon=float(epsilon), notes="; ".join(notes_ab)))
+            epsilon=float(epsilon), notes="; ".join(notes_ab), swap_unit=punit))
     return results, _clusters(full, names, vals, ranked, pmat, alpha, n_permutations, seed, notes,
-                              permutation_unit)
+                              _permutation_unit(full, permutation_unit))

@@ -92,10 +92,12 @@ def compare_all_pairwise(scores: Mapping[str, object], human, statistic: str,
     entries = tuple(ClusterEntry(names[j], vals[j].value, cl) for j, cl in zip(ranked, clusters))
     ptable = tuple(tuple(None if not (r < c) else float(pmat[r, c]) for c in range(m))
                    for r in range(m))
+    swap_unit = _permutation_unit(own[0], permutation_unit)
     clusters = SignificanceClusters(
         statistic=statistic, level=level, alpha=alpha, entries=entries, p_values=ptable,
         method=f"one-sided paired permutation tests ({n_permutations} draws per pair, each "
-               "pair on the rows both scored); clusters by mt-metrics-eval AssignRanks",
+               f"pair on the rows both scored, swapping {swap_unit}); clusters by "
+               "mt-metrics-eval AssignRanks",
         n_permutations=int(n_permutations), seed=seed_record(seed), notes="; ".join(notes))
     return results, clusters
 
@@ -108,26 +110,29 @@ def _pair(va, vb, human, statistic, level, items, systems, epsilon, names, metho
     these rows can reach alpha ("" when one can; `compare._unreachable`)."""
     prob = Problem([va, vb], human, statistic, level, items, systems, epsilon, names=names)
     punit = _permutation_unit(prob, permutation_unit)
-    delta, d = _permutation_draws(prob, punit, n_permutations, standardize, rng)
+    observed, d = _permutation_draws(prob, punit, n_permutations, standardize, rng)
     boot_unit = resolve_unit(prob, unit)
+    pa, pb = prob.point(0), prob.point(1)
+    delta = pa.value - pb.value
     lo = hi = se = math.nan
     note, jnote = "", ""
     if math.isfinite(delta):
         reps, jk, jnote = shared_replicates(prob, boot_unit, method, n_resamples, seed, cache)
         lo, hi, note = _difference_interval(delta, reps, jk, 0, 1, confidence, method)
         se = _difference_se(reps, 0, 1)
-    pa, pb = prob.point(0), prob.point(1)
     rows = f"compared on the {prob.n} rows both scored ({prob.n_nan} rows with a NaN left out)"
     label = resampling_label("paired bootstrap", method, n_resamples, boot_unit, confidence, jnote)
     return ComparisonResult(
         statistic=statistic, level=level, metric_a=names[0], metric_b=names[1],
         value_a=pa.value, value_b=pb.value, delta=delta, ci_low=lo, ci_high=hi, se=se,
-        p_value=_p_value(delta, d, "two-sided"), alternative="two-sided", n=pa.n,
+        p_value=_p_value(observed, d, "two-sided"), alternative="two-sided", n=pa.n,
         n_nan=prob.n_nan,
         method=label + "; " + _permutation_label(n_permutations, punit, standardize),
         confidence=confidence, n_resamples=int(n_resamples),
         n_permutations=int(n_permutations), unit=boot_unit,
         n_units=resampled_units(prob, boot_unit), seed=seed_record(seed),
         epsilon=float(epsilon),
-        notes=join_notes(rows, prob.notes, note, _draws_note(delta, int(d.size), n_permutations))
-    ), _p_value(delta, d, "greater"), _unreachable(prob, permutation_unit, n_permutations, alpha)
+        notes=join_notes(rows, prob.notes, note,
+                         _draws_note(observed, int(d.size), n_permutations)),
+        swap_unit=punit,
+    ), _p_value(observed, d, "greater"), _unreachable(prob, punit, n_permutations, alpha)

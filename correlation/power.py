@@ -62,7 +62,8 @@ from scipy.special import ndtri
 
 from ._kendall_engine import KendallBatch, tau_from_counts
 from ._problem import Problem, pair_terms
-from ._resample import materialise, weighted_pearson, weighted_spearman, weighted_values
+from ._resample import (materialise, standardized, weighted_pearson, weighted_spearman,
+                        weighted_values)
 from ._validate import make_rng
 from .bootstrap import resolve_unit
 from .compare import _permutation_draws, _permutation_unit
@@ -259,10 +260,7 @@ class _FlatPermutation:
 
     def __init__(self, prob: Problem, codes: np.ndarray, runit: str, punit: str,
                  standardize: bool):
-        X = prob.X
-        if standardize:
-            sd = X.std(axis=0)
-            X = (X - X.mean(axis=0)) / np.where(sd > 0, sd, 1.0)
+        X = standardized(prob) if standardize else prob.X  # the report's z-scores
         self.X, self.y, self.stat = X, prob.y, prob.statistic
         self.codes, self.same_unit = codes, punit == runit
         self._whole = None

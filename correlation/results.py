@@ -102,6 +102,7 @@ class ComparisonResult(_ToDict):
     statistics differ; "greater": a is better than b; "less": a is worse).
     unit, n_units: what the bootstrap resampled (the permutation test's swapped
     unit for a test alone) and how many (as in `CorrelationResult`).
+    swap_unit: what the permutation test swapped (rows, items or systems; None without one).
     """
 
     statistic: str
@@ -127,6 +128,7 @@ class ComparisonResult(_ToDict):
     seed: int | None = None
     epsilon: float = 0.0
     notes: str = ""
+    swap_unit: str | None = None
 
     def interval_test_disagree(self) -> bool | None:
         """Whether the interval and the two-sided test disagree on "a and b differ".

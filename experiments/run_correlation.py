@@ -120,6 +120,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--seed", type=int, default=0, help="seed of every random draw (default 0)")
     p.add_argument("--permutations", type=int, default=1000,
                    help="permutation-test draws per pair of metrics (default 1000)")
+    p.add_argument("--swap-unit", choices=["row", "item"], default=None,
+                   help="what a permutation test swaps: item (whole images or pairs) or row "
+                        "(default: item where rows share an item, row otherwise)")
     p.add_argument("--alpha", type=float, default=0.05,
                    help="significance level of the clusters (default 0.05)")
     p.add_argument("--device", default="auto",

@@ -89,6 +89,7 @@ class ComparisonRow:
     underpowered: bool | None = None
     interval_test_disagree: bool | None = None
     notes: str = ""
+    swap_unit: str = ""
 
 
 @dataclass
@@ -129,6 +130,18 @@ class View:
     def permutation_unit(self) -> str | None:
         # The judgments of one pair (several annotators) share its scores: swap them together.
         return "items" if self.step.level == "pair" and self.items is not None else None
+
+    def swap_unit(self, chosen: str | None) -> tuple[str | None, str]:
+        """(the permutation unit for `--swap-unit chosen`, a note): None leaves the engine's
+        default (whole items where rows share one); "item" on a view without item labels
+        swaps rows, and the note says so."""
+        if chosen is None:
+            return self.permutation_unit, ""
+        if chosen == "row":
+            return "rows", ""
+        if self.items is None:
+            return "rows", "--swap-unit item: this view has no item labels, so rows were swapped"
+        return "items", ""
 
     def n(self, engine_n: int, *vectors: np.ndarray) -> int:
         """The n to report: the engine's (rows, or systems at system level), except for
@@ -297,9 +310,10 @@ def compare(bench: Benchmark, scored: dict[str, np.ndarray | PairProbabilities],
         vectors, pairwise, set_notes = comparison_set(view, vectors)
         if len(vectors) < 2:
             continue
+        swap_unit, swap_note = view.swap_unit(settings.swap_unit)
         common = dict(ci_method=settings.ci_method, n_resamples=settings.bootstrap,
                       confidence=settings.confidence, n_permutations=settings.permutations,
-                      permutation_unit=view.permutation_unit, seed=settings.seed,
+                      permutation_unit=swap_unit, seed=settings.seed,
                       alpha=settings.alpha, cache=replicates)
         if pairwise:
             (results, view.clusters), note = _quietly(lambda: compare_all_pairwise(
@@ -317,7 +331,7 @@ def compare(bench: Benchmark, scored: dict[str, np.ndarray | PairProbabilities],
         for result in results:
             if pairwise:
                 n = view.n(result.n, vectors[result.metric_a], vectors[result.metric_b])
-            notes = "; ".join(x for x in (*set_notes, note, result.notes) if x)
+            notes = "; ".join(x for x in (*set_notes, note, swap_note, result.notes) if x)
             mdd, underpowered = detectable(result.delta, result.se, settings.alpha)
             rows.append(ComparisonRow(bench.name, view.step.statistic, view.step.level,
                                       view.subset, result.metric_a, result.metric_b,
@@ -329,7 +343,7 @@ def compare(bench: Benchmark, scored: dict[str, np.ndarray | PairProbabilities],
                                       cluster_b=cluster_of.get(result.metric_b), mdd=mdd,
                                       underpowered=underpowered,
                                       interval_test_disagree=result.interval_test_disagree(),
-                                      notes=notes))
+                                      notes=notes, swap_unit=result.swap_unit or ""))
     return rows
 
 

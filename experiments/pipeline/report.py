@@ -99,6 +99,20 @@ def cluster_lines(bench_views) -> list[str]:
     return lines
 
 
+def swap_unit_lines(comparisons: Sequence[ComparisonRow]) -> list[str]:
+    """What each view's permutation tests swapped (comparisons.csv's `swap_unit`)."""
+    units: dict[str, list[str]] = {}
+    for c in comparisons:
+        where = f"{c.benchmark}, {c.statistic} ({c.level}{', ' + c.subset if c.subset else ''})"
+        units.setdefault(where, [])
+        if c.swap_unit not in units[where]:
+            units[where].append(c.swap_unit)
+    if not units:
+        return []
+    return ["What each view's permutation tests swapped (`swap_unit` in comparisons.csv):", "",
+            *(f"- {where}: {', '.join(u)}" for where, u in units.items())]
+
+
 def notes_lines(rows: Sequence[ResultRow]) -> list[str]:
     return [f"- {r.benchmark} / {r.metric} / {r.statistic} ({r.level}{', ' + r.subset if r.subset else ''}): "
             f"{r.notes}" for r in rows if r.notes and r.metric != HUMAN_CEILING]
@@ -268,6 +282,8 @@ def write_outputs(writer: ResultsWriter, args, benchmarks, runs, rows: Sequence[
     report += ["", "## Significance clusters", ""]
     report += (cluster_lines(clusters or {}) or ["(fewer than two metrics were scored)"])
     report += ["", f"Every pair of metrics: comparisons.csv ({len(comparisons)} rows)."]
+    if comparisons:
+        report += ["", *swap_unit_lines(comparisons)]
     if comparisons:
         report += ["", "## Power of the comparisons", "", *power_lines(comparisons, settings.alpha)]
     report += ["", "## Metrics", ""]

@@ -10,6 +10,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 CI_METHODS = ("bca", "percentile")
+#: --swap-unit: what a permutation test swaps; None = whole items where rows share one.
+SWAP_UNITS = ("row", "item")
 
 
 @dataclass(frozen=True)
@@ -22,6 +24,7 @@ class AnalysisSettings:
     seed: int = 0
     alpha: float = 0.05
     permutations: int = 1000
+    swap_unit: str | None = None
 
     def __post_init__(self) -> None:
         for option, value, ok in (
@@ -31,7 +34,8 @@ class AnalysisSettings:
                 ("--seed", self.seed, isinstance(self.seed, int) and self.seed >= 0),
                 ("--confidence", self.confidence, 0 < self.confidence < 1),
                 ("--alpha", self.alpha, 0 < self.alpha < 1),
-                ("--ci-method", self.ci_method, self.ci_method in CI_METHODS)):
+                ("--ci-method", self.ci_method, self.ci_method in CI_METHODS),
+                ("--swap-unit", self.swap_unit, self.swap_unit in (None, *SWAP_UNITS))):
             if not ok:
                 raise ValueError(f"{option} {value} is out of range")
 
@@ -40,7 +44,7 @@ class AnalysisSettings:
         """The settings named by parsed `run_correlation` arguments."""
         return cls(bootstrap=args.bootstrap, confidence=args.confidence,
                    ci_method=args.ci_method, seed=args.seed, alpha=args.alpha,
-                   permutations=args.permutations)
+                   permutations=args.permutations, swap_unit=getattr(args, "swap_unit", None))
 
     def describe(self) -> list[str]:
         return [
@@ -50,7 +54,11 @@ class AnalysisSettings:
             "systems and images at system level; Deutsch et al. 2021).",
             f"Comparisons (comparisons.csv): paired bootstrap of the difference a - b on the "
             f"same resamples, and a two-sided paired permutation test ({self.permutations} "
-            "draws, metrics' z-scored scores swapped per unit; mt-metrics-eval).",
+            "draws, metrics' z-scored scores swapped per unit; mt-metrics-eval), swapping "
+            + {None: "whole items (images, pairs) where rows share one, rows otherwise",
+               "row": "rows one by one (--swap-unit row)",
+               "item": "whole items (--swap-unit item)"}[self.swap_unit]
+            + " (the `swap_unit` column).",
             f"Significance clusters: metrics ranked by the statistic; one opens a new cluster "
             f"when a metric of the current cluster beats it with one-sided permutation "
             f"p <= {self.alpha} (mt-metrics-eval AssignRanks, WMT22/23).",

@@ -166,8 +166,12 @@ def test_too_few_systems_for_the_test_give_no_clusters():
 def test_too_few_items_or_draws_give_no_clusters():
     a, b, h = noisy_metrics(1, 300, 0.3, 3.0)
     items = np.repeat(np.arange(4), 75)   # flat level, rows swapped, but only 4 images
-    r = significance_clusters({"a": a, "b": b}, h, "kendall_c", items=items, n_permutations=200)
+    r = significance_clusters({"a": a, "b": b}, h, "kendall_c", items=items, n_permutations=200,
+                              unit="rows")
     assert r.p_values[0][1] < 0.05 and r.clusters() == []
+    whole = significance_clusters({"a": a, "b": b}, h, "kendall_c", items=items,
+                                  n_permutations=200)  # the default swaps the 4 images
+    assert whole.p_values[0][1] >= 2 ** -4 and whole.clusters() == []
     assert "with 4 items the one-sided permutation p-value is at least 2^-4 = 0.0625" in r.notes
     few = significance_clusters({"a": a, "b": b}, h, "kendall_c", n_permutations=10)
     assert few.clusters() == [] and "10 permutation draws give p >= 1/11 = 0.09091" in few.notes

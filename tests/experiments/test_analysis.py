@@ -233,3 +233,41 @@ def test_sharing_replicates_between_evaluate_and_compare_changes_no_number():
     assert cache.hits > 0
     assert [r.to_dict() for r in plain_rows] == [r.to_dict() for r in shared_rows]
     assert plain_cmp == shared_cmp
+
+
+def test_each_comparison_states_what_its_permutation_test_swapped():
+    """Rows of one image swap together by default (as the bootstrap resamples images);
+    --swap-unit row swaps rows; an item swap on a view without item labels swaps rows and
+    says so in notes."""
+    bench = rating_bench()
+    rng = np.random.default_rng(1)
+    scored = {name: rng.random(9) for name in ("a", "b", "c")}
+    default = compare(bench, scored, FAST)
+    assert {(r.level, r.unit, r.swap_unit) for r in default} == {
+        ("flat", "items", "items"), ("item", "items", "items"), ("system", "both", "items")}
+    by_row = compare(bench, scored, AnalysisSettings(bootstrap=300, permutations=300, seed=3,
+                                                     swap_unit="row"))
+    assert {r.swap_unit for r in by_row} == {"rows"}
+    assert [r.delta for r in by_row] == [r.delta for r in default]
+    assert [r.p_value for r in by_row] != [r.p_value for r in default]
+    unlabelled = Benchmark(bench.samples, [ProtocolStep("pearson", "flat")], "toy",
+                           ratings=Ratings(bench.ratings.sample_ids, bench.ratings.values),
+                           name="toy")
+    rows = compare(unlabelled, scored, AnalysisSettings(bootstrap=300, permutations=300,
+                                                        swap_unit="item"))
+    assert {r.swap_unit for r in rows} == {"rows"}
+    assert all("no item labels, so rows were swapped" in r.notes for r in rows)
+    with pytest.raises(ValueError, match="--swap-unit rows is out of range"):
+        AnalysisSettings(swap_unit="rows")
+
+
+def test_swap_unit_option_reaches_the_settings():
+    from experiments.run_correlation import build_parser
+
+    parse = build_parser().parse_args
+    assert AnalysisSettings.from_args(parse([])).swap_unit is None
+    assert AnalysisSettings.from_args(parse(["--swap-unit", "row"])).swap_unit == "row"
+    assert AnalysisSettings.from_args(parse(["--swap-unit", "item"])).swap_unit == "item"
+    assert "rows one by one (--swap-unit row)" in " ".join(AnalysisSettings(swap_unit="row").describe())
+    with pytest.raises(SystemExit):
+        parse(["--swap-unit", "image"])
