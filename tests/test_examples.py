@@ -36,8 +36,8 @@ def readme_example_commands() -> list[list[str]]:
 
 
 def _relocated(args: list[str], tmp: Path) -> list[str]:
-    """results/... and figures/... into tmp; fast settings and a private cache for runs."""
-    out = [str(tmp / a) if a.startswith(("results/", "figures/")) else a for a in args]
+    """runs/... into tmp; fast settings and a private cache for run_correlation."""
+    out = [str(tmp / a) if a.startswith("runs/") else a for a in args]
     if out[:3] == ["python", "-m", "experiments.run_correlation"]:
         out += FAST + ["--cache-dir", str(tmp / "cache")]
     return [sys.executable, *out[1:]]
@@ -65,7 +65,7 @@ def test_the_readme_runs_every_example_file():
     commands = [" ".join(c) for c in readme_example_commands()]
     for needed in ("--benchmark mine=examples/ratings.csv", "examples/preferences.csv",
                    "--plugin examples/my_metrics.py", "examples/api_tour.py",
-                   "experiments.make_figures --results results/mine"):
+                   "experiments.make_figures --results runs/mine"):
         assert any(needed in c for c in commands), (needed, commands)
 
 
@@ -73,13 +73,13 @@ def check_ratings_run(tmp: Path) -> None:
     ratings = _csv(EXAMPLES / "ratings.csv")
     assert any("," in r["candidate"] and "\n" in r["candidate"] for r in ratings)
     scores = {(r["sample_id"], r["metric"]): float(r["score"])
-              for r in _csv(tmp / "results/mine/scores.csv")}
+              for r in _csv(tmp / "runs/mine/scores.csv")}
     assert {s for s, _ in scores} == {r["id"] for r in ratings}
     # the flat Kendall tau-c the run reports is scipy's over one row per rating
     for metric in ("bleu4", "rouge_l", "cider"):
         expected = kendalltau([scores[(r["id"], metric)] for r in ratings],
                               [float(r["score"]) for r in ratings], variant="c").statistic
-        row, = [r for r in _csv(tmp / "results/mine/correlations.csv")
+        row, = [r for r in _csv(tmp / "runs/mine/correlations.csv")
                 if r["metric"] == metric and r["level"] == "flat"]
         assert row["statistic"] == "kendall_c"
         assert float(row["value"]) == pytest.approx(expected, abs=1e-12)
@@ -89,7 +89,7 @@ def check_preferences_run(tmp: Path) -> None:
     pairs = {r["pair_id"] for r in _csv(EXAMPLES / "preferences.csv")}
     assert any("," in r["candidate_b"] and "\n" in r["candidate_b"]
                for r in _csv(EXAMPLES / "preferences.csv"))
-    rows = _csv(tmp / "results/study/correlations.csv")
+    rows = _csv(tmp / "runs/study/correlations.csv")
     overall = [r for r in rows if r["benchmark"] == "study" and not r["subset"]]
     assert {(r["metric"], r["statistic"]) for r in overall} == {
         (m, s) for m in ("bleu4", "rouge_l", "cider") for s in ("accuracy", "tau_like", "acc23")}
@@ -98,13 +98,13 @@ def check_preferences_run(tmp: Path) -> None:
 
 
 def check_figures(tmp: Path) -> None:
-    figures = tmp / "figures/mine"
+    figures = tmp / "runs/mine-figures"
     assert (figures / "README.md").is_file()
     assert list(figures.glob("*.png")) and list(figures.glob("*.pdf"))
 
 
 def check_plugin_run(tmp: Path) -> None:
-    folder, = [p.parent for p in tmp.glob("results/*/run.json")
+    folder, = [p.parent for p in tmp.glob("runs/*/run.json")
                if "word_overlap" in p.read_text(encoding="utf-8")]
     scores = {r["sample_id"]: float(r["score"]) for r in _csv(folder / "scores.csv")
               if r["metric"] == "word_overlap"}
@@ -119,7 +119,7 @@ def check_api_tour(tmp: Path, done: dict) -> None:
     tour, = [proc for command, proc in done.items() if "api_tour.py" in command]
     printed = [float(v) for v in re.findall(r"^kendall_c \(flat\) = (-?[\d.]+)", tour.stdout,
                                             flags=re.M)]
-    run = {r["metric"]: float(r["value"]) for r in _csv(tmp / "results/mine/correlations.csv")
+    run = {r["metric"]: float(r["value"]) for r in _csv(tmp / "runs/mine/correlations.csv")
            if r["level"] == "flat"}
     assert printed == [pytest.approx(run[m], abs=5e-5) for m in ("bleu4", "rouge_l", "cider")]
     assert re.search(r"^rouge_l - bleu4: delta [+-][\d.]+ \[.*\], p = [\d.]+$", tour.stdout,
