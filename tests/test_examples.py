@@ -128,6 +128,7 @@ def check_api_tour(tmp: Path, done: dict) -> None:
         ["bleu4", "cider", "rouge_l"]
 
 
+@pytest.mark.slow
 def test_the_readme_quickstart_runs_on_the_examples(tmp_path):
     # One test, so that the commands run once however the suite is split over processes.
     done = run_readme_examples(tmp_path)
