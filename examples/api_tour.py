@@ -1,10 +1,10 @@
 """A tour of the Python API on examples/ratings.csv: score, correlate, compare.
 
 Run it from the project folder (`python examples/api_tour.py`); every step
-prints what it found. The same numbers come from
+prints what it found. The same agreement values come from
 
     python -m experiments.run_correlation --benchmark mine=examples/ratings.csv \
-        --metrics bleu4,rouge_l,cider
+        --metrics bleu4,rouge_l,cider --out runs/mine
 
 which does all of this (and the report, the figures' data) in one command.
 """

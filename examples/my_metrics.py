@@ -7,7 +7,7 @@ unigram precision, to show the shape of a plugin: a `metrics.Metric` subclass
 that scores a chunk of samples, and one `register_metric` call.
 
     python -m experiments.run_correlation --plugin examples/my_metrics.py \
-        --benchmark mine=examples/ratings.csv --metrics word_overlap,bleu4
+        --benchmark mine=examples/ratings.csv --metrics word_overlap,bleu4 --out runs/plugin
 """
 import re
 
