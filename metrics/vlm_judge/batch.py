@@ -70,12 +70,7 @@ class BatchBackend(ServedBackend):
         # ServedBackend.__init__ needs a server; only what decoding() and
         # request_body() read is set here.
         self.model = model
-        self.seed = int(seed)
-        self.temperature = float(temperature)
-        self.max_tokens = int(max_tokens)
-        self.logprobs = bool(logprobs)
-        self.top_logprobs = int(top_logprobs)
-        self.extra_body = dict(extra_body or {})
+        self._set_decoding(seed, temperature, max_tokens, logprobs, top_logprobs, extra_body)
         self.base_urls: list[str] = []
 
     def run(self, requests: Sequence[Request], template: Template | None = None

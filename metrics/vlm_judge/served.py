@@ -181,12 +181,7 @@ class ServedBackend:
         self.max_retries = max(0, int(max_retries))
         self.backoff_base = float(backoff_base)
         self.backoff_max = float(backoff_max)
-        self.seed = int(seed)
-        self.temperature = float(temperature)
-        self.max_tokens = int(max_tokens)
-        self.logprobs = bool(logprobs)
-        self.top_logprobs = int(top_logprobs)
-        self.extra_body = dict(extra_body or {})
+        self._set_decoding(seed, temperature, max_tokens, logprobs, top_logprobs, extra_body)
         # Secrets given in options (the API key is read at request time).
         self._option_secrets = secret_values(self.extra_body) + _url_secrets(self.base_urls)
         for secret in self._option_secrets:
@@ -201,6 +196,16 @@ class ServedBackend:
         self._checked = False
         self._outstanding = [0] * len(self.base_urls)
         self._sent = [0] * len(self.base_urls)
+
+    def _set_decoding(self, seed: int, temperature: float, max_tokens: int, logprobs: bool,
+                      top_logprobs: int, extra_body: dict | None) -> None:
+        """The settings every request body carries (`request_body`, `decoding`)."""
+        self.seed = int(seed)
+        self.temperature = float(temperature)
+        self.max_tokens = int(max_tokens)
+        self.logprobs = bool(logprobs)
+        self.top_logprobs = int(top_logprobs)
+        self.extra_body = dict(extra_body or {})
 
     def decoding(self) -> dict[str, Any]:
         """Request settings that change the answer."""
