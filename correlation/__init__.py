@@ -14,10 +14,12 @@ forms, minimum detectable differences) in `correlation.power` (its own
 share bootstrap replicates in `correlation.replicates`; modules whose names
 start with "_" are internal.
 """
+from .agreement_kappa import cohen_kappa, preference_kappa
 from .bootstrap import bootstrap_ci
 from .ceiling import human_ceiling
 from .compare import (assign_clusters, compare_all, compare_metrics, paired_bootstrap,
                       permutation_test, significance_clusters)
+from .inter_annotator import krippendorff_alpha, krippendorff_alpha_ci
 from .levels import LEVELS, PAIR_STATISTICS, UNITS, correlate
 from .preferences import (PreferenceResult, pairwise_agreement, preference_margin,
                           preference_tie_calibration)
@@ -35,6 +37,8 @@ __all__ = [
     "significance_clusters",
     # pairwise preferences
     "preference_margin", "pairwise_agreement", "preference_tie_calibration",
+    # agreement beyond accuracy
+    "cohen_kappa", "preference_kappa", "krippendorff_alpha", "krippendorff_alpha_ci",
     # warnings
     "UndefinedCorrelationWarning", "NonFiniteScoreWarning",
 ]

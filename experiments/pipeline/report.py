@@ -22,6 +22,7 @@ from ..cli import package_version
 from ..plots.names import DisplayNames
 from .agreement import HUMAN_CEILING, MDD_POWER, ComparisonRow, ResultRow
 from .latex import latex_tables
+from .newer_methods import report_lines as newer_report_lines
 from .results_folder import ResultsWriter
 from .settings import AnalysisSettings
 
@@ -215,6 +216,7 @@ def write_outputs(writer: ResultsWriter, args, benchmarks, runs, rows: Sequence[
     report += [f"- {line}" for line in settings.describe()]
     report += [f"- `{HUMAN_CEILING}` rows: the same statistic between each annotator and the "
                "mean of the others, averaged (a reference point for the metrics, not a metric)."]
+    report += newer_report_lines(rows)
     report += ["", *results_table(rows)]
     if notes_lines(rows):
         report += ["", "Notes from the correlation engine:", "", *notes_lines(rows)]

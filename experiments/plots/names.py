@@ -28,6 +28,8 @@ DISPLAY_NAMES: dict[str, str] = {
     "kendall_23": r"Kendall $\tau_{eq}$", "acc23": r"acc$_{eq}$",
     "spearman": r"Spearman $\rho$", "pearson": r"Pearson $r$",
     "accuracy": "Accuracy", "tau_like": r"$\tau$-like",
+    "kappa": r"Cohen's $\kappa$", "krippendorff_interval": r"Krippendorff's $\alpha$ (interval)",
+    "krippendorff_ordinal": r"Krippendorff's $\alpha$ (ordinal)",
     # levels (flat and pair need no word)
     "flat": "", "pair": "", "item": "per item", "system": "system level",
     # human-study verdicts and the subsets they define

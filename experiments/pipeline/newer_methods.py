@@ -1,0 +1,93 @@
+"""Rows for the meta-evaluation methods of 2024-2026, where a benchmark has the data.
+
+- Cohen's kappa on three-way decisions (A better, B better, tie) for every
+  metric and the pairwise judge, on each pair-level subset
+  (`correlation.preference_kappa`; statistic ``kappa``, level pair).
+- Krippendorff's alpha, interval and ordinal, between annotators where
+  several rated the same samples (`correlation.krippendorff_alpha_ci`),
+  reported as metric ``human_ceiling`` with statistic
+  ``krippendorff_interval`` / ``krippendorff_ordinal`` (level flat), beside
+  the leave-one-annotator-out ceiling.
+
+The statistics live in `correlation/`; this module only lines up the arrays.
+"""
+from __future__ import annotations
+
+import numpy as np
+
+from ..benchmarks.base import Benchmark
+from .agreement import (HUMAN_CEILING, PairProbabilities, ResultRow, View, _finite, _quietly,
+                        annotator_matrix)
+from .settings import AnalysisSettings
+
+KAPPA = "kappa"
+ALPHA_STATISTICS = ("krippendorff_interval", "krippendorff_ordinal")
+
+
+def kappa_rows(bench: Benchmark, scored: dict[str, np.ndarray | PairProbabilities],
+               bench_views: list[View], settings: AnalysisSettings) -> list[ResultRow]:
+    """Kappa of each metric on each pair-level subset (once per subset, whatever its steps)."""
+    from correlation import preference_kappa
+
+    rows = []
+    seen = set()
+    for view in bench_views:
+        if view.step.level != "pair" or view.subset in seen:
+            continue
+        seen.add(view.subset)
+        for metric, scores in scored.items():
+            scores, nonfinite = _finite(scores)
+            margin = view.metric_vector(scores)
+            result, note = _quietly(lambda: preference_kappa(
+                margin, view.human, items=view.items, ci_method=settings.ci_method,
+                n_resamples=settings.bootstrap, confidence=settings.confidence,
+                seed=settings.seed))
+            notes = "; ".join(n for n in (nonfinite, note, result.notes) if n)
+            rows.append(ResultRow(bench.name, metric, KAPPA, "pair", result.value, result.ci_low,
+                                  result.ci_high, result.n, view.subset, result.unit or "",
+                                  result.n_nan, None, notes))
+    return rows
+
+
+def alpha_rows(bench: Benchmark, settings: AnalysisSettings) -> list[ResultRow]:
+    """Krippendorff's alpha (interval, ordinal) between annotators, where known."""
+    from correlation import krippendorff_alpha_ci
+
+    ratings = bench.ratings
+    if ratings is None or ratings.annotators is None or len(set(ratings.annotators)) < 2:
+        return []
+    matrix, _, annotators = annotator_matrix(bench)
+    rows = []
+    for statistic in ALPHA_STATISTICS:
+        level = statistic.partition("_")[2]
+        result, note = _quietly(lambda: krippendorff_alpha_ci(
+            matrix, level, ci_method=settings.ci_method, n_resamples=settings.bootstrap,
+            confidence=settings.confidence, seed=settings.seed))
+        notes = "; ".join(n for n in (f"annotator columns: {', '.join(annotators)}",
+                                      f"{result.n_dropped} samples rated fewer than twice left "
+                                      "out" if result.n_dropped else "", result.notes, note) if n)
+        rows.append(ResultRow(bench.name, HUMAN_CEILING, statistic, "flat", result.value,
+                              result.ci_low, result.ci_high, result.n, "", "samples", 0, None,
+                              notes))
+    return rows
+
+
+def newer_rows(bench: Benchmark, scored: dict[str, np.ndarray | PairProbabilities],
+               bench_views: list[View], settings: AnalysisSettings) -> list[ResultRow]:
+    """Every row of this module that `bench`'s data allow."""
+    return kappa_rows(bench, scored, bench_views, settings) + alpha_rows(bench, settings)
+
+
+def report_lines(rows: list[ResultRow]) -> list[str]:
+    """What report.md says about this module's rows, for those present."""
+    present = {r.statistic for r in rows}
+    lines = []
+    if KAPPA in present:
+        lines.append("- `kappa` rows: Cohen's kappa between the metric's three-way decision (A "
+                     "better, B better, tie) and the human one, over every pair; chance "
+                     "agreement removed, so it is lower than accuracy when one side dominates.")
+    if present & set(ALPHA_STATISTICS):
+        lines.append("- `krippendorff_interval` / `krippendorff_ordinal` rows (metric "
+                     f"`{HUMAN_CEILING}`): Krippendorff's alpha between the annotators, "
+                     "samples rated at least twice, interval over samples.")
+    return lines
