@@ -24,6 +24,7 @@ from .levels import LEVELS, PAIR_STATISTICS, UNITS, correlate
 from .preferences import (PreferenceResult, pairwise_agreement, preference_margin,
                           preference_tie_calibration)
 from .results import ClusterEntry, ComparisonResult, CorrelationResult, SignificanceClusters
+from .spa import soft_pairwise_accuracy, spa_ci, spa_clusters, system_pairwise_accuracy
 from .statistics import STATISTICS, TieCalibration, kendall_tau, pearson, spearman, tie_calibration
 from .warnings import NonFiniteScoreWarning, UndefinedCorrelationWarning
 
@@ -39,6 +40,8 @@ __all__ = [
     "preference_margin", "pairwise_agreement", "preference_tie_calibration",
     # agreement beyond accuracy
     "cohen_kappa", "preference_kappa", "krippendorff_alpha", "krippendorff_alpha_ci",
+    # system level: soft pairwise accuracy (WMT24-25), pairwise accuracy (WMT22-23)
+    "soft_pairwise_accuracy", "spa_ci", "spa_clusters", "system_pairwise_accuracy",
     # warnings
     "UndefinedCorrelationWarning", "NonFiniteScoreWarning",
 ]

@@ -15,13 +15,14 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..benchmarks.base import Benchmark
+from ..benchmarks.base import Benchmark, scores_for
 from .agreement import (HUMAN_CEILING, PairProbabilities, ResultRow, View, _finite, _quietly,
                         annotator_matrix)
 from .settings import AnalysisSettings
 
 KAPPA = "kappa"
 ALPHA_STATISTICS = ("krippendorff_interval", "krippendorff_ordinal")
+SPA, SYSTEM_ACCURACY = "spa", "pairwise_accuracy"
 
 
 def kappa_rows(bench: Benchmark, scored: dict[str, np.ndarray | PairProbabilities],
@@ -72,10 +73,50 @@ def alpha_rows(bench: Benchmark, settings: AnalysisSettings) -> list[ResultRow]:
     return rows
 
 
+def spa_rows(bench: Benchmark, scored: dict[str, np.ndarray | PairProbabilities],
+             settings: AnalysisSettings) -> list[ResultRow]:
+    """SPA with an interval over items and its clusters, and system-level pairwise accuracy,
+    for every per-sample metric, where the ratings name systems and items."""
+    from correlation import spa_ci, spa_clusters, system_pairwise_accuracy
+
+    ratings = bench.ratings
+    if (ratings is None or ratings.systems is None or ratings.items is None
+            or len(set(ratings.systems)) < 2):
+        return []
+    index = bench.sample_index()
+    systems, items = np.asarray(ratings.systems), np.asarray(ratings.items)
+    vectors = {m: _finite(s)[0] for m, s in scored.items() if not isinstance(s, PairProbabilities)}
+    vectors = {m: scores_for(ratings.sample_ids, index, s) for m, s in vectors.items()}
+    rows = []
+    for metric, vector in vectors.items():
+        result, note = _quietly(lambda: spa_ci(
+            vector, ratings.values, systems, items, n_permutations=settings.permutations,
+            ci_method=settings.ci_method, n_resamples=settings.bootstrap,
+            confidence=settings.confidence, seed=settings.seed))
+        rows.append(ResultRow(bench.name, metric, SPA, "system", result.value, result.ci_low,
+                              result.ci_high, result.n, "", "items", 0, None,
+                              "; ".join(n for n in (note, result.notes) if n)))
+        value, note = _quietly(lambda: system_pairwise_accuracy(vector, ratings.values, systems))
+        rows.append(ResultRow(bench.name, metric, SYSTEM_ACCURACY, "system", value, np.nan,
+                              np.nan, len(set(ratings.systems)), "", "", 0, None,
+                              "; ".join(n for n in (note, "share of system pairs ordered alike "
+                                                    "by system means; no interval") if n)))
+    if len(vectors) > 1:
+        clusters, _ = _quietly(lambda: spa_clusters(
+            vectors, ratings.values, systems, items, n_permutations=settings.permutations,
+            n_tests=settings.permutations, alpha=settings.alpha, seed=settings.seed))
+        cluster_of = {e.metric: e.cluster for e in clusters.entries}
+        for row in rows:
+            if row.statistic == SPA:
+                row.cluster = cluster_of.get(row.metric)
+    return rows
+
+
 def newer_rows(bench: Benchmark, scored: dict[str, np.ndarray | PairProbabilities],
                bench_views: list[View], settings: AnalysisSettings) -> list[ResultRow]:
     """Every row of this module that `bench`'s data allow."""
-    return kappa_rows(bench, scored, bench_views, settings) + alpha_rows(bench, settings)
+    return (kappa_rows(bench, scored, bench_views, settings) + alpha_rows(bench, settings)
+            + spa_rows(bench, scored, settings))
 
 
 def report_lines(rows: list[ResultRow]) -> list[str]:
@@ -90,4 +131,19 @@ def report_lines(rows: list[ResultRow]) -> list[str]:
         lines.append("- `krippendorff_interval` / `krippendorff_ordinal` rows (metric "
                      f"`{HUMAN_CEILING}`): Krippendorff's alpha between the annotators, "
                      "samples rated at least twice, interval over samples.")
+    if SPA in present:
+        lines.append("- `spa` rows (level system): soft pairwise accuracy (Thompson et al. 2024, "
+                     "the WMT24-25 system-level meta-metric): mean over system pairs of 1 - "
+                     "|p_human - p_metric|, each p a one-sided paired permutation p-value that "
+                     "one system beats the other; interval over items; `pairwise_accuracy` "
+                     "rows: the share of system pairs ordered alike (WMT22-23).")
+        for bench in dict.fromkeys(r.benchmark for r in rows if r.statistic == SPA):
+            ranked = sorted((r for r in rows if r.benchmark == bench and r.statistic == SPA
+                             and r.cluster is not None), key=lambda r: (r.cluster, -r.value))
+            if ranked:
+                groups: dict[int, list[str]] = {}
+                for r in ranked:
+                    groups.setdefault(r.cluster, []).append(r.metric)
+                lines.append(f"  - {bench}, spa clusters: " + " > ".join(
+                    "{" + ", ".join(g) + "}" for g in groups.values()))
     return lines

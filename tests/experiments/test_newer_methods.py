@@ -67,3 +67,39 @@ def test_kappa_rows_per_pair_subset(tmp_path):
     assert rows["m", ""].statistic == "kappa"
     assert rows["m", ""].value == pytest.approx(5 / 9)
     assert rows["m", "HI"].n == 3
+
+
+def _system_ratings(tmp_path: Path) -> Path:
+    rng = np.random.default_rng(0)
+    lines = ["id,candidate,item,system,score"]
+    for item in range(12):
+        for k, system in enumerate(("s1", "s2", "s3")):
+            lines.append(f"{system}-{item},text {system} {item},img{item},{system},"
+                         f"{k + rng.normal():.4f}")
+    return _write(tmp_path, "sys.csv", "\n".join(lines) + "\n")
+
+
+def test_spa_rows_where_ratings_name_systems(tmp_path):
+    from correlation import soft_pairwise_accuracy, system_pairwise_accuracy
+
+    bench = load_user_file("mine", _system_ratings(tmp_path))
+    human = bench.ratings.values
+    good = human + 0.1 * np.arange(human.size) % 3  # per-sample scores in sample order
+    reverse = -human
+    rows = newer_rows(bench, {"good": good, "reverse": reverse}, views(bench), SETTINGS)
+    by = {(r.metric, r.statistic): r for r in rows}
+    assert by["good", "spa"].value == pytest.approx(soft_pairwise_accuracy(
+        good, human, bench.ratings.systems, bench.ratings.items, n_permutations=50,
+        seed=np.random.SeedSequence(0).spawn(2)[0]))
+    assert by["reverse", "pairwise_accuracy"].value == 0.0
+    assert by["good", "pairwise_accuracy"].value == system_pairwise_accuracy(
+        good, human, bench.ratings.systems)
+    assert by["good", "spa"].cluster == 1 and by["reverse", "spa"].cluster == 2
+    assert by["good", "spa"].n == 3
+
+
+def test_no_spa_rows_without_systems(tmp_path):
+    bench = load_user_file("mine", _write(tmp_path, "r.csv", RATINGS_CSV))
+    scores = np.arange(len(bench.samples), dtype=float)
+    assert not [r for r in newer_rows(bench, {"m": scores}, views(bench), SETTINGS)
+                if r.statistic in ("spa", "pairwise_accuracy")]
