@@ -77,8 +77,9 @@ def build_parser() -> argparse.ArgumentParser:
                         "NAME=FILE for your own ratings or preferences file (.csv or .jsonl; "
                         "see the README) (default: demo)")
     p.add_argument("--protocol", action="append", default=[], metavar="NAME=STAT@LEVEL[,...]",
-                   help="for your own file NAME: the statistics to report in place of its "
-                        "default, e.g. mine=pearson@flat,kendall_b@system; repeatable")
+                   help="for benchmark NAME (built-in or your own file): the statistics to "
+                        "report in place of its standard ones, e.g. thumb=kendall_c@item or "
+                        "mine=pearson@flat,kendall_b@system; repeatable")
     p.add_argument("--metrics", default=None,
                    help=f"comma-separated, of: {', '.join(list_metrics())} (default: every "
                         "registered metric; those that cannot run here are skipped with the "
@@ -340,13 +341,12 @@ def main(argv: list[str] | None = None) -> int:
     started = time.time()
     try:
         protocols = parse_protocols(args.protocol)
-        unused = set(protocols) - {b.partition("=")[0].strip() for b in benchmarks if "=" in b}
+        unused = set(protocols) - {b.partition("=")[0].strip() for b in benchmarks}
         if unused:
-            raise DataError(f"--protocol for {', '.join(sorted(unused))}: no such NAME=FILE "
-                            "benchmark")
+            raise DataError(f"--protocol for {', '.join(sorted(unused))}: no such benchmark "
+                            "in --benchmark")
         loaded = [load_benchmark(name, args.data_dir, args.image_root,
-                                 protocol=protocols.get(name.partition("=")[0].strip())
-                                 if "=" in name else None)
+                                 protocol=protocols.get(name.partition("=")[0].strip()))
                   for name in benchmarks]
         externals = [ExternalScores.read(name, path) for name, path in external_files]
         writer = ResultsWriter(args.out)
