@@ -15,6 +15,8 @@ share bootstrap replicates in `correlation.replicates`; modules whose names
 start with "_" are internal.
 """
 from .agreement_kappa import cohen_kappa, preference_kappa
+from .battles import (battle_ranking, bradley_terry, caption_agreement, elo_ratings,
+                      ranking_agreement)
 from .bootstrap import bootstrap_ci
 from .ceiling import human_ceiling
 from .compare import (assign_clusters, compare_all, compare_metrics, paired_bootstrap,
@@ -42,6 +44,8 @@ __all__ = [
     "cohen_kappa", "preference_kappa", "krippendorff_alpha", "krippendorff_alpha_ci",
     # system level: soft pairwise accuracy (WMT24-25), pairwise accuracy (WMT22-23)
     "soft_pairwise_accuracy", "spa_ci", "spa_clusters", "system_pairwise_accuracy",
+    # rankings from pairwise battles (Bradley-Terry, Elo)
+    "bradley_terry", "elo_ratings", "battle_ranking", "ranking_agreement", "caption_agreement",
     # warnings
     "UndefinedCorrelationWarning", "NonFiniteScoreWarning",
 ]

@@ -77,7 +77,7 @@ def preference_kappa(margin, human, items=None, *, epsilon: float = 0.0, ci_meth
     rows_of = [np.flatnonzero(units == u) for u in range(n_units)] if codes is not None else None
 
     def statistic(idx):
-        rows = idx if rows_of is None else np.concatenate([rows_of[u] for u in idx])
+        rows = idx if rows_of is None else np.concatenate([rows_of[u] for u in idx] + [idx[:0]])
         return cohen_kappa(metric_decision[rows], h[rows])
 
     with warnings.catch_warnings():

@@ -33,7 +33,7 @@ from .benchmarks.base import Benchmark, DataError
 from .benchmarks import DATA_ENV, list_benchmarks, load_benchmark
 from .pipeline.external_scores import ExternalScores
 from .pipeline.finite import finite_or_nan
-from .pipeline.newer_methods import newer_rows
+from .pipeline.newer_methods import battle_rankings, newer_rows
 from .pipeline.metric_options import UsageError, parse_metric_options
 from .pipeline.results_folder import OutputFolderError, ResultsWriter
 from .pipeline.settings import AnalysisSettings
@@ -405,6 +405,10 @@ def _run(args, writer: ResultsWriter, loaded: list[Benchmark], metric_names: lis
             annotate_clusters(bench_rows, bench_views)
             rows += bench_rows + human_ceilings(bench)
             rows += newer_rows(bench, scored, bench_views, analysis)
+            ranking_rows, ranking_table = battle_rankings(bench, scored, analysis)
+            rows += ranking_rows
+            if ranking_table:
+                tables[bench.name, "rankings"] = ranking_table
             clusters[bench.name] = bench_views
             if with_tables:
                 for table, table_rows in bench.tables(bench, per_sample, analysis).items():

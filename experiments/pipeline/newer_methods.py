@@ -112,9 +112,77 @@ def spa_rows(bench: Benchmark, scored: dict[str, np.ndarray | PairProbabilities]
     return rows
 
 
+HUMANS = "humans"  # the ranking fitted from the human outcomes, in rankings.csv
+RANKING_METHODS = ("bt", "elo")
+
+
+def battle_outcomes(bench: Benchmark, scores: np.ndarray | PairProbabilities) -> np.ndarray:
+    """Per verdict row, the metric's battle outcome: +1 when it prefers A, -1 when B, 0 on a
+    tie, NaN where it has no score."""
+    from correlation import preference_margin
+
+    prefs = bench.preferences
+    scores, _ = _finite(scores)
+    if isinstance(scores, PairProbabilities):
+        prob = np.array([scores.prob_b_better.get(i, np.nan) for i in prefs.pair_ids])
+        return np.sign(preference_margin(prob_b_better=prob))
+    index = bench.sample_index()
+    return np.sign(scores_for(prefs.sample_a, index, scores)
+                   - scores_for(prefs.sample_b, index, scores))
+
+
+def battle_rankings(bench: Benchmark, scored: dict[str, np.ndarray | PairProbabilities],
+                    settings: AnalysisSettings) -> tuple[list[ResultRow], list[dict]]:
+    """(agreement rows, rankings.csv rows) where the preferences name the systems."""
+    from correlation import battle_ranking, caption_agreement, ranking_agreement
+
+    prefs = bench.preferences
+    if prefs is None or prefs.system_a is None or len(set(prefs.system_a + prefs.system_b)) < 2:
+        return [], []
+    a, b, human = np.asarray(prefs.system_a), np.asarray(prefs.system_b), prefs.outcome
+    outcomes = {HUMANS: human.astype(float)}
+    outcomes.update({m: battle_outcomes(bench, s) for m, s in scored.items()})
+    table, rows = [], []
+    options = dict(n_resamples=settings.bootstrap, confidence=settings.confidence,
+                   seed=settings.seed)
+    for name, outcome in outcomes.items():
+        keep = np.isfinite(outcome)
+        for method in RANKING_METHODS:
+            ranking, note = _quietly(lambda: battle_ranking(a[keep], b[keep], outcome[keep],
+                                                            method=method, **options))
+            for k, system in enumerate(ranking.systems):
+                table.append({"ranking": name, "method": method, "system": system,
+                              "score": ranking.scores[k], "ci_low": ranking.ci_low[k],
+                              "ci_high": ranking.ci_high[k], "rank": ranking.rank[k],
+                              "rank_low": ranking.rank_low[k], "rank_high": ranking.rank_high[k],
+                              "n_battles": ranking.n_battles,
+                              "notes": "; ".join(n for n in (ranking.notes, note) if n)})
+        if name == HUMANS:
+            continue
+        for method in RANKING_METHODS:
+            (rho, tau), note = _quietly(lambda: ranking_agreement(outcome, human, a, b,
+                                                                  method=method, **options))
+            for result in (rho, tau):
+                rows.append(ResultRow(bench.name, name, f"{result.statistic}_{method}", "system",
+                                      result.value, result.ci_low, result.ci_high, result.n, "",
+                                      "battles", result.n_nan, None,
+                                      "; ".join(n for n in (note, result.notes) if n)))
+        with_ties, without, n, n_decisive = caption_agreement(outcome, human)
+        rows.append(ResultRow(bench.name, name, "caption_agreement", "pair", with_ties, np.nan,
+                              np.nan, n, "", "", int((~np.isfinite(outcome)).sum()), None,
+                              "CapArena caption-level agreement, ties included (a tie matches "
+                              "only a tie); no interval"))
+        rows.append(ResultRow(bench.name, name, "caption_agreement_no_ties", "pair", without,
+                              np.nan, np.nan, n_decisive, "", "",
+                              int((~np.isfinite(outcome)).sum()), None,
+                              "CapArena caption-level agreement on battles neither side tied; "
+                              "no interval"))
+    return rows, table
+
+
 def newer_rows(bench: Benchmark, scored: dict[str, np.ndarray | PairProbabilities],
                bench_views: list[View], settings: AnalysisSettings) -> list[ResultRow]:
-    """Every row of this module that `bench`'s data allow."""
+    """Every row of this module that `bench`'s data allow (rankings.csv: `battle_rankings`)."""
     return (kappa_rows(bench, scored, bench_views, settings) + alpha_rows(bench, settings)
             + spa_rows(bench, scored, settings))
 
@@ -146,4 +214,13 @@ def report_lines(rows: list[ResultRow]) -> list[str]:
                     groups.setdefault(r.cluster, []).append(r.metric)
                 lines.append(f"  - {bench}, spa clusters: " + " > ".join(
                     "{" + ", ".join(g) + "}" for g in groups.values()))
+    if any(r.statistic.startswith("ranking_") for r in rows):
+        lines.append("- `ranking_spearman_bt|elo`, `ranking_kendall_bt|elo` rows: the pairs as "
+                     "battles between the systems that wrote A and B; Spearman and Kendall "
+                     "tau-b between the systems' Bradley-Terry (ties half wins) or online Elo "
+                     "(K 4, scale 400, initial 1000) scores from the metric's outcomes (its "
+                     "preferred side, a tie where it ties) and from the humans'; percentile "
+                     "intervals over battles. Each ranking, with score and rank intervals per "
+                     "system: rankings.csv. `caption_agreement` (ties included) and "
+                     "`caption_agreement_no_ties`: CapArena's caption-level agreement.")
     return lines

@@ -46,6 +46,12 @@ def test_kappa_pairs_resampled_together_and_nan_dropped():
     assert r.value == pytest.approx((42 - 16) / (49 - 16))
 
 
+def test_kappa_without_any_scored_pair_is_undefined_not_an_error():
+    with pytest.warns(UndefinedCorrelationWarning):
+        r = preference_kappa([np.nan, np.nan], [1, -1], items=["p1", "p2"], n_resamples=20)
+    assert np.isnan(r.value) and r.n_nan == 2 and r.n == 0
+
+
 def test_kappa_undefined_when_both_always_agree_on_one_decision():
     with pytest.warns(UndefinedCorrelationWarning):
         assert np.isnan(cohen_kappa([1, 1, 1], [1, 1, 1]))

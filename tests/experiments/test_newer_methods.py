@@ -103,3 +103,59 @@ def test_no_spa_rows_without_systems(tmp_path):
     scores = np.arange(len(bench.samples), dtype=float)
     assert not [r for r in newer_rows(bench, {"m": scores}, views(bench), SETTINGS)
                 if r.statistic in ("spa", "pairwise_accuracy")]
+
+
+BATTLES_CSV = """\
+pair_id,candidate_a,candidate_b,preferred,system_a,system_b
+q1,short,a longer one,b,g1,g2
+q2,a longer one,short,a,g2,g1
+q3,tiny,a very long caption,tie,g1,g3
+q4,a very long caption,a longer one,a,g3,g2
+q5,a longer one,a very long caption,a,g2,g3
+q6,short,a very long caption,b,g1,g3
+"""
+
+
+def test_system_columns_in_the_preferences_format(tmp_path):
+    from experiments.benchmarks.base import DataError
+
+    bench = load_user_file("b", _write(tmp_path, "b.csv", BATTLES_CSV))
+    assert bench.preferences.system_a == ["g1", "g2", "g1", "g3", "g2", "g1"]
+    assert bench.preferences.system_b == ["g2", "g1", "g3", "g2", "g3", "g3"]
+    one_side = BATTLES_CSV.replace("q1,short,a longer one,b,g1,g2", "q1,short,a longer one,b,g1,")
+    with pytest.raises(DataError, match=r"b.csv:2: system_a and system_b go together"):
+        load_user_file("b", _write(tmp_path, "b.csv", one_side))
+    itself = BATTLES_CSV.replace("b,g1,g2", "b,g1,g1")
+    with pytest.raises(DataError, match=r"b.csv:2: .*cannot battle itself"):
+        load_user_file("b", _write(tmp_path, "b.csv", itself))
+
+
+def test_battle_rows_and_rankings(tmp_path):
+    from correlation import bradley_terry, caption_agreement
+    from experiments.pipeline.newer_methods import battle_rankings
+
+    bench = load_user_file("b", _write(tmp_path, "b.csv", BATTLES_CSV))
+    length = np.array([len(s.candidate) for s in bench.samples], dtype=float)
+    rows, table = battle_rankings(bench, {"len": length}, SETTINGS)
+    by = {r.statistic: r for r in rows}
+    # the length metric prefers the longer caption: outcomes (-1, 1, -1, 1, -1, -1)
+    metric = np.array([-1, 1, -1, 1, -1, -1])
+    human = bench.preferences.outcome
+    assert by["caption_agreement"].value == pytest.approx(caption_agreement(metric, human)[0])
+    assert by["caption_agreement_no_ties"].value == pytest.approx(4 / 5)
+    assert by["caption_agreement_no_ties"].n == 5
+    assert {"ranking_spearman_bt", "ranking_kendall_bt", "ranking_spearman_elo",
+            "ranking_kendall_elo"} <= set(by)
+    humans_bt = {r["system"]: r["score"] for r in table
+                 if r["ranking"] == "humans" and r["method"] == "bt"}
+    assert humans_bt == pytest.approx(bradley_terry(bench.preferences.system_a,
+                                                    bench.preferences.system_b, human))
+    assert {r["ranking"] for r in table} == {"humans", "len"}
+    assert len(table) == 2 * 2 * 3  # two rankings, two methods, three systems
+
+
+def test_no_battles_without_system_columns(tmp_path):
+    from experiments.pipeline.newer_methods import battle_rankings
+
+    bench = load_user_file("study", _write(tmp_path, "p.csv", PREFS_CSV))
+    assert battle_rankings(bench, {"m": np.arange(8.0)}, SETTINGS) == ([], [])
