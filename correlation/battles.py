@@ -18,7 +18,10 @@ outcome +1 (A better), 0 (tie), -1 (B better), as everywhere in this package.
 - Online Elo, in the order of the battles: E_a = 1 / (1 + base^((R_b -
   R_a) / scale)), S_a = 1, 1/2, 0 for a win, tie, loss;
   R_a += K (S_a - E_a), R_b -= K (S_a - E_a). CapArena's defaults: K = 4,
-  scale 400, base 10, initial rating 1000.
+  scale 400, base 10, initial rating 1000. Online Elo depends on the order
+  of the battles, so `battle_ranking` and `ranking_agreement` take as its
+  score the median over the bootstrap resamples (each in random order), as
+  CapArena and Chatbot Arena rank by; `elo_ratings` is the single pass.
 
 Intervals (`battle_ranking`): percentile bootstrap over battles (a
 resample is drawn with replacement and in random order, as CapArena's
@@ -161,7 +164,8 @@ def battle_ranking(system_a, system_b, outcome, systems=None, *, method: str = "
                    n_resamples: int = 1000, confidence: float = 0.95,
                    seed=0) -> BattleRanking:
     """Scores, ranks and their percentile bootstrap intervals over battles (method "bt" or
-    "elo"; k is Elo's K). Resamples where BT is undefined are left out and counted."""
+    "elo"; k is Elo's K; Elo's score is the median over the resamples, see the module
+    docstring). Resamples where BT is undefined are left out and counted."""
     check_settings("percentile", n_resamples, confidence)
     labels, ia, ib, o = _battles(system_a, system_b, outcome, systems)
     fit = _scorer(method, labels.size, k, scale, base, initial)
@@ -174,6 +178,8 @@ def battle_ranking(system_a, system_b, outcome, systems=None, *, method: str = "
                      (rng.integers(0, o.size, o.size) for _ in range(n_resamples))])
     ok = ~np.isnan(reps).any(axis=1)
     reps = reps[ok]
+    if method == "elo" and reps.size:
+        point = np.median(reps, axis=0)
     alpha = (1 - confidence) / 2
     if reps.size:
         lo, hi = np.percentile(reps, [100 * alpha, 100 * (1 - alpha)], axis=0)
@@ -220,14 +226,19 @@ def ranking_agreement(metric_outcome, human_outcome, system_a, system_b, *, meth
     _, _, _, mm = _battles(np.asarray(system_a)[keep], np.asarray(system_b)[keep], m[keep],
                            labels)
     fit = _scorer(method, labels.size, k, scale, base, initial)
-    rho, tau = _rank_correlations(fit(ia, ib, mm), fit(ia, ib, hh))
+    metric_scores, human_scores = fit(ia, ib, mm), fit(ia, ib, hh)
     rng = make_rng(seed)
-    reps = []
+    reps, metric_reps, human_reps = [], [], []
     for _ in range(n_resamples):
         idx = rng.integers(0, hh.size, hh.size)
-        reps.append(_rank_correlations(fit(ia[idx], ib[idx], mm[idx]),
-                                       fit(ia[idx], ib[idx], hh[idx])))
+        metric_reps.append(fit(ia[idx], ib[idx], mm[idx]))
+        human_reps.append(fit(ia[idx], ib[idx], hh[idx]))
+        reps.append(_rank_correlations(metric_reps[-1], human_reps[-1]))
     reps = np.array(reps)
+    if method == "elo" and reps.size:  # order-free scores: the bootstrap medians
+        metric_scores = np.median(np.array(metric_reps), axis=0)
+        human_scores = np.median(np.array(human_reps), axis=0)
+    rho, tau = _rank_correlations(metric_scores, human_scores)
     out = []
     for col, (name, value) in enumerate((("ranking_spearman", rho), ("ranking_kendall", tau))):
         finite = reps[:, col][np.isfinite(reps[:, col])]

@@ -34,6 +34,7 @@ from .benchmarks import DATA_ENV, list_benchmarks, load_benchmark
 from .pipeline.external_scores import ExternalScores
 from .pipeline.finite import finite_or_nan
 from .pipeline.newer_methods import battle_rankings, newer_rows
+from .pipeline.published import published_for
 from .pipeline.metric_options import UsageError, parse_metric_options
 from .pipeline.results_folder import OutputFolderError, ResultsWriter
 from .pipeline.settings import AnalysisSettings
@@ -130,6 +131,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--cache-dir", default=None,
                    help="score cache folder (default: $METAEVAL_CACHE_DIR or ~/.cache/socratis-metaeval)")
     p.add_argument("--no-cache", action="store_true", help="score everything anew, write no cache")
+    p.add_argument("--published", action="store_true",
+                   help="also show the published numbers of these benchmarks (paper and table "
+                        "in experiments/benchmarks/published_results.csv) in report.md, "
+                        "agreement.tex and OUT/published.csv, marked and never clustered")
     p.add_argument("--skip-unavailable", action="store_true",
                    help="a metric named in --metrics that cannot run here is skipped with the "
                         "reason instead of failing the run")
@@ -418,7 +423,8 @@ def _run(args, writer: ResultsWriter, loaded: list[Benchmark], metric_names: lis
 
     write_outputs(writer, args, loaded, runs, rows, started, comparisons=comparisons,
                   tables=tables, clusters=clusters, settings=analysis, names=names,
-                  command=command)
+                  command=command,
+                  published=published_for([b.name for b in loaded]) if args.published else ())
     named = args.metrics is not None and not args.skip_unavailable
     failed = [r for r in runs if r.skipped and named and r.metric in metric_names]
     for r in failed:

@@ -98,9 +98,7 @@ def spa_rows(bench: Benchmark, scored: dict[str, np.ndarray | PairProbabilities]
                               "; ".join(n for n in (note, result.notes) if n)))
         value, note = _quietly(lambda: system_pairwise_accuracy(vector, ratings.values, systems))
         rows.append(ResultRow(bench.name, metric, SYSTEM_ACCURACY, "system", value, np.nan,
-                              np.nan, len(set(ratings.systems)), "", "", 0, None,
-                              "; ".join(n for n in (note, "share of system pairs ordered alike "
-                                                    "by system means; no interval") if n)))
+                              np.nan, len(set(ratings.systems)), "", "", 0, None, note))
     if len(vectors) > 1:
         clusters, _ = _quietly(lambda: spa_clusters(
             vectors, ratings.values, systems, items, n_permutations=settings.permutations,
@@ -169,14 +167,10 @@ def battle_rankings(bench: Benchmark, scored: dict[str, np.ndarray | PairProbabi
                                       "; ".join(n for n in (note, result.notes) if n)))
         with_ties, without, n, n_decisive = caption_agreement(outcome, human)
         rows.append(ResultRow(bench.name, name, "caption_agreement", "pair", with_ties, np.nan,
-                              np.nan, n, "", "", int((~np.isfinite(outcome)).sum()), None,
-                              "CapArena caption-level agreement, ties included (a tie matches "
-                              "only a tie); no interval"))
+                              np.nan, n, "", "", int((~np.isfinite(outcome)).sum()), None, ""))
         rows.append(ResultRow(bench.name, name, "caption_agreement_no_ties", "pair", without,
                               np.nan, np.nan, n_decisive, "", "",
-                              int((~np.isfinite(outcome)).sum()), None,
-                              "CapArena caption-level agreement on battles neither side tied; "
-                              "no interval"))
+                              int((~np.isfinite(outcome)).sum()), None, ""))
     return rows, table
 
 
@@ -204,7 +198,8 @@ def report_lines(rows: list[ResultRow]) -> list[str]:
                      "the WMT24-25 system-level meta-metric): mean over system pairs of 1 - "
                      "|p_human - p_metric|, each p a one-sided paired permutation p-value that "
                      "one system beats the other; interval over items; `pairwise_accuracy` "
-                     "rows: the share of system pairs ordered alike (WMT22-23).")
+                     "rows: the share of system pairs ordered alike by system means (WMT22-23; "
+                     "no interval).")
         for bench in dict.fromkeys(r.benchmark for r in rows if r.statistic == SPA):
             ranked = sorted((r for r in rows if r.benchmark == bench and r.statistic == SPA
                              and r.cluster is not None), key=lambda r: (r.cluster, -r.value))
@@ -218,9 +213,11 @@ def report_lines(rows: list[ResultRow]) -> list[str]:
         lines.append("- `ranking_spearman_bt|elo`, `ranking_kendall_bt|elo` rows: the pairs as "
                      "battles between the systems that wrote A and B; Spearman and Kendall "
                      "tau-b between the systems' Bradley-Terry (ties half wins) or online Elo "
-                     "(K 4, scale 400, initial 1000) scores from the metric's outcomes (its "
-                     "preferred side, a tie where it ties) and from the humans'; percentile "
+                     "(K 4, scale 400, initial 1000; median over the resamples) scores from "
+                     "the metric's outcomes (its preferred side, a tie where it ties) and from "
+                     "the humans'; percentile "
                      "intervals over battles. Each ranking, with score and rank intervals per "
                      "system: rankings.csv. `caption_agreement` (ties included) and "
-                     "`caption_agreement_no_ties`: CapArena's caption-level agreement.")
+                     "`caption_agreement_no_ties`: CapArena's caption-level agreement (no "
+                     "interval).")
     return lines

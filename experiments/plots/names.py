@@ -21,7 +21,7 @@ DISPLAY_NAMES: dict[str, str] = {
     "bleu1": "BLEU-1", "bleu2": "BLEU-2", "bleu3": "BLEU-3", "bleu4": "BLEU-4",
     "meteor": "METEOR", "rouge_l": "ROUGE-L", "cider": "CIDEr", "spice": "SPICE",
     "bertscore": "BERTScore", "bartscore": "BARTScore", "clipscore": "CLIP-S",
-    "refclipscore": "RefCLIP-S", "vlm_judge": "VLM judge",
+    "refclipscore": "RefCLIP-S", "vlm_judge": "VLM judge", "fleur": "FLEUR",
     "vlm_judge_pairwise": "VLM judge (pairwise)", "human_ceiling": "Human ceiling",
     # statistics (Deutsch et al. 2023 name the tie-aware pair tau_eq and acc_eq)
     "kendall_b": r"Kendall $\tau_b$", "kendall_c": r"Kendall $\tau_c$",

@@ -85,3 +85,15 @@ def test_caption_agreement_with_and_without_ties():
     # battles where neither tied: 1st, 3rd, 5th; equal on 1 of 3
     assert caption_agreement([1, 0, -1, 1, 1], [1, 0, 1, 0, -1]) == (
         pytest.approx(2 / 5), pytest.approx(1 / 3), 5, 3)
+
+
+def test_elo_ranking_does_not_depend_on_the_battles_order():
+    # A beats B in 60 of 100 battles, but the file ends with B's 40 wins: a single online
+    # pass ends with B ahead; the bootstrap median (random orders) puts A first
+    a, b = ["A"] * 100, ["B"] * 100
+    o = [1] * 60 + [-1] * 40
+    single = elo_ratings(a, b, o)
+    assert single["B"] > single["A"]
+    r = battle_ranking(a, b, o, method="elo", n_resamples=200)
+    assert r.rank == (1.0, 2.0)
+    assert all(lo <= s <= hi for s, lo, hi in zip(r.scores, r.ci_low, r.ci_high))

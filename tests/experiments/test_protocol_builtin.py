@@ -51,7 +51,8 @@ def test_thumb_as_kendall_c_end_to_end(shared_data, tmp_path):
 
 def test_standard_protocol_stays_the_default(shared_data):
     bench = load_benchmark("thumb", shared_data)
-    assert bench.protocol == [ProtocolStep("pearson", level) for level in ("flat", "item", "system")]
+    assert bench.protocol == [ProtocolStep("pearson", level)
+                              for level in ("flat", "item", "system")]
     assert not any("--protocol" in note for note in bench.notes)
 
 
