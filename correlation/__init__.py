@@ -10,18 +10,18 @@ everywhere. See docs/correlation.md for every definition.
 The result types are in `correlation.results`, the warning classes in
 `correlation.warnings`, statistical power (simulated from a pilot, closed
 forms, minimum detectable differences) in `correlation.power` (its own
-`__all__`; docs/power.md), the cache that lets `correlate` and `compare_all`
-share bootstrap replicates in `correlation.replicates`; modules whose names
+`__all__`; docs/power.md), Krippendorff's alpha and Cohen's kappa of two
+sequences in `correlation.inter_annotator` and `correlation.agreement_kappa`,
+Bradley-Terry and Elo rankings in `correlation.battles`, the cache that
+lets `correlate` and `compare_all` share bootstrap replicates in `correlation.replicates`; modules whose names
 start with "_" are internal.
 """
-from .agreement_kappa import cohen_kappa, preference_kappa
-from .battles import (battle_ranking, bradley_terry, caption_agreement, elo_ratings,
-                      ranking_agreement)
+from .agreement_kappa import preference_kappa
+from .battles import caption_agreement, ranking_agreement
 from .bootstrap import bootstrap_ci
 from .ceiling import human_ceiling
 from .compare import (assign_clusters, compare_all, compare_metrics, paired_bootstrap,
                       permutation_test, significance_clusters)
-from .inter_annotator import krippendorff_alpha, krippendorff_alpha_ci
 from .levels import LEVELS, PAIR_STATISTICS, UNITS, correlate
 from .preferences import (PreferenceResult, pairwise_agreement, preference_margin,
                           preference_tie_calibration)
@@ -40,12 +40,12 @@ __all__ = [
     "significance_clusters",
     # pairwise preferences
     "preference_margin", "pairwise_agreement", "preference_tie_calibration",
-    # agreement beyond accuracy
-    "cohen_kappa", "preference_kappa", "krippendorff_alpha", "krippendorff_alpha_ci",
+    # agreement beyond accuracy (Krippendorff's alpha: correlation.inter_annotator)
+    "preference_kappa",
     # system level: soft pairwise accuracy (WMT24-25), pairwise accuracy (WMT22-23)
     "soft_pairwise_accuracy", "spa_ci", "spa_clusters", "system_pairwise_accuracy",
-    # rankings from pairwise battles (Bradley-Terry, Elo)
-    "bradley_terry", "elo_ratings", "battle_ranking", "ranking_agreement", "caption_agreement",
+    # rankings from pairwise battles (the rankings themselves: correlation.battles)
+    "ranking_agreement", "caption_agreement",
     # warnings
     "UndefinedCorrelationWarning", "NonFiniteScoreWarning",
 ]

@@ -29,7 +29,7 @@ resample is drawn with replacement and in random order, as CapArena's
 `ranking_agreement` compares two rankings fitted on the same battles (e.g.
 human outcomes and a metric's) by Spearman's rho and Kendall's tau-b between
 the systems' scores, with a percentile interval from the same resamples for
-both. `caption_agreement` is CapArena's caption-level agreement.
+both. Metric scores first, human second, as everywhere. `caption_agreement` is CapArena's caption-level agreement.
 """
 from __future__ import annotations
 
@@ -46,9 +46,9 @@ from .bootstrap import check_settings, percentile_interval
 from .results import CorrelationResult
 
 __all__ = ["bradley_terry", "elo_ratings", "battle_ranking", "ranking_agreement",
-           "caption_agreement", "BattleRanking", "RANKING_METHODS"]
+           "caption_agreement", "BattleRanking", "RANKING_MODELS"]
 
-RANKING_METHODS = ("bt", "elo")
+RANKING_MODELS = ("bt", "elo")
 
 
 @dataclass(frozen=True)
@@ -56,7 +56,7 @@ class BattleRanking:
     """Systems ranked from battles: per system its score (Elo scale), percentile interval,
     rank (1 = best, ties share the best rank) and rank interval."""
 
-    method: str
+    model: str
     systems: tuple
     scores: tuple
     ci_low: tuple
@@ -146,29 +146,37 @@ def elo_ratings(system_a, system_b, outcome, systems=None, *, k: float = 4, scal
                                           initial).tolist()))
 
 
-def _scorer(method: str, k: int, elo_k: float, scale: float, base: float, initial: float):
-    if method not in RANKING_METHODS:
-        raise ValueError(f"unknown ranking method {method!r}; choose one of "
-                         f"{', '.join(RANKING_METHODS)}")
-    if method == "bt":
+def _scorer(model: str, k: int, elo_k: float, scale: float, base: float, initial: float):
+    if model not in RANKING_MODELS:
+        raise ValueError(f"unknown ranking model {model!r}; choose one of "
+                         f"{', '.join(RANKING_MODELS)}")
+    if model == "bt":
         return lambda ia, ib, o: scale * _bt_fit(ia, ib, o, k) / math.log(base) + initial
     return lambda ia, ib, o: _elo(ia, ib, o, k, elo_k, scale, base, initial)
+
+
+def _percentile_only(function: str, ci_method: str) -> None:
+    if ci_method != "percentile":
+        raise ValueError(f"{function}: ci_method must be 'percentile' (a ranking's interval is "
+                         f"the percentile bootstrap), got {ci_method!r}")
 
 
 def _ranks(scores: np.ndarray) -> np.ndarray:
     return rankdata(-scores, method="min")
 
 
-def battle_ranking(system_a, system_b, outcome, systems=None, *, method: str = "bt",
+def battle_ranking(system_a, system_b, outcome, systems=None, *, model: str = "bt",
                    k: float = 4, scale: float = 400, base: float = 10, initial: float = 1000,
-                   n_resamples: int = 1000, confidence: float = 0.95,
-                   seed=0) -> BattleRanking:
-    """Scores, ranks and their percentile bootstrap intervals over battles (method "bt" or
+                   ci_method: str = "percentile", n_resamples: int = 1000,
+                   confidence: float = 0.95, seed=0) -> BattleRanking:
+    """Scores, ranks and their percentile bootstrap intervals over battles (model "bt" or
     "elo"; k is Elo's K; Elo's score is the median over the resamples, see the module
-    docstring). Resamples where BT is undefined are left out and counted."""
+    docstring; ci_method "percentile" only). Resamples where BT is undefined are left out
+    and counted."""
+    _percentile_only("battle_ranking", ci_method)
     check_settings("percentile", n_resamples, confidence)
     labels, ia, ib, o = _battles(system_a, system_b, outcome, systems)
-    fit = _scorer(method, labels.size, k, scale, base, initial)
+    fit = _scorer(model, labels.size, k, scale, base, initial)
     point = fit(ia, ib, o)
     if np.isnan(point).any():
         undefined("Bradley-Terry scores are undefined: the battles do not connect every system "
@@ -178,7 +186,7 @@ def battle_ranking(system_a, system_b, outcome, systems=None, *, method: str = "
                      (rng.integers(0, o.size, o.size) for _ in range(n_resamples))])
     ok = ~np.isnan(reps).any(axis=1)
     reps = reps[ok]
-    if method == "elo" and reps.size:
+    if model == "elo" and reps.size:
         point = np.median(reps, axis=0)
     alpha = (1 - confidence) / 2
     if reps.size:
@@ -191,7 +199,7 @@ def battle_ranking(system_a, system_b, outcome, systems=None, *, method: str = "
     ranks = _ranks(point) if not np.isnan(point).any() else np.full(labels.size, np.nan)
     dropped = int((~ok).sum())
     return BattleRanking(
-        method=method, systems=tuple(labels.tolist()), scores=tuple(point.tolist()),
+        model=model, systems=tuple(labels.tolist()), scores=tuple(point.tolist()),
         ci_low=tuple(np.asarray(lo).tolist()), ci_high=tuple(np.asarray(hi).tolist()),
         rank=tuple(np.asarray(ranks, dtype=float).tolist()),
         rank_low=tuple(np.asarray(r_lo, dtype=float).tolist()),
@@ -207,25 +215,28 @@ def _rank_correlations(x: np.ndarray, y: np.ndarray) -> tuple[float, float]:
     return float(spearmanr(x, y).statistic), float(kendalltau(x, y).statistic)
 
 
-def ranking_agreement(metric_outcome, human_outcome, system_a, system_b, *, method: str = "bt",
+def ranking_agreement(metric, human, system_a, system_b, *, model: str = "bt",
                       k: float = 4, scale: float = 400, base: float = 10,
-                      initial: float = 1000, n_resamples: int = 1000, confidence: float = 0.95,
+                      initial: float = 1000, ci_method: str = "percentile",
+                      n_resamples: int = 1000, confidence: float = 0.95,
                       seed=0) -> tuple[CorrelationResult, CorrelationResult]:
-    """Spearman and Kendall tau-b between the system rankings fitted (by `method`) from the
-    metric's and the humans' outcomes on the same battles, with percentile bootstrap
-    intervals over battles (one resample for both). Battles where either outcome is NaN are
-    dropped and counted in n_nan."""
+    """Spearman and Kendall tau-b between the system rankings fitted (by `model`) from the
+    metric's and the humans' battle outcomes (+1, 0, -1) on the same battles, with
+    percentile bootstrap intervals over battles (one resample for both; ci_method
+    "percentile" only: no BCa jackknife of a ranking refit). Battles where either outcome
+    is NaN are dropped and counted in n_nan."""
+    _percentile_only("ranking_agreement", ci_method)
     check_settings("percentile", n_resamples, confidence)
-    m = np.asarray(metric_outcome, dtype=float)
-    h = np.asarray(human_outcome, dtype=float)
-    check_lengths([("metric_outcome", m), ("human_outcome", h), ("system_a", system_a),
+    m = np.asarray(metric, dtype=float)
+    h = np.asarray(human, dtype=float)
+    check_lengths([("metric", m), ("human", h), ("system_a", system_a),
                    ("system_b", system_b)])
     keep = np.isfinite(m) & np.isfinite(h)
     labels, ia, ib, hh = _battles(np.asarray(system_a)[keep], np.asarray(system_b)[keep],
                                   h[keep])
     _, _, _, mm = _battles(np.asarray(system_a)[keep], np.asarray(system_b)[keep], m[keep],
                            labels)
-    fit = _scorer(method, labels.size, k, scale, base, initial)
+    fit = _scorer(model, labels.size, k, scale, base, initial)
     metric_scores, human_scores = fit(ia, ib, mm), fit(ia, ib, hh)
     rng = make_rng(seed)
     reps, metric_reps, human_reps = [], [], []
@@ -235,7 +246,7 @@ def ranking_agreement(metric_outcome, human_outcome, system_a, system_b, *, meth
         human_reps.append(fit(ia[idx], ib[idx], hh[idx]))
         reps.append(_rank_correlations(metric_reps[-1], human_reps[-1]))
     reps = np.array(reps)
-    if method == "elo" and reps.size:  # order-free scores: the bootstrap medians
+    if model == "elo" and reps.size:  # order-free scores: the bootstrap medians
         metric_scores = np.median(np.array(metric_reps), axis=0)
         human_scores = np.median(np.array(human_reps), axis=0)
     rho, tau = _rank_correlations(metric_scores, human_scores)
@@ -250,7 +261,7 @@ def ranking_agreement(metric_outcome, human_outcome, system_a, system_b, *, meth
             undefined(f"{name} is undefined: a ranking could not be fitted or is constant")
         out.append(CorrelationResult(
             statistic=name, level="system", value=value, ci_low=lo, ci_high=hi,
-            n=int(labels.size), method=f"{'Bradley-Terry' if method == 'bt' else 'online Elo'} "
+            n=int(labels.size), method=f"{'Bradley-Terry' if model == 'bt' else 'online Elo'} "
                                        f"rankings; bootstrap percentile ({n_resamples} "
                                        f"resamples of battles, {confidence:.0%})",
             n_nan=int((~keep).sum()), n_groups=int(hh.size), confidence=confidence,
@@ -259,14 +270,14 @@ def ranking_agreement(metric_outcome, human_outcome, system_a, system_b, *, meth
     return out[0], out[1]
 
 
-def caption_agreement(metric_outcome, human_outcome) -> tuple[float, float, int, int]:
+def caption_agreement(metric, human) -> tuple[float, float, int, int]:
     """CapArena's caption-level agreement (Cheng et al. 2025; `cal_agreement` of its code):
     (with ties: share of battles where the decisions are equal, a tie matching only a tie;
     without ties: the same over battles where neither side tied; and the two counts).
     Battles with a NaN outcome are dropped."""
-    m = np.asarray(metric_outcome, dtype=float)
-    h = np.asarray(human_outcome, dtype=float)
-    check_lengths([("metric_outcome", m), ("human_outcome", h)])
+    m = np.asarray(metric, dtype=float)
+    h = np.asarray(human, dtype=float)
+    check_lengths([("metric", m), ("human", h)])
     keep = np.isfinite(m) & np.isfinite(h)
     m, h = np.sign(m[keep]), h[keep]
     decisive = (m != 0) & (h != 0)

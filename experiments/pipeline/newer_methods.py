@@ -52,7 +52,7 @@ def kappa_rows(bench: Benchmark, scored: dict[str, np.ndarray | PairProbabilitie
 
 def alpha_rows(bench: Benchmark, settings: AnalysisSettings) -> list[ResultRow]:
     """Krippendorff's alpha (interval, ordinal) between annotators, where known."""
-    from correlation import krippendorff_alpha_ci
+    from correlation.inter_annotator import krippendorff_alpha_ci
 
     ratings = bench.ratings
     if ratings is None or ratings.annotators is None or len(set(ratings.annotators)) < 2:
@@ -132,7 +132,8 @@ def battle_outcomes(bench: Benchmark, scores: np.ndarray | PairProbabilities) ->
 def battle_rankings(bench: Benchmark, scored: dict[str, np.ndarray | PairProbabilities],
                     settings: AnalysisSettings) -> tuple[list[ResultRow], list[dict]]:
     """(agreement rows, rankings.csv rows) where the preferences name the systems."""
-    from correlation import battle_ranking, caption_agreement, ranking_agreement
+    from correlation import caption_agreement, ranking_agreement
+    from correlation.battles import battle_ranking
 
     prefs = bench.preferences
     if prefs is None or prefs.system_a is None or len(set(prefs.system_a + prefs.system_b)) < 2:
@@ -147,7 +148,7 @@ def battle_rankings(bench: Benchmark, scored: dict[str, np.ndarray | PairProbabi
         keep = np.isfinite(outcome)
         for method in RANKING_METHODS:
             ranking, note = _quietly(lambda: battle_ranking(a[keep], b[keep], outcome[keep],
-                                                            method=method, **options))
+                                                            model=method, **options))
             for k, system in enumerate(ranking.systems):
                 table.append({"ranking": name, "method": method, "system": system,
                               "score": ranking.scores[k], "ci_low": ranking.ci_low[k],
@@ -159,7 +160,7 @@ def battle_rankings(bench: Benchmark, scored: dict[str, np.ndarray | PairProbabi
             continue
         for method in RANKING_METHODS:
             (rho, tau), note = _quietly(lambda: ranking_agreement(outcome, human, a, b,
-                                                                  method=method, **options))
+                                                                  model=method, **options))
             for result in (rho, tau):
                 rows.append(ResultRow(bench.name, name, f"{result.statistic}_{method}", "system",
                                       result.value, result.ci_low, result.ci_high, result.n, "",

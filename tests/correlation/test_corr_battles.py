@@ -3,8 +3,8 @@ CapArena's caption-level agreement, rank correlations between rankings."""
 import numpy as np
 import pytest
 
-from correlation import (battle_ranking, bradley_terry, caption_agreement, elo_ratings,
-                         ranking_agreement)
+from correlation import caption_agreement, ranking_agreement
+from correlation.battles import battle_ranking, bradley_terry, elo_ratings
 from correlation.warnings import UndefinedCorrelationWarning
 
 
@@ -61,21 +61,21 @@ def test_elo_hand_worked():
 def test_battle_ranking_intervals_and_ranks():
     a, b, o = _battles(2)
     for method in ("bt", "elo"):
-        r = battle_ranking(a, b, o, method=method, n_resamples=200)
+        r = battle_ranking(a, b, o, model=method, n_resamples=200)
         assert r.systems == tuple(f"sys{i}" for i in range(5))
         assert r.rank[4] == 1 and r.rank[0] == 5  # the strongest and weakest
         for s, lo, hi, rank, rlo, rhi in zip(r.scores, r.ci_low, r.ci_high, r.rank, r.rank_low,
                                              r.rank_high):
             assert lo <= s <= hi and rlo <= rank <= rhi
-    with pytest.raises(ValueError, match="ranking method"):
-        battle_ranking(a, b, o, method="glicko")
+    with pytest.raises(ValueError, match="ranking model"):
+        battle_ranking(a, b, o, model="glicko")
 
 
 def test_ranking_agreement_perfect_and_reversed():
     a, b, o = _battles(3)
     rho, tau = ranking_agreement(o, o, a, b, n_resamples=50)
     assert rho.value == pytest.approx(1.0) and tau.value == pytest.approx(1.0)
-    rho, tau = ranking_agreement(-o, o, a, b, method="elo", n_resamples=50)
+    rho, tau = ranking_agreement(-o, o, a, b, model="elo", n_resamples=50)
     assert rho.value == pytest.approx(-1.0) and tau.value == pytest.approx(-1.0)
     assert rho.statistic == "ranking_spearman" and rho.n == 5 and rho.unit == "battles"
 
@@ -94,6 +94,6 @@ def test_elo_ranking_does_not_depend_on_the_battles_order():
     o = [1] * 60 + [-1] * 40
     single = elo_ratings(a, b, o)
     assert single["B"] > single["A"]
-    r = battle_ranking(a, b, o, method="elo", n_resamples=200)
+    r = battle_ranking(a, b, o, model="elo", n_resamples=200)
     assert r.rank == (1.0, 2.0)
     assert all(lo <= s <= hi for s, lo, hi in zip(r.scores, r.ci_low, r.ci_high))

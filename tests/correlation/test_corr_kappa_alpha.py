@@ -2,7 +2,9 @@
 import numpy as np
 import pytest
 
-from correlation import cohen_kappa, krippendorff_alpha, krippendorff_alpha_ci, preference_kappa
+from correlation import preference_kappa
+from correlation.agreement_kappa import cohen_kappa
+from correlation.inter_annotator import krippendorff_alpha, krippendorff_alpha_ci
 from correlation.warnings import UndefinedCorrelationWarning
 
 

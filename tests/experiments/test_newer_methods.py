@@ -131,7 +131,8 @@ def test_system_columns_in_the_preferences_format(tmp_path):
 
 
 def test_battle_rows_and_rankings(tmp_path):
-    from correlation import bradley_terry, caption_agreement
+    from correlation import caption_agreement
+    from correlation.battles import bradley_terry
     from experiments.pipeline.newer_methods import battle_rankings
 
     bench = load_user_file("b", _write(tmp_path, "b.csv", BATTLES_CSV))
