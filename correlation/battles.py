@@ -146,13 +146,38 @@ def elo_ratings(system_a, system_b, outcome, systems=None, *, k: float = 4, scal
                                           initial).tolist()))
 
 
+def _elo_many(ia, ib, o, k: int, K: float, scale: float, base: float,
+              initial: float) -> np.ndarray:
+    """`_elo` of many battle sequences at once: ia, ib, o are resamples x battles; one row
+    of ratings per resample (the same arithmetic, battle by battle)."""
+    rating = np.full((ia.shape[0], k), float(initial))
+    rows = np.arange(ia.shape[0])
+    s_a = (o + 1) / 2
+    for t in range(ia.shape[1]):
+        x, y = ia[:, t], ib[:, t]
+        expected = 1 / (1 + base ** ((rating[rows, y] - rating[rows, x]) / scale))
+        step = K * (s_a[:, t] - expected)
+        rating[rows, x] += step
+        rating[rows, y] -= step
+    return rating
+
+
 def _scorer(model: str, k: int, elo_k: float, scale: float, base: float, initial: float):
+    """fit(ia, ib, o) -> scores, for one battle sequence (1-D) or many (resamples x battles,
+    one row of scores each)."""
     if model not in RANKING_MODELS:
         raise ValueError(f"unknown ranking model {model!r}; choose one of "
                          f"{', '.join(RANKING_MODELS)}")
     if model == "bt":
-        return lambda ia, ib, o: scale * _bt_fit(ia, ib, o, k) / math.log(base) + initial
-    return lambda ia, ib, o: _elo(ia, ib, o, k, elo_k, scale, base, initial)
+        def fit(ia, ib, o):
+            if ia.ndim == 2:
+                return np.array([fit(x, y, z) for x, y, z in zip(ia, ib, o)]).reshape(
+                    ia.shape[0], k)
+            return scale * _bt_fit(ia, ib, o, k) / math.log(base) + initial
+        return fit
+    return lambda ia, ib, o: (_elo_many(ia, ib, o, k, elo_k, scale, base, initial)
+                              if ia.ndim == 2 else _elo(ia, ib, o, k, elo_k, scale, base,
+                                                        initial))
 
 
 def _percentile_only(function: str, ci_method: str) -> None:
@@ -182,8 +207,8 @@ def battle_ranking(system_a, system_b, outcome, systems=None, *, model: str = "b
         undefined("Bradley-Terry scores are undefined: the battles do not connect every system "
                   "in both directions")
     rng = make_rng(seed)
-    reps = np.array([fit(ia[idx], ib[idx], o[idx]) for idx in
-                     (rng.integers(0, o.size, o.size) for _ in range(n_resamples))])
+    idx = np.stack([rng.integers(0, o.size, o.size) for _ in range(n_resamples)])
+    reps = fit(ia[idx], ib[idx], o[idx])
     ok = ~np.isnan(reps).any(axis=1)
     reps = reps[ok]
     if model == "elo" and reps.size:
@@ -239,16 +264,13 @@ def ranking_agreement(metric, human, system_a, system_b, *, model: str = "bt",
     fit = _scorer(model, labels.size, k, scale, base, initial)
     metric_scores, human_scores = fit(ia, ib, mm), fit(ia, ib, hh)
     rng = make_rng(seed)
-    reps, metric_reps, human_reps = [], [], []
-    for _ in range(n_resamples):
-        idx = rng.integers(0, hh.size, hh.size)
-        metric_reps.append(fit(ia[idx], ib[idx], mm[idx]))
-        human_reps.append(fit(ia[idx], ib[idx], hh[idx]))
-        reps.append(_rank_correlations(metric_reps[-1], human_reps[-1]))
-    reps = np.array(reps)
+    idx = np.stack([rng.integers(0, hh.size, hh.size) for _ in range(n_resamples)])
+    metric_reps = fit(ia[idx], ib[idx], mm[idx])
+    human_reps = fit(ia[idx], ib[idx], hh[idx])
+    reps = np.array([_rank_correlations(x, y) for x, y in zip(metric_reps, human_reps)])
     if model == "elo" and reps.size:  # order-free scores: the bootstrap medians
-        metric_scores = np.median(np.array(metric_reps), axis=0)
-        human_scores = np.median(np.array(human_reps), axis=0)
+        metric_scores = np.median(metric_reps, axis=0)
+        human_scores = np.median(human_reps, axis=0)
     rho, tau = _rank_correlations(metric_scores, human_scores)
     out = []
     for col, (name, value) in enumerate((("ranking_spearman", rho), ("ranking_kendall", tau))):

@@ -97,3 +97,17 @@ def test_elo_ranking_does_not_depend_on_the_battles_order():
     r = battle_ranking(a, b, o, model="elo", n_resamples=200)
     assert r.rank == (1.0, 2.0)
     assert all(lo <= s <= hi for s, lo, hi in zip(r.scores, r.ci_low, r.ci_high))
+
+
+def test_elo_of_many_resamples_at_once_equals_one_by_one():
+    from correlation.battles import _elo, _elo_many
+
+    a, b, o = _battles(4, n=60)
+    names = sorted(set(a) | set(b))
+    ia = np.array([names.index(x) for x in a])
+    ib = np.array([names.index(x) for x in b])
+    idx = np.random.default_rng(0).integers(0, 60, (5, 60))
+    many = _elo_many(ia[idx], ib[idx], o[idx], 5, 4, 400, 10, 1000)
+    for row, sel in zip(many, idx):
+        np.testing.assert_allclose(row, _elo(ia[sel], ib[sel], o[sel], 5, 4, 400, 10, 1000),
+                                   rtol=0, atol=1e-9)
