@@ -129,18 +129,57 @@ def battle_outcomes(bench: Benchmark, scores: np.ndarray | PairProbabilities) ->
                    - scores_for(prefs.sample_b, index, scores))
 
 
+def rating_battles(bench: Benchmark, scored: dict[str, np.ndarray | PairProbabilities]):
+    """Battles derived from ratings that name systems and items (THumB): on each item, every
+    two systems with a human score battle, the outcome the sign of the difference of their
+    mean scores (humans' and each metric's; NaN where the metric has none). None when the
+    ratings name no systems or items."""
+    from correlation.spa import segment_matrix
+
+    ratings = bench.ratings
+    if (ratings is None or ratings.systems is None or ratings.items is None
+            or len(set(ratings.systems)) < 2):
+        return None
+    index = bench.sample_index()
+    H, systems, _ = segment_matrix(ratings.values, ratings.systems, ratings.items)
+    i, j = np.triu_indices(len(systems), 1)
+    both = np.isfinite(H[i]) & np.isfinite(H[j])  # pairs x items
+    pair, item = np.nonzero(both)
+    a, b = np.asarray(systems)[i[pair]], np.asarray(systems)[j[pair]]
+    human = np.sign(H[i[pair], item] - H[j[pair], item])
+    outcomes = {}
+    for metric, scores in scored.items():
+        if isinstance(scores, PairProbabilities):
+            continue
+        vector = scores_for(ratings.sample_ids, index, _finite(scores)[0])
+        M = segment_matrix(vector, ratings.systems, ratings.items)[0]
+        outcomes[metric] = np.sign(M[i[pair], item] - M[j[pair], item])
+    return a, b, human, outcomes
+
+
 def battle_rankings(bench: Benchmark, scored: dict[str, np.ndarray | PairProbabilities],
                     settings: AnalysisSettings) -> tuple[list[ResultRow], list[dict]]:
-    """(agreement rows, rankings.csv rows) where the preferences name the systems."""
+    """(agreement rows, rankings.csv rows) where the preferences name the systems, or else
+    where ratings name systems and items (battles derived per item, `rating_battles`)."""
+    prefs = bench.preferences
+    if prefs is not None and prefs.system_a is not None and len(
+            set(prefs.system_a + prefs.system_b)) >= 2:
+        outcomes = {m: battle_outcomes(bench, s) for m, s in scored.items()}
+        return _ranked(bench.name, np.asarray(prefs.system_a), np.asarray(prefs.system_b),
+                       prefs.outcome.astype(float), outcomes, settings, "judged pairs")
+    derived = rating_battles(bench, scored)
+    if derived is None:
+        return [], []
+    return _ranked(bench.name, *derived, settings, "derived from ratings per item")
+
+
+def _ranked(bench_name: str, a: np.ndarray, b: np.ndarray, human: np.ndarray,
+            metric_outcomes: dict[str, np.ndarray], settings: AnalysisSettings,
+            battles: str) -> tuple[list[ResultRow], list[dict]]:
     from correlation import caption_agreement, ranking_agreement
     from correlation.battles import battle_ranking
 
-    prefs = bench.preferences
-    if prefs is None or prefs.system_a is None or len(set(prefs.system_a + prefs.system_b)) < 2:
-        return [], []
-    a, b, human = np.asarray(prefs.system_a), np.asarray(prefs.system_b), prefs.outcome
-    outcomes = {HUMANS: human.astype(float)}
-    outcomes.update({m: battle_outcomes(bench, s) for m, s in scored.items()})
+    outcomes = {HUMANS: human, **metric_outcomes}
     table, rows = [], []
     options = dict(n_resamples=settings.bootstrap, confidence=settings.confidence,
                    seed=settings.seed)
@@ -154,7 +193,7 @@ def battle_rankings(bench: Benchmark, scored: dict[str, np.ndarray | PairProbabi
                               "score": ranking.scores[k], "ci_low": ranking.ci_low[k],
                               "ci_high": ranking.ci_high[k], "rank": ranking.rank[k],
                               "rank_low": ranking.rank_low[k], "rank_high": ranking.rank_high[k],
-                              "n_battles": ranking.n_battles,
+                              "n_battles": ranking.n_battles, "battles": battles,
                               "notes": "; ".join(n for n in (ranking.notes, note) if n)})
         if name == HUMANS:
             continue
@@ -162,14 +201,14 @@ def battle_rankings(bench: Benchmark, scored: dict[str, np.ndarray | PairProbabi
             (rho, tau), note = _quietly(lambda: ranking_agreement(outcome, human, a, b,
                                                                   model=method, **options))
             for result in (rho, tau):
-                rows.append(ResultRow(bench.name, name, f"{result.statistic}_{method}", "system",
+                rows.append(ResultRow(bench_name, name, f"{result.statistic}_{method}", "system",
                                       result.value, result.ci_low, result.ci_high, result.n, "",
                                       "battles", result.n_nan, None,
                                       "; ".join(n for n in (note, result.notes) if n)))
         with_ties, without, n, n_decisive = caption_agreement(outcome, human)
-        rows.append(ResultRow(bench.name, name, "caption_agreement", "pair", with_ties, np.nan,
+        rows.append(ResultRow(bench_name, name, "caption_agreement", "pair", with_ties, np.nan,
                               np.nan, n, "", "", int((~np.isfinite(outcome)).sum()), None, ""))
-        rows.append(ResultRow(bench.name, name, "caption_agreement_no_ties", "pair", without,
+        rows.append(ResultRow(bench_name, name, "caption_agreement_no_ties", "pair", without,
                               np.nan, np.nan, n_decisive, "", "",
                               int((~np.isfinite(outcome)).sum()), None, ""))
     return rows, table

@@ -160,3 +160,21 @@ def test_no_battles_without_system_columns(tmp_path):
 
     bench = load_user_file("study", _write(tmp_path, "p.csv", PREFS_CSV))
     assert battle_rankings(bench, {"m": np.arange(8.0)}, SETTINGS) == ([], [])
+
+
+def test_battles_derived_from_ratings_with_systems_and_items(tmp_path):
+    from experiments.pipeline.newer_methods import battle_rankings, rating_battles
+
+    bench = load_user_file("mine", _system_ratings(tmp_path))
+    human = bench.ratings.values
+    a, b, h, outcomes = rating_battles(bench, {"same": human, "reverse": -human})
+    assert len(a) == 12 * 3  # every item: s1-s2, s1-s3, s2-s3
+    assert set(zip(a, b)) == {("s1", "s2"), ("s1", "s3"), ("s2", "s3")}
+    np.testing.assert_array_equal(outcomes["same"], h)
+    np.testing.assert_array_equal(outcomes["reverse"], -h)
+    rows, table = battle_rankings(bench, {"same": human, "reverse": -human}, SETTINGS)
+    by = {(r.metric, r.statistic): r for r in rows}
+    assert by["same", "ranking_spearman_bt"].value == pytest.approx(1.0)
+    assert by["reverse", "ranking_kendall_bt"].value == pytest.approx(-1.0)
+    assert by["same", "caption_agreement"].value == 1.0
+    assert {r["battles"] for r in table} == {"derived from ratings per item"}
