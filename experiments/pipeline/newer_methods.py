@@ -73,6 +73,18 @@ def alpha_rows(bench: Benchmark, settings: AnalysisSettings) -> list[ResultRow]:
     return rows
 
 
+def systems_share_items(bench: Benchmark) -> bool:
+    """Whether the ratings name two or more systems that were rated on a common item (THumB:
+    five systems on every image); a file whose items are its samples has none."""
+    ratings = bench.ratings
+    if ratings is None or ratings.systems is None or ratings.items is None:
+        return False
+    systems_of: dict[str, set] = {}
+    for item, system in zip(ratings.items, ratings.systems):
+        systems_of.setdefault(item, set()).add(system)
+    return len(set(ratings.systems)) >= 2 and any(len(s) >= 2 for s in systems_of.values())
+
+
 def spa_rows(bench: Benchmark, scored: dict[str, np.ndarray | PairProbabilities],
              settings: AnalysisSettings) -> list[ResultRow]:
     """SPA with an interval over items and its clusters, and system-level pairwise accuracy,
@@ -80,8 +92,7 @@ def spa_rows(bench: Benchmark, scored: dict[str, np.ndarray | PairProbabilities]
     from correlation import spa_ci, spa_clusters, system_pairwise_accuracy
 
     ratings = bench.ratings
-    if (ratings is None or ratings.systems is None or ratings.items is None
-            or len(set(ratings.systems)) < 2):
+    if not systems_share_items(bench):
         return []
     index = bench.sample_index()
     systems, items = np.asarray(ratings.systems), np.asarray(ratings.items)
@@ -137,8 +148,7 @@ def rating_battles(bench: Benchmark, scored: dict[str, np.ndarray | PairProbabil
     from correlation.spa import segment_matrix
 
     ratings = bench.ratings
-    if (ratings is None or ratings.systems is None or ratings.items is None
-            or len(set(ratings.systems)) < 2):
+    if not systems_share_items(bench):
         return None
     index = bench.sample_index()
     H, systems, _ = segment_matrix(ratings.values, ratings.systems, ratings.items)

@@ -178,3 +178,15 @@ def test_battles_derived_from_ratings_with_systems_and_items(tmp_path):
     assert by["reverse", "ranking_kendall_bt"].value == pytest.approx(-1.0)
     assert by["same", "caption_agreement"].value == 1.0
     assert {r["battles"] for r in table} == {"derived from ratings per item"}
+
+
+def test_no_system_rows_when_no_item_has_two_systems(tmp_path):
+    # a system column but every sample on its own image: no segments to pair, nothing derived
+    lines = ["candidate,item,system,score"] + [f"text {k},img{k},s{k % 2},{k % 4}"
+                                               for k in range(8)]
+    bench = load_user_file("mine", _write(tmp_path, "r.csv", "\n".join(lines) + "\n"))
+    scores = np.arange(len(bench.samples), dtype=float)
+    rows = newer_rows(bench, {"m": scores}, views(bench), SETTINGS)
+    assert not [r for r in rows if r.statistic in ("spa", "pairwise_accuracy")]
+    from experiments.pipeline.newer_methods import battle_rankings
+    assert battle_rankings(bench, {"m": scores}, SETTINGS) == ([], [])
