@@ -6,7 +6,8 @@
 With no arguments it runs the bundled demo with every metric that can run
 offline and says why it skipped the others. Writes OUT/scores.csv,
 OUT/failures.csv, OUT/correlations.csv, OUT/comparisons.csv, OUT/report.md and
-OUT/run.json.
+OUT/run.json (and OUT/rankings.csv where the judgments name systems,
+OUT/published.csv with --published).
 """
 from __future__ import annotations
 
