@@ -30,6 +30,13 @@ DISPLAY_NAMES: dict[str, str] = {
     "accuracy": "Accuracy", "tau_like": r"$\tau$-like",
     "kappa": r"Cohen's $\kappa$", "krippendorff_interval": r"Krippendorff's $\alpha$ (interval)",
     "krippendorff_ordinal": r"Krippendorff's $\alpha$ (ordinal)",
+    "spa": "Soft pairwise accuracy", "pairwise_accuracy": "Pairwise accuracy",
+    "ranking_spearman_bt": r"Spearman $\rho$, BT ranks",
+    "ranking_kendall_bt": r"Kendall $\tau_b$, BT ranks",
+    "ranking_spearman_elo": r"Spearman $\rho$, Elo ranks",
+    "ranking_kendall_elo": r"Kendall $\tau_b$, Elo ranks",
+    "caption_agreement": "Caption-level agreement",
+    "caption_agreement_no_ties": "Caption-level agreement (no ties)",
     # levels (flat and pair need no word)
     "flat": "", "pair": "", "item": "per item", "system": "system level",
     # human-study verdicts and the subsets they define
