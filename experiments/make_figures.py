@@ -98,9 +98,14 @@ def write_tables(source: Results, out: Path) -> list[Made]:
     analysis = source.run_record().get("analysis") or {}
     confidence = number(analysis.get("confidence"))
     alpha = number(analysis.get("alpha"))
+    try:
+        published = [{**r, "value": number(r["value"])} for r in source.rows(
+            "published.csv", ["benchmark", "metric", "statistic", "level", "value"])]
+    except Skip:
+        published = []
     tables = latex_tables(correlations, family, source.names,
                           0.95 if confidence != confidence else confidence,
-                          0.05 if alpha != alpha else alpha)
+                          0.05 if alpha != alpha else alpha, published)
     made = []
     out.mkdir(parents=True, exist_ok=True)
     for name, text in tables.items():

@@ -6,7 +6,8 @@
 With no arguments it runs the bundled demo with every metric that can run
 offline and says why it skipped the others. Writes OUT/scores.csv,
 OUT/failures.csv, OUT/correlations.csv, OUT/comparisons.csv, OUT/report.md and
-OUT/run.json.
+OUT/run.json (and OUT/rankings.csv where the judgments name systems,
+OUT/published.csv with --published).
 """
 from __future__ import annotations
 
@@ -36,6 +37,8 @@ from .benchmarks import DATA_ENV, list_benchmarks, load_benchmark
 from .benchmarks.inputs import note_input, recording_inputs
 from .pipeline.external_scores import ExternalScores
 from .pipeline.finite import finite_or_nan
+from .pipeline.newer_methods import battle_rankings, newer_rows
+from .pipeline.published import published_for
 from .pipeline.metric_options import UsageError, parse_metric_options
 from .pipeline.results_folder import OutputFolderError, ResultsWriter
 from .pipeline.settings import AnalysisSettings
@@ -85,8 +88,9 @@ def build_parser() -> argparse.ArgumentParser:
                         "NAME=FILE for your own ratings or preferences file (.csv or .jsonl; "
                         "see the README) (default: demo)")
     p.add_argument("--protocol", action="append", default=[], metavar="NAME=STAT@LEVEL[,...]",
-                   help="for your own file NAME: the statistics to report in place of its "
-                        "default, e.g. mine=pearson@flat,kendall_b@system; repeatable")
+                   help="for benchmark NAME (built-in or your own file): the statistics to "
+                        "report in place of its standard ones, e.g. thumb=kendall_c@item or "
+                        "mine=pearson@flat,kendall_b@system; repeatable")
     p.add_argument("--metrics", default=None,
                    help=f"comma-separated, of: {', '.join(list_metrics())} (default: every "
                         "registered metric; those that cannot run here are skipped with the "
@@ -146,6 +150,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--cache-dir", default=None,
                    help="score cache folder (default: $METAEVAL_CACHE_DIR or ~/.cache/socratis-metaeval)")
     p.add_argument("--no-cache", action="store_true", help="score everything anew, write no cache")
+    p.add_argument("--published", action="store_true",
+                   help="also show the published numbers of these benchmarks (paper and table "
+                        "in experiments/benchmarks/published_results.csv) in report.md, "
+                        "agreement.tex and OUT/published.csv, marked and never clustered")
     p.add_argument("--skip-unavailable", action="store_true",
                    help="a metric named in --metrics that cannot run here is skipped with the "
                         "reason instead of failing the run")
@@ -431,14 +439,13 @@ def main(argv: list[str] | None = None) -> int:
     started = time.time()
     try:
         protocols = parse_protocols(args.protocol)
-        unused = set(protocols) - {b.partition("=")[0].strip() for b in benchmarks if "=" in b}
+        unused = set(protocols) - {b.partition("=")[0].strip() for b in benchmarks}
         if unused:
-            raise DataError(f"--protocol for {', '.join(sorted(unused))}: no such NAME=FILE "
-                            "benchmark")
+            raise DataError(f"--protocol for {', '.join(sorted(unused))}: no such benchmark "
+                            "in --benchmark")
         with recording_inputs() as inputs:  # run.json: the SHA-256 of every file read
             loaded = [load_benchmark(name, args.data_dir, args.image_root,
-                                     protocol=protocols.get(name.partition("=")[0].strip())
-                                     if "=" in name else None)
+                                     protocol=protocols.get(name.partition("=")[0].strip()))
                       for name in benchmarks]
             externals = [ExternalScores.read(name, path) for name, path in external_files]
             for path in args.display_names:  # read above
@@ -507,6 +514,11 @@ def _run(args, writer: ResultsWriter, loaded: list[Benchmark], metric_names: lis
             comparisons += bench_comparisons
             annotate_clusters(bench_rows, bench_views)
             rows += bench_rows + human_ceilings(bench)
+            rows += newer_rows(bench, scored, bench_views, analysis)
+            ranking_rows, ranking_table = battle_rankings(bench, scored, analysis)
+            rows += ranking_rows
+            if ranking_table:
+                tables[bench.name, "rankings"] = ranking_table
             clusters[bench.name] = bench_views
             if with_tables:
                 for table, table_rows in bench.tables(bench, per_sample, analysis).items():
@@ -517,7 +529,9 @@ def _run(args, writer: ResultsWriter, loaded: list[Benchmark], metric_names: lis
     with deferred():  # a Ctrl-C while the results are written takes effect once they are
         write_outputs(writer, args, loaded, runs, rows, started, comparisons=comparisons,
                       tables=tables, clusters=clusters, settings=analysis, names=names,
-                      command=command, inputs=inputs)
+                      command=command, inputs=inputs,
+                      published=published_for([b.name for b in loaded]) if args.published
+                      else ())
         results_written(f"{writer.folder}/")
     named = args.metrics is not None and not args.skip_unavailable
     failed = [r for r in runs if r.skipped and named and r.metric in metric_names]

@@ -13,7 +13,7 @@ import pytest
 REPO = Path(__file__).resolve().parents[1]
 GOLDEN = sorted((REPO / "tests/experiments/golden").glob("*/*.csv"))
 OWN_TABLES = {"scores.csv", "failures.csv", "correlations.csv", "comparisons.csv",
-              "judgments.csv", "pairwise.csv"}
+              "judgments.csv", "pairwise.csv", "rankings.csv", "published.csv"}
 FAMILY_PAGE = {"demo": "socratis.md"}     # the demo is Socratis-shaped
 
 

@@ -112,7 +112,8 @@ def load_benchmark(name: str, data_dir: str | os.PathLike | None = None,
                    image_root: str | None = None,
                    protocol: list[ProtocolStep] | None = None) -> Benchmark:
     """Load benchmark `name` from `data_dir`/FAMILY (the demo needs no folder), or
-    NAME=PATH, the user's own file (with `protocol` in place of its default).
+    NAME=PATH, the user's own file; `protocol`, when given, replaces the benchmark's standard
+    steps (built-in or own file).
 
     The benchmark's `name` is the registered name (or NAME): loaders never set it."""
     if is_user_file_spec(name):
@@ -121,8 +122,43 @@ def load_benchmark(name: str, data_dir: str | os.PathLike | None = None,
             raise DataError(f"--benchmark {name!r}: expected NAME=PATH")
         return _named(load_user_file(label.strip(), path.strip(), image_root=image_root,
                                      protocol=protocol), label.strip())
+    bench = _load_registered(name, data_dir, image_root)
     if protocol is not None:
-        raise DataError(f"benchmark {name!r}: a protocol can be chosen only for your own file")
+        choose_protocol(bench, protocol)
+    return bench
+
+
+def choose_protocol(bench: Benchmark, protocol: list[ProtocolStep]) -> None:
+    """Report `protocol` in place of the benchmark's standard steps (--protocol NAME=...),
+    after checking that its judgments have what each step needs; the report notes both."""
+    where = f"--protocol {bench.name}"
+    for step in protocol:
+        spec = f"{where}: {step.statistic}@{step.level}"
+        if step.level == "pair" and bench.preferences is None:
+            raise DataError(f"{spec}: level pair needs pairwise preferences, and {bench.name} "
+                            "has ratings")
+        if step.level != "pair":
+            ratings = bench.ratings
+            if ratings is None:
+                raise DataError(f"{spec}: {bench.name} has pairwise preferences, judged at "
+                                "level pair")
+            if step.level == "item" and ratings.items in (None, ratings.sample_ids):
+                raise DataError(f"{spec}: {bench.name} has no items to group by")
+            if step.level == "system" and ratings.systems is None:
+                raise DataError(f"{spec}: {bench.name} names no systems")
+        if step.by and (bench.preferences is None or bench.preferences.category is None):
+            raise DataError(f"{spec}/{step.by}: {bench.name} has no categories")
+    standard = ", ".join(_step_text(s) for s in bench.protocol)
+    bench.notes.append(f"Protocol chosen with --protocol: {', '.join(map(_step_text, protocol))}"
+                       f" (the benchmark's standard: {standard}).")
+    bench.protocol = list(protocol)
+
+
+def _step_text(step: ProtocolStep) -> str:
+    return f"{step.statistic}@{step.level}" + (f"/{step.by}" if step.by else "")
+
+
+def _load_registered(name: str, data_dir, image_root) -> Benchmark:
     family, load = benchmark_loader(name)
     if family is PLUGIN_FAMILY:
         return _named(load(data_dir or default_data_dir(), image_root=image_root), name)

@@ -60,7 +60,9 @@ class Preferences:
 
     `category` splits pairs into the subsets a benchmark reports (PASCAL-50S'
     HC/HI/HM/MM); `verdict` keeps the original label (Socratis' human /
-    machine / both_good / both_bad).
+    machine / both_good / both_bad). `system_a` / `system_b` name the systems
+    that wrote A and B, when known (Socratis: "human" and the generator), for
+    rankings from the pairs as battles.
     """
 
     pair_ids: list[str]
@@ -70,11 +72,16 @@ class Preferences:
     category: list[str] | None = None
     verdict: list[str] | None = None
     annotators: list[str] | None = None
+    system_a: list[str] | None = None
+    system_b: list[str] | None = None
 
     def __post_init__(self) -> None:
         self.outcome = np.asarray(self.outcome, dtype=int)
         n = len(self.pair_ids)
-        for name in ("sample_a", "sample_b", "outcome", "category", "verdict", "annotators"):
+        if (self.system_a is None) != (self.system_b is None):
+            raise ValueError("Preferences.system_a and system_b go together: give both or neither")
+        for name in ("sample_a", "sample_b", "outcome", "category", "verdict", "annotators",
+                     "system_a", "system_b"):
             column = getattr(self, name)
             if column is not None and len(column) != n:
                 raise ValueError(f"Preferences.{name} has {len(column)} rows, pair_ids has {n}")

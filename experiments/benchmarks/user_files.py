@@ -27,6 +27,9 @@ Preferences, one row per verdict
     category      a subset to report separately (optional)
     annotator     who judged (optional; needed when a pair is judged more
                   than once)
+    system_a, system_b   the systems that wrote candidate_a and candidate_b
+                  (optional, both or neither, on every row): the pairs then
+                  also rank the systems as battles (Bradley-Terry, Elo)
     pair_id       the pair's id (optional; default: rows with the same
                   candidates, references, image and category are one pair,
                   numbered p1, p2, ...); its samples are PAIR:a and PAIR:b
@@ -64,7 +67,7 @@ LEVELS = ("flat", "item", "system", "pair")
 RATING_COLUMNS = ("id", "candidate", "references", "image", "score", "item", "system",
                   "annotator")
 PREFERENCE_COLUMNS = ("pair_id", "candidate_a", "candidate_b", "references", "image",
-                      "preferred", "category", "annotator")
+                      "preferred", "category", "annotator", "system_a", "system_b")
 PREFERRED = {"a": A_BETTER, "b": B_BETTER, "tie": TIE}
 _REFERENCE_COLUMN = re.compile(r"^reference_([1-9][0-9]*)$")
 EXPECTED_COLUMNS = ("candidate, score (ratings) or candidate_a, candidate_b, preferred "
@@ -331,7 +334,8 @@ def _column(values: list, key: str, path: Path, lines: list[int]) -> list | None
 def _preferences(name: str, path: Path, rows, image_root: str | None) -> Benchmark:
     ids = _Ids(path, "p", "pair")
     samples, cols = [], {k: [] for k in ("pair_ids", "sample_a", "sample_b", "outcome",
-                                          "verdict", "category", "annotators")}
+                                          "verdict", "category", "annotators", "system_a",
+                                          "system_b")}
     for number, row in rows:
         _check_columns(path, number, row, PREFERENCE_COLUMNS,
                        ("candidate_a", "candidate_b", "preferred"))
@@ -340,12 +344,19 @@ def _preferences(name: str, path: Path, rows, image_root: str | None) -> Benchma
         refs = _references(row, path, number)
         image, image_path = _image(row, path, number, image_root)
         category = _text(row, "category", path, number)
+        system_a, system_b = (_text(row, key, path, number) for key in ("system_a", "system_b"))
+        if (system_a is None) != (system_b is None):
+            raise DataError(f"{path}:{number}: system_a and system_b go together: give both "
+                            "or neither")
+        if system_a is not None and system_a == system_b:
+            raise DataError(f"{path}:{number}: system_a and system_b are both {system_a!r}; "
+                            "a system cannot battle itself")
         preferred = (_text(row, "preferred", path, number) or "").lower()
         if preferred not in PREFERRED:
             raise DataError(f"{path}:{number}: preferred {row.get('preferred')!r} is not one of "
                             "a, b, tie")
-        pair, new = ids.resolve(_text(row, "pair_id", path, number), (a, b, refs, image, category),
-                                number)
+        pair, new = ids.resolve(_text(row, "pair_id", path, number),
+                                (a, b, refs, image, category, system_a, system_b), number)
         if new:
             samples.append(Sample(f"{pair}:a", a, refs, image_path))
             samples.append(Sample(f"{pair}:b", b, refs, image_path))
@@ -354,9 +365,10 @@ def _preferences(name: str, path: Path, rows, image_root: str | None) -> Benchma
         for key, value in (("pair_ids", pair), ("sample_a", f"{pair}:a"),
                            ("sample_b", f"{pair}:b"), ("outcome", PREFERRED[preferred]),
                            ("verdict", preferred), ("category", category),
-                           ("annotators", annotator)):
+                           ("annotators", annotator), ("system_a", system_a),
+                           ("system_b", system_b)):
             cols[key].append(value)
-    for key in ("category", "annotators"):
+    for key in ("category", "annotators", "system_a", "system_b"):
         cols[key] = _column(cols[key], key, path, [n for n, _ in rows])
     prefs = Preferences(**{**cols, "outcome": np.array(cols["outcome"])})
     steps = [ProtocolStep(s, "pair") for s in ("accuracy", "tau_like", "acc23")]

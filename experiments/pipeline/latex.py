@@ -123,8 +123,10 @@ def _column(r: dict) -> tuple[str, str, str, str]:
 
 
 def agreement_table(rows: Sequence[dict], names: DisplayNames, confidence: float = 0.95,
-                    alpha: float = 0.05) -> str:
-    """Metrics as rows, (benchmark, statistic, level, subset) as columns, grouped by benchmark."""
+                    alpha: float = 0.05, published: Sequence[dict] = ()) -> str:
+    """Metrics as rows, (benchmark, statistic, level, subset) as columns, grouped by benchmark;
+    `published` numbers (experiments/pipeline/published.py) in a marked block of their own
+    below, in the columns the run has, never bold and never clustered."""
     columns = list(dict.fromkeys(_column(r) for r in rows))
     metrics = [m for m in dict.fromkeys(r["metric"] for r in rows) if m != CEILING]
     ceiling = any(r["metric"] == CEILING for r in rows)
@@ -164,11 +166,21 @@ def agreement_table(rows: Sequence[dict], names: DisplayNames, confidence: float
     body = [line(m) for m in metrics]
     if ceiling:
         body += ["\\midrule", line(CEILING)]
+    shown = [p for p in published if _column(p) in columns]
+    if shown:
+        body += ["\\midrule", _row([f"\\multicolumn{{{len(columns) + 1}}}{{l}}"
+                                    "{\\textit{Published, not computed here (paper and table: "
+                                    "published.csv)}}"])]
+        for metric in dict.fromkeys(p["metric"] for p in shown):
+            value = {_column(p): x100(p["value"]) for p in shown if p["metric"] == metric}
+            body.append(_row([tex_name(names(metric)) + "$^{\\dagger}$"]
+                             + [value.get(col, "--") for col in columns]))
     caption = (f"Agreement with human judgments ($\\times$100) with {confidence:.0%} bootstrap "
                "intervals. Bold: the best metric per column. Superscripts: significance "
                f"clusters (1 = best; a paired permutation test at $\\alpha = {alpha:g}$ separates "
                "clusters)." + (" The human ceiling is the annotators' agreement with each other."
-                               if ceiling else ""))
+                               if ceiling else "")
+               + (" $^{\\dagger}$Published numbers, for reference." if shown else ""))
     return tabular("l" + "c" * len(columns), header, body, caption.replace("%", "\\%"),
                    "tab:agreement")
 
@@ -298,16 +310,23 @@ def verdict_table(bench: str, counts: Sequence[dict], summary: Sequence[dict],
     return tabular("l" + "r" * len(groups), header, body, caption, _label(bench, "verdicts"))
 
 
+#: Statistics of rankings from battles, and the annotators' Krippendorff's alpha (no metric
+#: has one: a column of dashes): in correlations.csv and report.md, not in agreement.tex.
+BATTLE_STATISTICS = ("ranking_", "caption_agreement", "krippendorff_")
+
+
 def latex_tables(correlations: Sequence[dict], family: dict[tuple[str, str], Sequence[dict]],
                  names: DisplayNames | None = None, confidence: float = 0.95,
-                 alpha: float = 0.05) -> dict[str, str]:
+                 alpha: float = 0.05, published: Sequence[dict] = ()) -> dict[str, str]:
     """{file name: LaTeX} for every table the rows allow: agreement.tex, clusters.tex and,
     per benchmark with a human study or generations, BENCH.subset_means.tex,
     BENCH.generator_means.tex, BENCH.verdict_counts.tex."""
     names = names or DisplayNames()
     found: dict[str, str] = {}
+    correlations = [r for r in correlations if not r["statistic"].startswith(BATTLE_STATISTICS)]
     if correlations:
-        found["agreement.tex"] = agreement_table(correlations, names, confidence, alpha)
+        found["agreement.tex"] = agreement_table(correlations, names, confidence, alpha,
+                                                 published)
         clusters = cluster_table(correlations, names, alpha)
         if clusters is not None:
             found["clusters.tex"] = clusters

@@ -22,6 +22,9 @@ from ..cli import package_version
 from ..plots.names import DisplayNames
 from .agreement import HUMAN_CEILING, MDD_POWER, ComparisonRow, ResultRow
 from .latex import latex_tables
+from .newer_methods import report_lines as newer_report_lines
+from .published import COLUMNS as PUBLISHED_COLUMNS
+from .published import report_lines as published_report_lines
 from .results_folder import ResultsWriter
 from .settings import AnalysisSettings
 
@@ -242,7 +245,8 @@ def write_outputs(writer: ResultsWriter, args, benchmarks, runs, rows: Sequence[
                   clusters: dict | None = None,
                   settings: AnalysisSettings = AnalysisSettings(),
                   names: DisplayNames | None = None, command: str | None = None,
-                  inputs: dict[str, dict] | None = None) -> None:
+                  inputs: dict[str, dict] | None = None,
+                  published: Sequence[dict] = ()) -> None:
     """Every file of the run through `writer` (atomically; run.json, listing them, last);
     prints the agreement table (and, unless --quiet, which metrics were skipped and
     where the files went). `command` is the command line that reruns this (run.json),
@@ -276,6 +280,7 @@ def write_outputs(writer: ResultsWriter, args, benchmarks, runs, rows: Sequence[
     report += [f"- {line}" for line in settings.describe()]
     report += [f"- `{HUMAN_CEILING}` rows: the same statistic between each annotator and the "
                "mean of the others, averaged (a reference point for the metrics, not a metric)."]
+    report += newer_report_lines(rows)
     report += ["", *results_table(rows)]
     if notes_lines(rows):
         report += ["", "Notes from the correlation engine:", "", *notes_lines(rows)]
@@ -303,9 +308,13 @@ def write_outputs(writer: ResultsWriter, args, benchmarks, runs, rows: Sequence[
     for (bench_name, table), table_rows in tables.items():
         report += ["", f"## {bench_name}: {table.replace('_', ' ')}", ""]
         report += markdown_rows(table_rows)
+    if published:
+        with writer.open("published.csv") as f:
+            write_rows(f, published, PUBLISHED_COLUMNS)
+        report += ["", *published_report_lines(published)]
     writer.write_text("report.md", "\n".join(report) + "\n")
     for name, text in latex_tables([asdict(r) for r in rows], tables, names,
-                                   settings.confidence, settings.alpha).items():
+                                   settings.confidence, settings.alpha, published).items():
         writer.write_text(name, text)
     record = {
         # A key in --metric-option or inside a URL must reach no file.

@@ -15,7 +15,7 @@ from pathlib import Path
 
 from matplotlib.lines import Line2D
 
-from .common import (Made, ONE_COLUMN, OKABE_ITO, Results, TWO_COLUMN, new_figure, number,
+from .common import (Made, ONE_COLUMN, OKABE_ITO, Results, Skip, TWO_COLUMN, new_figure, number,
                      save, safe_stem, title)
 
 SHARES = ("accuracy", "acc23")  # shares of pairs, not correlations
@@ -35,18 +35,35 @@ def grid(panels: int) -> tuple[int, int]:
     return math.ceil(panels / columns), columns
 
 
+PUBLISHED_COLOR = OKABE_ITO["grey"]
+
+
+def published_rows(results: Results, rows: list[dict]) -> list[dict]:
+    """The run's published.csv (--published) in the panels its own rows have, each row
+    named "METRIC (published)" so it gets a line of its own; [] without the file."""
+    try:
+        found = results.rows("published.csv", COLUMNS[:5])
+    except Skip:
+        return []
+    panels = {(r["benchmark"], *_panel(r)) for r in rows}
+    return [{**r, "metric": f"{r['metric']} (published)", "ci_low": "nan", "ci_high": "nan",
+             "published": True} for r in found if (r["benchmark"], *_panel(r)) in panels]
+
+
 def agreement_forest(results: Results, out: Path) -> list[Made]:
     rows = results.rows("correlations.csv", COLUMNS[:-1])
+    published = published_rows(results, rows)
     made = []
     for bench in dict.fromkeys(r["benchmark"] for r in rows):
         mine = [r for r in rows if r["benchmark"] == bench]
+        mine += [r for r in published if r["benchmark"] == bench]
         panels = list(dict.fromkeys(_panel(r) for r in mine))
         first = {r["metric"]: number(r["value"]) for r in mine if _panel(r) == panels[0]}
 
         def rank(metric: str) -> tuple:
             value = first.get(metric, math.nan)
-            return (metric != CEILING, math.isnan(value), -value if not math.isnan(value) else 0.0,
-                    metric)
+            return (metric != CEILING, metric.endswith(" (published)"), math.isnan(value),
+                    -value if not math.isnan(value) else 0.0, metric)
 
         metrics = sorted(dict.fromkeys(r["metric"] for r in mine), key=rank)
         n_rows, n_cols = grid(len(panels))
@@ -63,11 +80,17 @@ def agreement_forest(results: Results, out: Path) -> list[Made]:
                 if math.isnan(value):
                     continue
                 ceiling = r["metric"] == CEILING
+                if r.get("published"):  # a paper's number: grey, no interval, no cluster
+                    ax.plot([value], [y[r["metric"]]], "s", color=PUBLISHED_COLOR, ms=3.5)
+                    continue
                 color = CEILING_COLOR if ceiling else METRIC_COLOR
                 top = number(r.get("cluster")) == 1
                 clustered |= not math.isnan(number(r.get("cluster")))
                 face = color if (top or ceiling or math.isnan(number(r.get("cluster")))) else "white"
-                xerr = None if math.isnan(low) else [[value - low], [high - value]]
+                # a percentile interval may leave out its estimate (rank statistics): no
+                # negative bar
+                xerr = (None if math.isnan(low)
+                        else [[max(0.0, value - low)], [max(0.0, high - value)]])
                 ax.errorbar([value], [y[r["metric"]]], xerr=xerr, fmt="D" if ceiling else "o",
                             color=color, mfc=face, ms=3.5, capsize=1.5, lw=0.9, mew=0.9)
             statistic, level, subset = panel
@@ -75,7 +98,7 @@ def agreement_forest(results: Results, out: Path) -> list[Made]:
                 ax.axvline(0, color=OKABE_ITO["grey"], lw=0.5, ls=":")
             ax.set_title(results.names.protocol(statistic, level, subset), fontsize=8)
             ax.set_xlabel("×100", fontsize=7, labelpad=1)
-            ax.set_yticks(list(y.values()), [results.name(m) for m in y] if k % n_cols == 0
+            ax.set_yticks(list(y.values()), [_label(results, m) for m in y] if k % n_cols == 0
                           else [])
             ax.set_ylim(-0.6, len(metrics) - 0.4)
             ax.grid(axis="x", color="#DDDDDD", lw=0.4)
@@ -91,10 +114,18 @@ def agreement_forest(results: Results, out: Path) -> list[Made]:
               f"({results.interval_name()})",
               width, 9)
         stem = safe_stem(bench, "agreement_forest")
-        files = save(fig, out, stem, mine, COLUMNS + (["cluster"] if "cluster" in mine[0] else []))
+        files = save(fig, out, stem, [r for r in mine if not r.get("published")],
+                     COLUMNS + (["cluster"] if "cluster" in mine[0] else []))
         made.append(Made(stem, f"{results.label(bench)}: agreement of every metric", (
             "Each metric's agreement with the human judgments (correlations.csv, x100), one "
             "panel per statistic and level, with the bootstrap interval run_correlation "
             "computed (a dot alone where it computed none); filled dots: the top significance "
-            "cluster; a diamond: the human ceiling (annotators against each other)."), files))
+            "cluster; a diamond: the human ceiling (annotators against each other); a grey "
+            "square: a published number (--published), without interval."), files))
     return made
+
+
+def _label(results: Results, metric: str) -> str:
+    if metric.endswith(" (published)"):
+        return results.name(metric[: -len(" (published)")]) + " (published)"
+    return results.name(metric)

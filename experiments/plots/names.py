@@ -21,7 +21,7 @@ DISPLAY_NAMES: dict[str, str] = {
     "bleu1": "BLEU-1", "bleu2": "BLEU-2", "bleu3": "BLEU-3", "bleu4": "BLEU-4",
     "meteor": "METEOR", "rouge_l": "ROUGE-L", "cider": "CIDEr", "spice": "SPICE",
     "bertscore": "BERTScore", "bartscore": "BARTScore", "clipscore": "CLIP-S",
-    "refclipscore": "RefCLIP-S", "vlm_judge": "VLM judge",
+    "refclipscore": "RefCLIP-S", "vlm_judge": "VLM judge", "fleur": "FLEUR",
     "pacscore": "PAC-S", "refpacscore": "RefPAC-S",
     "vlm_judge_pairwise": "VLM judge (pairwise)", "human_ceiling": "Human ceiling",
     # statistics (Deutsch et al. 2023 name the tie-aware pair tau_eq and acc_eq)
@@ -29,6 +29,15 @@ DISPLAY_NAMES: dict[str, str] = {
     "kendall_23": r"Kendall $\tau_{eq}$", "acc23": r"acc$_{eq}$",
     "spearman": r"Spearman $\rho$", "pearson": r"Pearson $r$",
     "accuracy": "Accuracy", "tau_like": r"$\tau$-like",
+    "kappa": r"Cohen's $\kappa$", "krippendorff_interval": r"Krippendorff's $\alpha$ (interval)",
+    "krippendorff_ordinal": r"Krippendorff's $\alpha$ (ordinal)",
+    "spa": "Soft pairwise accuracy", "pairwise_accuracy": "Pairwise accuracy",
+    "ranking_spearman_bt": r"Spearman $\rho$, BT ranks",
+    "ranking_kendall_bt": r"Kendall $\tau_b$, BT ranks",
+    "ranking_spearman_elo": r"Spearman $\rho$, Elo ranks",
+    "ranking_kendall_elo": r"Kendall $\tau_b$, Elo ranks",
+    "caption_agreement": "Caption-level agreement",
+    "caption_agreement_no_ties": "Caption-level agreement (no ties)",
     # levels (flat and pair need no word)
     "flat": "", "pair": "", "item": "per item", "system": "system level",
     # human-study verdicts and the subsets they define

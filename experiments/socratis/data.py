@@ -294,4 +294,7 @@ def _study(folder: Path, items: dict[str, SocratisItem], image_root: str | None,
         notes.append(f"{unmatched} study pairs' human reasons were not found among their "
                      "item's reasons; those pairs use all the item's reasons as references")
     cols["outcome"] = np.array(cols["outcome"])
+    if all(cols["category"]):  # every pair names its generator: the pairs are battles
+        cols["system_a"] = ["human"] * len(cols["category"])
+        cols["system_b"] = list(cols["category"])
     return samples, Preferences(**cols)
