@@ -9,7 +9,7 @@ either metric and a human class, then for each draw count the (draw, human class
 rank) cells with one `np.bincount` and take tau-c from cumulative cell counts:
 concordant minus discordant pairs = sum over cells of count x (cells below-left
 - cells below-right) (Kendall 1945; tau-c of Stuart 1953, scipy's variant "c").
-It reads the random stream in the package's documented order (per block of draws,
+It reads the random stream in the package's order (per block of draws,
 `Generator.bytes` unpacked to one bit per image), so both see the same swaps and
 must give the same p-value: each case asserts it, and the observed delta.
 """
