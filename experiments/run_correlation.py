@@ -29,7 +29,7 @@ from metrics import (InputError, LocalExecutor, Metric, MetricError, RayExecutor
                      metric_class, metric_source, score_with_cache)
 from metrics.models import check_device_name
 
-from .pipeline.parallel import analyse, default_workers
+from .pipeline.parallel import analyse, analysis_work, default_workers
 from .pipeline.agreement import (HUMAN_CEILING, ComparisonRow, PairProbabilities, ResultRow,
                        annotate_clusters, human_ceilings, views)
 from .benchmarks.base import Benchmark, DataError
@@ -142,8 +142,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--ray-gpus-per-worker", type=float, default=0.0,
                    help="GPU share of each Ray actor, e.g. 1 or 0.5 (default 0)")
     p.add_argument("--workers", type=int, default=None,
-                   help="processes for the intervals and tests (default: every core); the "
-                        "numbers do not depend on it")
+                   help="processes for the intervals and tests (default: 1 for a small analysis, "
+                        "else the cores the load average leaves free); the numbers do not "
+                        "depend on it")
     p.add_argument("--judge-drift", type=int, default=0, metavar="N",
                    help="ask the judge again N randomly chosen (--seed) cached answers per "
                         "judge run and report how many changed (default 0: no check)")
@@ -508,9 +509,10 @@ def _run(args, writer: ResultsWriter, loaded: list[Benchmark], metric_names: lis
                   disable=args.quiet or not steps, leave=False) as bar:
             # each (view, metric) interval, then each view's tests, on --workers processes;
             # the tests reuse the intervals' bootstrap replicates
-            [(bench_rows, bench_comparisons)] = analyse(
-                [(bench, scored, bench_views)], analysis, args.workers or default_workers(),
-                progress=bar.update)
+            jobs = [(bench, scored, bench_views)]
+            workers = args.workers or default_workers(analysis_work(jobs, analysis))
+            [(bench_rows, bench_comparisons)] = analyse(jobs, analysis, workers,
+                                                        progress=bar.update)
             comparisons += bench_comparisons
             annotate_clusters(bench_rows, bench_views)
             rows += bench_rows + human_ceilings(bench)

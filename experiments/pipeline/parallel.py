@@ -19,6 +19,7 @@ that cannot be pickled); where fork is unavailable the tasks run in this process
 """
 from __future__ import annotations
 
+import math
 import multiprocessing
 import os
 from typing import Callable
@@ -30,12 +31,55 @@ from .settings import AnalysisSettings
 _CONTEXT: tuple | None = None
 
 
-def default_workers() -> int:
+#: Below this many row-draws (rows x (resamples x metrics + permutations x pairs), summed
+#: over views) the analysis takes about a second in one process, less than starting and
+#: feeding worker processes costs, so it runs in one.
+SMALL_WORK = 50_000_000
+
+
+def usable_cores() -> int:
     """Every core this process may use."""
     try:
         return max(1, len(os.sched_getaffinity(0)))
     except AttributeError:
         return max(1, os.cpu_count() or 1)
+
+
+def choose_workers(cores: int, load: float, work: int) -> int:
+    """Processes for an analysis of `work` row-draws on `cores` cores at a 1-minute load
+    average `load` (which counts this process, up to 1, too).
+
+    1 when the work is small (< SMALL_WORK); otherwise the free cores: cores minus the
+    load of the other processes (load - 1, at least 0), rounded down, at least 1 and at
+    most cores. A worker on a core another process holds only time-shares it, and on a
+    busy 2-core machine 2 workers were 1.11-1.33x slower than 1 (issue 23)."""
+    if work < SMALL_WORK:
+        return 1
+    others = max(0.0, float(load) - 1.0)
+    return max(1, min(int(cores), math.floor(cores - others)))
+
+
+def analysis_work(jobs: list[tuple], settings: AnalysisSettings) -> int:
+    """Row-draws of `analyse(jobs, settings)`: per view, its rows x (bootstrap resamples x
+    metrics + permutation draws x pairs of metrics)."""
+    work = 0
+    for _, scored, bench_views in jobs:
+        m = len(scored)
+        draws = settings.bootstrap * m + settings.permutations * (m * (m - 1) // 2)
+        work += sum(len(view.human) for view in bench_views) * draws
+    return work
+
+
+def default_workers(work: int | None = None) -> int:
+    """`choose_workers` for this machine now (every usable core when `work` is None)."""
+    cores = usable_cores()
+    if work is None:
+        return cores
+    try:
+        load = os.getloadavg()[0]
+    except (AttributeError, OSError):   # no load average here: assume the cores are free
+        load = 0.0
+    return choose_workers(cores, load, work)
 
 
 def _interval_task(task):

@@ -26,3 +26,58 @@ def test_workers_must_be_positive(tmp_path, capsys):
         main([*ARGS, "--workers", "0", "--out", str(tmp_path)])
     assert exc.value.code == 2
     assert "argument --workers: must be at least 1" in capsys.readouterr().err
+
+
+# --workers default: the rule as a pure function of (cores, load average, work), no timing
+
+from experiments.pipeline.parallel import SMALL_WORK, analysis_work, choose_workers  # noqa: E402
+from experiments.pipeline.settings import AnalysisSettings  # noqa: E402
+
+
+@pytest.mark.parametrize("cores, load, expected", [
+    (2, 0.0, 2),     # idle: every core
+    (2, 1.0, 2),     # the load is this process alone
+    (2, 1.1, 1),     # another process holds part of a core (issue 23: 2 workers were slower)
+    (2, 1.8, 1),
+    (2, 9.0, 1),     # a crowded machine: still one
+    (8, 3.5, 5),     # 2.5 cores held by others: 5.5 free, rounded down
+    (8, 0.3, 8),
+    (4, 2.0, 3),
+])
+def test_a_large_analysis_gets_the_free_cores(cores, load, expected):
+    assert choose_workers(cores, load, SMALL_WORK) == expected
+    assert choose_workers(cores, load, 100 * SMALL_WORK) == expected
+
+
+@pytest.mark.parametrize("cores, load", [(2, 0.0), (16, 0.0), (16, 12.0)])
+def test_a_small_analysis_runs_in_one_process(cores, load):
+    assert choose_workers(cores, load, SMALL_WORK - 1) == 1
+    assert choose_workers(cores, load, 0) == 1
+
+
+def test_the_work_counts_rows_times_draws_per_view():
+    class View:
+        def __init__(self, rows):
+            self.human = [0.0] * rows
+
+    settings = AnalysisSettings(bootstrap=100, permutations=30)
+    # 3 metrics: 3 intervals x 100 resamples + 3 pairs x 30 draws = 390 draws per row
+    jobs = [(None, {"a": 0, "b": 0, "c": 0}, [View(10), View(5)]),
+            (None, {"a": 0}, [View(7)])]             # 1 metric: 100 resamples, no pairs
+    assert analysis_work(jobs, settings) == 15 * 390 + 7 * 100
+
+
+def test_run_correlation_defaults_to_one_worker_on_a_small_analysis(tmp_path, monkeypatch):
+    import experiments.pipeline.parallel as parallel
+    import experiments.run_correlation as run
+
+    used = []
+    monkeypatch.setattr(parallel, "usable_cores", lambda: 16)
+    monkeypatch.setattr(parallel.os, "getloadavg", lambda: (0.0, 0.0, 0.0))
+    real = run.analyse
+    monkeypatch.setattr(run, "analyse",
+                        lambda jobs, settings, workers, **kw: used.append(workers)
+                        or real(jobs, settings, workers, **kw))
+    assert main([*ARGS, "--out", str(tmp_path)]) == 0
+    assert used and set(used) == {1}
+    assert parallel.default_workers(parallel.SMALL_WORK) == 16   # the same machine, large work
