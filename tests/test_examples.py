@@ -92,7 +92,8 @@ def check_preferences_run(tmp: Path) -> None:
     rows = _csv(tmp / "runs/study/correlations.csv")
     overall = [r for r in rows if r["benchmark"] == "study" and not r["subset"]]
     assert {(r["metric"], r["statistic"]) for r in overall} == {
-        (m, s) for m in ("bleu4", "rouge_l", "cider") for s in ("accuracy", "tau_like", "acc23")}
+        (m, s) for m in ("bleu4", "rouge_l", "cider")
+        for s in ("accuracy", "tau_like", "acc23", "kappa")}
     assert {r["unit"] for r in overall} == {"pairs"}
     assert {r["n_units"] for r in overall} == {str(len(pairs))}
 

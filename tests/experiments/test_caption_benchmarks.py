@@ -93,10 +93,11 @@ def test_pascal50s_accuracies_with_intervals(shared_data, pascal_run):
 def test_pascal50s_comparisons_and_clusters(pascal_run):
     comparisons = read_csv(pascal_run / "comparisons.csv")
     assert len(comparisons) == 3 * 4
-    values = {(r["metric"], r["subset"]): float(r["value"])
+    values = {(r["metric"], r["statistic"], r["subset"]): float(r["value"])
               for r in read_csv(pascal_run / "correlations.csv")}
     for c in comparisons:
-        delta = values[c["metric_a"], c["subset"]] - values[c["metric_b"], c["subset"]]
+        delta = (values[c["metric_a"], c["statistic"], c["subset"]]
+                 - values[c["metric_b"], c["statistic"], c["subset"]])
         assert float(c["delta"]) == pytest.approx(delta, abs=1e-12)
         assert 0 < float(c["p_value"]) <= 1
     report = (pascal_run / "report.md").read_text()

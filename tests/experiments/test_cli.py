@@ -39,7 +39,9 @@ def test_quiet_prints_only_the_table(tmp_path, capfd):
     out, err = capfd.readouterr()
     lines = out.splitlines()
     assert lines and all(line.startswith("|") for line in lines), out
-    assert len(lines) == 2 + 2 * 3  # header, rule, two metrics x three statistics
+    # header, rule, two metrics x (three statistics, kappa, four ranking agreements with the
+    # humans' battle ranking, two caption-level agreements)
+    assert len(lines) == 2 + 2 * 10
     assert err == ""
 
 
