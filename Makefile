@@ -19,8 +19,9 @@ run: $(STAMP)
 	$(PY) -m experiments.run_correlation --out results
 	$(PY) -m experiments.make_figures --results results --out figures
 
+# One worker per core (pytest-xdist); pytest prints the total time and the 15 slowest tests.
 test: $(STAMP)
-	$(PY) -m pytest
+	$(PY) -m pytest -n auto
 
 bench: $(STAMP)
 	$(PY) -m experiments.speed

@@ -206,6 +206,7 @@ def test_swapped_values_equal_recomputing_each_draw(level, statistic, unit):
             assert fast[r, j] == pytest.approx(expected, abs=1e-10, nan_ok=True)
 
 
+@pytest.mark.slow
 def test_coverage_of_95_percent_intervals_on_bivariate_normal():
     """200 data sets of n = 200 from a bivariate normal with rho = 0.5: the true Pearson
     correlation is 0.5 and the true Kendall tau is (2/pi) asin(0.5) = 1/3. A correct 95 %

@@ -186,6 +186,7 @@ def test_correlation_difference_power_matches_the_normal_theory(statistic, to_st
     _within(curve, [expected], margin=0.06)
 
 
+@pytest.mark.slow
 def test_exchangeable_metrics_reject_at_most_alpha():
     # A pilot where the metrics are exchangeable (every row also appears with a and b
     # swapped, so both have the same tau): the rejection rate is the test's size.

@@ -51,6 +51,7 @@ def drawn_texts(fig) -> list[str]:
     return [t.get_text() for t in fig.findobj(Text) if t.get_visible() and t.get_text()]
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("kind", ["demo", "socratis", "flickr8k", "pascal50s", "thumb"])
 def test_every_text_lies_inside_its_figure(kind, demo_results, socratis_results, tmp_path):
     results = {"demo": lambda: demo_results, "socratis": lambda: socratis_results,
@@ -84,6 +85,7 @@ def test_the_clipping_check_catches_a_clipped_title():
     assert any("content spans" in p for p in layout_problems(empty))
 
 
+@pytest.mark.slow
 def test_display_names_and_overrides(demo_results, tmp_path):
     figures = draw(demo_results, tmp_path / "default")
     texts = {t for fig in figures for t in drawn_texts(fig)}

@@ -63,6 +63,7 @@ def test_every_figure_is_written_with_its_data_and_indexed(demo_results, tmp_pat
             assert f"{100 * float(row['machine_reason_mean']):.1f}" in subset
 
 
+@pytest.mark.slow
 def test_the_same_results_give_the_same_bytes(demo_results, tmp_path):
     first, second = tmp_path / "a", tmp_path / "b"
     for out in (first, second):

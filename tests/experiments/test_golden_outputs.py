@@ -50,6 +50,7 @@ def compare_with_golden(name: str, out: Path) -> None:
             f"{name}/{path.name} differs from the golden run"
 
 
+@pytest.mark.slow
 def test_demo_outputs_are_byte_identical(tmp_path):
     assert main(run_args("demo", tmp_path, None)) == 0
     compare_with_golden("demo", tmp_path)

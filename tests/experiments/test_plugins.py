@@ -97,6 +97,7 @@ def installed_plugin(tmp_path_factory) -> Path:
     return target
 
 
+@pytest.mark.slow
 def test_entry_points_seen_by_list_help_and_list_metrics(installed_plugin, tmp_path):
     listed = _run(["-m", "experiments.run_correlation", "--list"], tmp_path, [installed_plugin])
     assert listed.returncode == 0, listed.stderr
@@ -143,6 +144,7 @@ def test_broken_plugin_is_an_error_when_named_and_skipped_otherwise(installed_pl
     assert "a_module_that_does_not_exist" in unnamed.stdout
 
 
+@pytest.mark.slow
 def test_plugin_module_option(tmp_path):
     module = TOY_MODULE.format(metric="toy_local_words", bench="toy_local") + textwrap.dedent('''
         from metrics import register_metric

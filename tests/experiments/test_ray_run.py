@@ -3,10 +3,13 @@ from __future__ import annotations
 
 import json
 
+import pytest
+
 from experiments.run_correlation import main
 from tests.metrics.conftest import tiny_bart  # noqa: F401  (the fixture)
 
 
+@pytest.mark.slow
 def test_the_ray_path_scores_the_demo_identically(local_ray, tiny_bart, tmp_path):  # noqa: F811
     common = ["--metrics", "bartscore", "--metric-option", f"bartscore.model={tiny_bart}",
               "--bootstrap", "50", "--permutations", "50", "--quiet", "--no-cache"]

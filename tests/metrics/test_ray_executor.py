@@ -28,6 +28,7 @@ def bart(tiny_bart):
     return metric
 
 
+@pytest.mark.slow
 def test_ray_scores_equal_the_local_path(local_ray, tiny_bart):
     data = samples(23)
     local = score_with_cache(bart(tiny_bart), data, None, progress=False,
@@ -40,6 +41,7 @@ def test_ray_scores_equal_the_local_path(local_ray, tiny_bart):
     assert np.isfinite(local.scores).all()
 
 
+@pytest.mark.slow
 def test_ray_chunks_stream_into_the_cache_and_are_never_scored_twice(local_ray, tiny_bart,
                                                                      tmp_path):
     data = samples(23)
@@ -91,6 +93,7 @@ def test_the_default_path_does_not_import_ray():
     subprocess.run([sys.executable, "-c", code], check=True)
 
 
+@pytest.mark.slow
 def test_whole_call_metrics_go_to_one_worker_whole(local_ray, minilm_folder):
     # bert-score's numbers depend on which sentences share a call (padded,
     # length-sorted batches): split over workers they would differ from the
@@ -124,6 +127,7 @@ Answer a or b.
 """
 
 
+@pytest.mark.slow
 def test_pairwise_judge_requests_are_spread_over_workers(local_ray, tmp_path):
     from PIL import Image
 
