@@ -91,6 +91,6 @@ def preference_kappa(margin, human, items=None, *, epsilon: float = 0.0, ci_meth
                              n=int(h.size), method=f"Cohen's kappa, three-way; {label}",
                              n_nan=int((~keep).sum()), confidence=confidence,
                              n_resamples=int(n_resamples),
-                             unit="pairs" if codes is not None else "rows",
+                             unit="pairs" if codes is not None else "rows", n_units=n_units,
                              seed=seed_record(seed), epsilon=float(epsilon),
                              notes=join_notes(note))

@@ -287,7 +287,7 @@ def ranking_agreement(metric, human, system_a, system_b, *, model: str = "bt",
                                        f"rankings; bootstrap percentile ({n_resamples} "
                                        f"resamples of battles, {confidence:.0%})",
             n_nan=int((~keep).sum()), n_groups=int(hh.size), confidence=confidence,
-            n_resamples=int(n_resamples), unit="battles",
+            n_resamples=int(n_resamples), unit="battles", n_units=int(hh.size),
             seed=int(seed) if isinstance(seed, (int, np.integer)) else None, notes=note))
     return out[0], out[1]
 

@@ -123,6 +123,6 @@ def krippendorff_alpha_ci(ratings, level: str = "interval", *, ci_method: str = 
                              ci_low=lo, ci_high=hi, n=n_units,
                              method=f"Krippendorff's alpha ({level}); {label}",
                              n_dropped=int(R.shape[0] - n_units), confidence=confidence,
-                             n_resamples=int(n_resamples), unit="samples",
+                             n_resamples=int(n_resamples), unit="samples", n_units=n_units,
                              seed=seed_record(seed),
                              notes=join_notes(f"{R.shape[1]} annotators", infinite, note))

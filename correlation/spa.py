@@ -173,8 +173,8 @@ def spa_ci(metric, human, systems, items, *, n_permutations: int = 1000,
                              method=f"soft pairwise accuracy ({n_permutations} sign draws); "
                                     f"{label}",
                              n_groups=n_items, confidence=confidence,
-                             n_resamples=int(n_resamples), unit="items", seed=seed_record(seed),
-                             notes=join_notes(dropped_note, note))
+                             n_resamples=int(n_resamples), unit="items", n_units=n_items,
+                             seed=seed_record(seed), notes=join_notes(dropped_note, note))
 
 
 def spa_clusters(scores, human, systems, items, *, n_permutations: int = 1000,
