@@ -6,7 +6,10 @@ as papers print them. One panel per (statistic, level, subset), at most
 three panels a row (two for four panels), so the figure keeps a paper's
 proportions; metrics sorted by the first panel's value, the human ceiling
 (a reference, not a metric) on top in its own colour. Metrics in the top
-significance cluster are filled dots, the others open.
+significance cluster are filled dots, the others open; a metric without a
+cluster (a statistic not tested, such as kappa, or too few units for the test)
+a filled square. The battle-ranking statistics and Krippendorff's alpha are
+left to rankings.csv, correlations.csv and the report, as in agreement.tex.
 """
 from __future__ import annotations
 
@@ -14,6 +17,8 @@ import math
 from pathlib import Path
 
 from matplotlib.lines import Line2D
+
+from ..pipeline.latex import BATTLE_STATISTICS
 
 from .common import (Made, ONE_COLUMN, OKABE_ITO, Results, Skip, TWO_COLUMN, new_figure, number,
                      save, safe_stem, title)
@@ -51,7 +56,8 @@ def published_rows(results: Results, rows: list[dict]) -> list[dict]:
 
 
 def agreement_forest(results: Results, out: Path) -> list[Made]:
-    rows = results.rows("correlations.csv", COLUMNS[:-1])
+    rows = [r for r in results.rows("correlations.csv", COLUMNS[:-1])
+            if not r["statistic"].startswith(BATTLE_STATISTICS)]  # rankings.csv, the report
     published = published_rows(results, rows)
     made = []
     for bench in dict.fromkeys(r["benchmark"] for r in rows):
@@ -71,7 +77,7 @@ def agreement_forest(results: Results, out: Path) -> list[Made]:
         fig = new_figure(width, 0.75 + n_rows * (0.45 + 0.2 * len(metrics)))
         axes = fig.subplots(n_rows, n_cols, squeeze=False).ravel()
         y = {m: len(metrics) - 1 - k for k, m in enumerate(metrics)}
-        clustered = False
+        clustered = unclustered = False
         for k, (ax, panel) in enumerate(zip(axes, panels)):
             for r in mine:
                 if _panel(r) != panel:
@@ -85,13 +91,16 @@ def agreement_forest(results: Results, out: Path) -> list[Made]:
                     continue
                 color = CEILING_COLOR if ceiling else METRIC_COLOR
                 top = number(r.get("cluster")) == 1
-                clustered |= not math.isnan(number(r.get("cluster")))
-                face = color if (top or ceiling or math.isnan(number(r.get("cluster")))) else "white"
+                in_cluster = not math.isnan(number(r.get("cluster")))
+                clustered |= in_cluster
+                unclustered |= not (in_cluster or ceiling)
+                face = color if (top or ceiling or not in_cluster) else "white"
+                marker = "D" if ceiling else ("o" if in_cluster else "s")
                 # a percentile interval may leave out its estimate (rank statistics): no
                 # negative bar
                 xerr = (None if math.isnan(low)
                         else [[max(0.0, value - low)], [max(0.0, high - value)]])
-                ax.errorbar([value], [y[r["metric"]]], xerr=xerr, fmt="D" if ceiling else "o",
+                ax.errorbar([value], [y[r["metric"]]], xerr=xerr, fmt=marker,
                             color=color, mfc=face, ms=3.5, capsize=1.5, lw=0.9, mew=0.9)
             statistic, level, subset = panel
             if statistic not in SHARES:  # a correlation: mark no agreement
@@ -105,11 +114,17 @@ def agreement_forest(results: Results, out: Path) -> list[Made]:
             ax.set_axisbelow(True)
         for ax in axes[len(panels):]:
             ax.axis("off")
+        handles = []
         if clustered:
-            fig.legend(handles=[
+            handles += [
                 Line2D([], [], marker="o", ls="", color=METRIC_COLOR, ms=3.5, label="top significance cluster"),
                 Line2D([], [], marker="o", ls="", color=METRIC_COLOR, mfc="white", ms=3.5,
-                       label="lower clusters")], loc="outside lower center", ncols=2)
+                       label="lower clusters")]
+        if clustered and unclustered:
+            handles.append(Line2D([], [], marker="s", ls="", color=METRIC_COLOR, ms=3.5,
+                                  label="no clusters (statistic not tested, or too few units)"))
+        if handles:
+            fig.legend(handles=handles, loc="outside lower center", ncols=len(handles))
         title(fig, f"{results.label(bench)}: agreement with human judgments "
               f"({results.interval_name()})",
               width, 9)
@@ -120,7 +135,8 @@ def agreement_forest(results: Results, out: Path) -> list[Made]:
             "Each metric's agreement with the human judgments (correlations.csv, x100), one "
             "panel per statistic and level, with the bootstrap interval run_correlation "
             "computed (a dot alone where it computed none); filled dots: the top significance "
-            "cluster; a diamond: the human ceiling (annotators against each other); a grey "
+            "cluster; a filled square: no cluster; a diamond: the human ceiling "
+            "(annotators against each other); a grey "
             "square: a published number (--published), without interval."), files))
     return made
 
