@@ -37,7 +37,7 @@ from typing import Mapping
 import numpy as np
 
 from ._problem import Problem
-from ._resample import block_size, standardized, swapped_values
+from ._resample import block_size, own_unit_matrices, standardized, swapped_values
 from ._validate import check_seed, make_rng, renamed_keyword, undefined
 from .bootstrap import (check_settings, interval, join_notes, resampled_units,
                         resampling_label, resolve_unit, seed_record)
@@ -309,7 +309,7 @@ _PAIRS: tuple | None = None
 def _pair_draws(job):
     """(permutation unit, observed delta, draws) of one pair (r, c, a, b, rng) of `_PAIRS`'
     problem."""
-    full, names, n_permutations, unit, standardize, swap_X = _PAIRS
+    full, names, n_permutations, unit, standardize, swap_X, own = _PAIRS
     _, _, a, b, rng = job
     sub = Problem([full.X[:, a], full.X[:, b]], full.y, full.statistic, full.level,
                   full.items, full.systems, full.epsilon, names=(names[a], names[b]))
@@ -318,6 +318,8 @@ def _pair_draws(job):
     if swap_X is not None:    # each metric's z-scores, computed once for the view
         sub._cache[("swap_X", True)] = swap_X[:, [a, b]]
     punit = _permutation_unit(sub, unit)
+    if own is not None:       # each metric's pair counts between swap units, once for the view
+        sub._cache[("unit_own", standardize, punit)] = (own[a], own[b])
     delta, d = _permutation_draws(sub, punit, n_permutations, standardize, rng)
     return punit, delta, d
 
@@ -340,7 +342,11 @@ def _ranked_pair_draws(full, names, ranked, n_permutations, unit, standardize, s
     jobs = [(r, c, ranked[r], ranked[c], rng) for (r, c), rng in zip(pairs, rngs)]
     # a column's z-scores depend on that column only: once per metric, not once per pair
     swap_X = standardized(full) if standardize and len(jobs) > 1 else None
-    _PAIRS = (full, names, n_permutations, unit, standardize, swap_X)
+    own = None
+    if len(jobs) > 1:
+        punit = _permutation_unit(full, unit)
+        own = own_unit_matrices(full, punit, full.X if swap_X is None else swap_X)
+    _PAIRS = (full, names, n_permutations, unit, standardize, swap_X, own)
     try:
         if workers > 1 and len(jobs) > 1 and "fork" in multiprocessing.get_all_start_methods():
             with multiprocessing.get_context("fork").Pool(
