@@ -63,13 +63,11 @@ class PairMatrices(NamedTuple):
 _FLOAT32_EXACT = 2 ** 24
 
 
-def exact_product(a: np.ndarray, b: np.ndarray, float32: bool) -> np.ndarray:
-    """a @ b of integer-valued float arrays, in float32 (twice as fast) when the caller has
-    shown every partial sum stays below 2**24 in magnitude, else in float64 (exact below
-    2**53); the result is float64 either way."""
-    if float32:
-        return (a.astype(np.float32) @ b.astype(np.float32)).astype(np.float64)
-    return a @ b
+def exact_dtype(bound: float):
+    """float32 where every partial sum of a product is shown to stay below `bound` < 2**24
+    in magnitude (integers are then exact, and BLAS is about twice as fast), else float64
+    (exact below 2**53)."""
+    return np.float32 if bound < _FLOAT32_EXACT else np.float64
 
 
 def _range_counts(units_q, start, stop, items, n_units: int) -> np.ndarray:
@@ -79,22 +77,21 @@ def _range_counts(units_q, start, stop, items, n_units: int) -> np.ndarray:
     matrix product with suffix counts per block, its ragged ends from one bincount."""
     n = items.size
     nb = -(-n // _BLOCK)
-    per_block = np.bincount(np.arange(n) // _BLOCK * n_units + items,
-                            minlength=nb * n_units).reshape(nb, n_units)
-    suffix = np.zeros((nb + 1, n_units))
-    suffix[:nb] = np.cumsum(per_block[::-1], axis=0)[::-1]
     g = np.concatenate([units_q, units_q])
     pos = np.concatenate([start, stop])
     weight = np.concatenate([np.ones(start.size), -np.ones(stop.size)])
+    # |partial sums| <= (queries of unit g) x (rows of unit h)
+    dtype = exact_dtype(float(np.bincount(g).max(initial=0)) *
+                        float(np.bincount(items).max(initial=0)))
+    per_block = np.bincount(np.arange(n) // _BLOCK * n_units + items,
+                            minlength=nb * n_units).reshape(nb, n_units)
+    suffix = np.zeros((nb + 1, n_units), dtype=dtype)
+    np.cumsum(per_block[::-1], axis=0, dtype=dtype, out=suffix[:nb][::-1])
     # whole blocks after each position's block: suffix[block + 1]
     next_block = pos // _BLOCK + 1
     at = np.bincount(g * (nb + 1) + np.minimum(next_block, nb), weights=weight,
                      minlength=n_units * (nb + 1)).reshape(n_units, nb + 1)
-    # |sums| <= 2 x (rows of unit g) x (rows of unit h): exact in float32 below 2**24
-    sizes = np.bincount(items, minlength=n_units)
-    queries = np.bincount(g, minlength=n_units)
-    exact32 = int(queries.max(initial=0)) * int(sizes.max(initial=0)) < _FLOAT32_EXACT
-    out = exact_product(at, suffix, exact32)
+    out = (at.astype(dtype, copy=False) @ suffix).astype(np.float64, copy=False)
     # the rest of each position's own block
     length = np.maximum(np.minimum(next_block * _BLOCK, n) - pos, 0)
     total = int(length.sum())
@@ -175,19 +172,18 @@ class UnitSwapKendall:
         aa, bb = own
         ab, ba = _cross_matrices(X[:, 0], X[:, 1], y, units, n_units)
         U = n_units
-        self._quad = np.empty((U, 3 * U))
+        parts = (("aa", aa), ("bb", bb), ("ab", ab), ("ba", ba))
+        rows = {name: np.stack([m[k].sum(axis=1) for k in range(3)], 1) for name, m in parts}
+        cols = {name: np.stack([m[k].sum(axis=0) for k in range(3)], 1) for name, m in parts}
+        # every M is >= 0, so a column of Q sums in magnitude to at most their column sums,
+        # which bounds each entry and every partial sum of a draw's S @ Q
+        dtype = exact_dtype(float(sum(cols.values()).max(initial=0)))
+        self._quad = np.empty((U, 3 * U), dtype=dtype)
         for k in range(3):
             q = self._quad[:, k * U:(k + 1) * U]
-            np.add(aa[k], bb[k], out=q)
-            q -= ab[k]
-            q -= ba[k]
-        # a draw's S @ Q sums at most every entry of a column of Q: exact in float32 below 2**24
-        self._quad32 = (self._quad.astype(np.float32)
-                        if np.abs(self._quad).sum(axis=0).max(initial=0) < _FLOAT32_EXACT else None)
-        rows = {name: np.stack([m[k].sum(axis=1) for k in range(3)], 1)
-                for name, m in (("aa", aa), ("bb", bb), ("ab", ab), ("ba", ba))}
-        cols = {name: np.stack([m[k].sum(axis=0) for k in range(3)], 1)
-                for name, m in (("aa", aa), ("bb", bb), ("ab", ab), ("ba", ba))}
+            np.add(aa[k], bb[k], out=q, casting="unsafe")
+            np.subtract(q, ab[k], out=q, casting="unsafe")
+            np.subtract(q, ba[k], out=q, casting="unsafe")
         self._const = np.stack([rows["aa"].sum(axis=0), rows["bb"].sum(axis=0)])
         self._lin = np.stack([rows["ba"] - rows["aa"] + cols["ab"] - cols["aa"],
                               rows["ab"] - rows["bb"] + cols["ba"] - cols["bb"]])
@@ -203,8 +199,7 @@ class UnitSwapKendall:
         `classes`, the distinct metric values (needed by tau-c alone) are left NaN."""
         S = np.asarray(swaps, dtype=float)
         c, U = S.shape
-        SQ = (S @ self._quad if self._quad32 is None
-              else (S.astype(np.float32) @ self._quad32).astype(np.float64))
+        SQ = (S.astype(self._quad.dtype) @ self._quad).astype(np.float64, copy=False)
         quad = np.stack([np.einsum("ij,ij->i", SQ[:, k * U:(k + 1) * U], S) for k in range(3)], 1)
         counts = [self._const[side] + S @ self._lin[side] + quad for side in (0, 1)]
         disc, ties2, both2 = (np.concatenate([counts[0][:, k], counts[1][:, k]]) for k in range(3))
@@ -277,7 +272,7 @@ class UnitResampleKendall:
         if own is None:
             own = own_matrices(x, y, units, n_units)
         self._mats = np.hstack(list(own))
-        self._column_sum = float(np.abs(self._mats).sum(axis=0).max(initial=0))
+        self._column_sum = float(self._mats.sum(axis=0).max(initial=0))   # entries >= 0
         self._sizes = np.bincount(units, minlength=n_units).astype(float)
         yr, ky = dense_codes(y)
         self._classes = np.zeros((n_units, ky))
@@ -290,8 +285,13 @@ class UnitResampleKendall:
         `KendallBatch.counts(weights=...)` with the multiplicities given to every row."""
         W = np.asarray(weights, dtype=float)
         U = self.n_units
-        # |W @ M| <= (largest multiplicity) x (column sums of M): float32 when below 2**24
-        WM = exact_product(W, self._mats, W.max(initial=0) * self._column_sum < _FLOAT32_EXACT)
+        # |partial sums of W @ M| <= (largest multiplicity) x (largest column sum of M)
+        if exact_dtype(W.max(initial=0) * self._column_sum) is np.float32:
+            if "_mats32" not in self.__dict__:
+                self._mats32 = self._mats.astype(np.float32)
+            WM = (W.astype(np.float32) @ self._mats32).astype(np.float64)
+        else:
+            WM = W @ self._mats
         disc, ties2, both2 = (np.einsum("ij,ij->i", WM[:, k * U:(k + 1) * U], W) for k in range(3))
         own_copies = (W * (W - 1)) @ self._sizes / 2     # a row with its own copies: tied in both
         n = W @ self._sizes

@@ -64,14 +64,20 @@ def test_resampled_counts_equal_the_rows_engine():
         _same(ref, got, (*FIELDS, "classes_metric"))
 
 
-def test_float32_products_are_used_only_where_they_are_exact():
-    a = np.array([[2.0 ** 12, 1.0]])
-    b = np.array([[2.0 ** 12 - 1], [1.0]])
-    assert _unit_pairs.exact_product(a, b, False)[0, 0] == 2.0 ** 24 - 2.0 ** 12 + 1
-    assert _unit_pairs.exact_product(a, b, True)[0, 0] == 2.0 ** 24 - 2.0 ** 12 + 1
-    big = np.array([[2.0 ** 24 + 1.0]])
-    assert _unit_pairs.exact_product(big, np.ones((1, 1)), False)[0, 0] == 2.0 ** 24 + 1
-    assert _unit_pairs.exact_product(big, np.ones((1, 1)), True)[0, 0] != 2.0 ** 24 + 1
+def test_units_too_large_for_float32_products_count_in_float64():
+    """Two units of 4,100 rows: the partial sums pass 2**24, so float64 products."""
+    rng = np.random.default_rng(14)
+    units = np.repeat([0, 1], 4100)
+    X = rng.integers(0, 50, (units.size, 2)).astype(float)
+    y = rng.integers(0, 3, units.size).astype(float)
+    assert _unit_pairs.exact_dtype(4100.0 * 4100) is np.float64
+    swaps = np.array([[False, False], [True, False], [False, True], [True, True]])
+    ref = KendallBatch(X, y).counts(choice=np.concatenate([swaps[:, units], ~swaps[:, units]]))
+    _same(ref, _unit_pairs.UnitSwapKendall(X, y, units, 2).swapped_counts(swaps), FIELDS)
+    weights = np.array([[2, 0], [1, 1], [0, 2]])
+    ref = KendallBatch(X[:, 0], y).counts(weights=weights[:, units])
+    _same(ref, _unit_pairs.UnitResampleKendall(X[:, 0], y, units, 2).counts(weights),
+          (*FIELDS, "classes_metric"))
 
 
 def _view(seed=3, n_items=40):
