@@ -30,6 +30,8 @@ it is a (higher-class row, lower-class row of the same group, greater metric val
 """
 from __future__ import annotations
 
+import hashlib
+from collections import OrderedDict
 from typing import NamedTuple
 
 import numpy as np
@@ -135,10 +137,45 @@ def _human(y):
     return yr, ky, _class_splits(yr, ky)
 
 
+#: Recently computed `own_matrices`, by a digest of what they depend on (the order of the
+#: metric's values, the human classes, the units): a view's bootstrap intervals and its
+#: permutation tests (raw scores and their z-scores order alike) ask for the same ones.
+_OWN: "OrderedDict[bytes, PairMatrices]" = OrderedDict()
+_OWN_BYTES = 256 * 2 ** 20
+
+
+def _digest(*arrays) -> bytes:
+    h = hashlib.blake2b(digest_size=20)
+    for a in arrays:
+        a = np.ascontiguousarray(a)
+        h.update(str((a.dtype.str, a.shape)).encode())
+        h.update(a.tobytes())
+    return h.digest()
+
+
 def own_matrices(x, y, units, n_units: int) -> PairMatrices:
-    """One metric's pair counts between units (M_aa): shared by every pair it is in."""
-    yr, ky, splits = _human(y)
+    """One metric's pair counts between units (M_aa): shared by every pair it is in, and
+    remembered (up to 256 MB) for the next call on the same order of values."""
     xr, _ = dense_codes(x)
+    yr, _ = dense_codes(y)
+    units = np.asarray(units, dtype=np.int64)
+    key = _digest(xr, yr, units, np.array([n_units]))
+    if key in _OWN:
+        _OWN.move_to_end(key)
+        return _OWN[key]
+    mats = _own_matrices(xr, y, units, n_units)
+    for part in mats:
+        part.flags.writeable = False      # shared by the calls that find them here
+    size = 3 * n_units * n_units * 8
+    while _OWN and (len(_OWN) + 1) * size > _OWN_BYTES:
+        _OWN.popitem(last=False)
+    if size <= _OWN_BYTES:
+        _OWN[key] = mats
+    return mats
+
+
+def _own_matrices(xr, y, units, n_units: int) -> PairMatrices:
+    yr, ky, splits = _human(y)
     sizes = np.bincount(units, minlength=n_units).astype(float)
     ties = _ties(xr, xr, units, n_units) - np.diag(sizes)
     both = _ties(xr * ky + yr, xr * ky + yr, units, n_units) - np.diag(sizes)

@@ -80,6 +80,18 @@ def test_units_too_large_for_float32_products_count_in_float64():
           (*FIELDS, "classes_metric"))
 
 
+def test_a_metric_and_its_z_scores_share_their_unit_pair_counts():
+    from correlation._zscore import distinct_zscores
+
+    rng = np.random.default_rng(15)
+    X, y, units, k = _data(rng, 60, 12)
+    raw = _unit_pairs.own_matrices(X[:, 0], y, units, k)
+    assert _unit_pairs.own_matrices(distinct_zscores(X[:, 0]), y, units, k) is raw
+    assert not raw.discordant.flags.writeable
+    other = _unit_pairs.own_matrices(X[:, 0], y[::-1].copy(), units, k)
+    assert other is not raw
+
+
 def _view(seed=3, n_items=40):
     rng = np.random.default_rng(seed)
     items = np.repeat(np.arange(n_items), rng.integers(1, 7, n_items))
