@@ -446,14 +446,16 @@ def _unit_swapped_taus(prob: Problem, unit: str, swaps: np.ndarray, standardize:
     return np.column_stack([t[:c], t[c:]])
 
 
-def own_unit_matrices(prob: Problem, unit: str, X: np.ndarray) -> list | None:
-    """Every column's own unit pair counts (`_unit_pairs.own_matrices`) for the swapped
-    permutation tests of a view, or None where those tests do not count by units."""
-    if not (prob.level == "flat" and prob.statistic in KENDALL_STATISTICS and prob.epsilon == 0
-            and unit != "rows" and unit_pairs.applies(prob.n, prob.n_units(unit))):
-        return None
-    codes, k = unit_codes(prob, unit), prob.n_units(unit)
-    return [unit_pairs.own_matrices(X[:, j], prob.y, codes, k) for j in range(X.shape[1])]
+def counts_by_units(prob: Problem, unit: str) -> bool:
+    """Whether permutation tests swapping `unit` count through `_unit_pairs`."""
+    return (prob.level == "flat" and prob.statistic in KENDALL_STATISTICS and prob.epsilon == 0
+            and unit != "rows" and unit_pairs.applies(prob.n, prob.n_units(unit)))
+
+
+def own_unit_matrices(prob: Problem, unit: str, X: np.ndarray, j: int):
+    """Column j's own unit pair counts (`_unit_pairs.own_matrices`) for the swapped
+    permutation tests of a view (X: the scores they swap)."""
+    return unit_pairs.own_matrices(X[:, j], prob.y, unit_codes(prob, unit), prob.n_units(unit))
 
 
 def swapped_values(prob: Problem, unit: str, swaps: np.ndarray, standardize: bool = True) -> np.ndarray:

@@ -37,7 +37,8 @@ from typing import Mapping
 import numpy as np
 
 from ._problem import Problem
-from ._resample import block_size, own_unit_matrices, standardized, swapped_values
+from ._resample import (block_size, counts_by_units, own_unit_matrices, standardized,
+                        swapped_values)
 from ._validate import check_seed, make_rng, renamed_keyword, undefined
 from .bootstrap import (check_settings, interval, join_notes, resampled_units,
                         resampling_label, resolve_unit, seed_record)
@@ -330,6 +331,29 @@ def _ignore_interrupts() -> None:
     signal.signal(signal.SIGINT, signal.SIG_IGN)
 
 
+_OWN_CONTEXT: tuple | None = None
+
+
+def _own_column(j):
+    """(j, metric j's own unit pair counts) for the view in `_OWN_CONTEXT`."""
+    full, unit, X = _OWN_CONTEXT
+    return j, own_unit_matrices(full, unit, X, j)
+
+
+def _forked_map(fn, jobs: list, workers: int, own_context) -> list:
+    """[fn(job) for job in jobs], on `workers` forked processes where there are several."""
+    global _OWN_CONTEXT
+    _OWN_CONTEXT = own_context
+    try:
+        if workers > 1 and len(jobs) > 1 and "fork" in multiprocessing.get_all_start_methods():
+            with multiprocessing.get_context("fork").Pool(
+                    min(workers, len(jobs)), initializer=_ignore_interrupts) as pool:
+                return pool.map(fn, jobs, chunksize=1)
+        return [fn(job) for job in jobs]
+    finally:
+        _OWN_CONTEXT = None
+
+
 def _ranked_pair_draws(full, names, ranked, n_permutations, unit, standardize, seed,
                        workers: int = 1):
     """For every two ranked metrics r above c: (r, c, permutation unit, the test's observed
@@ -343,17 +367,13 @@ def _ranked_pair_draws(full, names, ranked, n_permutations, unit, standardize, s
     # a column's z-scores depend on that column only: once per metric, not once per pair
     swap_X = standardized(full) if standardize and len(jobs) > 1 else None
     own = None
-    if len(jobs) > 1:
-        punit = _permutation_unit(full, unit)
-        own = own_unit_matrices(full, punit, full.X if swap_X is None else swap_X)
+    punit = _permutation_unit(full, unit) if jobs else None
+    if len(jobs) > 1 and counts_by_units(full, punit):
+        X = full.X if swap_X is None else swap_X
+        own = dict(_forked_map(_own_column, ranked, workers, (full, punit, X)))
     _PAIRS = (full, names, n_permutations, unit, standardize, swap_X, own)
     try:
-        if workers > 1 and len(jobs) > 1 and "fork" in multiprocessing.get_all_start_methods():
-            with multiprocessing.get_context("fork").Pool(
-                    min(workers, len(jobs)), initializer=_ignore_interrupts) as pool:
-                drawn = pool.map(_pair_draws, jobs, chunksize=1)
-        else:
-            drawn = [_pair_draws(job) for job in jobs]
+        drawn = _forked_map(_pair_draws, jobs, workers, None)
     finally:
         _PAIRS = None
     for (r, c), (punit, delta, d) in zip(pairs, drawn):
