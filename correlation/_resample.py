@@ -14,6 +14,7 @@ import numpy as np
 
 from ._kendall_engine import KendallBatch, dense_codes, tau_from_counts
 from ._kendall_jackknife import leave_one_group_out_counts
+from . import _unit_pairs as unit_pairs
 from ._problem import Problem, level_point, pair_terms, round_averages
 from ._scaling import rescaled, rescaled_columns
 from ._zscore import distinct_zscores, zscores
@@ -211,6 +212,15 @@ def _kendall_batch(prob: Problem, j: int) -> KendallBatch:
     return prob._cache[key]
 
 
+def _unit_resample(prob: Problem, unit: str, j: int) -> "unit_pairs.UnitResampleKendall":
+    """Column j's Kendall counts for bootstrap copies of whole units (`_unit_pairs`)."""
+    key = ("unit_resample", unit, j)
+    if key not in prob._cache:
+        prob._cache[key] = unit_pairs.UnitResampleKendall(
+            prob.X[:, j], prob.y, unit_codes(prob, unit), prob.n_units(unit))
+    return prob._cache[key]
+
+
 def _system_values(prob: Problem, unit: str, counts) -> np.ndarray:
     """System level: per-copy system averages, then the statistic over (copies of) systems."""
     s = prob.n_units("systems")
@@ -262,6 +272,11 @@ def _pair_terms(prob: Problem):
 def weighted_values(prob: Problem, unit: str, counts) -> np.ndarray:
     """Statistic of every metric column in every bootstrap copy (copies x columns)."""
     level, stat = prob.level, prob.statistic
+    if (level == "flat" and stat in KENDALL_STATISTICS and prob.epsilon == 0
+            and unit in ("items", "systems") and unit_pairs.applies(prob.n, prob.n_units(unit))):
+        variant = KENDALL_STATISTICS[stat]
+        return np.column_stack([tau_from_counts(_unit_resample(prob, unit, j).counts(counts[0]),
+                                                variant) for j in range(prob.a)])
     if level == "flat" and (stat in ("pearson", "spearman") or
                             (stat in KENDALL_STATISTICS and prob.epsilon == 0)):
         W = row_weights(prob, unit, counts)
@@ -413,6 +428,36 @@ def standardized(prob: Problem) -> np.ndarray:
     return np.column_stack([z(prob.X[:, j]) for j in range(prob.a)])
 
 
+def unit_codes(prob: Problem, unit: str) -> np.ndarray:
+    return prob.items if unit == "items" else prob.systems
+
+
+def _unit_swapped_taus(prob: Problem, unit: str, swaps: np.ndarray, standardize: bool, X):
+    """Kendall taus of both metrics when whole units swap (`_unit_pairs`); each metric's own
+    pair counts come from the cache when the view computed them (`own_unit_matrices`)."""
+    key = ("unit_kpair", standardize, unit)
+    if key not in prob._cache:
+        own = prob._cache.get(("unit_own", standardize, unit))
+        prob._cache[key] = unit_pairs.UnitSwapKendall(X[:, :2], prob.y, unit_codes(prob, unit),
+                                                      swaps.shape[1], own=own)
+    variant = KENDALL_STATISTICS[prob.statistic]
+    t = tau_from_counts(prob._cache[key].swapped_counts(swaps, classes=variant == "c"), variant)
+    c = swaps.shape[0]
+    return np.column_stack([t[:c], t[c:]])
+
+
+def counts_by_units(prob: Problem, unit: str) -> bool:
+    """Whether permutation tests swapping `unit` count through `_unit_pairs`."""
+    return (prob.level == "flat" and prob.statistic in KENDALL_STATISTICS and prob.epsilon == 0
+            and unit != "rows" and unit_pairs.applies(prob.n, prob.n_units(unit)))
+
+
+def own_unit_matrices(prob: Problem, unit: str, X: np.ndarray, j: int):
+    """Column j's own unit pair counts (`_unit_pairs.own_matrices`) for the swapped
+    permutation tests of a view (X: the scores they swap)."""
+    return unit_pairs.own_matrices(X[:, j], prob.y, unit_codes(prob, unit), prob.n_units(unit))
+
+
 def swapped_values(prob: Problem, unit: str, swaps: np.ndarray, standardize: bool = True) -> np.ndarray:
     """Both metrics' statistics when units flagged in `swaps` (copies x units) trade scores.
 
@@ -420,6 +465,13 @@ def swapped_values(prob: Problem, unit: str, swaps: np.ndarray, standardize: boo
     swapped units), column 1 is "metric B".
     """
     level, stat = prob.level, prob.statistic
+    key = ("swap_X", standardize)
+    if key not in prob._cache:
+        prob._cache[key] = standardized(prob) if standardize else prob.X
+    X = prob._cache[key]
+    kendall = level == "flat" and stat in KENDALL_STATISTICS and prob.epsilon == 0
+    if kendall and unit != "rows" and unit_pairs.applies(prob.n, swaps.shape[1]):
+        return _unit_swapped_taus(prob, unit, swaps, standardize, X)
     if unit == "rows":
         C = swaps
     elif unit == "items":
@@ -427,11 +479,7 @@ def swapped_values(prob: Problem, unit: str, swaps: np.ndarray, standardize: boo
     else:
         C = np.take(swaps, prob.systems, axis=1)
     c = C.shape[0]
-    key = ("swap_X", standardize)
-    if key not in prob._cache:
-        prob._cache[key] = standardized(prob) if standardize else prob.X
-    X = prob._cache[key]
-    if level == "flat" and stat in KENDALL_STATISTICS and prob.epsilon == 0:
+    if kendall:
         key = ("kpair", standardize)
         if key not in prob._cache:
             prob._cache[key] = KendallBatch(X[:, :2], prob.y)

@@ -37,7 +37,8 @@ from typing import Mapping
 import numpy as np
 
 from ._problem import Problem
-from ._resample import block_size, standardized, swapped_values
+from ._resample import (block_size, counts_by_units, own_unit_matrices, standardized,
+                        swapped_values)
 from ._validate import check_seed, make_rng, renamed_keyword, undefined
 from .bootstrap import (check_settings, interval, join_notes, resampled_units,
                         resampling_label, resolve_unit, seed_record)
@@ -309,7 +310,7 @@ _PAIRS: tuple | None = None
 def _pair_draws(job):
     """(permutation unit, observed delta, draws) of one pair (r, c, a, b, rng) of `_PAIRS`'
     problem."""
-    full, names, n_permutations, unit, standardize, swap_X = _PAIRS
+    full, names, n_permutations, unit, standardize, swap_X, own = _PAIRS
     _, _, a, b, rng = job
     sub = Problem([full.X[:, a], full.X[:, b]], full.y, full.statistic, full.level,
                   full.items, full.systems, full.epsilon, names=(names[a], names[b]))
@@ -318,6 +319,8 @@ def _pair_draws(job):
     if swap_X is not None:    # each metric's z-scores, computed once for the view
         sub._cache[("swap_X", True)] = swap_X[:, [a, b]]
     punit = _permutation_unit(sub, unit)
+    if own is not None:       # each metric's pair counts between swap units, once for the view
+        sub._cache[("unit_own", standardize, punit)] = (own[a], own[b])
     delta, d = _permutation_draws(sub, punit, n_permutations, standardize, rng)
     return punit, delta, d
 
@@ -326,6 +329,29 @@ def _ignore_interrupts() -> None:
     """A worker ignores Ctrl-C (the terminal sends it to the whole process group): the
     parent's KeyboardInterrupt ends the pool, and the worker prints no traceback."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+
+
+_OWN_CONTEXT: tuple | None = None
+
+
+def _own_column(j):
+    """(j, metric j's own unit pair counts) for the view in `_OWN_CONTEXT`."""
+    full, unit, X = _OWN_CONTEXT
+    return j, own_unit_matrices(full, unit, X, j)
+
+
+def _forked_map(fn, jobs: list, workers: int, own_context) -> list:
+    """[fn(job) for job in jobs], on `workers` forked processes where there are several."""
+    global _OWN_CONTEXT
+    _OWN_CONTEXT = own_context
+    try:
+        if workers > 1 and len(jobs) > 1 and "fork" in multiprocessing.get_all_start_methods():
+            with multiprocessing.get_context("fork").Pool(
+                    min(workers, len(jobs)), initializer=_ignore_interrupts) as pool:
+                return pool.map(fn, jobs, chunksize=1)
+        return [fn(job) for job in jobs]
+    finally:
+        _OWN_CONTEXT = None
 
 
 def _ranked_pair_draws(full, names, ranked, n_permutations, unit, standardize, seed,
@@ -340,14 +366,14 @@ def _ranked_pair_draws(full, names, ranked, n_permutations, unit, standardize, s
     jobs = [(r, c, ranked[r], ranked[c], rng) for (r, c), rng in zip(pairs, rngs)]
     # a column's z-scores depend on that column only: once per metric, not once per pair
     swap_X = standardized(full) if standardize and len(jobs) > 1 else None
-    _PAIRS = (full, names, n_permutations, unit, standardize, swap_X)
+    own = None
+    punit = _permutation_unit(full, unit) if jobs else None
+    if len(jobs) > 1 and counts_by_units(full, punit):
+        X = full.X if swap_X is None else swap_X
+        own = dict(_forked_map(_own_column, ranked, workers, (full, punit, X)))
+    _PAIRS = (full, names, n_permutations, unit, standardize, swap_X, own)
     try:
-        if workers > 1 and len(jobs) > 1 and "fork" in multiprocessing.get_all_start_methods():
-            with multiprocessing.get_context("fork").Pool(
-                    min(workers, len(jobs)), initializer=_ignore_interrupts) as pool:
-                drawn = pool.map(_pair_draws, jobs, chunksize=1)
-        else:
-            drawn = [_pair_draws(job) for job in jobs]
+        drawn = _forked_map(_pair_draws, jobs, workers, None)
     finally:
         _PAIRS = None
     for (r, c), (punit, delta, d) in zip(pairs, drawn):

@@ -330,6 +330,8 @@ def check_text(samples: Iterable[Sample]) -> None:
     errors="surrogateescape") has no UTF-8 form, so no tokenizer, cache key or
     output file could take it."""
     for s in samples:
+        if _plain_ascii(s):
+            continue
         fields = [("id", s.id), ("candidate", s.candidate),
                   *((f"reference {k}", r) for k, r in enumerate(s.references)),
                   *((f"context {key!r}", v) for key, v in s.context.items())]
@@ -343,6 +345,15 @@ def check_text(samples: Iterable[Sample]) -> None:
                     f"sample {s.id!r}: the {what} holds a lone surrogate "
                     f"({text[exc.start]!r} at character {exc.start}), which is not valid "
                     "Unicode text; fix the input's encoding") from None
+
+
+def _plain_ascii(sample: Sample) -> bool:
+    """Every text of the sample is a str of ASCII characters alone (so valid Unicode)."""
+    try:
+        return "".join((sample.id, sample.candidate, *sample.references,
+                        *sample.context.values())).isascii()
+    except TypeError:
+        return False
 
 
 def _format_setting(value: Any) -> str:
@@ -380,8 +391,37 @@ def image_digest(path: str) -> str:
     return digest
 
 
+#: Keys of samples without an image already computed in this process (every metric of a
+#: benchmark asks for the same ones), by (candidate, references or None, context items).
+_TEXT_KEYS: dict[tuple, str] = {}
+_TEXT_KEYS_MAX = 1 << 20
+
+
 def sample_key(sample: Sample, use_image: bool, use_references: bool = True) -> str:
     """A hash of every input of `sample` a metric reads (the image by content)."""
+    memo = None if use_image else _text_memo_key(sample, use_references)
+    if memo is not None and memo in _TEXT_KEYS:
+        return _TEXT_KEYS[memo]
+    key = _sample_key(sample, use_image, use_references)
+    if memo is not None:
+        if len(_TEXT_KEYS) >= _TEXT_KEYS_MAX:
+            _TEXT_KEYS.clear()
+        _TEXT_KEYS[memo] = key
+    return key
+
+
+def _text_memo_key(sample: Sample, use_references: bool) -> tuple | None:
+    """The inputs `_sample_key` reads without an image, or None unless all are str: equal
+    tuples then mean equal JSON payloads (1 == 1.0 == True would not)."""
+    texts = (sample.candidate, *sample.references, *sample.context.keys(),
+             *sample.context.values())
+    if not all(type(t) is str for t in texts):
+        return None
+    return (sample.candidate, sample.references if use_references else None,
+            tuple(sorted(sample.context.items())))
+
+
+def _sample_key(sample: Sample, use_image: bool, use_references: bool) -> str:
     payload = {
         "c": sample.candidate,
         "r": list(sample.references) if use_references else None,
