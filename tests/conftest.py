@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import os
+import signal
 from pathlib import Path
 
 import pytest
@@ -27,11 +28,35 @@ def _isolated_cache(tmp_path_factory, monkeypatch):
     monkeypatch.setenv("TRANSFORMERS_OFFLINE", "1")
 
 
+@pytest.fixture(autouse=True)
+def _sigint_left_as_found():
+    """A test that leaves Ctrl-C ignored, handled or blocked in this process changes what
+    the later tests of its pytest-xdist worker see (the Ctrl-C tests of
+    test_interrupts.py): it errors, and the disposition is put back."""
+    before = signal.getsignal(signal.SIGINT), signal.pthread_sigmask(signal.SIG_BLOCK, [])
+    yield
+    after = signal.getsignal(signal.SIGINT), signal.pthread_sigmask(signal.SIG_BLOCK, [])
+    if after != before:
+        signal.signal(signal.SIGINT, before[0])
+        signal.pthread_sigmask(signal.SIG_SETMASK, before[1])
+        pytest.fail(f"the test left SIGINT's handler {after[0]!r} (was {before[0]!r}) and the "
+                    f"blocked signals {sorted(after[1])} (were {sorted(before[1])})")
+
+
+# Files whose tests run METEOR and the PTB tokenizer in this process: on one worker they
+# share its one METEOR Java process (metrics/ngram.py) and the tokenised texts.
+JAVA_FILES = {"test_ngram.py", "test_java.py", "test_own_data_default_run.py"}
+
+
 def worker_group(nodeid: str) -> str:
     """The tests that run on one pytest-xdist worker: a file's (its module fixtures are
-    built once), or all Ray tests (files test_ray*.py), which share one Ray."""
+    built once), all Ray tests (files test_ray*.py), which share one Ray, or the files
+    of `JAVA_FILES`."""
     path = nodeid.split("::")[0]
-    return "ray" if Path(path).name.startswith("test_ray") else path
+    name = Path(path).name
+    if name.startswith("test_ray"):
+        return "ray"
+    return "java" if name in JAVA_FILES else path
 
 
 @pytest.hookimpl(optionalhook=True)
