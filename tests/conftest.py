@@ -1,8 +1,10 @@
 """Shared fixtures: the real human-judgment data beside the checkout, a temp cache."""
 from __future__ import annotations
 
+import importlib
 import os
 import signal
+import sys
 from pathlib import Path
 
 import pytest
@@ -26,6 +28,43 @@ def _isolated_cache(tmp_path_factory, monkeypatch):
     monkeypatch.setenv("METAEVAL_CACHE_DIR", str(tmp_path_factory.mktemp("cache")))
     monkeypatch.setenv("HF_HUB_OFFLINE", "1")
     monkeypatch.setenv("TRANSFORMERS_OFFLINE", "1")
+
+
+
+@pytest.fixture
+def plugin_sandbox():
+    """Plugins loaded in this process for one test: the metric and benchmark registries,
+    their entry-point discovery, sys.path and the working folder are put back afterwards,
+    and the modules `forget(*names)` names are dropped, so that the later tests of this
+    process see the built-in registries (and a plugin file of the same name loads anew)."""
+    from experiments import benchmarks
+    from metrics import registry
+
+    tables = (registry._REGISTRY, registry._SOURCES, benchmarks._BENCHMARKS,
+              benchmarks._SOURCES)
+    saved = [dict(table) for table in tables]
+    path, cwd = list(sys.path), os.getcwd()
+    modules: list[str] = []
+
+    def rediscover() -> None:
+        registry._discover.cache_clear()
+        benchmarks._discover.cache_clear()
+        importlib.invalidate_caches()
+
+    def forget(*names: str) -> None:
+        modules.extend(names)
+
+    rediscover()
+    yield forget
+    os.chdir(cwd)
+    sys.path[:] = path
+    for table, copy in zip(tables, saved):
+        table.clear()
+        table.update(copy)
+    for name in list(sys.modules):
+        if name.partition(".")[0] in modules:
+            del sys.modules[name]
+    rediscover()
 
 
 @pytest.fixture(autouse=True)
