@@ -3,7 +3,6 @@ from __future__ import annotations
 
 import importlib
 import os
-import signal
 import sys
 from pathlib import Path
 
@@ -65,21 +64,6 @@ def plugin_sandbox():
         if name.partition(".")[0] in modules:
             del sys.modules[name]
     rediscover()
-
-
-@pytest.fixture(autouse=True)
-def _sigint_left_as_found():
-    """A test that leaves Ctrl-C ignored, handled or blocked in this process changes what
-    the later tests of its pytest-xdist worker see (the Ctrl-C tests of
-    test_interrupts.py): it errors, and the disposition is put back."""
-    before = signal.getsignal(signal.SIGINT), signal.pthread_sigmask(signal.SIG_BLOCK, [])
-    yield
-    after = signal.getsignal(signal.SIGINT), signal.pthread_sigmask(signal.SIG_BLOCK, [])
-    if after != before:
-        signal.signal(signal.SIGINT, before[0])
-        signal.pthread_sigmask(signal.SIG_SETMASK, before[1])
-        pytest.fail(f"the test left SIGINT's handler {after[0]!r} (was {before[0]!r}) and the "
-                    f"blocked signals {sorted(after[1])} (were {sorted(before[1])})")
 
 
 # Files whose tests run METEOR and the PTB tokenizer in this process: on one worker they
