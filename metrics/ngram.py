@@ -198,6 +198,17 @@ def _meteor_scorer():
         return _METEOR[0]
 
 
+def _forget_meteor_in_child() -> None:
+    """A forked child starts a jar of its own if it needs one: the parent's answers the
+    parent (and the lock may have been held by another thread at the fork)."""
+    global _METEOR_LOCK
+    _METEOR_LOCK = threading.Lock()
+    _METEOR.clear()
+
+
+os.register_at_fork(after_in_child=_forget_meteor_in_child)
+
+
 def _close_meteor() -> None:
     """End the METEOR Java process (pycocoevalcap's own clean-up, run at exit, would
     then write to a closed pipe)."""
