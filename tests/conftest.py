@@ -1,4 +1,5 @@
-"""Shared fixtures: the real human-judgment data beside the checkout, a temp cache."""
+"""Shared fixtures: the real human-judgment data beside the checkout, a temp cache, a
+sandbox for plugins loaded in the test process; how the files go to xdist workers."""
 from __future__ import annotations
 
 import importlib
@@ -27,7 +28,6 @@ def _isolated_cache(tmp_path_factory, monkeypatch):
     monkeypatch.setenv("METAEVAL_CACHE_DIR", str(tmp_path_factory.mktemp("cache")))
     monkeypatch.setenv("HF_HUB_OFFLINE", "1")
     monkeypatch.setenv("TRANSFORMERS_OFFLINE", "1")
-
 
 
 @pytest.fixture
