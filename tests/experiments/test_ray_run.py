@@ -12,7 +12,7 @@ from tests.metrics.conftest import tiny_bart  # noqa: F401  (the fixture)
 @pytest.mark.slow
 def test_the_ray_path_scores_the_demo_identically(local_ray, tiny_bart, tmp_path):  # noqa: F811
     common = ["--metrics", "bartscore", "--metric-option", f"bartscore.model={tiny_bart}",
-              "--bootstrap", "50", "--permutations", "50", "--quiet", "--no-cache"]
+              "--bootstrap", "20", "--permutations", "20", "--quiet", "--no-cache"]
     assert main([*common, "--out", str(tmp_path / "local")]) == 0
     # one worker: each actor start imports torch (test_ray_executor.py spreads chunks
     # over several)
