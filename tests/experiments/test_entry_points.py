@@ -175,19 +175,23 @@ register_metric("plugin_letters", __name__, "Letters")
 '''
 
 
-def test_plugin_is_a_path_to_a_py_file(tmp_path):
+def test_plugin_is_a_path_to_a_py_file(tmp_path, capsys, plugin_sandbox, monkeypatch):
+    # in this process (a subprocess' --list would import torch anew); the sandbox puts
+    # the registries and the module my_metrics back
+    from experiments.run_correlation import main
+
+    plugin_sandbox("my_metrics")
+    monkeypatch.chdir(tmp_path)
     (tmp_path / "plug").mkdir()
     (tmp_path / "plug" / "my_metrics.py").write_text(textwrap.dedent(PLUGIN))
-    done = _python(["-m", "experiments.run_correlation", "--plugin", "plug/my_metrics.py",
-                    "--list"], tmp_path)
-    assert done.returncode == 0, done.stderr
-    assert "plugin_letters" in done.stdout
-    assert "source: plugin (module my_metrics)" in done.stdout
-    missing = _python(["-m", "experiments.run_correlation", "--plugin", "plug/none.py",
-                       "--list"], tmp_path)
-    assert missing.returncode == 2
-    assert missing.stderr.strip() == (f"error: --plugin plug/none.py: no such file "
-                                      f"({tmp_path.resolve() / 'plug' / 'none.py'})")
+    capsys.readouterr()
+    assert main(["--plugin", "plug/my_metrics.py", "--list"]) == 0
+    out = capsys.readouterr().out
+    assert "plugin_letters" in out
+    assert "source: plugin (module my_metrics)" in out
+    assert main(["--plugin", "plug/none.py", "--list"]) == 2
+    assert capsys.readouterr().err.strip() == (f"error: --plugin plug/none.py: no such file "
+                                               f"({tmp_path.resolve() / 'plug' / 'none.py'})")
 
 
 def test_scoring_progress_per_metric_and_benchmark_and_quiet_silences_it(tmp_path, capsys):

@@ -197,7 +197,18 @@ def test_every_entry_point_says_one_line(tmp_path, module, args, line):
     assert not _left(children)
 
 
-def test_a_ctrl_c_while_results_are_committed_takes_effect_after_the_commit(capsys):
+@pytest.fixture
+def ctrl_c_raises():
+    """SIGINT handled as in a command started from a terminal (KeyboardInterrupt): the
+    suite may run with it ignored, as a background job of a non-interactive shell (`make
+    test &`) does, which Python then leaves ignored; put back afterwards."""
+    previous = signal.signal(signal.SIGINT, signal.default_int_handler)
+    yield
+    signal.signal(signal.SIGINT, previous)
+
+
+def test_a_ctrl_c_while_results_are_committed_takes_effect_after_the_commit(capsys,
+                                                                             ctrl_c_raises):
     from experiments.interrupts import deferred, handles_interrupts, results_written
 
     steps = []

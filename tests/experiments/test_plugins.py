@@ -1,7 +1,8 @@
 """Metrics and benchmarks from other packages: entry points of a package the test
 builds and pip-installs into a temporary folder (never the project's venv), and
---plugin on a module the test writes. Each run is a subprocess, so the
-registries of this test session stay as they are."""
+--plugin on a module the test writes. The commands run in this process (a subprocess
+would import torch anew for every `--list`) with `plugin_sandbox`, which puts the
+registries of this test session back as they were."""
 from __future__ import annotations
 
 import csv
@@ -10,6 +11,7 @@ import subprocess
 import sys
 import textwrap
 from pathlib import Path
+from typing import NamedTuple
 
 import pytest
 from scipy.stats import kendalltau
@@ -46,11 +48,26 @@ def load(data_dir=None, image_root=None):
 EXPECTED = kendalltau([2, 4, 6, 2, 9], [1.0, 3.0, 4.0, 2.0, 5.0], variant="c").statistic
 
 
-def _run(args: list[str], cwd: Path, pythonpath: list[Path]) -> subprocess.CompletedProcess:
-    env = {**os.environ, "PYTHONPATH": os.pathsep.join(str(p) for p in [*pythonpath, REPO]),
-           "HF_HUB_OFFLINE": "1"}
-    return subprocess.run([sys.executable, *args], cwd=cwd, env=env, capture_output=True,
-                          text=True, timeout=300)
+class Ran(NamedTuple):
+    returncode: int
+    stdout: str
+    stderr: str
+
+
+def _run(args: list[str], cwd: Path, pythonpath: list[Path], capsys) -> Ran:
+    """`python -m experiments.run_correlation ARGS` run in this process from `cwd`, with
+    `pythonpath` first on sys.path (the test's `plugin_sandbox` puts both back)."""
+    from experiments.run_correlation import main
+
+    os.chdir(cwd)
+    sys.path[:0] = [str(p) for p in pythonpath]
+    capsys.readouterr()
+    try:
+        code = main(args)
+    except SystemExit as stop:
+        code = stop.code
+    out, err = capsys.readouterr()
+    return Ran(code, out, err)
 
 
 def _flat_value(out: Path, metric: str) -> float:
@@ -98,8 +115,10 @@ def installed_plugin(tmp_path_factory) -> Path:
 
 
 @pytest.mark.slow
-def test_entry_points_seen_by_list_help_and_list_metrics(installed_plugin, tmp_path):
-    listed = _run(["-m", "experiments.run_correlation", "--list"], tmp_path, [installed_plugin])
+def test_entry_points_seen_by_list_help_and_list_metrics(installed_plugin, tmp_path, capsys,
+                                                         plugin_sandbox):
+    plugin_sandbox("toy_metaeval")
+    listed = _run(["--list"], tmp_path, [installed_plugin], capsys)
     assert listed.returncode == 0, listed.stderr
     out = listed.stdout
     assert "toy_words" in out and "Number of words in the candidate" in out
@@ -108,44 +127,47 @@ def test_entry_points_seen_by_list_help_and_list_metrics(installed_plugin, tmp_p
     assert "can run here: no:" in broken and "a_module_that_does_not_exist" in broken
     assert "toy_bench" in out and "Five toy captions rated 1-5" in out
     assert "bleu4" in out and "source: built-in" in out
-    helped = _run(["-m", "experiments.run_correlation", "--help"], tmp_path, [installed_plugin])
+    helped = _run(["--help"], tmp_path, [], capsys)
     assert "toy_words" in helped.stdout and "toy_bench" in helped.stdout
-    api = _run(["-c", "from metrics import list_metrics; print(list_metrics())"], tmp_path,
-               [installed_plugin])
-    assert "'toy_words'" in api.stdout and "'toy_broken'" in api.stdout
+    from metrics import list_metrics
+
+    api = str(list_metrics())
+    assert "'toy_words'" in api and "'toy_broken'" in api
 
 
-def test_entry_point_metric_and_benchmark_run(installed_plugin, tmp_path):
+def test_entry_point_metric_and_benchmark_run(installed_plugin, tmp_path, capsys,
+                                              plugin_sandbox):
+    plugin_sandbox("toy_metaeval")
     out = tmp_path / "res"
-    done = _run(["-m", "experiments.run_correlation", "--benchmark", "toy_bench",
-                 "--metrics", "toy_words", "--out", str(out), "--bootstrap", "20",
-                 "--permutations", "10", "--quiet"], tmp_path, [installed_plugin])
+    done = _run(["--benchmark", "toy_bench", "--metrics", "toy_words", "--out", str(out),
+                 "--bootstrap", "20", "--permutations", "10", "--quiet"], tmp_path,
+                [installed_plugin], capsys)
     assert done.returncode == 0, done.stderr
     assert _flat_value(out, "toy_words") == pytest.approx(EXPECTED, abs=1e-12)
 
 
-def test_broken_plugin_is_an_error_when_named_and_skipped_otherwise(installed_plugin, tmp_path):
-    named = _run(["-m", "experiments.run_correlation", "--benchmark", "toy_bench",
-                  "--metrics", "toy_words,toy_broken", "--out", str(tmp_path / "r")],
-                 tmp_path, [installed_plugin])
+def test_broken_plugin_is_an_error_when_named_and_skipped_otherwise(installed_plugin, tmp_path,
+                                                                    capsys, plugin_sandbox):
+    plugin_sandbox("toy_metaeval")
+    named = _run(["--benchmark", "toy_bench", "--metrics", "toy_words,toy_broken", "--out",
+                  str(tmp_path / "r")], tmp_path, [installed_plugin], capsys)
     assert named.returncode == 2
     assert "toy_broken" in named.stderr and "a_module_that_does_not_exist" in named.stderr
     # not named: every registered metric is tried, and this one is skipped with its error
-    unnamed = _run(["-c", textwrap.dedent('''
-        import argparse
-        from experiments.benchmarks import load_benchmark
-        from experiments.run_correlation import score_metric
-        args = argparse.Namespace(device="cpu", batch_size=None, quiet=True)
-        run = score_metric(load_benchmark("toy_bench"), "toy_broken", {}, args, None)
-        print("SKIPPED:", run.skipped)
-    ''')], tmp_path, [installed_plugin])
-    assert "SKIPPED: metric 'toy_broken' from plugin (toy-metaeval)" in unnamed.stdout, \
-        unnamed.stderr
-    assert "a_module_that_does_not_exist" in unnamed.stdout
+    import argparse
+
+    from experiments.benchmarks import load_benchmark
+    from experiments.run_correlation import score_metric
+
+    args = argparse.Namespace(device="cpu", batch_size=None, quiet=True)
+    run = score_metric(load_benchmark("toy_bench"), "toy_broken", {}, args, None)
+    assert run.skipped.startswith("metric 'toy_broken' from plugin (toy-metaeval)"), run.skipped
+    assert "a_module_that_does_not_exist" in run.skipped
 
 
 @pytest.mark.slow
-def test_plugin_module_option(tmp_path):
+def test_plugin_module_option(tmp_path, capsys, plugin_sandbox):
+    plugin_sandbox("my_metrics")
     module = TOY_MODULE.format(metric="toy_local_words", bench="toy_local") + textwrap.dedent('''
         from metrics import register_metric
         from experiments.benchmarks import register_benchmark
@@ -154,15 +176,13 @@ def test_plugin_module_option(tmp_path):
     ''')
     (tmp_path / "my_metrics.py").write_text(module)
     out = tmp_path / "res"
-    done = _run(["-m", "experiments.run_correlation", "--plugin", "my_metrics",
-                 "--benchmark", "toy_local", "--metrics", "toy_local_words", "--out", str(out),
-                 "--bootstrap", "20", "--permutations", "10", "--quiet"], tmp_path, [])
+    done = _run(["--plugin", "my_metrics", "--benchmark", "toy_local", "--metrics",
+                 "toy_local_words", "--out", str(out), "--bootstrap", "20", "--permutations",
+                 "10", "--quiet"], tmp_path, [], capsys)
     assert done.returncode == 0, done.stderr
     assert _flat_value(out, "toy_local_words") == pytest.approx(EXPECTED, abs=1e-12)
-    listed = _run(["-m", "experiments.run_correlation", "--plugin", "my_metrics", "--list"],
-                  tmp_path, [])
+    listed = _run(["--plugin", "my_metrics", "--list"], tmp_path, [], capsys)
     assert "source: plugin (module my_metrics)" in listed.stdout
-    missing = _run(["-m", "experiments.run_correlation", "--plugin", "not_there", "--list"],
-                   tmp_path, [])
+    missing = _run(["--plugin", "not_there", "--list"], tmp_path, [], capsys)
     assert missing.returncode == 2
     assert "--plugin not_there: import failed" in missing.stderr

@@ -5,7 +5,7 @@ import pytest
 
 from experiments.run_correlation import main
 
-ARGS = ["--metrics", "bleu1,bleu4,rouge_l,cider", "--bootstrap", "120", "--permutations", "120",
+ARGS = ["--metrics", "bleu1,bleu4,rouge_l,cider", "--bootstrap", "40", "--permutations", "40",
         "--quiet", "--no-cache"]
 FILES = ("correlations.csv", "comparisons.csv", "scores.csv", "report.md")
 

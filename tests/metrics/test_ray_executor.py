@@ -1,7 +1,8 @@
 """Scoring on Ray workers gives the local path's scores and streams into the cache.
 
 Runs a Ray started by the test on this machine (127.0.0.1, two CPU workers),
-with a tiny random BART that the workers load from its folder.
+with a tiny random BART that the workers load from its folder (bleu4, which needs
+no torch, where the test is about the cache).
 """
 from __future__ import annotations
 
@@ -41,23 +42,29 @@ def test_ray_scores_equal_the_local_path(local_ray, tiny_bart):
     assert np.isfinite(local.scores).all()
 
 
+def bleu():
+    """A metric without torch: an actor of it starts in a second, not in the seconds
+    importing torch takes (its PTB tokenizer is a Java program)."""
+    metric = get_metric("bleu4")
+    metric.chunk_size = 5
+    return metric
+
+
 @pytest.mark.slow
-def test_ray_chunks_stream_into_the_cache_and_are_never_scored_twice(local_ray, tiny_bart,
-                                                                     tmp_path):
+def test_ray_chunks_stream_into_the_cache_and_are_never_scored_twice(local_ray, tmp_path):
     data = samples(23)
     cache = ScoreCache(tmp_path)
     # A run killed after its first 10 samples were committed ...
-    first, stats = score_with_cache(bart(tiny_bart), data[:10], cache, progress=False,
+    first, stats = score_with_cache(bleu(), data[:10], cache, progress=False,
                                     executor=RayExecutor(workers=2))
     assert stats.computed == 10
     # ... resumes: only the 13 missing samples go to the workers.
     executor = RayExecutor(workers=2)
-    resumed, stats = score_with_cache(bart(tiny_bart), data, cache, progress=False,
-                                      executor=executor)
+    resumed, stats = score_with_cache(bleu(), data, cache, progress=False, executor=executor)
     assert (stats.cached, stats.computed) == (10, 13)
     assert executor.chunks_sent == 3  # 13 samples in chunks of 5
     np.testing.assert_array_equal(resumed.scores[:10], first.scores)
-    again, stats = score_with_cache(bart(tiny_bart), data, cache, progress=False,
+    again, stats = score_with_cache(bleu(), data, cache, progress=False,
                                     executor=RayExecutor(workers=2))
     assert (stats.cached, stats.computed) == (23, 0)
     np.testing.assert_array_equal(again.scores, resumed.scores)
