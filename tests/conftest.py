@@ -27,11 +27,22 @@ def _isolated_cache(tmp_path_factory, monkeypatch):
     monkeypatch.setenv("TRANSFORMERS_OFFLINE", "1")
 
 
+# Files that share a session fixture, and so run on one worker.
+SHARED_SESSION_FIXTURE = {
+    # `flickr8k_golden_run`: the real Flickr8k scored once per worker
+    "tests/experiments/test_golden_outputs.py": "flickr8k",
+    "tests/experiments/test_flickr8k_published.py": "flickr8k",
+}
+
+
 def worker_group(nodeid: str) -> str:
     """The tests that run on one pytest-xdist worker: a file's (its module fixtures are
-    built once), or all Ray tests (files test_ray*.py), which share one Ray."""
+    built once), all Ray tests (files test_ray*.py), which share one Ray, or the files
+    that share a session fixture (`SHARED_SESSION_FIXTURE`)."""
     path = nodeid.split("::")[0]
-    return "ray" if Path(path).name.startswith("test_ray") else path
+    if Path(path).name.startswith("test_ray"):
+        return "ray"
+    return SHARED_SESSION_FIXTURE.get(path, path)
 
 
 @pytest.hookimpl(optionalhook=True)
@@ -68,3 +79,18 @@ def local_ray():
              configure_logging=False, _node_ip_address="127.0.0.1")
     yield ray
     ray.shutdown()
+
+
+@pytest.fixture(scope="session")
+def flickr8k_golden_run(shared_data, tmp_path_factory) -> Path:
+    """The results folder of test_golden_outputs' Flickr8k run (Expert and CF scored by
+    bleu4, rouge_l and cider), run once on an empty score cache, as its report.md counts
+    scores computed and cached: test_golden_outputs compares its files,
+    test_flickr8k_published reads its scores (both files on one worker: `worker_group`)."""
+    from experiments.run_correlation import main
+    from tests.experiments.test_golden_outputs import run_args
+
+    out = tmp_path_factory.mktemp("flickr8k-golden")
+    cache = tmp_path_factory.mktemp("flickr8k-golden-cache")
+    assert main(run_args("flickr8k", out, shared_data) + ["--cache-dir", str(cache)]) == 0
+    return out
