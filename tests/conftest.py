@@ -32,6 +32,9 @@ SHARED_SESSION_FIXTURE = {
     # `flickr8k_golden_run`: the real Flickr8k scored once per worker
     "tests/experiments/test_golden_outputs.py": "flickr8k",
     "tests/experiments/test_flickr8k_published.py": "flickr8k",
+    # `pascal50s_score_cache`: the real PASCAL-50S scored once per worker
+    "tests/experiments/test_caption_benchmarks.py": "pascal50s",
+    "tests/experiments/test_plan_study.py": "pascal50s",
 }
 
 
@@ -94,3 +97,10 @@ def flickr8k_golden_run(shared_data, tmp_path_factory) -> Path:
     cache = tmp_path_factory.mktemp("flickr8k-golden-cache")
     assert main(run_args("flickr8k", out, shared_data) + ["--cache-dir", str(cache)]) == 0
     return out
+
+
+@pytest.fixture(scope="session")
+def pascal50s_score_cache(tmp_path_factory) -> Path:
+    """One score cache for the runs on the real PASCAL-50S: what one test scored, the
+    next reads (test_caption_benchmarks, test_plan_study; one worker: `worker_group`)."""
+    return tmp_path_factory.mktemp("pascal50s-cache")
