@@ -19,12 +19,25 @@ def shared_data() -> Path:
     return SHARED_DATA
 
 
-@pytest.fixture(autouse=True)
-def _isolated_cache(tmp_path_factory, monkeypatch):
-    """No test touches the user's real score cache."""
+def _isolate(tmp_path_factory, monkeypatch) -> None:
     monkeypatch.setenv("METAEVAL_CACHE_DIR", str(tmp_path_factory.mktemp("cache")))
     monkeypatch.setenv("HF_HUB_OFFLINE", "1")
     monkeypatch.setenv("TRANSFORMERS_OFFLINE", "1")
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _isolated_session_cache(tmp_path_factory):
+    """No module or session fixture touches the user's real score cache either (they are
+    built before a test's own `_isolated_cache`)."""
+    with pytest.MonkeyPatch.context() as monkeypatch:
+        _isolate(tmp_path_factory, monkeypatch)
+        yield
+
+
+@pytest.fixture(autouse=True)
+def _isolated_cache(tmp_path_factory, monkeypatch):
+    """No test touches the user's real score cache."""
+    _isolate(tmp_path_factory, monkeypatch)
 
 
 # Files that share a session fixture, and so run on one worker.
