@@ -22,12 +22,36 @@ def shared_data() -> Path:
     return SHARED_DATA
 
 
-@pytest.fixture(autouse=True)
-def _isolated_cache(tmp_path_factory, monkeypatch):
-    """No test touches the user's real score cache."""
+def _isolate(tmp_path_factory, monkeypatch) -> None:
     monkeypatch.setenv("METAEVAL_CACHE_DIR", str(tmp_path_factory.mktemp("cache")))
     monkeypatch.setenv("HF_HUB_OFFLINE", "1")
     monkeypatch.setenv("TRANSFORMERS_OFFLINE", "1")
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _isolated_session_cache(tmp_path_factory):
+    """No module or session fixture touches the user's real score cache either (they are
+    built before a test's own `_isolated_cache`)."""
+    with pytest.MonkeyPatch.context() as monkeypatch:
+        _isolate(tmp_path_factory, monkeypatch)
+        yield
+
+
+@pytest.fixture(autouse=True)
+def _isolated_cache(tmp_path_factory, monkeypatch):
+    """No test touches the user's real score cache."""
+    _isolate(tmp_path_factory, monkeypatch)
+
+
+# Files that share a session fixture, and so run on one worker.
+SHARED_SESSION_FIXTURE = {
+    # `flickr8k_golden_run`: the real Flickr8k scored once per worker
+    "tests/experiments/test_golden_outputs.py": "flickr8k",
+    "tests/experiments/test_flickr8k_published.py": "flickr8k",
+    # `pascal50s_score_cache`: the real PASCAL-50S scored once per worker
+    "tests/experiments/test_caption_benchmarks.py": "pascal50s",
+    "tests/experiments/test_plan_study.py": "pascal50s",
+}
 
 
 @pytest.fixture
@@ -74,12 +98,14 @@ JAVA_FILES = {"test_ngram.py", "test_java.py", "test_own_data_default_run.py"}
 def worker_group(nodeid: str) -> str:
     """The tests that run on one pytest-xdist worker: a file's (its module fixtures are
     built once), all Ray tests (files test_ray*.py), which share one Ray, or the files
-    of `JAVA_FILES`."""
+    of `JAVA_FILES`, or the files that share a session fixture (`SHARED_SESSION_FIXTURE`)."""
     path = nodeid.split("::")[0]
     name = Path(path).name
     if name.startswith("test_ray"):
         return "ray"
-    return "java" if name in JAVA_FILES else path
+    if name in JAVA_FILES:
+        return "java"
+    return SHARED_SESSION_FIXTURE.get(path, path)
 
 
 @pytest.hookimpl(optionalhook=True)
@@ -116,3 +142,25 @@ def local_ray():
              configure_logging=False, _node_ip_address="127.0.0.1")
     yield ray
     ray.shutdown()
+
+
+@pytest.fixture(scope="session")
+def flickr8k_golden_run(shared_data, tmp_path_factory) -> Path:
+    """The results folder of test_golden_outputs' Flickr8k run (Expert and CF scored by
+    bleu4, rouge_l and cider), run once on an empty score cache, as its report.md counts
+    scores computed and cached: test_golden_outputs compares its files,
+    test_flickr8k_published reads its scores (both files on one worker: `worker_group`)."""
+    from experiments.run_correlation import main
+    from tests.experiments.test_golden_outputs import run_args
+
+    out = tmp_path_factory.mktemp("flickr8k-golden")
+    cache = tmp_path_factory.mktemp("flickr8k-golden-cache")
+    assert main(run_args("flickr8k", out, shared_data) + ["--cache-dir", str(cache)]) == 0
+    return out
+
+
+@pytest.fixture(scope="session")
+def pascal50s_score_cache(tmp_path_factory) -> Path:
+    """One score cache for the runs on the real PASCAL-50S: what one test scored, the
+    next reads (test_caption_benchmarks, test_plan_study; one worker: `worker_group`)."""
+    return tmp_path_factory.mktemp("pascal50s-cache")

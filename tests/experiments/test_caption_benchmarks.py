@@ -62,11 +62,12 @@ def test_scalar_benchmarks(shared_data, name, path, count, has_refs):
 
 
 @pytest.fixture(scope="module")
-def pascal_run(shared_data, tmp_path_factory):
+def pascal_run(shared_data, tmp_path_factory, pascal50s_score_cache):
     out = tmp_path_factory.mktemp("pascal")
     assert main(["--benchmark", "pascal50s", "--data-dir", str(shared_data),
                  "--metrics", "bleu1,bleu4,cider", "--out", str(out), "--bootstrap", "300",
-                 "--permutations", "300", "--quiet"]) == 0
+                 "--permutations", "300", "--cache-dir", str(pascal50s_score_cache),
+                 "--quiet"]) == 0
     return out
 
 

@@ -57,6 +57,6 @@ def test_demo_outputs_are_byte_identical(tmp_path):
 
 
 @pytest.mark.slow
-def test_flickr8k_outputs_are_byte_identical(tmp_path, shared_data):
-    assert main(run_args("flickr8k", tmp_path, shared_data)) == 0
-    compare_with_golden("flickr8k", tmp_path)
+def test_flickr8k_outputs_are_byte_identical(flickr8k_golden_run):
+    """The run is `flickr8k_golden_run` (tests/conftest.py), on an empty score cache."""
+    compare_with_golden("flickr8k", flickr8k_golden_run)

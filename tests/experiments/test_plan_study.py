@@ -202,26 +202,30 @@ def test_comparison_standard_error_is_mcnemars_for_paired_accuracy():
 # -- PASCAL-50S (real data) --------------------------------------------------------------------
 
 @pytest.mark.slow
-def test_how_many_pairs_to_tell_cider_from_bleu4_on_pascal50s(shared_data, tmp_path, capsys):
+def test_how_many_pairs_to_tell_cider_from_bleu4_on_pascal50s(shared_data, tmp_path, capsys,
+                                                              pascal50s_score_cache):
     out = tmp_path / "plan"
     sizes = [250, 500, 1000, 2000]
     assert plan_main(["--benchmark", "pascal50s", "--data-dir", str(shared_data), "--metrics",
                       "cider,bleu4", "--subset", "HC", "--sizes", ",".join(map(str, sizes)),
                       "--simulations", str(SIMS), "--permutations", "200", "--out", str(out),
-                      "--quiet"]) == 0
+                      "--cache-dir", str(pascal50s_score_cache), "--quiet"]) == 0
     rows = read_rows(out / "power_curve.csv")
     assert [int(r["n"]) for r in rows] == sizes and {r["subset"] for r in rows} == {"HC"}
     # the closed form from the same pilot: McNemar on the 1,000 HC pairs
     from experiments.benchmarks import load_benchmark
     from experiments.pipeline.agreement import views
-    from metrics import get_metric, score_with_cache
+    from metrics import ScoreCache, get_metric, score_with_cache
 
     bench = load_benchmark("pascal50s", shared_data)
     view = next(v for v in views(bench) if v.subset == "HC")
     right = {}
+    cache = ScoreCache(pascal50s_score_cache)  # the scores plan_study read
     for name in ("cider", "bleu4"):
-        output, _ = score_with_cache(get_metric(name), bench.samples, None, progress=False)
+        output, stats = score_with_cache(get_metric(name), bench.samples, cache, progress=False)
+        assert stats.cached == len(bench.samples), name
         right[name] = np.sign(view.metric_vector(output.scores)) == view.human
+    cache.close()
     p10 = np.mean(right["cider"] & ~right["bleu4"])
     p01 = np.mean(~right["cider"] & right["bleu4"])
     _power_within(rows, lambda n: sign_test_power(n, p10, p01, n_permutations=200))
