@@ -31,10 +31,12 @@ from __future__ import annotations
 import dataclasses
 import math
 import multiprocessing
+import os
 import signal
 from typing import Mapping
 
 import numpy as np
+from threadpoolctl import threadpool_limits
 
 from ._problem import Problem
 from ._resample import (block_size, counts_by_units, own_unit_matrices, standardized,
@@ -325,10 +327,23 @@ def _pair_draws(job):
     return punit, delta, d
 
 
-def _ignore_interrupts() -> None:
+def _start_worker(threads: int) -> None:
     """A worker ignores Ctrl-C (the terminal sends it to the whole process group): the
-    parent's KeyboardInterrupt ends the pool, and the worker prints no traceback."""
+    parent's KeyboardInterrupt ends the pool, and the worker prints no traceback. Its
+    BLAS uses `threads` threads: every worker's BLAS starting one thread per core
+    oversubscribes the cores (OpenBLAS threads spin while they wait), which made two
+    workers slower than one on 2 cores."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    threadpool_limits(threads, user_api="blas")
+
+
+def worker_threads(workers: int) -> int:
+    """BLAS threads per worker process: the usable cores shared out, at least 1."""
+    try:
+        cores = len(os.sched_getaffinity(0))
+    except AttributeError:
+        cores = os.cpu_count() or 1
+    return max(1, cores // max(1, workers))
 
 
 _OWN_CONTEXT: tuple | None = None
@@ -346,8 +361,9 @@ def _forked_map(fn, jobs: list, workers: int, own_context) -> list:
     _OWN_CONTEXT = own_context
     try:
         if workers > 1 and len(jobs) > 1 and "fork" in multiprocessing.get_all_start_methods():
+            n = min(workers, len(jobs))
             with multiprocessing.get_context("fork").Pool(
-                    min(workers, len(jobs)), initializer=_ignore_interrupts) as pool:
+                    n, initializer=_start_worker, initargs=(worker_threads(n),)) as pool:
                 return pool.map(fn, jobs, chunksize=1)
         return [fn(job) for job in jobs]
     finally:

@@ -108,8 +108,10 @@ def _map(fn, tasks: list, workers: int, context: tuple, progress) -> list:
     out = []
     try:
         if workers > 1 and len(tasks) > 1 and "fork" in multiprocessing.get_all_start_methods():
+            n = min(workers, len(tasks))
             with multiprocessing.get_context("fork").Pool(
-                    min(workers, len(tasks)), initializer=ignore_interrupts_in_worker) as pool:
+                    n, initializer=ignore_interrupts_in_worker,
+                    initargs=(max(1, usable_cores() // n),)) as pool:
                 for result in pool.imap(fn, tasks, chunksize=1):
                     out.append(result)
                     progress()

@@ -122,3 +122,25 @@ def test_tests_by_units_give_the_numbers_of_the_rows_engine(monkeypatch):
     fast = _permutation_numbers()
     monkeypatch.setattr(_unit_pairs, "applies", lambda n_rows, n_units: False)
     assert _permutation_numbers() == fast
+
+
+def _blas_threads(_):
+    from threadpoolctl import threadpool_info
+
+    return sorted({lib["num_threads"] for lib in threadpool_info() if lib["user_api"] == "blas"})
+
+
+def test_forked_workers_share_the_cores_among_their_blas_threads():
+    """Each worker of compare_all's pool runs its BLAS on its share of the cores (a BLAS
+    thread per core in every worker oversubscribed them: two workers were slower than one)."""
+    import multiprocessing
+
+    from correlation import compare
+
+    if "fork" not in multiprocessing.get_all_start_methods():
+        return
+    with multiprocessing.get_context("fork").Pool(
+            2, initializer=compare._start_worker, initargs=(compare.worker_threads(2),)) as pool:
+        seen = pool.map(_blas_threads, range(2))
+    assert seen == [[compare.worker_threads(2)]] * 2
+    assert compare.worker_threads(2) == max(1, len(__import__("os").sched_getaffinity(0)) // 2)
