@@ -39,8 +39,8 @@ import numpy as np
 from threadpoolctl import threadpool_limits
 
 from ._problem import Problem
-from ._resample import (block_size, counts_by_units, own_unit_matrices, standardized,
-                        swapped_values)
+from ._resample import (block_size, counts_by_units, own_unit_key, own_unit_matrices,
+                        standardized, swapped_values)
 from ._validate import check_seed, make_rng, renamed_keyword, undefined
 from .bootstrap import (check_settings, interval, join_notes, resampled_units,
                         resampling_label, resolve_unit, seed_record)
@@ -371,7 +371,7 @@ def _forked_map(fn, jobs: list, workers: int, own_context) -> list:
 
 
 def _ranked_pair_draws(full, names, ranked, n_permutations, unit, standardize, seed,
-                       workers: int = 1):
+                       workers: int = 1, cache=None):
     """For every two ranked metrics r above c: (r, c, permutation unit, the test's observed
     delta, draws), each pair with its own random stream derived from ``seed``, so the pairs
     may run on `workers` forked processes with the same numbers."""
@@ -386,7 +386,11 @@ def _ranked_pair_draws(full, names, ranked, n_permutations, unit, standardize, s
     punit = _permutation_unit(full, unit) if jobs else None
     if len(jobs) > 1 and counts_by_units(full, punit):
         X = full.X if swap_X is None else swap_X
-        own = dict(_forked_map(_own_column, ranked, workers, (full, punit, X)))
+        own = {} if cache is None else {j: cache.unit_pairs(key) for j, key in (
+            (j, own_unit_key(full, punit, X, j)) for j in ranked)}
+        own = {j: counts for j, counts in own.items() if counts is not None}
+        missing = [j for j in ranked if j not in own]
+        own.update(_forked_map(_own_column, missing, workers, (full, punit, X)))
     _PAIRS = (full, names, n_permutations, unit, standardize, swap_X, own)
     try:
         drawn = _forked_map(_pair_draws, jobs, workers, None)
@@ -538,7 +542,7 @@ def compare_all(scores: Mapping[str, object], human, statistic: str, level: str 
     results = []
     for r, c, punit, observed, d in _ranked_pair_draws(full, names, ranked, n_permutations,
                                                        permutation_unit, standardize, seed,
-                                                       int(workers)):
+                                                       int(workers), cache):
         a, b = ranked[r], ranked[c]
         delta = vals[a].value - vals[b].value
         pmat[r, c] = _p_value(observed, d, "greater")
