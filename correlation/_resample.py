@@ -221,6 +221,11 @@ def _unit_resample(prob: Problem, unit: str, j: int) -> "unit_pairs.UnitResample
     return prob._cache[key]
 
 
+def resampled_unit_pairs(prob: Problem) -> list[tuple[bytes, "unit_pairs.PairMatrices"]]:
+    """(key, own unit pair counts) of every column a bootstrap of `prob` counted by units."""
+    return [(k.own_key, k.own) for key, k in prob._cache.items() if key[0] == "unit_resample"]
+
+
 def _system_values(prob: Problem, unit: str, counts) -> np.ndarray:
     """System level: per-copy system averages, then the statistic over (copies of) systems."""
     s = prob.n_units("systems")
@@ -450,6 +455,11 @@ def counts_by_units(prob: Problem, unit: str) -> bool:
     """Whether permutation tests swapping `unit` count through `_unit_pairs`."""
     return (prob.level == "flat" and prob.statistic in KENDALL_STATISTICS and prob.epsilon == 0
             and unit != "rows" and unit_pairs.applies(prob.n, prob.n_units(unit)))
+
+
+def own_unit_key(prob: Problem, unit: str, X: np.ndarray, j: int) -> bytes:
+    """What column j's own unit pair counts depend on (`_unit_pairs.own_key`)."""
+    return unit_pairs.own_key(X[:, j], prob.y, unit_codes(prob, unit), prob.n_units(unit))
 
 
 def own_unit_matrices(prob: Problem, unit: str, X: np.ndarray, j: int):

@@ -153,13 +153,19 @@ def _digest(*arrays) -> bytes:
     return h.digest()
 
 
+def own_key(x, y, units, n_units: int) -> bytes:
+    """What `own_matrices` depends on, as a digest: the order of the metric's values (its
+    z-scores give the same), the human classes, the units."""
+    return _digest(dense_codes(x)[0], dense_codes(y)[0], np.asarray(units, dtype=np.int64),
+                   np.array([n_units]))
+
+
 def own_matrices(x, y, units, n_units: int) -> PairMatrices:
     """One metric's pair counts between units (M_aa): shared by every pair it is in, and
     remembered (up to 256 MB) for the next call on the same order of values."""
     xr, _ = dense_codes(x)
-    yr, _ = dense_codes(y)
     units = np.asarray(units, dtype=np.int64)
-    key = _digest(xr, yr, units, np.array([n_units]))
+    key = own_key(x, y, units, n_units)
     if key in _OWN:
         _OWN.move_to_end(key)
         return _OWN[key]
@@ -308,6 +314,7 @@ class UnitResampleKendall:
         units = np.asarray(units, dtype=np.int64)
         if own is None:
             own = own_matrices(x, y, units, n_units)
+        self.own, self.own_key = own, own_key(x, y, units, n_units)
         self._mats = np.hstack(list(own))
         self._column_sum = float(self._mats.sum(axis=0).max(initial=0))   # entries >= 0
         self._sizes = np.bincount(units, minlength=n_units).astype(float)

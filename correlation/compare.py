@@ -31,14 +31,16 @@ from __future__ import annotations
 import dataclasses
 import math
 import multiprocessing
+import os
 import signal
 from typing import Mapping
 
 import numpy as np
+from threadpoolctl import threadpool_limits
 
 from ._problem import Problem
-from ._resample import (block_size, counts_by_units, own_unit_matrices, standardized,
-                        swapped_values)
+from ._resample import (block_size, counts_by_units, own_unit_key, own_unit_matrices,
+                        standardized, swapped_values)
 from ._validate import check_seed, make_rng, renamed_keyword, undefined
 from .bootstrap import (check_settings, interval, join_notes, resampled_units,
                         resampling_label, resolve_unit, seed_record)
@@ -325,10 +327,23 @@ def _pair_draws(job):
     return punit, delta, d
 
 
-def _ignore_interrupts() -> None:
+def _start_worker(threads: int) -> None:
     """A worker ignores Ctrl-C (the terminal sends it to the whole process group): the
-    parent's KeyboardInterrupt ends the pool, and the worker prints no traceback."""
+    parent's KeyboardInterrupt ends the pool, and the worker prints no traceback. Its
+    BLAS uses `threads` threads: every worker's BLAS starting one thread per core
+    oversubscribes the cores (OpenBLAS threads spin while they wait), which made two
+    workers slower than one on 2 cores."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    threadpool_limits(threads, user_api="blas")
+
+
+def worker_threads(workers: int) -> int:
+    """BLAS threads per worker process: the usable cores shared out, at least 1."""
+    try:
+        cores = len(os.sched_getaffinity(0))
+    except AttributeError:
+        cores = os.cpu_count() or 1
+    return max(1, cores // max(1, workers))
 
 
 _OWN_CONTEXT: tuple | None = None
@@ -346,8 +361,9 @@ def _forked_map(fn, jobs: list, workers: int, own_context) -> list:
     _OWN_CONTEXT = own_context
     try:
         if workers > 1 and len(jobs) > 1 and "fork" in multiprocessing.get_all_start_methods():
+            n = min(workers, len(jobs))
             with multiprocessing.get_context("fork").Pool(
-                    min(workers, len(jobs)), initializer=_ignore_interrupts) as pool:
+                    n, initializer=_start_worker, initargs=(worker_threads(n),)) as pool:
                 return pool.map(fn, jobs, chunksize=1)
         return [fn(job) for job in jobs]
     finally:
@@ -355,7 +371,7 @@ def _forked_map(fn, jobs: list, workers: int, own_context) -> list:
 
 
 def _ranked_pair_draws(full, names, ranked, n_permutations, unit, standardize, seed,
-                       workers: int = 1):
+                       workers: int = 1, cache=None):
     """For every two ranked metrics r above c: (r, c, permutation unit, the test's observed
     delta, draws), each pair with its own random stream derived from ``seed``, so the pairs
     may run on `workers` forked processes with the same numbers."""
@@ -370,7 +386,11 @@ def _ranked_pair_draws(full, names, ranked, n_permutations, unit, standardize, s
     punit = _permutation_unit(full, unit) if jobs else None
     if len(jobs) > 1 and counts_by_units(full, punit):
         X = full.X if swap_X is None else swap_X
-        own = dict(_forked_map(_own_column, ranked, workers, (full, punit, X)))
+        own = {} if cache is None else {j: cache.unit_pairs(key) for j, key in (
+            (j, own_unit_key(full, punit, X, j)) for j in ranked)}
+        own = {j: counts for j, counts in own.items() if counts is not None}
+        missing = [j for j in ranked if j not in own]
+        own.update(_forked_map(_own_column, missing, workers, (full, punit, X)))
     _PAIRS = (full, names, n_permutations, unit, standardize, swap_X, own)
     try:
         drawn = _forked_map(_pair_draws, jobs, workers, None)
@@ -522,7 +542,7 @@ def compare_all(scores: Mapping[str, object], human, statistic: str, level: str 
     results = []
     for r, c, punit, observed, d in _ranked_pair_draws(full, names, ranked, n_permutations,
                                                        permutation_unit, standardize, seed,
-                                                       int(workers)):
+                                                       int(workers), cache):
         a, b = ranked[r], ranked[c]
         delta = vals[a].value - vals[b].value
         pmat[r, c] = _p_value(observed, d, "greater")

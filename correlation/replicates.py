@@ -23,7 +23,7 @@ import hashlib
 
 import numpy as np
 
-from ._resample import jackknife_values, replicate_values
+from ._resample import jackknife_values, replicate_values, resampled_unit_pairs
 from ._validate import make_rng
 
 __all__ = ["ReplicateCache"]
@@ -37,8 +37,13 @@ class ReplicateCache:
     ``hits`` and ``misses`` count the columns found and computed.
     """
 
+    #: Unit pair counts (`_unit_pairs.own_matrices`) are kept only up to this size each.
+    UNIT_PAIRS_MAX_BYTES = 64 * 2 ** 20
+
     def __init__(self) -> None:
         self._store: dict = {}
+        # each column's unit pair counts from its bootstrap, for the permutation tests
+        self._unit_pairs: dict = {}
         self.hits = 0
         self.misses = 0
 
@@ -47,15 +52,30 @@ class ReplicateCache:
 
     def clear(self) -> None:
         self._store.clear()
+        self._unit_pairs.clear()
 
     def items(self) -> list:
-        """(key, (replicates, jackknife, note)) of every column held, e.g. to send the
-        work of another process to the one that compares."""
-        return list(self._store.items())
+        """(key, (replicates, jackknife, note)) of every column held, and (("unit_pairs",
+        key), counts) of its unit pair counts, e.g. to send the work of another process to
+        the one that compares."""
+        return list(self._store.items()) + [(("unit_pairs", k), v)
+                                            for k, v in self._unit_pairs.items()]
 
     def update(self, items) -> None:
         """Add entries from `items()` of another cache."""
-        self._store.update(items)
+        for key, value in items:
+            if isinstance(key, tuple) and key[:1] == ("unit_pairs",):
+                self._unit_pairs[key[1]] = value
+            else:
+                self._store[key] = value
+
+    def keep_unit_pairs(self, key: bytes, counts) -> None:
+        if sum(part.nbytes for part in counts) <= self.UNIT_PAIRS_MAX_BYTES:
+            self._unit_pairs[key] = counts
+
+    def unit_pairs(self, key: bytes):
+        """A column's unit pair counts kept here, or None."""
+        return self._unit_pairs.get(key)
 
 
 def _digest(*arrays) -> bytes:
@@ -115,11 +135,13 @@ def shared_replicates(prob, unit: str, method: str, n_resamples: int, seed,
         found = None if cache is None else cache._store.get(key)
         if found is None:
             draws = rng if (j == 0 and rng is not None) else make_rng(int(seed))
-            found = compute(prob if prob.a == 1 else _column_problem(prob, j), unit, method,
-                            n_resamples, draws)
+            column = prob if prob.a == 1 else _column_problem(prob, j)
+            found = compute(column, unit, method, n_resamples, draws)
             if cache is not None:
                 cache.misses += 1
                 cache._store[key] = found
+                for unit_key, counts in resampled_unit_pairs(column):
+                    cache.keep_unit_pairs(unit_key, counts)
         else:
             cache.hits += 1
         reps.append(found[0])

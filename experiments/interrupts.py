@@ -108,10 +108,16 @@ def _close_progress_bars() -> None:
             bar.close()
 
 
-def ignore_interrupts_in_worker() -> None:
+def ignore_interrupts_in_worker(blas_threads: int | None = None) -> None:
     """Initializer of a worker process: Ctrl-C reaches the whole terminal's process
-    group, and the worker's parent stops it; the worker itself prints nothing."""
+    group, and the worker's parent stops it; the worker itself prints nothing. With
+    `blas_threads`, the worker's BLAS (numpy's matrix products) uses that many threads:
+    a BLAS thread per core in every worker oversubscribes the cores."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    if blas_threads is not None:
+        from threadpoolctl import threadpool_limits
+
+        threadpool_limits(blas_threads, user_api="blas")
 
 
 def stop_children() -> None:

@@ -397,12 +397,33 @@ _TEXT_KEYS: dict[tuple, str] = {}
 _TEXT_KEYS_MAX = 1 << 20
 
 
+#: The same, by the sample object itself for samples without context (every field of
+#: such a frozen Sample is immutable): id -> (the sample, kept alive so the id stays its
+#: own, its key with and without references).
+_OBJECT_KEYS: dict[int, tuple] = {}
+
+
 def sample_key(sample: Sample, use_image: bool, use_references: bool = True) -> str:
     """A hash of every input of `sample` a metric reads (the image by content)."""
-    memo = None if use_image else _text_memo_key(sample, use_references)
+    if not use_image and not sample.context:
+        known = _OBJECT_KEYS.get(id(sample))
+        if known is None or known[0] is not sample:
+            if len(_OBJECT_KEYS) >= _TEXT_KEYS_MAX:
+                _OBJECT_KEYS.clear()
+            known = _OBJECT_KEYS[id(sample)] = (sample, {})
+        keys = known[1]
+        if use_references not in keys:
+            keys[use_references] = _text_key(sample, use_references)
+        return keys[use_references]
+    return _text_key(sample, use_references) if not use_image else \
+        _sample_key(sample, use_image, use_references)
+
+
+def _text_key(sample: Sample, use_references: bool) -> str:
+    memo = _text_memo_key(sample, use_references)
     if memo is not None and memo in _TEXT_KEYS:
         return _TEXT_KEYS[memo]
-    key = _sample_key(sample, use_image, use_references)
+    key = _sample_key(sample, False, use_references)
     if memo is not None:
         if len(_TEXT_KEYS) >= _TEXT_KEYS_MAX:
             _TEXT_KEYS.clear()

@@ -22,6 +22,7 @@ from __future__ import annotations
 import math
 import multiprocessing
 import os
+import time
 from typing import Callable
 
 from ..interrupts import ignore_interrupts_in_worker
@@ -70,11 +71,33 @@ def analysis_work(jobs: list[tuple], settings: AnalysisSettings) -> int:
     return work
 
 
+def runnable_others(samples: int = 10, interval: float = 0.01) -> float | None:
+    """Tasks of other processes runnable right now: the 4th field of /proc/loadavg counts
+    the runnable tasks (this one, reading it, included), averaged over `samples` reads
+    `interval` seconds apart; None where the file cannot be read. Unlike the 1-minute
+    load average it does not count a process that has just ended (the bench runs the
+    same job untimed right before the timed one)."""
+    counts = []
+    for i in range(samples):
+        try:
+            with open("/proc/loadavg", encoding="ascii") as f:
+                counts.append(int(f.read().split()[3].split("/")[0]) - 1)
+        except (OSError, ValueError, IndexError):
+            return None
+        if i + 1 < samples:
+            time.sleep(interval)
+    return max(0.0, sum(counts) / len(counts))
+
+
 def default_workers(work: int | None = None) -> int:
-    """`choose_workers` for this machine now (every usable core when `work` is None)."""
+    """`choose_workers` for this machine now (every usable core when `work` is None): the
+    other processes' load from `runnable_others`, else the 1-minute load average."""
     cores = usable_cores()
     if work is None:
         return cores
+    others = runnable_others()
+    if others is not None:
+        return choose_workers(cores, others + 1.0, work)
     try:
         load = os.getloadavg()[0]
     except (AttributeError, OSError):   # no load average here: assume the cores are free
@@ -108,8 +131,10 @@ def _map(fn, tasks: list, workers: int, context: tuple, progress) -> list:
     out = []
     try:
         if workers > 1 and len(tasks) > 1 and "fork" in multiprocessing.get_all_start_methods():
+            n = min(workers, len(tasks))
             with multiprocessing.get_context("fork").Pool(
-                    min(workers, len(tasks)), initializer=ignore_interrupts_in_worker) as pool:
+                    n, initializer=ignore_interrupts_in_worker,
+                    initargs=(max(1, usable_cores() // n),)) as pool:
                 for result in pool.imap(fn, tasks, chunksize=1):
                     out.append(result)
                     progress()

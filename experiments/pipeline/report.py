@@ -16,6 +16,8 @@ from dataclasses import asdict, fields
 from importlib import metadata
 from typing import Sequence, TextIO
 
+import numpy as np
+
 from metrics.redaction import mask_secrets
 
 from ..cli import package_version
@@ -45,8 +47,9 @@ def write_scores(f: TextIO, benchmarks, runs) -> None:
     for run in runs:
         if run.scores is None:
             continue
-        for sample, score in zip(by_name[run.benchmark].samples, run.scores):
-            w.writerow([run.benchmark, sample.id, run.metric, _fmt(score)])
+        w.writerows((run.benchmark, sample.id, run.metric, _fmt(score))
+                    for sample, score in zip(by_name[run.benchmark].samples,
+                                                 np.asarray(run.scores, dtype=float).tolist()))
 
 
 def write_pairwise(f: TextIO, runs) -> None:

@@ -122,3 +122,54 @@ def test_tests_by_units_give_the_numbers_of_the_rows_engine(monkeypatch):
     fast = _permutation_numbers()
     monkeypatch.setattr(_unit_pairs, "applies", lambda n_rows, n_units: False)
     assert _permutation_numbers() == fast
+
+
+def _blas_threads(_):
+    from threadpoolctl import threadpool_info
+
+    return sorted({lib["num_threads"] for lib in threadpool_info() if lib["user_api"] == "blas"})
+
+
+def test_forked_workers_share_the_cores_among_their_blas_threads():
+    """Each worker of compare_all's pool runs its BLAS on its share of the cores (a BLAS
+    thread per core in every worker oversubscribed them: two workers were slower than one)."""
+    import multiprocessing
+
+    from correlation import compare
+
+    if "fork" not in multiprocessing.get_all_start_methods():
+        return
+    with multiprocessing.get_context("fork").Pool(
+            2, initializer=compare._start_worker, initargs=(compare.worker_threads(2),)) as pool:
+        seen = pool.map(_blas_threads, range(2))
+    assert seen == [[compare.worker_threads(2)]] * 2
+    assert compare.worker_threads(2) == max(1, len(__import__("os").sched_getaffinity(0)) // 2)
+
+
+def test_compare_all_takes_each_metrics_unit_pair_counts_from_the_intervals_cache(monkeypatch):
+    """The intervals' bootstrap counted each metric's unit pairs (raw scores); the
+    permutation tests (z-scores, same order) take them from the ReplicateCache, as worker
+    processes hand it to the one that compares, and give the same numbers."""
+    from correlation import correlate
+    from correlation.replicates import ReplicateCache
+
+    scores, human, items = _view(4)
+    want = compare_all(scores, human, "kendall_b", items=items, n_resamples=100,
+                       n_permutations=100, seed=3)
+    cache = ReplicateCache()
+    for name in scores:
+        correlate(scores[name], human, "kendall_b", items=items, ci_method="bca",
+                  n_resamples=100, seed=3, cache=cache)
+    shipped = ReplicateCache()
+    shipped.update(cache.items())              # as parallel.analyse sends it
+    computed = []
+    real = _unit_pairs._own_matrices
+    monkeypatch.setattr(_unit_pairs, "_OWN", type(_unit_pairs._OWN)())
+    monkeypatch.setattr(_unit_pairs, "_own_matrices",
+                        lambda *a, **k: computed.append(1) or real(*a, **k))
+    got = compare_all(scores, human, "kendall_b", items=items, n_resamples=100,
+                      n_permutations=100, seed=3, cache=shipped)
+    assert computed == []
+    assert [(r.p_value, r.ci_low, r.ci_high) for r in got[0]] == \
+        [(r.p_value, r.ci_low, r.ci_high) for r in want[0]]
+    assert len(shipped) == len(scores)         # replicates per metric; unit pairs beside them

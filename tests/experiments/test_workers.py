@@ -73,7 +73,7 @@ def test_run_correlation_defaults_to_one_worker_on_a_small_analysis(tmp_path, mo
 
     used = []
     monkeypatch.setattr(parallel, "usable_cores", lambda: 16)
-    monkeypatch.setattr(parallel.os, "getloadavg", lambda: (0.0, 0.0, 0.0))
+    monkeypatch.setattr(parallel, "runnable_others", lambda: 0.0)
     real = run.analyse
     monkeypatch.setattr(run, "analyse",
                         lambda jobs, settings, workers, **kw: used.append(workers)
@@ -81,3 +81,37 @@ def test_run_correlation_defaults_to_one_worker_on_a_small_analysis(tmp_path, mo
     assert main([*ARGS, "--out", str(tmp_path)]) == 0
     assert used and set(used) == {1}
     assert parallel.default_workers(parallel.SMALL_WORK) == 16   # the same machine, large work
+
+
+def test_free_cores_are_those_no_other_process_runs_on_now(monkeypatch):
+    """The default counts the other processes runnable now (/proc/loadavg's 4th field,
+    less the reader), not the 1-minute load average, which still counts a job that has
+    just ended; without /proc it falls back to the load average."""
+    import experiments.pipeline.parallel as parallel
+
+    monkeypatch.setattr(parallel, "usable_cores", lambda: 2)
+    monkeypatch.setattr(parallel.os, "getloadavg", lambda: (1.9, 1.0, 1.0))
+    monkeypatch.setattr(parallel, "runnable_others", lambda: 0.0)
+    assert parallel.default_workers(parallel.SMALL_WORK) == 2
+    monkeypatch.setattr(parallel, "runnable_others", lambda: 1.0)
+    assert parallel.default_workers(parallel.SMALL_WORK) == 1
+    monkeypatch.setattr(parallel, "runnable_others", lambda: None)
+    assert parallel.default_workers(parallel.SMALL_WORK) == 1     # load 1.9: one other core busy
+
+
+def test_runnable_others_reads_the_running_count(monkeypatch, tmp_path):
+    import builtins
+
+    import experiments.pipeline.parallel as parallel
+
+    reads = iter(["0.50 0.40 0.30 3/120 999\n", "0.50 0.40 0.30 1/120 999\n"])
+    real_open = builtins.open
+
+    def fake_open(path, *args, **kwargs):
+        if path == "/proc/loadavg":
+            (tmp_path / "loadavg").write_text(next(reads))
+            return real_open(tmp_path / "loadavg", *args, **kwargs)
+        return real_open(path, *args, **kwargs)
+
+    monkeypatch.setattr(builtins, "open", fake_open)
+    assert parallel.runnable_others(samples=2, interval=0.0) == 1.0   # (2 + 0) / 2

@@ -44,3 +44,15 @@ def test_a_lone_surrogate_is_found_beside_ascii_texts():
         check_text([Sample("1", "plain"), Sample("2", "ok", ("fine", "bad \ud800"))])
     with pytest.raises(InputError, match="context 'k'"):
         check_text([Sample("3", "ok", context={"k": "\udcff"})])
+
+
+def test_samples_without_context_are_remembered_by_object(monkeypatch):
+    monkeypatch.setattr(base, "_OBJECT_KEYS", {})
+    monkeypatch.setattr(base, "_TEXT_KEYS", {})
+    first = Sample("1", "a cat", ("a cat sits",))
+    second = Sample("2", "a dog", ("a dog runs",))
+    for s in (first, second, first):
+        assert sample_key(s, use_image=False) == _direct(s)
+    assert sample_key(first, use_image=False, use_references=False) == _direct(first, False)
+    assert set(base._OBJECT_KEYS) == {id(first), id(second)}
+    assert base._OBJECT_KEYS[id(first)][0] is first    # kept alive: its id stays its own
