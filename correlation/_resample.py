@@ -479,8 +479,7 @@ def swapped_values(prob: Problem, unit: str, swaps: np.ndarray, standardize: boo
     if key not in prob._cache:
         prob._cache[key] = standardized(prob) if standardize else prob.X
     X = prob._cache[key]
-    kendall = level == "flat" and stat in KENDALL_STATISTICS and prob.epsilon == 0
-    if kendall and unit != "rows" and unit_pairs.applies(prob.n, swaps.shape[1]):
+    if counts_by_units(prob, unit):
         return _unit_swapped_taus(prob, unit, swaps, standardize, X)
     if unit == "rows":
         C = swaps
@@ -489,7 +488,7 @@ def swapped_values(prob: Problem, unit: str, swaps: np.ndarray, standardize: boo
     else:
         C = np.take(swaps, prob.systems, axis=1)
     c = C.shape[0]
-    if kendall:
+    if level == "flat" and stat in KENDALL_STATISTICS and prob.epsilon == 0:
         key = ("kpair", standardize)
         if key not in prob._cache:
             prob._cache[key] = KendallBatch(X[:, :2], prob.y)

@@ -156,8 +156,11 @@ def _digest(*arrays) -> bytes:
 def own_key(x, y, units, n_units: int) -> bytes:
     """What `own_matrices` depends on, as a digest: the order of the metric's values (its
     z-scores give the same), the human classes, the units."""
-    return _digest(dense_codes(x)[0], dense_codes(y)[0], np.asarray(units, dtype=np.int64),
-                   np.array([n_units]))
+    return _codes_key(dense_codes(x)[0], y, units, n_units)
+
+
+def _codes_key(xr, y, units, n_units: int) -> bytes:
+    return _digest(xr, dense_codes(y)[0], np.asarray(units, dtype=np.int64), np.array([n_units]))
 
 
 def own_matrices(x, y, units, n_units: int) -> PairMatrices:
@@ -165,7 +168,7 @@ def own_matrices(x, y, units, n_units: int) -> PairMatrices:
     remembered (up to 256 MB) for the next call on the same order of values."""
     xr, _ = dense_codes(x)
     units = np.asarray(units, dtype=np.int64)
-    key = own_key(x, y, units, n_units)
+    key = _codes_key(xr, y, units, n_units)
     if key in _OWN:
         _OWN.move_to_end(key)
         return _OWN[key]

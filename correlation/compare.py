@@ -306,13 +306,14 @@ def _ranking(scores: Mapping[str, object], human, statistic, level, items, syste
     return full, names, vals, ranked, notes
 
 
-_PAIRS: tuple | None = None
+#: What the forked workers of `_forked_map` read (set around each map; forked, not pickled).
+_CONTEXT: tuple | None = None
 
 
 def _pair_draws(job):
-    """(permutation unit, observed delta, draws) of one pair (r, c, a, b, rng) of `_PAIRS`'
-    problem."""
-    full, names, n_permutations, unit, standardize, swap_X, own = _PAIRS
+    """(permutation unit, observed delta, draws) of one pair (r, c, a, b, rng) of the view
+    in `_CONTEXT`."""
+    full, names, n_permutations, unit, standardize, swap_X, own = _CONTEXT
     _, _, a, b, rng = job
     sub = Problem([full.X[:, a], full.X[:, b]], full.y, full.statistic, full.level,
                   full.items, full.systems, full.epsilon, names=(names[a], names[b]))
@@ -346,19 +347,17 @@ def worker_threads(workers: int) -> int:
     return max(1, cores // max(1, workers))
 
 
-_OWN_CONTEXT: tuple | None = None
-
-
 def _own_column(j):
-    """(j, metric j's own unit pair counts) for the view in `_OWN_CONTEXT`."""
-    full, unit, X = _OWN_CONTEXT
+    """(j, metric j's own unit pair counts) for the view in `_CONTEXT`."""
+    full, unit, X = _CONTEXT
     return j, own_unit_matrices(full, unit, X, j)
 
 
-def _forked_map(fn, jobs: list, workers: int, own_context) -> list:
-    """[fn(job) for job in jobs], on `workers` forked processes where there are several."""
-    global _OWN_CONTEXT
-    _OWN_CONTEXT = own_context
+def _forked_map(fn, jobs: list, workers: int, context: tuple) -> list:
+    """[fn(job) for job in jobs] with `_CONTEXT` set to `context`, on `workers` forked
+    processes where there are several."""
+    global _CONTEXT
+    _CONTEXT = context
     try:
         if workers > 1 and len(jobs) > 1 and "fork" in multiprocessing.get_all_start_methods():
             n = min(workers, len(jobs))
@@ -367,7 +366,7 @@ def _forked_map(fn, jobs: list, workers: int, own_context) -> list:
                 return pool.map(fn, jobs, chunksize=1)
         return [fn(job) for job in jobs]
     finally:
-        _OWN_CONTEXT = None
+        _CONTEXT = None
 
 
 def _ranked_pair_draws(full, names, ranked, n_permutations, unit, standardize, seed,
@@ -375,7 +374,6 @@ def _ranked_pair_draws(full, names, ranked, n_permutations, unit, standardize, s
     """For every two ranked metrics r above c: (r, c, permutation unit, the test's observed
     delta, draws), each pair with its own random stream derived from ``seed``, so the pairs
     may run on `workers` forked processes with the same numbers."""
-    global _PAIRS
     m = len(ranked)
     rngs = _child_rngs(seed, max(1, m * (m - 1) // 2))
     pairs = [(r, c) for r in range(m) for c in range(r + 1, m)]
@@ -386,16 +384,15 @@ def _ranked_pair_draws(full, names, ranked, n_permutations, unit, standardize, s
     punit = _permutation_unit(full, unit) if jobs else None
     if len(jobs) > 1 and counts_by_units(full, punit):
         X = full.X if swap_X is None else swap_X
-        own = {} if cache is None else {j: cache.unit_pairs(key) for j, key in (
-            (j, own_unit_key(full, punit, X, j)) for j in ranked)}
-        own = {j: counts for j, counts in own.items() if counts is not None}
+        own = {}
+        for j in ranked:    # the intervals' bootstrap may have counted them already
+            counts = None if cache is None else cache.unit_pairs(own_unit_key(full, punit, X, j))
+            if counts is not None:
+                own[j] = counts
         missing = [j for j in ranked if j not in own]
         own.update(_forked_map(_own_column, missing, workers, (full, punit, X)))
-    _PAIRS = (full, names, n_permutations, unit, standardize, swap_X, own)
-    try:
-        drawn = _forked_map(_pair_draws, jobs, workers, None)
-    finally:
-        _PAIRS = None
+    drawn = _forked_map(_pair_draws, jobs, workers,
+                        (full, names, n_permutations, unit, standardize, swap_X, own))
     for (r, c), (punit, delta, d) in zip(pairs, drawn):
         yield r, c, punit, delta, d
 
