@@ -516,7 +516,8 @@ def _run(args, writer: ResultsWriter, loaded: list[Benchmark], metric_names: lis
     workers = args.workers or default_workers(analysis_work(jobs, analysis))
     # scores.csv is rendered beside the analysis when it runs on several processes
     with Background(scores_text, loaded, runs, fork=workers > 1) as rendering, \
-            tqdm(total=steps, desc="intervals and tests", unit="step",
+            tqdm(total=steps, desc=f"{', '.join(b.name for b in loaded)}: intervals and tests",
+                 unit="step",
                  disable=args.quiet or not steps, leave=False) as bar:
         analysed = analyse(jobs, analysis, workers, progress=bar.update)
         for (bench, scored, bench_views), (bench_rows, bench_comparisons, bench_newer) in zip(
