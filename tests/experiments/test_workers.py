@@ -27,27 +27,25 @@ def test_one_and_two_workers_write_the_same_results(tmp_path):
 
 
 def test_several_benchmarks_share_the_workers_with_the_same_results(tmp_path):
-    """The demo and the examples' ratings (annotators: Krippendorff's alpha rows) and
-    preferences (kappa rows) in one run: one process, two, and each benchmark alone."""
+    """The examples' ratings (annotators: Krippendorff's alpha rows) and preferences
+    (kappa rows) in one run: one process and two give the same bytes, and the second
+    benchmark's rows are those of its run alone."""
     examples = REPO / "examples"
-    bench = ["--benchmark", f"demo,mine={examples / 'ratings.csv'},"
-             f"study={examples / 'preferences.csv'}"]
+    ratings, preferences = f"mine={examples / 'ratings.csv'}", f"study={examples / 'preferences.csv'}"
     outs = {}
     for n in (1, 2):
         out = tmp_path / f"w{n}"
-        assert main([*ARGS, *bench, "--workers", str(n), "--out", str(out)]) == 0
+        assert main([*ARGS, "--benchmark", f"{ratings},{preferences}", "--workers", str(n),
+                     "--out", str(out)]) == 0
         outs[n] = {name: (out / name).read_bytes() for name in FILES}
     for name in FILES:
         assert outs[1][name] == outs[2][name], name
-    statistics = {row["statistic"] for row in csv.DictReader(
-        io.StringIO(outs[2]["correlations.csv"].decode()))}
-    assert {"krippendorff_interval", "kappa"} <= statistics
-    alone = b""
-    for name in ("demo", f"mine={examples / 'ratings.csv'}", f"study={examples / 'preferences.csv'}"):
-        out = tmp_path / name.partition("=")[0]
-        assert main([*ARGS, "--benchmark", name, "--workers", "2", "--out", str(out)]) == 0
-        alone += (out / "correlations.csv").read_bytes().split(b"\n", 1)[1]
-    assert outs[2]["correlations.csv"].split(b"\n", 1)[1] == alone
+    rows = list(csv.DictReader(io.StringIO(outs[2]["correlations.csv"].decode())))
+    assert {"krippendorff_interval", "kappa"} <= {row["statistic"] for row in rows}
+    assert main([*ARGS, "--benchmark", preferences, "--workers", "2",
+                 "--out", str(tmp_path / "alone")]) == 0
+    alone = list(csv.DictReader((tmp_path / "alone" / "correlations.csv").open(newline="")))
+    assert alone == [row for row in rows if row["benchmark"] == "study"]
 
 
 def test_background_gives_what_the_call_gives_with_and_without_fork():
