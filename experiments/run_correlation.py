@@ -29,7 +29,8 @@ from metrics import (InputError, LocalExecutor, Metric, MetricError, RayExecutor
                      metric_class, metric_source, score_with_cache)
 from metrics.models import check_device_name
 
-from .pipeline.parallel import analyse, analysis_work, default_workers
+from .pipeline.parallel import (Background, analyse, analysis_steps, analysis_work,
+                                default_workers)
 from .pipeline.agreement import (HUMAN_CEILING, ComparisonRow, PairProbabilities, ResultRow,
                        annotate_clusters, human_ceilings, views)
 from .benchmarks.base import Benchmark, DataError
@@ -37,7 +38,7 @@ from .benchmarks import DATA_ENV, list_benchmarks, load_benchmark
 from .benchmarks.inputs import note_input, recording_inputs
 from .pipeline.external_scores import ExternalScores
 from .pipeline.finite import finite_or_nan
-from .pipeline.newer_methods import battle_rankings, newer_rows
+from .pipeline.newer_methods import battle_rankings
 from .pipeline.published import published_for
 from .pipeline.metric_options import UsageError, parse_metric_options
 from .pipeline.results_folder import OutputFolderError, ResultsWriter
@@ -467,6 +468,11 @@ def main(argv: list[str] | None = None) -> int:
         writer.abandon()
 
 
+def _tables_step(bench: Benchmark, scored: dict) -> bool:
+    """Whether `bench` has tables of its own to write from per-sample scores."""
+    return bench.tables is not None and any(isinstance(v, np.ndarray) for v in scored.values())
+
+
 def _run(args, writer: ResultsWriter, loaded: list[Benchmark], metric_names: list[str],
          externals: list[ExternalScores], options: dict[str, dict[str, Any]],
          analysis: AnalysisSettings, started: float, names: DisplayNames, command: str,
@@ -477,6 +483,7 @@ def _run(args, writer: ResultsWriter, loaded: list[Benchmark], metric_names: lis
     comparisons: list[ComparisonRow] = []
     tables: dict[tuple[str, str], list[dict]] = {}
     clusters: dict[str, list] = {}
+    jobs: list[tuple[Benchmark, dict, list]] = []
     for bench in loaded:
         log.info("%s: %d samples", bench.name, len(bench.samples))
         with quiet_stderr(args.quiet):  # the Java tokenizer's and METEOR's own lines
@@ -501,39 +508,40 @@ def _run(args, writer: ResultsWriter, loaded: list[Benchmark], metric_names: lis
             runs.append(pairwise_run(bench, options.get("vlm_judge", {}), args, cache))
         scored = {r.metric: r.result for r in runs
                   if r.benchmark == bench.name and r.result is not None}
-        bench_views = views(bench)
-        per_sample = {m: v for m, v in scored.items() if isinstance(v, np.ndarray)}
-        with_tables = bench.tables is not None and bool(per_sample)
-        steps = len(bench_views) * (len(scored) + (len(scored) > 1)) + with_tables
-        with tqdm(total=steps, desc=f"{bench.name}: intervals and tests", unit="step",
-                  disable=args.quiet or not steps, leave=False) as bar:
-            # each (view, metric) interval, then each view's tests, on --workers processes;
-            # the tests reuse the intervals' bootstrap replicates
-            jobs = [(bench, scored, bench_views)]
-            workers = args.workers or default_workers(analysis_work(jobs, analysis))
-            [(bench_rows, bench_comparisons)] = analyse(jobs, analysis, workers,
-                                                        progress=bar.update)
+        jobs.append((bench, scored, views(bench)))
+    # every benchmark scored: their intervals and tests share the --workers processes
+    from .pipeline.report import scores_text, write_outputs
+
+    steps = analysis_steps(jobs) + sum(_tables_step(bench, scored) for bench, scored, _ in jobs)
+    workers = args.workers or default_workers(analysis_work(jobs, analysis))
+    # scores.csv is rendered beside the analysis when it runs on several processes
+    with Background(scores_text, loaded, runs, fork=workers > 1) as rendering, \
+            tqdm(total=steps, desc=f"{', '.join(b.name for b in loaded)}: intervals and tests",
+                 unit="step",
+                 disable=args.quiet or not steps, leave=False) as bar:
+        analysed = analyse(jobs, analysis, workers, progress=bar.update)
+        for (bench, scored, bench_views), (bench_rows, bench_comparisons, bench_newer) in zip(
+                jobs, analysed):
             comparisons += bench_comparisons
             annotate_clusters(bench_rows, bench_views)
-            rows += bench_rows + human_ceilings(bench)
-            rows += newer_rows(bench, scored, bench_views, analysis)
+            rows += bench_rows + human_ceilings(bench) + bench_newer
             ranking_rows, ranking_table = battle_rankings(bench, scored, analysis)
             rows += ranking_rows
             if ranking_table:
                 tables[bench.name, "rankings"] = ranking_table
             clusters[bench.name] = bench_views
-            if with_tables:
+            if _tables_step(bench, scored):
+                per_sample = {m: v for m, v in scored.items() if isinstance(v, np.ndarray)}
                 for table, table_rows in bench.tables(bench, per_sample, analysis).items():
                     tables[bench.name, table] = table_rows
                 bar.update()
-    from .pipeline.report import write_outputs
-
+        scores_csv = rendering.get()
     with deferred():  # a Ctrl-C while the results are written takes effect once they are
         write_outputs(writer, args, loaded, runs, rows, started, comparisons=comparisons,
                       tables=tables, clusters=clusters, settings=analysis, names=names,
                       command=command, inputs=inputs,
                       published=published_for([b.name for b in loaded]) if args.published
-                      else ())
+                      else (), scores_csv=scores_csv)
         results_written(f"{writer.folder}/")
     named = args.metrics is not None and not args.skip_unavailable
     failed = [r for r in runs if r.skipped and named and r.metric in metric_names]

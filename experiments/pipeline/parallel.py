@@ -1,10 +1,12 @@
 """Every benchmark's analysis on several worker processes, with the same numbers as one.
 
-Two rounds of tasks:
+All benchmarks go through one `analyse` call, so that no core waits for the last
+task of one benchmark while the next has work. Two rounds of tasks:
 
 1. one per (benchmark, view, metric): the metric's number and interval on that
    view (`evaluate`), which also yields the metric's bootstrap replicates and
-   jackknife values (a `ReplicateCache`);
+   jackknife values (a `ReplicateCache`); and one per benchmark for the rows of
+   `newer_methods.newer_rows` (kappa, Krippendorff's alpha, SPA);
 2. per (benchmark, view), in this process: every comparison and the
    significance clusters (`compare`), handed the replicates of round 1 so no
    metric is resampled again, each pair's permutation test on a worker
@@ -27,6 +29,7 @@ from typing import Callable
 
 from ..interrupts import ignore_interrupts_in_worker
 from .agreement import ComparisonRow, ResultRow, compare, evaluate
+from .newer_methods import newer_rows
 from .settings import AnalysisSettings
 
 _CONTEXT: tuple | None = None
@@ -106,11 +109,15 @@ def default_workers(work: int | None = None) -> int:
 
 
 def _interval_task(task):
+    """("interval", b, v, metric): that metric's rows and replicates on view v of job b;
+    ("newer", b): job b's `newer_rows`."""
     from correlation.replicates import ReplicateCache
 
     jobs, settings, _ = _CONTEXT
-    b, v, metric = task
-    bench, scored, bench_views = jobs[b]
+    bench, scored, bench_views = jobs[task[1]]
+    if task[0] == "newer":
+        return newer_rows(bench, scored, bench_views, settings), []
+    _, _, v, metric = task
     replicates = ReplicateCache()
     rows = evaluate(bench, metric, scored[metric], settings, [bench_views[v]], replicates)
     return rows, replicates.items()
@@ -147,23 +154,67 @@ def _map(fn, tasks: list, workers: int, context: tuple, progress) -> list:
         _CONTEXT = None
 
 
+class Background:
+    """`fn(*args)` computed on a forked process beside the analysis's workers, so that it
+    takes the core time they leave idle (the last tasks of a round, this process's own
+    work between rounds); computed by `get` itself where fork is unavailable or `fork` is
+    false. A context manager: leaving it ends the process."""
+
+    def __init__(self, fn: Callable, *args, fork: bool = True):
+        self._fn, self._args = fn, args
+        self._pool = self._pending = None
+        if fork and "fork" in multiprocessing.get_all_start_methods():
+            self._pool = multiprocessing.get_context("fork").Pool(
+                1, initializer=ignore_interrupts_in_worker, initargs=(1,))
+            self._pending = self._pool.apply_async(fn, args)
+
+    def get(self):
+        if self._pool is None:
+            return self._fn(*self._args)
+        return self._pending.get()
+
+    def __enter__(self) -> "Background":
+        return self
+
+    def __exit__(self, *exc) -> None:
+        if self._pool is not None:
+            self._pool.terminate()
+            self._pool.join()
+            self._pool = None
+
+
+def analysis_steps(jobs: list[tuple]) -> int:
+    """Tasks `analyse(jobs, ...)` reports to its `progress`."""
+    return sum(len(bench_views) * (len(scored) + (len(scored) > 1)) + 1
+               for _, scored, bench_views in jobs)
+
+
+def _rows(job) -> int:
+    _, _, bench_views = job
+    return sum(len(view.human) for view in bench_views)
+
+
 def analyse(jobs: list[tuple], settings: AnalysisSettings, workers: int = 1,
             progress: Callable[[], object] = lambda: None
-            ) -> list[tuple[list[ResultRow], list[ComparisonRow]]]:
+            ) -> list[tuple[list[ResultRow], list[ComparisonRow], list[ResultRow]]]:
     """For each (benchmark, {metric: scores}, views) of `jobs`: (result rows, comparison
-    rows), as `evaluate` per metric then `compare` would give them; each view's clusters
-    are set on the view. `progress` is called after every finished task."""
+    rows, `newer_rows`), as `evaluate` per metric, then `compare`, then `newer_rows` would
+    give them; each view's clusters are set on the view. `progress` is called after every
+    finished task (`analysis_steps`)."""
     from correlation.replicates import ReplicateCache
 
-    units = [(b, v, m) for b, (_, scored, bench_views) in enumerate(jobs)
-             for m in scored for v in range(len(bench_views))]
-    intervals = dict(zip(units, _map(_interval_task, units, workers, (jobs, settings, None),
-                                     progress)))
+    # the largest benchmarks' tasks first, so that the small ones fill the last gaps
+    order = sorted(range(len(jobs)), key=lambda b: -_rows(jobs[b]))
+    tasks = [task for b in order for task in
+             [("interval", b, v, m) for m in jobs[b][1] for v in range(len(jobs[b][2]))]
+             + [("newer", b)]]
+    done = dict(zip(tasks, _map(_interval_task, tasks, workers, (jobs, settings, None),
+                                progress)))
     caches = {(b, v): ReplicateCache() for b, (_, scored, bench_views) in enumerate(jobs)
               if len(scored) > 1 for v in range(len(bench_views))}
-    for (b, v, _), (_, entries) in intervals.items():
-        if (b, v) in caches:
-            caches[b, v].update(entries)
+    for task, (_, entries) in done.items():
+        if task[0] == "interval" and (task[1], task[2]) in caches:
+            caches[task[1], task[2]].update(entries)
     # one view at a time here, its pairs of metrics on the worker processes
     views_left = list(caches)
     compared = dict(zip(views_left, _map(_compare_task, views_left, 1,
@@ -171,11 +222,11 @@ def analyse(jobs: list[tuple], settings: AnalysisSettings, workers: int = 1,
     out = []
     for b, (_, scored, bench_views) in enumerate(jobs):
         rows = [row for m in scored for v in range(len(bench_views))
-                for row in intervals[b, v, m][0]]
+                for row in done["interval", b, v, m][0]]
         comparisons = []
         for v, view in enumerate(bench_views):
             if (b, v) in compared:
                 view_rows, view.clusters = compared[b, v]
                 comparisons += view_rows
-        out.append((rows, comparisons))
+        out.append((rows, comparisons, done["newer", b][0]))
     return out

@@ -6,6 +6,7 @@ report show them x100, as papers do.
 from __future__ import annotations
 
 import csv
+import io
 import math
 import platform
 import shlex
@@ -50,6 +51,14 @@ def write_scores(f: TextIO, benchmarks, runs) -> None:
         w.writerows((run.benchmark, sample.id, run.metric, _fmt(score))
                     for sample, score in zip(by_name[run.benchmark].samples,
                                                  np.asarray(run.scores, dtype=float).tolist()))
+
+
+def scores_text(benchmarks, runs) -> str:
+    """scores.csv as `write_scores` writes it, as one string (run_correlation renders it
+    on a thread while the analysis keeps the cores busy)."""
+    buffer = io.StringIO(newline="")
+    write_scores(buffer, benchmarks, runs)
+    return buffer.getvalue()
 
 
 def write_pairwise(f: TextIO, runs) -> None:
@@ -249,16 +258,19 @@ def write_outputs(writer: ResultsWriter, args, benchmarks, runs, rows: Sequence[
                   settings: AnalysisSettings = AnalysisSettings(),
                   names: DisplayNames | None = None, command: str | None = None,
                   inputs: dict[str, dict] | None = None,
-                  published: Sequence[dict] = ()) -> None:
+                  published: Sequence[dict] = (), scores_csv: str | None = None) -> None:
     """Every file of the run through `writer` (atomically; run.json, listing them, last);
     prints the agreement table (and, unless --quiet, which metrics were skipped and
     where the files went). `command` is the command line that reruns this (run.json),
     by default this process's arguments; `inputs` the files the run read, by SHA-256
-    (`benchmarks.inputs`)."""
+    (`benchmarks.inputs`); `scores_csv` scores.csv already rendered (`scores_text`)."""
     tables = tables or {}
     out = writer.folder
     with writer.open("scores.csv") as f:
-        write_scores(f, benchmarks, runs)
+        if scores_csv is None:
+            write_scores(f, benchmarks, runs)
+        else:
+            f.write(scores_csv)
     if any(r.pairs is not None for r in runs):
         with writer.open("pairwise.csv") as f:
             write_pairwise(f, runs)

@@ -1,10 +1,15 @@
 """run_correlation --workers: the same bytes whatever the number of worker processes."""
 from __future__ import annotations
 
+import csv
+import io
+from pathlib import Path
+
 import pytest
 
 from experiments.run_correlation import main
 
+REPO = Path(__file__).resolve().parents[2]
 ARGS = ["--metrics", "bleu1,bleu4,rouge_l,cider", "--bootstrap", "40", "--permutations", "40",
         "--quiet", "--no-cache"]
 FILES = ("correlations.csv", "comparisons.csv", "scores.csv", "report.md")
@@ -19,6 +24,36 @@ def test_one_and_two_workers_write_the_same_results(tmp_path):
     for name in FILES:
         assert outs[1][name] == outs[2][name], name
     assert b"cluster" in outs[1]["correlations.csv"]
+
+
+def test_several_benchmarks_share_the_workers_with_the_same_results(tmp_path):
+    """The examples' ratings (annotators: Krippendorff's alpha rows) and preferences
+    (kappa rows) in one run: one process and two give the same bytes, and the second
+    benchmark's rows are those of its run alone."""
+    examples = REPO / "examples"
+    ratings, preferences = f"mine={examples / 'ratings.csv'}", f"study={examples / 'preferences.csv'}"
+    outs = {}
+    for n in (1, 2):
+        out = tmp_path / f"w{n}"
+        assert main([*ARGS, "--benchmark", f"{ratings},{preferences}", "--workers", str(n),
+                     "--out", str(out)]) == 0
+        outs[n] = {name: (out / name).read_bytes() for name in FILES}
+    for name in FILES:
+        assert outs[1][name] == outs[2][name], name
+    rows = list(csv.DictReader(io.StringIO(outs[2]["correlations.csv"].decode())))
+    assert {"krippendorff_interval", "kappa"} <= {row["statistic"] for row in rows}
+    assert main([*ARGS, "--benchmark", preferences, "--workers", "2",
+                 "--out", str(tmp_path / "alone")]) == 0
+    alone = list(csv.DictReader((tmp_path / "alone" / "correlations.csv").open(newline="")))
+    assert alone == [row for row in rows if row["benchmark"] == "study"]
+
+
+def test_background_gives_what_the_call_gives_with_and_without_fork():
+    from experiments.pipeline.parallel import Background
+
+    for fork in (True, False):
+        with Background(sorted, [3, 1, 2], fork=fork) as job:
+            assert job.get() == [1, 2, 3]
 
 
 def test_workers_must_be_positive(tmp_path, capsys):
