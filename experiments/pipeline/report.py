@@ -55,7 +55,7 @@ def write_scores(f: TextIO, benchmarks, runs) -> None:
 
 def scores_text(benchmarks, runs) -> str:
     """scores.csv as `write_scores` writes it, as one string (run_correlation renders it
-    on a thread while the analysis keeps the cores busy)."""
+    on a forked process beside the analysis: `parallel.Background`)."""
     buffer = io.StringIO(newline="")
     write_scores(buffer, benchmarks, runs)
     return buffer.getvalue()
