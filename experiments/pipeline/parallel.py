@@ -108,7 +108,7 @@ def default_workers(work: int | None = None) -> int:
     return choose_workers(cores, load, work)
 
 
-def _interval_task(task):
+def _first_round_task(task):
     """("interval", b, v, metric): that metric's rows and replicates on view v of job b;
     ("newer", b): job b's `newer_rows`."""
     from correlation.replicates import ReplicateCache
@@ -208,7 +208,7 @@ def analyse(jobs: list[tuple], settings: AnalysisSettings, workers: int = 1,
     tasks = [task for b in order for task in
              [("interval", b, v, m) for m in jobs[b][1] for v in range(len(jobs[b][2]))]
              + [("newer", b)]]
-    done = dict(zip(tasks, _map(_interval_task, tasks, workers, (jobs, settings, None),
+    done = dict(zip(tasks, _map(_first_round_task, tasks, workers, (jobs, settings, None),
                                 progress)))
     caches = {(b, v): ReplicateCache() for b, (_, scored, bench_views) in enumerate(jobs)
               if len(scored) > 1 for v in range(len(bench_views))}

@@ -68,7 +68,7 @@ if __name__ != "__main__":  # registered by the copy `__main__` imports and arms
 
 
 def interval_then_wait(task) -> None:
-    """In place of the analysis' interval task (module level: the pool pickles it)."""
+    """In place of the analysis' first-round task (module level: the pool pickles it)."""
     wait_here()
 
 
@@ -98,7 +98,7 @@ def arm(point: str) -> None:
     elif point == "analysis":
         from experiments.pipeline import parallel
 
-        parallel._interval_task = interval_then_wait
+        parallel._first_round_task = interval_then_wait
     elif point not in ("never", "scoring"):
         raise SystemExit(f"unknown point {point!r}")
 
