@@ -19,6 +19,7 @@ numpy scalar arithmetic inside the loops (the same IEEE operations on Python flo
 """
 from __future__ import annotations
 
+import functools
 import math
 from typing import Sequence
 
@@ -39,37 +40,32 @@ def ngram_counts(text: str, n: int = N) -> dict[tuple[str, ...], int]:
     return counts
 
 
-class _Vectors:
-    """tf-idf vectors (`counts2vec`) under one call's document frequencies."""
-
-    def __init__(self, document_frequency: dict, n_samples: int, n: int = N):
-        self.df = document_frequency
-        self.ref_len = float(np.log(float(n_samples)))
-        self.n = n
-        self._log_df: dict[float, float] = {}
-
-    def log_df(self, frequency: float) -> float:
-        value = self._log_df.get(frequency)
-        if value is None:
-            value = self._log_df[frequency] = float(np.log(max(1.0, frequency)))
-        return value
-
-    def vector(self, counts: dict) -> tuple[list[dict], list[float], int]:
-        vec: list[dict] = [{} for _ in range(self.n)]
-        norm = [0.0] * self.n
-        length = 0
-        for gram, term_freq in counts.items():
-            n = len(gram) - 1
-            value = float(term_freq) * (self.ref_len - self.log_df(self.df.get(gram, 0.0)))
-            vec[n][gram] = value
-            norm[n] += pow(value, 2)
-            if n == 1:
-                length += term_freq
-        return vec, [math.sqrt(x) for x in norm], length
+@functools.cache
+def _log_df(frequency: float) -> float:
+    """pycocoevalcap's idf term, np.log(max(1, document frequency)), once per value."""
+    return float(np.log(max(1.0, frequency)))
 
 
+@functools.cache
 def _penalty(delta: float, sigma: float) -> float:
+    """CIDEr-D's length penalty for a difference `delta`, as pycocoevalcap writes it."""
     return np.e ** (-(delta ** 2) / (2 * sigma ** 2))
+
+
+def _vector(counts: dict, df: dict, ref_len: float, n: int) -> tuple[list[dict], list[float], int]:
+    """pycocoevalcap's `counts2vec`: per n-gram length the tf-idf weights, their norms,
+    and its `length` (the count of bigrams)."""
+    vec: list[dict] = [{} for _ in range(n)]
+    norm = [0.0] * n
+    length = 0
+    for gram, term_freq in counts.items():
+        k = len(gram) - 1
+        value = float(term_freq) * (ref_len - _log_df(df.get(gram, 0.0)))
+        vec[k][gram] = value
+        norm[k] += pow(value, 2)
+        if k == 1:
+            length += term_freq
+    return vec, [math.sqrt(x) for x in norm], length
 
 
 def cider_d(candidates: Sequence[str], references: Sequence[Sequence[str]],
@@ -77,31 +73,26 @@ def cider_d(candidates: Sequence[str], references: Sequence[Sequence[str]],
     """(corpus score, per-sample scores) as pycocoevalcap's `Cider().compute_score` gives
     them for tokenised `candidates` and their tokenised `references` (each non-empty)."""
     counted: dict[str, dict] = {}     # a reference text several samples share: counted once
-    cooked_refs = [[counted[r] if r in counted else counted.setdefault(r, ngram_counts(r, n))
-                    for r in refs] for refs in references]
+    for refs in references:
+        for text in refs:
+            if text not in counted:
+                counted[text] = ngram_counts(text, n)
     df: dict[tuple[str, ...], float] = {}
-    for refs in cooked_refs:
-        for gram in {g for counts in refs for g in counts}:
+    for refs in references:
+        for gram in {g for text in refs for g in counted[text]}:
             df[gram] = df.get(gram, 0.0) + 1
-    if cooked_refs and not df:
+    if references and not df:
         raise ValueError("no reference holds a word after tokenisation, so CIDEr-D's document "
                          "frequencies are empty (pycocoevalcap fails here too)")
-    vectors = _Vectors(df, len(cooked_refs), n)
-    by_text: dict[str, tuple] = {}
-    penalties: dict[float, float] = {}
+    ref_len = float(np.log(float(len(references))))
+    ref_vectors = {text: _vector(counts, df, ref_len, n) for text, counts in counted.items()}
     scores = []
-    for candidate, texts, refs in zip(candidates, references, cooked_refs):
-        vec, norm, length = vectors.vector(ngram_counts(candidate, n))
+    for candidate, texts in zip(candidates, references):
+        vec, norm, length = _vector(ngram_counts(candidate, n), df, ref_len, n)
         total = [0.0] * n
-        for text, counts in zip(texts, refs):
-            ref = by_text.get(text)
-            if ref is None:
-                ref = by_text[text] = vectors.vector(counts)
-            vec_ref, norm_ref, length_ref = ref
-            delta = float(length - length_ref)
-            penalty = penalties.get(delta)
-            if penalty is None:
-                penalty = penalties[delta] = _penalty(delta, sigma)
+        for text in texts:
+            vec_ref, norm_ref, length_ref = ref_vectors[text]
+            penalty = _penalty(float(length - length_ref), sigma)
             for k in range(n):
                 ref_k = vec_ref[k]
                 val = 0.0
