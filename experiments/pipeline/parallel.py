@@ -63,14 +63,20 @@ def choose_workers(cores: int, load: float, work: int) -> int:
     return max(1, min(int(cores), math.floor(cores - others)))
 
 
+def _rows(job) -> int:
+    """Human judgments over every view of one (benchmark, scores, views) job."""
+    _, _, bench_views = job
+    return sum(len(view.human) for view in bench_views)
+
+
 def analysis_work(jobs: list[tuple], settings: AnalysisSettings) -> int:
     """Row-draws of `analyse(jobs, settings)`: per view, its rows x (bootstrap resamples x
     metrics + permutation draws x pairs of metrics)."""
     work = 0
-    for _, scored, bench_views in jobs:
-        m = len(scored)
+    for job in jobs:
+        m = len(job[1])
         draws = settings.bootstrap * m + settings.permutations * (m * (m - 1) // 2)
-        work += sum(len(view.human) for view in bench_views) * draws
+        work += _rows(job) * draws
     return work
 
 
@@ -187,11 +193,6 @@ def analysis_steps(jobs: list[tuple]) -> int:
     """Tasks `analyse(jobs, ...)` reports to its `progress`."""
     return sum(len(bench_views) * (len(scored) + (len(scored) > 1)) + 1
                for _, scored, bench_views in jobs)
-
-
-def _rows(job) -> int:
-    _, _, bench_views = job
-    return sum(len(view.human) for view in bench_views)
 
 
 def analyse(jobs: list[tuple], settings: AnalysisSettings, workers: int = 1,
