@@ -17,9 +17,17 @@ are scored again (cheap and deterministic); stored answers of that age are
 kept (asking a judge or generator again costs money and may answer otherwise)
 and get their checksum when first read. A cache in a folder this process may
 not write is opened read-only: its scores are read, new ones are not cached.
+
+A call of `WHOLE_CALL_MIN_SAMPLES` samples or more whose every score is finite
+is also kept whole, as one checksummed record of its scores under a hash of its
+ordered sample keys: the same call again (a warm rerun: another bootstrap size,
+another view) reads that one record instead of a row per sample. The rows stay
+the record of truth for every other call; a whole-call record that fails its
+checksum is set aside like any other, and the rows are read.
 """
 from __future__ import annotations
 
+import base64
 import contextlib
 import hashlib
 import json
@@ -65,6 +73,11 @@ _SCHEMA = """
 # Records this process stored, for "interrupted; N scores cached" (experiments.interrupts).
 _WRITES = {"scores": 0, "answers": 0}
 _SAID_READ_ONLY: set[str] = set()  # read-only caches this process has warned about
+
+#: Calls at least this long are also cached whole (`ScoreCache.get_call`); shorter ones
+#: read their rows, which costs little.
+WHOLE_CALL_MIN_SAMPLES = 1000
+_WHOLE_CALL = "whole-call:"  # blobs namespace prefix, followed by the metric's signature
 
 
 def cache_writes() -> dict[str, int]:
@@ -293,6 +306,32 @@ class ScoreCache:
                                (namespace, key, value, blob_checksum(namespace, key, value)))
         _WRITES["answers"] += 1
 
+    def get_call(self, signature: str, keys: Sequence[str]
+                 ) -> tuple[np.ndarray, dict[str, np.ndarray]] | None:
+        """The scores and extras of a whole earlier call on exactly `keys` (in this
+        order), stored by `put_call`, or None."""
+        value = self.get_blob(_WHOLE_CALL + signature, whole_call_key(keys))
+        if value is None:
+            return None
+        record = json.loads(value)
+        scores = _float_array(record["scores"])
+        if len(scores) != len(keys):
+            return None
+        return scores, {name: _float_array(data) for name, data in record["extras"].items()}
+
+    def put_call(self, signature: str, keys: Sequence[str], scores: np.ndarray,
+                 extras: dict[str, np.ndarray]) -> None:
+        """Keep a call's scores whole (every one finite: a NaN is scored again next time,
+        which a whole-call record would skip)."""
+        if self.read_only or not np.isfinite(scores).all():
+            return
+        namespace, key = _WHOLE_CALL + signature, whole_call_key(keys)
+        value = json.dumps({"scores": _float_text(scores),
+                            "extras": {name: _float_text(v) for name, v in extras.items()}})
+        with self._writing("a whole call's scores"), self._transaction():
+            self._conn.execute("INSERT OR REPLACE INTO blobs VALUES (?,?,?,?)",
+                               (namespace, key, value, blob_checksum(namespace, key, value)))
+
     def _set_aside(self, table: str, name: str, records: list[tuple]) -> None:
         """Move records that failed their checksum out of `table` into `set_aside`
         (kept for inspection, never read again) and warn, naming how many."""
@@ -309,7 +348,8 @@ class ScoreCache:
                     if moved:
                         self._conn.execute("INSERT INTO set_aside VALUES (?,?,?,?,?,?,?)",
                                            (table, name, key, value, extras, stored, now))
-        what = "score(s)" if table == "scores" else "stored answer(s)"
+        what = ("score(s)" if table == "scores" else
+                "whole-call record(s)" if name.startswith(_WHOLE_CALL) else "stored answer(s)")
         log.warning("score cache %s: %d cached %s of %s failed their checksum (changed after "
                     "they were written); %s, and computed again", self.path, len(records),
                     what, name, "not used (read-only cache)" if self.read_only
@@ -357,6 +397,20 @@ def score_checksum(signature: str, key: str, score: float, extras: str | None) -
 
 def blob_checksum(namespace: str, key: str, value: str) -> str:
     return _checksum(namespace, key, value)
+
+
+def whole_call_key(keys: Sequence[str]) -> str:
+    """One hash of a call's sample keys, in their order."""
+    return hashlib.blake2b("\n".join(keys).encode(), digest_size=16).hexdigest()
+
+
+def _float_text(values: np.ndarray) -> str:
+    """float64 values, every bit kept, as base64 text (little-endian)."""
+    return base64.b64encode(np.ascontiguousarray(values, dtype="<f8").tobytes()).decode()
+
+
+def _float_array(text: str) -> np.ndarray:
+    return np.frombuffer(base64.b64decode(text), dtype="<f8").astype(float)
 
 
 def _checksum(*parts: str) -> str:
@@ -485,6 +539,10 @@ def score_with_cache(metric: Metric, samples: Sequence[Sample],
     metric.attach_cache(cache)
     signature = metric.signature()
     keys = cache_keys(metric, samples)
+    whole = len(samples) >= WHOLE_CALL_MIN_SAMPLES
+    if whole and (found := cache.get_call(signature, keys)) is not None:
+        _progress_bar(metric, len(samples), len(samples), progress, label).close()
+        return MetricOutput(found[0], {}, found[1]), CacheStats(cached=len(samples))
     damaged, unchecked = cache.damaged, cache.unchecked
     hits = cache.get_scores(signature, keys)
     damaged, unchecked = cache.damaged - damaged, cache.unchecked - unchecked
@@ -529,6 +587,8 @@ def score_with_cache(metric: Metric, samples: Sequence[Sample],
                                unchecked=unchecked)
     bar.refresh()
     bar.close()
+    if whole and not failures:
+        cache.put_call(signature, keys, scores, extras)
     output = MetricOutput(scores, failures, extras)
     if len(todo) == len(samples):
         output.corpus_score = corpus_score
