@@ -348,12 +348,14 @@ class ScoreCache:
                     if moved:
                         self._conn.execute("INSERT INTO set_aside VALUES (?,?,?,?,?,?,?)",
                                            (table, name, key, value, extras, stored, now))
+        whole_call = table == "blobs" and name.startswith(_WHOLE_CALL)
         what = ("score(s)" if table == "scores" else
-                "whole-call record(s)" if name.startswith(_WHOLE_CALL) else "stored answer(s)")
+                "whole-call record(s)" if whole_call else "stored answer(s)")
         log.warning("score cache %s: %d cached %s of %s failed their checksum (changed after "
-                    "they were written); %s, and computed again", self.path, len(records),
+                    "they were written); %s, and %s", self.path, len(records),
                     what, name, "not used (read-only cache)" if self.read_only
-                    else "set aside in its table set_aside")
+                    else "set aside in its table set_aside",
+                    "its scores are read row by row" if whole_call else "computed again")
 
     def count(self, signature: str | None = None) -> int:
         if signature is None:

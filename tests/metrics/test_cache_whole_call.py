@@ -95,6 +95,7 @@ def test_an_altered_whole_call_record_is_set_aside_and_the_rows_are_read(tmp_pat
         again, stats = score_with_cache(SlowLengthMetric(), SAMPLES, RowsCounted(tmp_path),
                                         progress=False)
     assert "1 cached whole-call record(s)" in caplog.text
+    assert "its scores are read row by row" in caplog.text
     assert (stats.cached, stats.damaged, RowsCounted.rows_asked) == (25, 0, 25)
     assert again.scores.tobytes() == first.scores.tobytes()
     # the rows' answer is kept whole again, and serves the next call
