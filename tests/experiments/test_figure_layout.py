@@ -47,18 +47,32 @@ def draw(results, out) -> list:
     return figures
 
 
+@pytest.fixture(scope="module")
+def demo_drawn(demo_results, tmp_path_factory):
+    """(figures, folder) of the demo results drawn once for the tests that read them."""
+    out = tmp_path_factory.mktemp("demo-figures")
+    return draw(demo_results, out), out
+
+
+@pytest.fixture(scope="module")
+def socratis_drawn(socratis_results, tmp_path_factory):
+    out = tmp_path_factory.mktemp("socratis-figures")
+    return draw(socratis_results, out), out
+
+
 def drawn_texts(fig) -> list[str]:
     return [t.get_text() for t in fig.findobj(Text) if t.get_visible() and t.get_text()]
 
 
 @pytest.mark.slow
 @pytest.mark.parametrize("kind", ["demo", "socratis", "flickr8k", "pascal50s", "thumb"])
-def test_every_text_lies_inside_its_figure(kind, demo_results, socratis_results, tmp_path):
-    results = {"demo": lambda: demo_results, "socratis": lambda: socratis_results,
-               "flickr8k": lambda: flickr8k_like(tmp_path / "results"),
-               "pascal50s": lambda: pascal_like(tmp_path / "results"),
-               "thumb": lambda: thumb_like(tmp_path / "results")}[kind]()
-    figures = draw(results, tmp_path / "figures")
+def test_every_text_lies_inside_its_figure(kind, request, tmp_path):
+    if kind in ("demo", "socratis"):
+        figures = request.getfixturevalue(f"{kind}_drawn")[0]
+    else:
+        results = {"flickr8k": flickr8k_like, "pascal50s": pascal_like,
+                   "thumb": thumb_like}[kind](tmp_path / "results")
+        figures = draw(results, tmp_path / "figures")
     expected = {"demo": 5, "socratis": 5, "flickr8k": 5, "pascal50s": 5, "thumb": 5}[kind]
     assert len(figures) >= expected
     for fig in figures:
@@ -72,7 +86,7 @@ def test_every_text_lies_inside_its_figure(kind, demo_results, socratis_results,
                 assert raw not in text, (label, text)
 
 
-def test_the_clipping_check_catches_a_clipped_title():
+def test_the_clipping_check_catches_a_clipped_title(tmp_path):
     from matplotlib.figure import Figure
 
     fig = Figure(figsize=(3.3, 2), layout="constrained")
@@ -80,14 +94,21 @@ def test_the_clipping_check_catches_a_clipped_title():
     fig.suptitle("demo (illustrative data): 96 verdicts; human/machine = 1.32 [0.80, 2.24]")
     problems = layout_problems(fig)
     assert problems and "outside the figure" in problems[0]
+    # The same check where it is made on the drawing of the saved PNG.
+    from tests.helpers.figure_checks import _AT_SAVE
+
+    with capture_figures() as saved:
+        fig.savefig(tmp_path / "clipped.png", dpi=150)
+    assert saved == [fig] and fig in _AT_SAVE
+    assert layout_problems(fig) == _AT_SAVE[fig] and "outside the figure" in _AT_SAVE[fig][0]
     empty = Figure(figsize=(7, 2))
     empty.add_axes((0.4, 0.4, 0.2, 0.2)).plot([0, 1])
     assert any("content spans" in p for p in layout_problems(empty))
 
 
 @pytest.mark.slow
-def test_display_names_and_overrides(demo_results, tmp_path):
-    figures = draw(demo_results, tmp_path / "default")
+def test_display_names_and_overrides(demo_results, demo_drawn, tmp_path):
+    figures = demo_drawn[0]
     texts = {t for fig in figures for t in drawn_texts(fig)}
     assert {"BLEU-4", "ROUGE-L", "Human-better", r"$\tau$-like"} <= texts
     names = tmp_path / "names.txt"
@@ -110,11 +131,10 @@ def test_a_bad_display_name_is_an_error_naming_the_line(demo_results, tmp_path, 
     assert f"{names}, line 2: expected KEY=TEXT" in capsys.readouterr().err
 
 
-def test_verdicts_per_generator_with_their_ratios(socratis_results, tmp_path):
+def test_verdicts_per_generator_with_their_ratios(socratis_results, socratis_drawn):
     from tests.helpers.files import read_csv
 
-    draw(socratis_results, tmp_path / "figures")
-    rows = read_csv(tmp_path / "figures" / "socratis_study_verdicts_by_generator.csv")
+    rows = read_csv(socratis_drawn[1] / "socratis_study_verdicts_by_generator.csv")
     counts = [r for r in read_csv(socratis_results / "verdict_counts.csv") if r["benchmark"] == "socratis"]
     for generator in ("blip2", "text-only"):
         mine = {r["verdict"]: r for r in rows if r["generator"] == generator}

@@ -7,9 +7,10 @@ from contextlib import contextmanager
 from itertools import combinations
 from pathlib import Path
 from unittest.mock import patch
+from weakref import WeakKeyDictionary
 
 import numpy as np
-from matplotlib.backends.backend_agg import FigureCanvasAgg
+from matplotlib.backends.backend_agg import FigureCanvasAgg, RendererAgg
 from matplotlib.figure import Figure
 from matplotlib.text import Text
 
@@ -19,25 +20,37 @@ ALL_METRICS = ["bleu1", "bleu2", "bleu3", "bleu4", "meteor", "rouge_l", "cider",
                "bertscore", "bartscore", "clipscore", "refclipscore", "vlm_judge"]
 
 
+#: Layout problems of figures saved inside `capture_figures`, found on the renderer that
+#: drew their PNG (so `layout_problems` does not draw them a second time).
+_AT_SAVE: "WeakKeyDictionary[Figure, list[str]]" = WeakKeyDictionary()
+
+
 @contextmanager
 def capture_figures():
-    """Every Figure saved inside the block, once each, in order."""
+    """Every Figure saved inside the block, once each, in order; the layout of each is
+    checked as it is drawn for its first raster (PNG) file."""
     saved: list[Figure] = []
-    original = Figure.savefig
+    original_savefig, original_draw = Figure.savefig, Figure.draw
 
     def record(self, *args, **kwargs):
         if not any(f is self for f in saved):
             saved.append(self)
-        return original(self, *args, **kwargs)
+        return original_savefig(self, *args, **kwargs)
 
-    with patch.object(Figure, "savefig", record):
+    def draw(self, renderer):
+        if self in _AT_SAVE or not isinstance(renderer, RendererAgg):
+            return original_draw(self, renderer)
+        with _texts_drawn() as drawn:
+            original_draw(self, renderer)
+        _AT_SAVE[self] = _problems(self, renderer, drawn)
+
+    with patch.object(Figure, "savefig", record), patch.object(Figure, "draw", draw):
         yield saved
 
 
-def layout_problems(fig: Figure, margin_share: float = 0.2) -> list[str]:
-    """Texts drawn (partly) outside the figure, as the renderer places them, and a
-    figure whose drawn content leaves more than `margin_share` of its width or
-    height empty."""
+@contextmanager
+def _texts_drawn():
+    """(text, extent on the renderer) of every visible, non-empty text drawn in the block."""
     drawn: list[tuple[Text, object]] = []
     original = Text.draw
 
@@ -46,15 +59,30 @@ def layout_problems(fig: Figure, margin_share: float = 0.2) -> list[str]:
         if self.get_visible() and self.get_text().strip():
             drawn.append((self, self.get_window_extent(renderer)))
 
-    canvas = FigureCanvasAgg(fig)
     with patch.object(Text, "draw", record):
+        yield drawn
+
+
+def layout_problems(fig: Figure, margin_share: float = 0.2) -> list[str]:
+    """Texts drawn (partly) outside the figure, as the renderer places them, and a
+    figure whose drawn content leaves more than `margin_share` of its width or
+    height empty: as found when its PNG was drawn inside `capture_figures`, else drawn
+    here."""
+    if fig in _AT_SAVE and margin_share == 0.2:
+        return _AT_SAVE[fig]
+    canvas = FigureCanvasAgg(fig)
+    with _texts_drawn() as drawn:
         canvas.draw()
+    return _problems(fig, canvas.get_renderer(), drawn, margin_share)
+
+
+def _problems(fig: Figure, renderer, drawn: list[tuple[Text, object]],
+              margin_share: float = 0.2) -> list[str]:
     box = fig.bbox
     problems = [f"text {t.get_text()!r} at x {e.x0:.0f}..{e.x1:.0f}, y {e.y0:.0f}..{e.y1:.0f} "
                 f"outside the figure (0..{box.x1:.0f}, 0..{box.y1:.0f})"
                 for t, e in drawn
                 if e.x0 < box.x0 - 1 or e.y0 < box.y0 - 1 or e.x1 > box.x1 + 1 or e.y1 > box.y1 + 1]
-    renderer = canvas.get_renderer()
     extents = [e for _, e in drawn] + [ax.get_tightbbox(renderer) for ax in fig.axes
                                        if ax.get_visible() and ax.axison]
     if extents:
