@@ -28,15 +28,22 @@ def demo_results(tmp_path_factory):
     return out
 
 
+@pytest.fixture(scope="module")
+def demo_figures(demo_results, tmp_path_factory) -> Path:
+    """The demo results drawn once, for the tests that only read the figures."""
+    out = tmp_path_factory.mktemp("demo-figures") / "figures"
+    assert make_figures(["--results", str(demo_results), "--out", str(out)]) == 0
+    return out
+
+
 def stems_in_index(folder: Path) -> set[str]:
     text = (folder / "README.md").read_text()
     return {line.split("`")[1][: -len(".png")] for line in text.splitlines()
             if line.startswith("[`") and ".png`" in line}
 
 
-def test_every_figure_is_written_with_its_data_and_indexed(demo_results, tmp_path):
-    out = tmp_path / "figures"
-    assert make_figures(["--results", str(demo_results), "--out", str(out)]) == 0
+def test_every_figure_is_written_with_its_data_and_indexed(demo_results, demo_figures):
+    out = demo_figures
     indexed = stems_in_index(out)
     expected = {f"demo_{name}" for name in SOCRATIS_FIGURES}
     assert any(s.startswith("demo_significance") for s in indexed)
@@ -64,10 +71,9 @@ def test_every_figure_is_written_with_its_data_and_indexed(demo_results, tmp_pat
 
 
 @pytest.mark.slow
-def test_the_same_results_give_the_same_bytes(demo_results, tmp_path):
-    first, second = tmp_path / "a", tmp_path / "b"
-    for out in (first, second):
-        assert make_figures(["--results", str(demo_results), "--out", str(out)]) == 0
+def test_the_same_results_give_the_same_bytes(demo_results, demo_figures, tmp_path):
+    first, second = demo_figures, tmp_path / "b"
+    assert make_figures(["--results", str(demo_results), "--out", str(second)]) == 0
     names = sorted(p.name for p in first.iterdir())
     assert names == sorted(p.name for p in second.iterdir()) and len(names) > 10
     for name in names:
