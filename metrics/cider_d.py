@@ -89,6 +89,9 @@ def cider_d(candidates: Sequence[str], references: Sequence[Sequence[str]],
     scores = []
     for candidate, texts in zip(candidates, references):
         vec, norm, length = _vector(ngram_counts(candidate, n), df, ref_len, n)
+        # An n-gram in no reference of the call adds min(hyp, 0) * 0 = +0.0 to every sum,
+        # which leaves it as it is: only the others are summed (in the same order).
+        shared = [[(gram, hyp) for gram, hyp in vec_k.items() if gram in df] for vec_k in vec]
         total = [0.0] * n
         for text in texts:
             vec_ref, norm_ref, length_ref = ref_vectors[text]
@@ -96,7 +99,7 @@ def cider_d(candidates: Sequence[str], references: Sequence[Sequence[str]],
             for k in range(n):
                 ref_k = vec_ref[k]
                 val = 0.0
-                for gram, hyp in vec[k].items():
+                for gram, hyp in shared[k]:
                     r = ref_k.get(gram, 0.0)
                     val += min(hyp, r) * r
                 if norm[k] != 0 and norm_ref[k] != 0:
