@@ -590,7 +590,10 @@ def score_with_cache(metric: Metric, samples: Sequence[Sample],
     bar.refresh()
     bar.close()
     if whole and not failures:
-        cache.put_call(signature, keys, scores, extras)
+        try:
+            cache.put_call(signature, keys, scores, extras)
+        except CacheWriteError as exc:  # every score is in its row: the run goes on
+            log.warning("%s; the next run of this call reads its rows", exc)
     output = MetricOutput(scores, failures, extras)
     if len(todo) == len(samples):
         output.corpus_score = corpus_score

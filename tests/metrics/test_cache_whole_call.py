@@ -116,3 +116,23 @@ def test_the_record_keeps_every_bit_of_any_float():
     values = np.array([0.1, -0.0, 5e-324, 1.7976931348623157e308, np.nan, 1 / 3])
     back = cache_module._float_array(cache_module._float_text(values))
     assert back.tobytes() == values.tobytes() and back.flags.writeable
+
+
+def test_a_whole_call_record_that_cannot_be_written_stops_nothing(tmp_path, monkeypatch, caplog):
+    """A full disk at the end of a call whose every row is stored: a warning, the scores."""
+    from metrics.cache import CacheWriteError
+
+    expected, _ = score_with_cache(SlowLengthMetric(), SAMPLES, ScoreCache(tmp_path),
+                                   progress=False)
+
+    def full_disk(self, *args):
+        raise CacheWriteError(f"score cache {self.path}: cannot store a whole call's scores "
+                              "(database or disk is full)")
+
+    cache = ScoreCache(tmp_path)
+    cache._conn.execute("DELETE FROM blobs")
+    monkeypatch.setattr(ScoreCache, "put_call", full_disk)
+    with caplog.at_level(logging.WARNING, logger="metrics.cache"):
+        out, stats = score_with_cache(SlowLengthMetric(), SAMPLES, cache, progress=False)
+    assert stats.cached == 25 and out.scores.tobytes() == expected.scores.tobytes()
+    assert "database or disk is full); the next run of this call reads its rows" in caplog.text
