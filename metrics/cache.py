@@ -301,10 +301,13 @@ class ScoreCache:
     def put_blob(self, namespace: str, key: str, value: str) -> None:
         if self.read_only:
             return
-        with self._writing(f"a {namespace} entry"), self._transaction():
+        self._store_blob(namespace, key, value, f"a {namespace} entry")
+        _WRITES["answers"] += 1
+
+    def _store_blob(self, namespace: str, key: str, value: str, what: str) -> None:
+        with self._writing(what), self._transaction():
             self._conn.execute("INSERT OR REPLACE INTO blobs VALUES (?,?,?,?)",
                                (namespace, key, value, blob_checksum(namespace, key, value)))
-        _WRITES["answers"] += 1
 
     def get_call(self, signature: str, keys: Sequence[str]
                  ) -> tuple[np.ndarray, dict[str, np.ndarray]] | None:
@@ -325,12 +328,11 @@ class ScoreCache:
         which a whole-call record would skip)."""
         if self.read_only or not np.isfinite(scores).all():
             return
-        namespace, key = _WHOLE_CALL + signature, whole_call_key(keys)
         value = json.dumps({"scores": _float_text(scores),
                             "extras": {name: _float_text(v) for name, v in extras.items()}})
-        with self._writing("a whole call's scores"), self._transaction():
-            self._conn.execute("INSERT OR REPLACE INTO blobs VALUES (?,?,?,?)",
-                               (namespace, key, value, blob_checksum(namespace, key, value)))
+        # not counted among the stored answers: its scores were counted as their rows
+        self._store_blob(_WHOLE_CALL + signature, whole_call_key(keys), value,
+                         "a whole call's scores")
 
     def _set_aside(self, table: str, name: str, records: list[tuple]) -> None:
         """Move records that failed their checksum out of `table` into `set_aside`
