@@ -20,8 +20,11 @@ ALL_METRICS = ["bleu1", "bleu2", "bleu3", "bleu4", "meteor", "rouge_l", "cider",
                "bertscore", "bartscore", "clipscore", "refclipscore", "vlm_judge"]
 
 
-#: Layout problems of figures saved inside `capture_figures`, found on the renderer that
-#: drew their PNG (so `layout_problems` does not draw them a second time).
+#: Widest share of a figure's width or height its drawn content may leave empty.
+MARGIN_SHARE = 0.2
+
+#: Layout problems (at MARGIN_SHARE) of figures saved inside `capture_figures`, found on
+#: the renderer that drew their PNG (so `layout_problems` does not draw them again).
 _AT_SAVE: "WeakKeyDictionary[Figure, list[str]]" = WeakKeyDictionary()
 
 
@@ -63,12 +66,12 @@ def _texts_drawn():
         yield drawn
 
 
-def layout_problems(fig: Figure, margin_share: float = 0.2) -> list[str]:
+def layout_problems(fig: Figure, margin_share: float = MARGIN_SHARE) -> list[str]:
     """Texts drawn (partly) outside the figure, as the renderer places them, and a
     figure whose drawn content leaves more than `margin_share` of its width or
     height empty: as found when its PNG was drawn inside `capture_figures`, else drawn
     here."""
-    if fig in _AT_SAVE and margin_share == 0.2:
+    if fig in _AT_SAVE and margin_share == MARGIN_SHARE:
         return _AT_SAVE[fig]
     canvas = FigureCanvasAgg(fig)
     with _texts_drawn() as drawn:
@@ -77,7 +80,7 @@ def layout_problems(fig: Figure, margin_share: float = 0.2) -> list[str]:
 
 
 def _problems(fig: Figure, renderer, drawn: list[tuple[Text, object]],
-              margin_share: float = 0.2) -> list[str]:
+              margin_share: float = MARGIN_SHARE) -> list[str]:
     box = fig.bbox
     problems = [f"text {t.get_text()!r} at x {e.x0:.0f}..{e.x1:.0f}, y {e.y0:.0f}..{e.y1:.0f} "
                 f"outside the figure (0..{box.x1:.0f}, 0..{box.y1:.0f})"
