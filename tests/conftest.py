@@ -45,9 +45,6 @@ def _isolated_cache(tmp_path_factory, monkeypatch):
 
 # Files that share a session fixture, and so run on one worker.
 SHARED_SESSION_FIXTURE = {
-    # `flickr8k_golden_run`: the real Flickr8k scored once per worker
-    "tests/experiments/test_golden_outputs.py": "flickr8k",
-    "tests/experiments/test_flickr8k_published.py": "flickr8k",
     # `pascal50s_score_cache`: the real PASCAL-50S scored once per worker
     "tests/experiments/test_caption_benchmarks.py": "pascal50s",
     "tests/experiments/test_plan_study.py": "pascal50s",
@@ -91,8 +88,11 @@ def plugin_sandbox():
 
 
 # Files whose tests run METEOR and the PTB tokenizer in this process: on one worker they
-# share its one METEOR Java process (metrics/ngram.py) and the tokenised texts.
-JAVA_FILES = {"test_ngram.py", "test_java.py", "test_own_data_default_run.py"}
+# share its one METEOR Java process (metrics/ngram.py; each start loads the paraphrase
+# tables, about 10 s of CPU) and the tokenised texts. The last two also share
+# `flickr8k_golden_run`, the real Flickr8k scored once.
+JAVA_FILES = {"test_ngram.py", "test_java.py", "test_own_data_default_run.py",
+              "test_golden_outputs.py", "test_flickr8k_published.py"}
 
 
 def worker_group(nodeid: str) -> str:

@@ -145,7 +145,7 @@ def test_interrupted_while_meteor_runs_leaves_no_java(previous, tmp_path):
                                  str(tmp_path / "cache")), tmp_path)
     code, lines, children = _interrupt(proc, group=True)
     assert any("meteor-1.5.jar" in command for _, command in children.values())
-    assert (code, lines) == (130, ["interrupted; 4 scores cached; previous results kept"])
+    assert (code, lines) == (130, ["interrupted; 0 scores cached; previous results kept"])
     assert _files(out) == before
     assert not _left(children)
 

@@ -8,8 +8,9 @@ one of
 - `scoring`: the metric `probe` (registered here, 4 samples a chunk) has
   committed its first chunk and is scoring the second, with a child process of
   its own that ignores SIGINT (as a tool's subprocess or a DataLoader worker may);
-- `meteor`: METEOR has scored its first chunk (4 samples), so its Java process is
-  running, and is scoring the second;
+- `meteor`: METEOR's Java process has been started for the first chunk and is
+  loading its tables (the interrupt comes before it has answered: a whole start
+  costs about 10 s of CPU);
 - `analysis`: a worker process of the analysis is computing an interval;
 - `never`: run to the end (the metric `probe` scores everything).
 """
@@ -86,15 +87,10 @@ def arm(point: str) -> None:
     elif point == "meteor":
         from metrics import ngram
 
-        original_chunk = ngram.Meteor._score_chunk
-        ngram.Meteor.chunk_size = 4
-
-        def score_then_wait(self, samples):
-            self.chunks = getattr(self, "chunks", 0) + 1
-            if self.chunks == 2:
-                wait_here()
-            return original_chunk(self, samples)
-        ngram.Meteor._score_chunk = score_then_wait
+        def start_then_wait(self, samples):
+            ngram._meteor_scorer()
+            wait_here()
+        ngram.Meteor._score_chunk = start_then_wait
     elif point == "analysis":
         from experiments.pipeline import parallel
 
