@@ -45,6 +45,9 @@ def _isolated_cache(tmp_path_factory, monkeypatch):
 
 # Files that share a session fixture, and so run on one worker.
 SHARED_SESSION_FIXTURE = {
+    # `demo_figures_drawn`: the demo run and its figures, drawn once per worker
+    "tests/experiments/test_figures.py": "demo-figures",
+    "tests/experiments/test_figure_layout.py": "demo-figures",
     # `pascal50s_score_cache`: the real PASCAL-50S scored once per worker
     "tests/experiments/test_caption_benchmarks.py": "pascal50s",
     "tests/experiments/test_plan_study.py": "pascal50s",
@@ -157,6 +160,33 @@ def flickr8k_golden_run(shared_data, tmp_path_factory) -> Path:
     cache = tmp_path_factory.mktemp("flickr8k-golden-cache")
     assert main(run_args("flickr8k", out, shared_data) + ["--cache-dir", str(cache)]) == 0
     return out
+
+
+@pytest.fixture(scope="session")
+def demo_figure_results(tmp_path_factory) -> Path:
+    """A demo run of bleu1, bleu4 and rouge_l, for the figure tests (test_figures,
+    test_figure_layout: one worker, `worker_group`)."""
+    from experiments.run_correlation import main
+
+    out = tmp_path_factory.mktemp("demo-results")
+    assert main(["--metrics", "bleu1,bleu4,rouge_l", "--out", str(out), "--cache-dir",
+                 str(tmp_path_factory.mktemp("demo-cache")), "--bootstrap", "100",
+                 "--permutations", "100", "--quiet"]) == 0
+    return out
+
+
+@pytest.fixture(scope="session")
+def demo_figures_drawn(demo_figure_results, tmp_path_factory) -> tuple[list, Path]:
+    """(figures, folder): `demo_figure_results` drawn once by make_figures, each figure's
+    layout checked as its PNG was drawn (`capture_figures`), for the tests that only
+    read them."""
+    from experiments.make_figures import main
+    from tests.helpers.figure_checks import capture_figures
+
+    out = tmp_path_factory.mktemp("demo-figures") / "figures"
+    with capture_figures() as figures:
+        assert main(["--results", str(demo_figure_results), "--out", str(out), "--quiet"]) == 0
+    return figures, out
 
 
 @pytest.fixture(scope="session")

@@ -15,15 +15,6 @@ from tests.helpers.socratis_fixture import study_row, write_socratis
 
 
 @pytest.fixture(scope="module")
-def demo_results(tmp_path_factory):
-    out = tmp_path_factory.mktemp("demo")
-    assert run_correlation(["--metrics", "bleu1,bleu4,rouge_l", "--out", str(out), "--cache-dir",
-                            str(tmp_path_factory.mktemp("cache")), "--bootstrap", "100",
-                            "--permutations", "100", "--quiet"]) == 0
-    return out
-
-
-@pytest.fixture(scope="module")
 def socratis_results(tmp_path_factory):
     """The Socratis fixture with two generators judged by two annotators each."""
     data = tmp_path_factory.mktemp("data")
@@ -48,13 +39,6 @@ def draw(results, out) -> list:
 
 
 @pytest.fixture(scope="module")
-def demo_drawn(demo_results, tmp_path_factory):
-    """(figures, folder) of the demo results drawn once for the tests that read them."""
-    out = tmp_path_factory.mktemp("demo-figures")
-    return draw(demo_results, out), out
-
-
-@pytest.fixture(scope="module")
 def socratis_drawn(socratis_results, tmp_path_factory):
     out = tmp_path_factory.mktemp("socratis-figures")
     return draw(socratis_results, out), out
@@ -67,8 +51,10 @@ def drawn_texts(fig) -> list[str]:
 @pytest.mark.slow
 @pytest.mark.parametrize("kind", ["demo", "socratis", "flickr8k", "pascal50s", "thumb"])
 def test_every_text_lies_inside_its_figure(kind, request, tmp_path):
-    if kind in ("demo", "socratis"):
-        figures = request.getfixturevalue(f"{kind}_drawn")[0]
+    if kind == "demo":
+        figures = request.getfixturevalue("demo_figures_drawn")[0]
+    elif kind == "socratis":
+        figures = request.getfixturevalue("socratis_drawn")[0]
     else:
         results = {"flickr8k": flickr8k_like, "pascal50s": pascal_like,
                    "thumb": thumb_like}[kind](tmp_path / "results")
@@ -107,15 +93,15 @@ def test_the_clipping_check_catches_a_clipped_title(tmp_path):
 
 
 @pytest.mark.slow
-def test_display_names_and_overrides(demo_results, demo_drawn, tmp_path):
-    figures = demo_drawn[0]
+def test_display_names_and_overrides(demo_figure_results, demo_figures_drawn, tmp_path):
+    figures = demo_figures_drawn[0]
     texts = {t for fig in figures for t in drawn_texts(fig)}
     assert {"BLEU-4", "ROUGE-L", "Human-better", r"$\tau$-like"} <= texts
     names = tmp_path / "names.txt"
     names.write_text("# my paper's names\nrouge_l = ROUGE$_L$\n\nhuman=Human wins\n")
     out = tmp_path / "custom"
     with capture_figures() as figures:
-        assert make_figures(["--results", str(demo_results), "--out", str(out), "--quiet",
+        assert make_figures(["--results", str(demo_figure_results), "--out", str(out), "--quiet",
                              "--display-name", "bleu4=BLEU@4", "--display-names", str(names)]) == 0
     texts = {t for fig in figures for t in drawn_texts(fig)}
     assert {"BLEU@4", "ROUGE$_L$", "Human wins"} <= texts and "BLEU-4" not in texts
@@ -123,10 +109,10 @@ def test_display_names_and_overrides(demo_results, demo_drawn, tmp_path):
     assert "BLEU@4 &" in table and "ROUGE$_L$ &" in table
 
 
-def test_a_bad_display_name_is_an_error_naming_the_line(demo_results, tmp_path, capsys):
+def test_a_bad_display_name_is_an_error_naming_the_line(demo_figure_results, tmp_path, capsys):
     names = tmp_path / "names.txt"
     names.write_text("bleu4=BLEU@4\nrouge_l\n")
-    assert make_figures(["--results", str(demo_results), "--out", str(tmp_path / "f"),
+    assert make_figures(["--results", str(demo_figure_results), "--out", str(tmp_path / "f"),
                          "--display-names", str(names)]) == 2
     assert f"{names}, line 2: expected KEY=TEXT" in capsys.readouterr().err
 

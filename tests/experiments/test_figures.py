@@ -19,31 +19,14 @@ SOCRATIS_FIGURES = ["study_verdicts", "study_verdicts_by_generator", "agreement_
 SOCRATIS_TABLES = ["subset_means", "generator_means", "verdict_counts"]
 
 
-@pytest.fixture(scope="module")
-def demo_results(tmp_path_factory):
-    out = tmp_path_factory.mktemp("results")
-    assert run_correlation(["--metrics", "bleu1,rouge_l", "--out", str(out), "--cache-dir",
-                            str(tmp_path_factory.mktemp("cache")), "--bootstrap", "100",
-                            "--quiet"]) == 0
-    return out
-
-
-@pytest.fixture(scope="module")
-def demo_figures(demo_results, tmp_path_factory) -> Path:
-    """The demo results drawn once, for the tests that only read the figures."""
-    out = tmp_path_factory.mktemp("demo-figures") / "figures"
-    assert make_figures(["--results", str(demo_results), "--out", str(out)]) == 0
-    return out
-
-
 def stems_in_index(folder: Path) -> set[str]:
     text = (folder / "README.md").read_text()
     return {line.split("`")[1][: -len(".png")] for line in text.splitlines()
             if line.startswith("[`") and ".png`" in line}
 
 
-def test_every_figure_is_written_with_its_data_and_indexed(demo_results, demo_figures):
-    out = demo_figures
+def test_every_figure_is_written_with_its_data_and_indexed(demo_figure_results, demo_figures_drawn):
+    out = demo_figures_drawn[1]
     indexed = stems_in_index(out)
     expected = {f"demo_{name}" for name in SOCRATIS_FIGURES}
     assert any(s.startswith("demo_significance") for s in indexed)
@@ -58,22 +41,22 @@ def test_every_figure_is_written_with_its_data_and_indexed(demo_results, demo_fi
     index = (out / "README.md").read_text()
     assert "**demo: illustrative data for a smoke run" in index
     assert "## Demo (illustrative data): human-study verdicts" in index
-    assert f"python -m experiments.make_figures --results {demo_results} --out {out}" in index
+    assert f"python -m experiments.make_figures --results {demo_figure_results} --out {out}" in index
     # The demo has no ratings: the scatter plot is not drawn, and the index says why.
     assert "metric vs human scatter: no rating benchmark among the results" in index
     # The tables come as LaTeX, indexed; the subset table's numbers are the analysis table's.
     for name in ["agreement", "clusters"] + [f"demo.{t}" for t in SOCRATIS_TABLES]:
         assert f"[`{name}.tex`]({name}.tex)" in index
     subset = (out / "demo.subset_means.tex").read_text()
-    for row in read_csv(demo_results / "subset_means.csv"):
+    for row in read_csv(demo_figure_results / "subset_means.csv"):
         if row["metric"] == "rouge_l" and row["benchmark"] == "demo":
             assert f"{100 * float(row['machine_reason_mean']):.1f}" in subset
 
 
 @pytest.mark.slow
-def test_the_same_results_give_the_same_bytes(demo_results, demo_figures, tmp_path):
-    first, second = demo_figures, tmp_path / "b"
-    assert make_figures(["--results", str(demo_results), "--out", str(second)]) == 0
+def test_the_same_results_give_the_same_bytes(demo_figure_results, demo_figures_drawn, tmp_path):
+    first, second = demo_figures_drawn[1], tmp_path / "b"
+    assert make_figures(["--results", str(demo_figure_results), "--out", str(second)]) == 0
     names = sorted(p.name for p in first.iterdir())
     assert names == sorted(p.name for p in second.iterdir()) and len(names) > 10
     for name in names:
@@ -81,9 +64,9 @@ def test_the_same_results_give_the_same_bytes(demo_results, demo_figures, tmp_pa
             assert (first / name).read_bytes() == (second / name).read_bytes(), name
 
 
-def test_scatter_plots_for_a_rating_benchmark(demo_results, tmp_path):
+def test_scatter_plots_for_a_rating_benchmark(demo_figure_results, tmp_path):
     results = tmp_path / "results"
-    shutil.copytree(demo_results, results)
+    shutil.copytree(demo_figure_results, results)
     scores = [r for r in read_csv(results / "scores.csv") if r["metric"] == "rouge_l"]
     rewrite_result(results, "judgments.csv", "benchmark,sample_id,human,n_judgments\n" + "".join(
         f"demo,{r['sample_id']},{k % 4 + 1},3\n" for k, r in enumerate(scores[:30])))
@@ -91,16 +74,16 @@ def test_scatter_plots_for_a_rating_benchmark(demo_results, tmp_path):
     assert make_figures(["--results", str(results), "--out", str(out)]) == 0
     assert "demo_metric_vs_human" in stems_in_index(out)
     points = read_csv(out / "demo_metric_vs_human.csv")
-    assert len(points) == 2 * 30  # two metrics, thirty rated samples
+    assert len(points) == 3 * 30  # three metrics, thirty rated samples
     by_id = {r["sample_id"]: float(r["score"]) for r in scores}
     for p in points:
         if p["metric"] == "rouge_l":
             assert float(p["score"]) == by_id[p["sample_id"]]
 
 
-def test_significance_matrix_from_saved_comparisons(demo_results, tmp_path):
+def test_significance_matrix_from_saved_comparisons(demo_figure_results, tmp_path):
     results = tmp_path / "results"
-    shutil.copytree(demo_results, results)
+    shutil.copytree(demo_figure_results, results)
     rewrite_result(results, "comparisons.csv",
                    "benchmark,statistic,level,metric_a,metric_b,delta,ci_low,ci_high,p_value,"
                    "cluster_a,cluster_b\n"
