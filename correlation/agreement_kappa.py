@@ -36,15 +36,23 @@ def cohen_kappa(decisions_a, decisions_b) -> float:
     if a.shape != b.shape or a.ndim != 1:
         raise ValueError(f"decisions must be two 1-D sequences of one length, got {a.shape} "
                          f"and {b.shape}")
-    if a.size == 0:
-        return undefined("Cohen's kappa is undefined: no decisions")
     labels, codes = np.unique(np.concatenate([a, b]), return_inverse=True)
-    ca, cb = codes[:a.size], codes[a.size:]
     k = labels.size
-    p_o = float(np.mean(ca == cb))
-    p_e = float(np.bincount(ca, minlength=k) @ np.bincount(cb, minlength=k)) / a.size ** 2
+    table = np.bincount(codes[:a.size] * k + codes[a.size:], minlength=k * k).reshape(k, k)
+    return _kappa_of_table(table)
+
+
+def _kappa_of_table(table: np.ndarray, stacklevel: int = 4) -> float:
+    """Cohen's kappa of a k x k table of decision counts (rows: one side's decision,
+    columns: the other's): p_o and p_e are ratios of whole counts."""
+    n = int(table.sum())
+    if n == 0:
+        return undefined("Cohen's kappa is undefined: no decisions", stacklevel)
+    p_o = int(np.trace(table)) / n
+    p_e = int(table.sum(axis=1) @ table.sum(axis=0)) / n ** 2
     if p_e >= 1 - 1e-12:
-        return undefined("Cohen's kappa is undefined: both sides always give the same decision")
+        return undefined("Cohen's kappa is undefined: both sides always give the same decision",
+                         stacklevel)
     return (p_o - p_e) / (1 - p_e)
 
 
@@ -74,11 +82,15 @@ def preference_kappa(margin, human, items=None, *, epsilon: float = 0.0, ci_meth
     units = (np.arange(int(keep.sum())) if codes is None
              else np.unique(codes[keep], return_inverse=True)[1])
     n_units = int(units.max()) + 1 if units.size else 0
-    rows_of = [np.flatnonzero(units == u) for u in range(n_units)] if codes is not None else None
+    # Each unit's 3 x 3 table of (metric, human) decisions: a replicate's table is the sum
+    # of its units' tables, as many times as it draws each.
+    cells = (metric_decision.astype(np.int64) + 1) * 3 + (h.astype(np.int64) + 1)
+    unit_tables = np.zeros((n_units, 9), dtype=np.int64)
+    np.add.at(unit_tables, (units, cells), 1)
 
     def statistic(idx):
-        rows = idx if rows_of is None else np.concatenate([rows_of[u] for u in idx] + [idx[:0]])
-        return cohen_kappa(metric_decision[rows], h[rows])
+        drawn = np.bincount(idx, minlength=n_units) @ unit_tables
+        return _kappa_of_table(drawn.reshape(3, 3))
 
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # undefined replicates are counted in the notes

@@ -48,6 +48,36 @@ def test_kappa_pairs_resampled_together_and_nan_dropped():
     assert r.value == pytest.approx((42 - 16) / (49 - 16))
 
 
+def _kappa_of_rows(a, b) -> float:
+    """Cohen's kappa by its definition on the rows themselves (the reference)."""
+    labels = np.unique(np.concatenate([a, b]))
+    p_o = float(np.mean(a == b))
+    p_e = sum(float(np.sum(a == k)) * float(np.sum(b == k)) for k in labels) / a.size ** 2
+    return (p_o - p_e) / (1 - p_e)
+
+
+def test_kappa_replicates_equal_kappa_on_the_drawn_rows():
+    """A replicate's kappa (summed per-pair tables) is, bit for bit, the kappa of the rows
+    it draws (each pair's judgments, as many times as the pair is drawn)."""
+    from correlation._unit_bootstrap import unit_bootstrap
+
+    rng = np.random.default_rng(3)
+    pairs = np.repeat(np.arange(40), rng.integers(1, 6, 40))
+    margin = np.round(rng.normal(0.1, 1, pairs.size), 1)
+    human = rng.choice([-1, 0, 1], pairs.size, p=[0.35, 0.2, 0.45])
+    decision = np.where(np.abs(margin) <= 0.2, 0, np.sign(margin))
+    rows_of = [np.flatnonzero(pairs == u) for u in range(40)]
+
+    def reference(idx):
+        rows = np.concatenate([rows_of[u] for u in idx])
+        return _kappa_of_rows(decision[rows], human[rows])
+
+    want = unit_bootstrap(reference, 40, n_resamples=300, seed=5, unit_name="pairs")
+    got = preference_kappa(margin, human, items=pairs, epsilon=0.2, n_resamples=300, seed=5)
+    assert (got.value, got.ci_low, got.ci_high) == want[:3]
+    assert len({got.value, got.ci_low, got.ci_high}) == 3
+
+
 def test_kappa_without_any_scored_pair_is_undefined_not_an_error():
     with pytest.warns(UndefinedCorrelationWarning):
         r = preference_kappa([np.nan, np.nan], [1, -1], items=["p1", "p2"], n_resamples=20)
