@@ -163,16 +163,6 @@ def _l2_normalise(x: np.ndarray) -> np.ndarray:
     return x / np.sqrt(np.sum(x * x, axis=1, keepdims=True))
 
 
-def _text_lengths(tokens) -> np.ndarray:
-    """Tokens up to and including the end-of-text token (CLIP's highest id)."""
-    return tokens.argmax(dim=-1).cpu().numpy() + 1
-
-
-def _l2_normalise(x: np.ndarray) -> np.ndarray:
-    x = np.asarray(x, dtype=np.float32)
-    return x / np.sqrt(np.sum(x * x, axis=1, keepdims=True))
-
-
 # Loaded models shared by metric objects in this process (clipscore and
 # refclipscore with the same settings load the weights once).
 _MODELS: "OrderedDict[tuple, ClipModel]" = OrderedDict()
