@@ -211,7 +211,9 @@ def test_coverage_of_95_percent_intervals_on_bivariate_normal():
     """200 data sets of n = 200 from a bivariate normal with rho = 0.5: the true Pearson
     correlation is 0.5 and the true Kendall tau is (2/pi) asin(0.5) = 1/3. A correct 95 %
     interval covers the truth in about 95 % of data sets; with 200 data sets the binomial
-    standard error is 1.5 points, so we accept 0.95 +- 0.04 (about 2.6 standard errors)."""
+    standard error is 1.5 points, so we accept 0.95 +- 0.04 (about 2.6 standard errors).
+    400 resamples per interval: coverage is a property of the interval, not of the number
+    of resamples (1,000 give 0.98 and 0.975 here, 400 give 0.975 and 0.975)."""
     rng = np.random.default_rng(2024)
     rho, n, reps = 0.5, 200, 200
     cov = [[1, rho], [rho, 1]]
@@ -220,7 +222,7 @@ def test_coverage_of_95_percent_intervals_on_bivariate_normal():
     for r in range(reps):
         x, y = rng.multivariate_normal([0, 0], cov, size=n).T
         for stat in truth:
-            res = bootstrap_ci(x, y, stat, seed=r, n_resamples=1000)
+            res = bootstrap_ci(x, y, stat, seed=r, n_resamples=400)
             hits[stat] += res.ci_low <= truth[stat] <= res.ci_high
     for stat, h in hits.items():
         assert 0.91 <= h / reps <= 0.99, (stat, h / reps)
