@@ -25,8 +25,8 @@ import numpy as np
 from tqdm.auto import tqdm
 
 from metrics import (InputError, LocalExecutor, Metric, MetricError, RayExecutor, ScoreCache,
-                     check_cache_folder, default_cache_dir, get_metric, list_metrics,
-                     metric_class, metric_source, score_with_cache)
+                     check_cache_folder, check_images_exist, default_cache_dir, get_metric,
+                     list_metrics, metric_class, metric_source, score_with_cache)
 from metrics.models import check_device_name
 
 from .pipeline.parallel import (Background, analyse, analysis_steps, analysis_work,
@@ -189,16 +189,15 @@ class NotOnThisBenchmark(Exception):
     metric was named in --metrics (then the run stops, exit 2)."""
 
 
-def check_images_for(metric: Metric, bench: Benchmark) -> None:
-    """Raise NotOnThisBenchmark when `metric` needs images and `bench` has none to give."""
-    if not metric.needs_image:
-        return
+def check_images_for(metric: str, bench: Benchmark) -> None:
+    """Raise NotOnThisBenchmark when `metric`, which scores against images, has none to
+    read on `bench`."""
     if not any(s.image for s in bench.samples):
         raise NotOnThisBenchmark(
-            f"{metric.name}: {bench.name} gives no image for any sample (a file of your own "
-            "needs an `image` column); this metric scores a candidate against its image")
+            f"{metric}: {bench.name} gives no image for any sample (a file of your "
+            "own needs an `image` column); this metric scores a candidate against its image")
     try:
-        metric.check_images(bench.samples)
+        check_images_exist(metric, bench.samples)
     except InputError as exc:
         raise NotOnThisBenchmark(str(exc)) from None
 
@@ -221,8 +220,13 @@ def score_metric(bench: Benchmark, name: str, options: dict[str, Any], args,
     run = MetricRun(bench.name, name)
     start = time.perf_counter()
     try:
+        known = getattr(metric_class(name), "needs_image_before_build", None)
+        checked = bool(known is not None and known(options))
+        if checked:  # before the metric is built: its model is not imported for nothing
+            check_images_for(name, bench)
         metric = make_metric(name, options, args.device, args.batch_size)
-        check_images_for(metric, bench)
+        if metric.needs_image and not checked:
+            check_images_for(metric.name, bench)
         run.signature = metric.signature()
         run.device = metric.resolved_device()
         output, stats = score_with_cache(metric, bench.samples, cache, progress=not args.quiet,

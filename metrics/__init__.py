@@ -13,7 +13,8 @@ import importlib
 from typing import Any
 
 from .api import score
-from .base import InputError, Metric, MetricError, MetricOutput, Sample, image_digest
+from .base import (InputError, Metric, MetricError, MetricOutput, Sample, check_images_exist,
+                   image_digest)
 from .cache import (CacheFolderError, CacheWriteError, ScoreCache, check_cache_folder,
                     default_cache_dir, score_with_cache)
 from .cache import cache_writes
@@ -35,6 +36,7 @@ _LAZY = {
 
 __all__ = [
     "score", "Sample", "Metric", "MetricOutput", "MetricError", "InputError",
+    "check_images_exist",
     "get_metric", "list_metrics", "metric_class", "metric_source", "register_metric",
     "ScoreCache", "score_with_cache", "default_cache_dir", "check_cache_folder",
     "CacheFolderError", "CacheWriteError",

@@ -125,6 +125,13 @@ class Metric(ABC):
     whole_call: bool = False
     chunk_size: int = 1000
 
+    @classmethod
+    def needs_image_before_build(cls, options: dict[str, Any]) -> bool | None:
+        """Whether this metric, built with `options`, scores against images, where that
+        is known before it is built (a run then checks the images before a model is
+        imported or loaded); None where only the built metric knows."""
+        return cls.needs_image
+
     def settings(self) -> dict[str, Any]:
         """Every setting that changes this metric's numbers."""
         return {}
@@ -259,14 +266,8 @@ class Metric(ABC):
     def check_images(self, samples: Sequence[Sample]) -> None:
         """For an image metric, an InputError when not one of the samples' images
         exists (a wrong image root, not a few missing files: those are NaN)."""
-        if not self.needs_image or not samples:
-            return
-        given = [s for s in samples if s.image]
-        if given and not any(os.path.isfile(s.image) for s in given):
-            raise InputError(
-                f"{self.name}: none of the {len(given)} images exist "
-                f"(first: sample {given[0].id!r} -> {given[0].image}); "
-                "check --image-root")
+        if self.needs_image:
+            check_images_exist(self.name, samples)
 
     def attach_cache(self, cache) -> None:
         """Offered the run's score cache before scoring; metrics that keep raw
@@ -281,6 +282,17 @@ class Metric(ABC):
 
     def __repr__(self) -> str:
         return f"<Metric {self.signature()}>"
+
+
+def check_images_exist(metric: str, samples: Sequence[Sample]) -> None:
+    """An InputError when samples name images and not one of them exists (a wrong image
+    root, not a few missing files: those are NaN)."""
+    given = [s for s in samples if s.image]
+    if given and not any(os.path.isfile(s.image) for s in given):
+        raise InputError(
+            f"{metric}: none of the {len(given)} images exist "
+            f"(first: sample {given[0].id!r} -> {given[0].image}); "
+            "check --image-root")
 
 
 def check_unique_ids(samples: Iterable[Sample]) -> None:

@@ -86,6 +86,10 @@ class VlmJudge(Metric):
     needs_references = False
     chunk_size = 64
 
+    @classmethod
+    def needs_image_before_build(cls, options):
+        return None  # its template says
+
     def __init__(self, template: str = "socratis_reason", pair_template: str = "socratis_pairwise",
                  backend: str = "auto", model: str = DEFAULT_MODEL, model_revision: str | None = None,
                  max_tokens: int = 8,

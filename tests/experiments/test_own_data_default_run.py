@@ -102,6 +102,23 @@ def test_the_readme_example_with_quiet_still_prints_the_error_that_stops_it(tmp_
         f"{tmp_path / 'images' / 'img' / '0.jpg'}); check --image-root")
 
 
+def test_missing_images_stop_the_run_before_the_image_model_is_built(tmp_path, monkeypatch,
+                                                                     capsys):
+    """The image check comes before the metric is built: CLIP's libraries (seconds to
+    import) are not touched for a run that cannot score."""
+    from metrics import clip_model
+
+    def built(self):
+        raise AssertionError("the CLIP weights were checked before the images")
+
+    monkeypatch.setattr(clip_model.ClipWeights, "_check", built)
+    ratings = _write(tmp_path, "ratings.csv", _ratings(with_image=True))
+    assert main(["--benchmark", f"mine={ratings}", "--metrics", "clipscore,refclipscore",
+                 "--image-root", str(tmp_path / "images"), "--out", str(tmp_path / "out"),
+                 "-q"]) == 2
+    assert "error: mine: clipscore: none of the 24 images exist" in capsys.readouterr().err
+
+
 # ---------------------------------------------------------------------------
 # image metrics on files without images
 
