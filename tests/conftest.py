@@ -48,6 +48,7 @@ SHARED_SESSION_FIXTURE = {
     # `demo_figures_drawn`: the demo run and its figures, drawn once per worker
     "tests/experiments/test_figures.py": "demo-figures",
     "tests/experiments/test_figure_layout.py": "demo-figures",
+    "tests/experiments/test_latex.py": "demo-figures",
     # `pascal50s_score_cache`: the real PASCAL-50S scored once per worker
     "tests/experiments/test_caption_benchmarks.py": "pascal50s",
     "tests/experiments/test_plan_study.py": "pascal50s",
@@ -164,8 +165,8 @@ def flickr8k_golden_run(shared_data, tmp_path_factory) -> Path:
 
 @pytest.fixture(scope="session")
 def demo_figure_results(tmp_path_factory) -> Path:
-    """A demo run of bleu1, bleu4 and rouge_l, for the figure tests (test_figures,
-    test_figure_layout: one worker, `worker_group`)."""
+    """A demo run of bleu1, bleu4 and rouge_l, for the figure and table tests
+    (test_figures, test_figure_layout, test_latex: one worker, `worker_group`)."""
     from experiments.run_correlation import main
 
     out = tmp_path_factory.mktemp("demo-results")

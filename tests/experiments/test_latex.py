@@ -95,17 +95,10 @@ def check_structure(text: str) -> None:
     assert "\\toprule" in text and "\\bottomrule" in text
 
 
-@pytest.fixture(scope="module")
-def demo_tables(tmp_path_factory):
-    from experiments.make_figures import main as make_figures
-    from experiments.run_correlation import main as run_correlation
-
-    results = tmp_path_factory.mktemp("results")
-    assert run_correlation(["--metrics", "bleu1,rouge_l,cider", "--out", str(results),
-                            "--bootstrap", "50", "--permutations", "50", "--quiet"]) == 0
-    out = tmp_path_factory.mktemp("figures")
-    assert make_figures(["--results", str(results), "--out", str(out), "--quiet"]) == 0
-    tables = sorted(out.glob("*.tex"))
+@pytest.fixture
+def demo_tables(demo_figures_drawn):
+    """The tables make_figures wrote for the demo run (tests/conftest.py)."""
+    tables = sorted(demo_figures_drawn[1].glob("*.tex"))
     assert {t.name for t in tables} == {"agreement.tex", "clusters.tex", "demo.subset_means.tex",
                                         "demo.generator_means.tex", "demo.verdict_counts.tex"}
     return tables
