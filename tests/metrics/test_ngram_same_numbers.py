@@ -78,6 +78,20 @@ def test_cider_d_equals_pycocoevalcap(seed):
     assert len(set(_bits(ours))) > len(candidates) // 2      # the numbers vary
 
 
+def test_cider_d_in_many_small_blocks_equals_pycocoevalcap(monkeypatch):
+    """Blocks of a few dozen elements: rows of every width and reference count meet
+    block edges (the rows of one sample land in several blocks)."""
+    from metrics import cider_d as module
+
+    monkeypatch.setattr(module, "BLOCK_ELEMENTS", 40)
+    candidates, refs = _corpus(4, samples=60)
+    candidates[3] = "a dog runs on the grass " * 5          # wider than a block alone
+    corpus, theirs = Cider().compute_score(dict(enumerate(refs)),
+                                           {i: [c] for i, c in enumerate(candidates)})
+    ours_corpus, ours = cider_d(candidates, refs)
+    assert _bits(ours) == _bits(theirs) and ours_corpus.hex() == float(corpus).hex()
+
+
 def test_cider_d_with_references_without_words():
     """A reference that tokenises to nothing (only punctuation) scores as pycocoevalcap
     scores it; when no reference of the call has a word, both refuse."""
