@@ -36,8 +36,8 @@ from typing import TextIO
 
 import numpy as np
 
-from metrics import (InputError, MetricError, Sample, ScoreCache, list_metrics, metric_class,
-                     score_with_cache)
+from metrics import (InputError, MetricError, Sample, ScoreCache, check_images_exist,
+                     list_metrics, metric_class, score_with_cache)
 
 from .benchmarks.base import DataError
 from .benchmarks.files import (as_list, as_optional_text, as_text, field, jsonl_rows,
@@ -116,18 +116,31 @@ def where_of(args, line: int) -> str:
     return f"{args.input or args.candidates}:{line}"
 
 
-def check_needs(args, name: str, inputs: Inputs) -> None:
+def check_needs(args, name: str, inputs: Inputs, options: dict) -> bool:
+    """Refuse inputs metric `name` cannot score: a candidate without references for a
+    reference metric; for a metric that scores against images, when that is known before it
+    is built, `check_images_given`. Whether the images were checked."""
     cls = metric_class(name)
     if cls.needs_references:
         for line, refs in zip(inputs.lines, inputs.references):
             if not refs:
                 raise DataError(f"{name} needs references; the candidate of {where_of(args, line)} "
                                 "has none (its line is empty in every --references file)")
-    if cls.needs_image:
-        for line, image in zip(inputs.lines, inputs.images):
-            if image is None:
-                raise DataError(f"{name} needs an image per candidate; {where_of(args, line)} "
-                                "has none (give --images LIST.txt, or 'image' in the JSON Lines)")
+    known = getattr(cls, "needs_image_before_build", None)
+    if known is not None and known(options):
+        check_images_given(args, name, inputs)
+        return True
+    return False
+
+
+def check_images_given(args, name: str, inputs: Inputs) -> None:
+    """An image named for every candidate, and at least one of them there."""
+    for line, image in zip(inputs.lines, inputs.images):
+        if image is None:
+            raise DataError(f"{name} needs an image per candidate; {where_of(args, line)} "
+                            "has none (give --images LIST.txt, or 'image' in the JSON Lines)")
+    check_images_exist(name, samples(inputs), "check the paths your --images file or JSON "
+                       "Lines give (relative ones are read from that file's folder)")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -219,13 +232,15 @@ def main(argv: list[str] | None = None) -> int:
                   read_line_files(args.candidates, args.references, args.images))
         if not inputs.candidates:
             raise DataError(f"{args.input or args.candidates}: no candidates")
-        for name in names:
-            check_needs(args, name, inputs)
+        checked = {name: check_needs(args, name, inputs, options.get(name, {}))
+                   for name in names}  # before any metric is built
         cache = None if args.no_cache else ScoreCache(args.cache_dir)
         scores, lines, unscored = {}, [], []
         with quiet_stderr(args.quiet):  # the Java tokenizer's and METEOR's own lines
             for name in names:
                 metric = make_metric(name, options.get(name, {}), args.device, None)
+                if metric.needs_image and not checked[name]:
+                    check_images_given(args, name, inputs)
                 output, stats = score_with_cache(metric, samples(inputs), cache,
                                                  progress=not args.quiet, label=name)
                 scores[name] = output.scores

@@ -284,15 +284,15 @@ class Metric(ABC):
         return f"<Metric {self.signature()}>"
 
 
-def check_images_exist(metric: str, samples: Sequence[Sample]) -> None:
+def check_images_exist(metric: str, samples: Sequence[Sample],
+                       hint: str = "check --image-root") -> None:
     """An InputError when samples name images and not one of them exists (a wrong image
-    root, not a few missing files: those are NaN)."""
+    root, not a few missing files: those are NaN); `hint` says where to look."""
     given = [s for s in samples if s.image]
     if given and not any(os.path.isfile(s.image) for s in given):
         raise InputError(
             f"{metric}: none of the {len(given)} images exist "
-            f"(first: sample {given[0].id!r} -> {given[0].image}); "
-            "check --image-root")
+            f"(first: sample {given[0].id!r} -> {given[0].image}); {hint}")
 
 
 def check_unique_ids(samples: Iterable[Sample]) -> None:

@@ -120,3 +120,27 @@ def test_an_empty_candidate_keeps_its_line_and_says_why_it_is_nan(tmp_path, caps
                                       rel=1e-12)
     assert err.splitlines() == [
         f"warning: bleu1: {cands}:2: not scored (empty candidate); its score is nan"]
+
+
+def test_images_are_checked_before_an_image_metric_is_built(tmp_path, capsys, monkeypatch):
+    """No image given for a line, or none of the images there: an error naming the line or
+    the first image, before CLIP's libraries are imported for a run that cannot score."""
+    from metrics import clip_model
+
+    def built(self):
+        raise AssertionError("the CLIP weights were checked before the images")
+
+    monkeypatch.setattr(clip_model.ClipWeights, "_check", built)
+    cands = write_lines(tmp_path / "c.txt", ["a dog", "a cat"])
+    assert main(["--metric", "clipscore", "--candidates", str(cands), "--no-cache"]) == 2
+    assert capsys.readouterr().err.strip() == (
+        f"error: clipscore needs an image per candidate; {cands}:1 has none (give --images "
+        "LIST.txt, or 'image' in the JSON Lines)")
+    images = write_lines(tmp_path / "images.txt", [str(tmp_path / "dog.jpg"),
+                                                  str(tmp_path / "cat.jpg")])
+    assert main(["--metric", "clipscore", "--candidates", str(cands), "--images", str(images),
+                 "--no-cache"]) == 2
+    assert capsys.readouterr().err.strip() == (
+        f"error: clipscore: none of the 2 images exist (first: sample '0' -> "
+        f"{tmp_path / 'dog.jpg'}); check the paths your --images file or JSON Lines give "
+        "(relative ones are read from that file's folder)")
