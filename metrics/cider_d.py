@@ -103,10 +103,11 @@ def cider_d(candidates: Sequence[str], references: Sequence[Sequence[str]],
     pairs = _Pairs(references, table)
     val = _similarities(hyp, pairs, table, n)
     # / (|g_n(c)| |g_n(r)|) where neither is 0, times the length penalty
-    norm = hyp.norms[hyp.of_sample[pairs.sample]]
+    candidate = hyp.of_sample[pairs.sample]         # each pair's distinct candidate
+    norm = hyp.norms[candidate]
     norm_ref = table.norms[pairs.text]
     val = np.divide(val, norm * norm_ref, out=val, where=(norm != 0) & (norm_ref != 0))
-    delta = hyp.lengths[hyp.of_sample[pairs.sample]] - table.lengths[pairs.text]
+    delta = hyp.lengths[candidate] - table.lengths[pairs.text]
     values, where = np.unique(delta, return_inverse=True)
     val *= np.array([_penalty(float(d), sigma) for d in values])[where.reshape(-1)][:, None]
     total = np.zeros((len(candidates), n))
