@@ -26,7 +26,8 @@ from tqdm.auto import tqdm
 
 from metrics import (InputError, LocalExecutor, Metric, MetricError, RayExecutor, ScoreCache,
                      check_cache_folder, check_images_exist, default_cache_dir, get_metric,
-                     list_metrics, metric_class, metric_source, score_with_cache)
+                     list_metrics, metric_class, metric_source, needs_image_before_build,
+                     score_with_cache)
 from metrics.models import check_device_name
 
 from .pipeline.parallel import (Background, analyse, analysis_steps, analysis_work,
@@ -220,8 +221,7 @@ def score_metric(bench: Benchmark, name: str, options: dict[str, Any], args,
     run = MetricRun(bench.name, name)
     start = time.perf_counter()
     try:
-        known = getattr(metric_class(name), "needs_image_before_build", None)
-        checked = bool(known is not None and known(options))
+        checked = bool(needs_image_before_build(name, options))
         if checked:  # before the metric is built: its model is not imported for nothing
             check_images_for(name, bench)
         metric = make_metric(name, options, args.device, args.batch_size)

@@ -37,7 +37,7 @@ from typing import TextIO
 import numpy as np
 
 from metrics import (InputError, MetricError, Sample, ScoreCache, check_images_exist,
-                     list_metrics, metric_class, score_with_cache)
+                     list_metrics, metric_class, needs_image_before_build, score_with_cache)
 
 from .benchmarks.base import DataError
 from .benchmarks.files import (as_list, as_optional_text, as_text, field, jsonl_rows,
@@ -126,8 +126,7 @@ def check_needs(args, name: str, inputs: Inputs, options: dict) -> bool:
             if not refs:
                 raise DataError(f"{name} needs references; the candidate of {where_of(args, line)} "
                                 "has none (its line is empty in every --references file)")
-    known = getattr(cls, "needs_image_before_build", None)
-    if known is not None and known(options):
+    if needs_image_before_build(name, options):
         check_images_given(args, name, inputs)
         return True
     return False

@@ -20,7 +20,8 @@ from .cache import (CacheFolderError, CacheWriteError, ScoreCache, check_cache_f
 from .cache import cache_writes
 from .executors import LocalExecutor, RayExecutor
 from .images import DEFAULT_MAX_IMAGE_PIXELS, ImageReadError, open_batch, open_image
-from .registry import get_metric, list_metrics, metric_class, metric_source, register_metric
+from .registry import (get_metric, list_metrics, metric_class, metric_source,
+                       needs_image_before_build, register_metric)
 
 # public name -> module that defines it, imported on first access
 _LAZY = {
@@ -38,6 +39,7 @@ __all__ = [
     "score", "Sample", "Metric", "MetricOutput", "MetricError", "InputError",
     "check_images_exist",
     "get_metric", "list_metrics", "metric_class", "metric_source", "register_metric",
+    "needs_image_before_build",
     "ScoreCache", "score_with_cache", "default_cache_dir", "check_cache_folder",
     "CacheFolderError", "CacheWriteError",
     "cache_writes",

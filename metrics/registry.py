@@ -106,6 +106,14 @@ def metric_class(name: str) -> type[Metric]:
                           f"({module}:{cls}): {type(exc).__name__}: {exc}") from exc
 
 
+def needs_image_before_build(name: str, options: dict[str, Any]) -> bool | None:
+    """Whether metric `name`, built with `options`, scores against images, where its class
+    says so before it is built (`Metric.needs_image_before_build`); None where only the
+    built metric knows (a plugin's factory function has no such class method)."""
+    known = getattr(metric_class(name), "needs_image_before_build", None)
+    return None if known is None else known(options)
+
+
 def get_metric(name: str, **options: Any) -> Metric:
     """Build the metric called `name` with its options (model, device, ...)."""
     factory = metric_class(name)
